@@ -1,0 +1,32 @@
+import type { DType, TypedArray } from '../core/dtype.js';
+
+/** Where a tensor's elements live on its backend. Shared by reshaped tensors; freed when the last one goes. */
+export interface Storage {
+  readonly size: number;
+  readonly dtype: DType;
+  refs: number;
+}
+
+/**
+ * One engine that owns tensor memory and runs kernels. Kernels are registered separately, keyed by
+ * (kernel name, backend name), so a backend here only manages memory and reports what it can do.
+ */
+export interface Backend {
+  /** The registry key: 'js', 'wasm', 'webgpu'. */
+  readonly name: string;
+  /** What exactly runs: 'js', 'wasm-simd', 'wasm-relaxed', … */
+  readonly flavour: string;
+  alloc(size: number, dtype: DType): Storage;
+  free(storage: Storage): void;
+  write(storage: Storage, values: TypedArray): void;
+  /** A copy of the elements. */
+  read(storage: Storage): TypedArray;
+  capabilities(): Record<string, string | boolean | number>;
+  memory(): { bytesInUse: number; bytesReserved: number; allocations: number };
+}
+
+/** Backends whose memory the CPU can address directly; the reference kernels run on any of them. */
+export interface CpuBackend extends Backend {
+  /** A view on the elements (no copy), valid until the next allocation on this backend. */
+  view(storage: Storage): TypedArray;
+}

@@ -1,0 +1,49 @@
+import type { Backend } from './backend.js';
+import { getKernel } from './registry.js';
+import type { KernelName } from './kernel-names.js';
+import { Tensor } from '../core/tensor.js';
+import { fail } from '../core/errors.js';
+import { fmt, type Shape } from '../core/shape.js';
+import type { DType } from '../core/dtype.js';
+
+let checkNumerics = false;
+
+/** When on, every float output is scanned and a NaN or ±Inf raises NON_FINITE naming the kernel. */
+export function setCheckNumerics(on: boolean): void {
+  checkNumerics = on;
+}
+
+/** A new tensor of the given shape on a backend (contents unspecified). Kernels use it for outputs. */
+export function makeTensor(backend: Backend, shape: Shape, dtype: DType = 'float32'): Tensor {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return new Tensor(backend, backend.alloc(size, dtype), shape);
+}
+
+/** Run a kernel on the backend that owns the inputs (or `on`, for kernels without inputs). */
+export function runKernel(name: KernelName, inputs: readonly Tensor[], attrs: object = {}, on?: Backend): Tensor[] {
+  const backend = on ?? inputs[0]?.backend;
+  if (!backend) fail('INVALID_ARGUMENT', `kernel '${name}' got no inputs and no backend`, 'pass a backend');
+  for (const t of inputs) {
+    t.storage; // throws TENSOR_DISPOSED
+    if (t.backend !== backend) {
+      fail('BACKEND_MISMATCH', `kernel '${name}': ${t} lives on ${t.backend.flavour} but the others on ${backend.flavour}`,
+        'create all operands on the same backend (or copy one over with toBackend)');
+    }
+  }
+  const out = getKernel(name, backend.name).kernelFunc(backend, inputs, attrs);
+  const outs = Array.isArray(out) ? out : [out];
+  if (checkNumerics) for (const t of outs) assertFinite(t, name);
+  return outs;
+}
+
+function assertFinite(t: Tensor, kernel: string): void {
+  if (t.dtype !== 'float32') return;
+  const d = t.dataSync();
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i])) {
+      fail('NON_FINITE', `kernel '${kernel}' produced ${d[i]} at flat index ${i} of its ${fmt(t.shape)} output`,
+        'check the inputs for values outside the function domain (log/sqrt of negatives, division by zero) or lower the learning rate');
+    }
+  }
+}

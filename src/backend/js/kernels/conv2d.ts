@@ -1,0 +1,75 @@
+import type { CpuBackend } from '../../backend.js';
+import type { Tensor } from '../../../core/tensor.js';
+import { makeTensor } from '../../engine.js';
+import { f32 } from './views.js';
+
+/** NCHW input, OIHW weight; output size = floor((H + 2p − k) / s) + 1. */
+export interface Conv2DAttrs { stride: [number, number]; pad: [number, number] }
+export interface Conv2DGradAttrs extends Conv2DAttrs {
+  /** The shape of what the gradient is for: x [N,C,H,W] for BackpropInput, w [O,C,kh,kw] for BackpropFilter. */
+  shape: readonly number[];
+}
+
+export function convOutSize(size: number, k: number, s: number, p: number): number {
+  return Math.floor((size + 2 * p - k) / s) + 1;
+}
+
+interface Geometry { N: number; C: number; H: number; W: number; O: number; kh: number; kw: number; OH: number; OW: number; sh: number; sw: number; ph: number; pw: number }
+
+function geometry(xShape: readonly number[], wShape: readonly number[], a: Conv2DAttrs): Geometry {
+  const [N, C, H, W] = xShape, [O, , kh, kw] = wShape;
+  const [sh, sw] = a.stride, [ph, pw] = a.pad;
+  return { N, C, H, W, O, kh, kw, sh, sw, ph, pw, OH: convOutSize(H, kh, sh, ph), OW: convOutSize(W, kw, sw, pw) };
+}
+
+/** Visits every (output pixel, weight tap) pair that touches a real input pixel. */
+function forEachTap(g: Geometry, f: (n: number, o: number, c: number, oy: number, ox: number, i: number, j: number, iy: number, ix: number) => void): void {
+  for (let n = 0; n < g.N; n++) for (let o = 0; o < g.O; o++) for (let c = 0; c < g.C; c++)
+    for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++)
+      for (let oy = 0; oy < g.OH; oy++) {
+        const iy = oy * g.sh - g.ph + i;
+        if (iy < 0 || iy >= g.H) continue;
+        for (let ox = 0; ox < g.OW; ox++) {
+          const ix = ox * g.sw - g.pw + j;
+          if (ix >= 0 && ix < g.W) f(n, o, c, oy, ox, i, j, iy, ix);
+        }
+      }
+}
+
+export function conv2dRef(b: CpuBackend, [x, w]: readonly Tensor[], attrs: Conv2DAttrs): Tensor {
+  const g = geometry(x.shape, w.shape, attrs);
+  const out = makeTensor(b, [g.N, g.O, g.OH, g.OW]);
+  const X = f32(b, x), Wt = f32(b, w), Y = f32(b, out);
+  const acc = new Float64Array(Y.length);
+  forEachTap(g, (n, o, c, oy, ox, i, j, iy, ix) => {
+    acc[((n * g.O + o) * g.OH + oy) * g.OW + ox] += X[((n * g.C + c) * g.H + iy) * g.W + ix] * Wt[((o * g.C + c) * g.kh + i) * g.kw + j];
+  });
+  Y.set(acc);
+  return out;
+}
+
+/** dx from dy [N,O,OH,OW] and w. */
+export function conv2dBackpropInputRef(b: CpuBackend, [dy, w]: readonly Tensor[], attrs: Conv2DGradAttrs): Tensor {
+  const g = geometry(attrs.shape, w.shape, attrs);
+  const out = makeTensor(b, attrs.shape);
+  const DY = f32(b, dy), Wt = f32(b, w), DX = f32(b, out);
+  const acc = new Float64Array(DX.length);
+  forEachTap(g, (n, o, c, oy, ox, i, j, iy, ix) => {
+    acc[((n * g.C + c) * g.H + iy) * g.W + ix] += DY[((n * g.O + o) * g.OH + oy) * g.OW + ox] * Wt[((o * g.C + c) * g.kh + i) * g.kw + j];
+  });
+  DX.set(acc);
+  return out;
+}
+
+/** dw from x and dy. */
+export function conv2dBackpropFilterRef(b: CpuBackend, [x, dy]: readonly Tensor[], attrs: Conv2DGradAttrs): Tensor {
+  const g = geometry(x.shape, attrs.shape, attrs);
+  const out = makeTensor(b, attrs.shape);
+  const X = f32(b, x), DY = f32(b, dy), DW = f32(b, out);
+  const acc = new Float64Array(DW.length);
+  forEachTap(g, (n, o, c, oy, ox, i, j, iy, ix) => {
+    acc[((o * g.C + c) * g.kh + i) * g.kw + j] += X[((n * g.C + c) * g.H + iy) * g.W + ix] * DY[((n * g.O + o) * g.OH + oy) * g.OW + ox];
+  });
+  DW.set(acc);
+  return out;
+}

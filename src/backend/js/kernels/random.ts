@@ -1,0 +1,26 @@
+import type { CpuBackend } from '../../backend.js';
+import type { Tensor } from '../../../core/tensor.js';
+import type { Rng } from '../../../core/rng.js';
+import { makeTensor } from '../../engine.js';
+import { f32 } from './views.js';
+
+/** Random numbers come from the caller's seeded Rng, so every CPU backend draws identical values. */
+export function randomUniformRef(b: CpuBackend, _: readonly Tensor[], a: { shape: number[]; lo: number; hi: number; rng: Rng }): Tensor {
+  const out = makeTensor(b, a.shape);
+  a.rng.fillUniform(f32(b, out), a.lo, a.hi);
+  return out;
+}
+
+export function randomNormalRef(b: CpuBackend, _: readonly Tensor[], a: { shape: number[]; mean: number; std: number; rng: Rng }): Tensor {
+  const out = makeTensor(b, a.shape);
+  a.rng.fillNormal(f32(b, out), a.mean, a.std);
+  return out;
+}
+
+/** Inverted dropout: each element kept with probability 1 − p and scaled by 1 / (1 − p). */
+export function dropoutMaskRef(b: CpuBackend, _: readonly Tensor[], a: { shape: number[]; p: number; rng: Rng }): Tensor {
+  const out = makeTensor(b, a.shape);
+  const M = f32(b, out), scale = a.p < 1 ? 1 / (1 - a.p) : 0;
+  for (let i = 0; i < M.length; i++) M[i] = a.rng.uniform() >= a.p ? scale : 0;
+  return out;
+}

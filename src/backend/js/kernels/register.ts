@@ -1,0 +1,55 @@
+import { registerKernel } from '../../registry.js';
+import type { KernelFn } from '../../registry.js';
+import type { KernelName } from '../../kernel-names.js';
+import type { CpuBackend } from '../../backend.js';
+import { matMulRef } from './matmul.js';
+import { conv2dRef, conv2dBackpropInputRef, conv2dBackpropFilterRef } from './conv2d.js';
+import { maxPoolRef, maxPoolGradRef, avgPoolRef, avgPoolGradRef } from './pool.js';
+import { unaryRef, unaryGradRef } from './unary.js';
+import { binaryRef } from './binary.js';
+import { sumRef, maxRef, argmaxRef, momentsRef } from './reduce.js';
+import { softmaxRef, logSoftmaxRef, crossEntropyRef, crossEntropyGradRef } from './softmax.js';
+import { gatherRef, scatterAddRef } from './gather.js';
+import { transposeRef, concatRef, sliceRef, copyRef, assignRef, castRef, fillRef } from './layout.js';
+import { randomUniformRef, randomNormalRef, dropoutMaskRef } from './random.js';
+
+/** The reference kernels; they run on any backend whose memory the CPU can view. */
+export const referenceKernels: Record<KernelName, KernelFn<CpuBackend>> = {
+  MatMul: matMulRef,
+  Conv2D: conv2dRef,
+  Conv2DBackpropInput: conv2dBackpropInputRef,
+  Conv2DBackpropFilter: conv2dBackpropFilterRef,
+  MaxPool: maxPoolRef,
+  MaxPoolGrad: maxPoolGradRef,
+  AvgPool: avgPoolRef,
+  AvgPoolGrad: avgPoolGradRef,
+  Unary: unaryRef,
+  UnaryGrad: unaryGradRef,
+  Binary: binaryRef,
+  Sum: sumRef,
+  Max: maxRef,
+  Argmax: argmaxRef,
+  Softmax: softmaxRef,
+  LogSoftmax: logSoftmaxRef,
+  CrossEntropy: crossEntropyRef,
+  CrossEntropyGrad: crossEntropyGradRef,
+  Moments: momentsRef,
+  DropoutMask: dropoutMaskRef,
+  Gather: gatherRef,
+  ScatterAdd: scatterAddRef,
+  Transpose: transposeRef,
+  Concat: concatRef,
+  Slice: sliceRef,
+  Copy: copyRef,
+  Assign: assignRef,
+  Cast: castRef,
+  RandomUniform: randomUniformRef,
+  RandomNormal: randomNormalRef,
+  Fill: fillRef,
+};
+
+export function registerReferenceKernels(backendName: string, note: string): void {
+  for (const [kernelName, kernelFunc] of Object.entries(referenceKernels)) {
+    registerKernel({ kernelName: kernelName as KernelName, backendName, kernelFunc, note });
+  }
+}

@@ -1,0 +1,36 @@
+/** The ABI of the kernels built from wasm/ (pointers are byte offsets into the shared linear memory). */
+export interface KernelExports {
+  heapBase(): number;
+  gemm(transA: number, transB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
+    c: number, ldc: number, accumulate: number, work: number): void;
+  gemmWorkBytes(M: number, N: number, K: number): number;
+  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
+    outH: number, outW: number, col: number): void;
+  col2im(col: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
+    outH: number, outW: number, x: number): void;
+  relu(x: number, y: number, n: number): void;
+  sigmoid(x: number, y: number, n: number): void;
+  tanh(x: number, y: number, n: number): void;
+  gelu(x: number, y: number, n: number): void;
+  exp(x: number, y: number, n: number): void;
+  log(x: number, y: number, n: number): void;
+  sqrt(x: number, y: number, n: number): void;
+  neg(x: number, y: number, n: number): void;
+  reluGrad(dy: number, x: number, dx: number, n: number): void;
+  sigmoidGrad(dy: number, y: number, dx: number, n: number): void;
+  tanhGrad(dy: number, y: number, dx: number, n: number): void;
+  geluGrad(dy: number, x: number, dx: number, n: number): void;
+  binary(op: number, a: number, b: number, y: number, n: number): void;
+  binaryScalar(op: number, a: number, s: number, y: number, n: number): void;
+  scalarBinary(op: number, s: number, b: number, y: number, n: number): void;
+  binaryRow(op: number, a: number, b: number, y: number, rows: number, cols: number): void;
+  binaryMid(op: number, a: number, b: number, y: number, outer: number, mid: number, inner: number): void;
+  sumRows(x: number, y: number, rows: number, cols: number): void;
+  maxRows(x: number, y: number, rows: number, cols: number): void;
+  sumCols(x: number, y: number, rows: number, cols: number): void;
+  softmaxRows(x: number, y: number, rows: number, cols: number): void;
+  logSoftmaxRows(x: number, y: number, rows: number, cols: number): void;
+}
+
+/** Op codes of binary / binaryScalar / binaryRow / binaryMid. */
+export const binaryCodes = { add: 0, sub: 1, mul: 2, div: 3 } as const;

@@ -1,0 +1,72 @@
+import type { Tensor } from '../../../core/tensor.js';
+import { makeTensor } from '../../engine.js';
+import type { BinaryOp, UnaryOp } from '../../kernel-names.js';
+import { binaryRef } from '../../js/kernels/binary.js';
+import { unaryGradRef, unaryRef } from '../../js/kernels/unary.js';
+import { broadcastShapes, sameShape } from '../../../core/shape.js';
+import { binaryCodes } from '../exports.js';
+import type { WasmBackend } from '../wasm-backend.js';
+
+type UnaryExport = 'relu' | 'sigmoid' | 'tanh' | 'gelu' | 'exp' | 'log' | 'sqrt' | 'neg';
+const simdUnary = new Set<UnaryOp>(['relu', 'sigmoid', 'tanh', 'gelu', 'exp', 'log', 'sqrt', 'neg']);
+const simdUnaryGrad = { relu: 'reluGrad', sigmoid: 'sigmoidGrad', tanh: 'tanhGrad', gelu: 'geluGrad' } as const;
+
+export function unaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: { op: UnaryOp }): Tensor {
+  if (!simdUnary.has(attrs.op)) return unaryRef(b, inputs, attrs);
+  const [x] = inputs;
+  const out = makeTensor(b, x.shape);
+  b.k[attrs.op as UnaryExport](b.ptr(x.storage), b.ptr(out.storage), x.size);
+  return out;
+}
+
+export function unaryGradWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: { op: UnaryOp }): Tensor {
+  const fn = simdUnaryGrad[attrs.op as keyof typeof simdUnaryGrad];
+  if (!fn) return unaryGradRef(b, inputs, attrs);
+  const [dy, v] = inputs;
+  const out = makeTensor(b, dy.shape);
+  b.k[fn](b.ptr(dy.storage), b.ptr(v.storage), b.ptr(out.storage), dy.size);
+  return out;
+}
+
+/**
+ * The broadcast patterns neural nets use run in SIMD: equal shapes, a scalar on either side, a row
+ * vector over the trailing dimensions (dense bias), and a per-channel vector (NCHW bias, [1, C, 1, 1]).
+ * Other patterns fall back to the reference kernel on the same memory.
+ */
+export function binaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: { op: BinaryOp }): Tensor {
+  const [x, y] = inputs;
+  const code = binaryCodes[attrs.op as keyof typeof binaryCodes];
+  if (code === undefined) return binaryRef(b, inputs, attrs);
+  const shape = broadcastShapes(x.shape, y.shape, attrs.op);
+  const scalarLeft = x.size === 1 && sameShape(y.shape, shape);
+  const plan = sameShape(x.shape, shape) ? planFor(shape, y.shape) : null;
+  if (!plan && !scalarLeft) return binaryRef(b, inputs, attrs);
+  const out = makeTensor(b, shape);
+  const pa = b.ptr(x.storage), pb = b.ptr(y.storage), py = b.ptr(out.storage);
+  if (!plan) { b.k.scalarBinary(code, b.view(x.storage)[0], pb, py, out.size); return out; }
+  switch (plan.kind) {
+    case 'same': b.k.binary(code, pa, pb, py, out.size); break;
+    case 'scalar': b.k.binaryScalar(code, pa, b.view(y.storage)[0], py, out.size); break;
+    case 'row': b.k.binaryRow(code, pa, pb, py, out.size / plan.cols, plan.cols); break;
+    case 'mid': b.k.binaryMid(code, pa, pb, py, plan.outer, plan.mid, plan.inner); break;
+  }
+  return out;
+}
+
+type Plan = { kind: 'same' | 'scalar' } | { kind: 'row'; cols: number } | { kind: 'mid'; outer: number; mid: number; inner: number };
+
+/** How `small` (the right operand) broadcasts over `full`, if it is one of the SIMD patterns. */
+function planFor(full: readonly number[], small: readonly number[]): Plan | null {
+  const n = full.length;
+  const s = [...new Array<number>(n - small.length).fill(1), ...small];
+  const size = s.reduce((p, d) => p * d, 1);
+  if (size === 1) return { kind: 'scalar' };
+  // the dimensions where small is not 1 must form one contiguous run equal to full there
+  const first = s.findIndex((d) => d !== 1), last = n - 1 - [...s].reverse().findIndex((d) => d !== 1);
+  for (let i = first; i <= last; i++) if (s[i] !== full[i]) return null;
+  const outer = full.slice(0, first).reduce((p, d) => p * d, 1);
+  const inner = full.slice(last + 1).reduce((p, d) => p * d, 1);
+  if (outer === 1 && inner === 1) return { kind: 'same' };
+  if (inner === 1) return { kind: 'row', cols: size };
+  return { kind: 'mid', outer, mid: size, inner };
+}

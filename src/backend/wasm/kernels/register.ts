@@ -1,0 +1,29 @@
+import { registerKernel } from '../../registry.js';
+import type { KernelName } from '../../kernel-names.js';
+import { referenceKernels } from '../../js/kernels/register.js';
+import { matMulWasm } from './matmul.js';
+import { conv2dWasm, conv2dBackpropInputWasm, conv2dBackpropFilterWasm } from './conv2d.js';
+import { binaryWasm, unaryGradWasm, unaryWasm } from './elementwise.js';
+import { logSoftmaxWasm, maxWasm, softmaxWasm, sumWasm } from './reduce.js';
+
+/** Kernels with SIMD code; every other kernel runs the reference implementation on the wasm heap. */
+const simdKernels: Partial<Record<KernelName, (...args: any[]) => any>> = {
+  MatMul: matMulWasm,
+  Conv2D: conv2dWasm,
+  Conv2DBackpropInput: conv2dBackpropInputWasm,
+  Conv2DBackpropFilter: conv2dBackpropFilterWasm,
+  Unary: unaryWasm,
+  UnaryGrad: unaryGradWasm,
+  Binary: binaryWasm,
+  Sum: sumWasm,
+  Max: maxWasm,
+  Softmax: softmaxWasm,
+  LogSoftmax: logSoftmaxWasm,
+};
+
+export function registerWasmKernels(): void {
+  for (const [name, ref] of Object.entries(referenceKernels)) {
+    const simd = simdKernels[name as KernelName];
+    registerKernel({ kernelName: name as KernelName, backendName: 'wasm', kernelFunc: simd ?? ref, note: simd ? 'simd' : 'reference on the wasm heap' });
+  }
+}

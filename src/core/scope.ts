@@ -1,0 +1,62 @@
+import type { Tensor } from './tensor.js';
+
+/**
+ * Deterministic freeing. Every tensor created inside `tidy(fn)` is disposed when fn returns, except
+ * the tensors fn returns (they move to the enclosing scope) and those passed to `keep`.
+ */
+const scopes: Set<Tensor>[] = [];
+const live = new Set<Tensor>();
+
+export function track(t: Tensor): void {
+  live.add(t);
+  scopes[scopes.length - 1]?.add(t);
+}
+
+export function untrack(t: Tensor): void {
+  live.delete(t);
+  for (const s of scopes) s.delete(t);
+}
+
+/** Exempt a tensor from every enclosing tidy; the caller now owns it. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+export type TensorContainer = Tensor | TensorContainer[] | { [k: string]: TensorContainer } | void | number | string | boolean | null | undefined;
+
+export function tidy<T extends TensorContainer>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const kept = new Set<Tensor>();
+  collect(result, kept);
+  for (const t of scope) if (!kept.has(t)) t.dispose();
+  const parent = scopes[scopes.length - 1];
+  if (parent) for (const t of kept) if (!t.disposed) parent.add(t);
+  return result;
+}
+
+function collect(v: TensorContainer, out: Set<Tensor>): void {
+  if (v === null || typeof v !== 'object') return;
+  if (Array.isArray(v)) { for (const x of v) collect(x, out); return; }
+  if ('storage' in v && 'backend' in v) { out.add(v as Tensor); return; }
+  for (const x of Object.values(v)) collect(x as TensorContainer, out);
+}
+
+/** Dispose every tensor in a container. */
+export function dispose(v: TensorContainer): void {
+  const s = new Set<Tensor>();
+  collect(v, s);
+  for (const t of s) t.dispose();
+}
+
+/** Count of tensors not yet disposed, across every backend. */
+export function liveTensors(): number {
+  return live.size;
+}

@@ -1,0 +1,36 @@
+import type { BuildContext, Layer, LayerSpec } from './layer.js';
+import { fail } from '../core/errors.js';
+import { Dense } from './layers/dense.js';
+import { Conv2d } from './layers/conv2d.js';
+import { Pool2d } from './layers/pool.js';
+import { Flatten } from './layers/flatten.js';
+import { Activation } from './layers/activation.js';
+import { BatchNorm } from './layers/batchnorm.js';
+import { Dropout } from './layers/dropout.js';
+import { Embedding } from './layers/embedding.js';
+import { Branches } from './layers/branches.js';
+
+type Builder = (spec: any, inputShape: readonly number[], ctx: BuildContext) => Layer;
+
+/** One line per layer type: adding a layer is a file and a line here. */
+const builders: Record<LayerSpec['type'], Builder> = {
+  dense: (s, i, c) => new Dense(s, i, c),
+  conv2d: (s, i, c) => new Conv2d(s, i, c),
+  maxpool2d: (s, i) => new Pool2d(s, i),
+  avgpool2d: (s, i) => new Pool2d(s, i),
+  flatten: (s, i) => new Flatten(s, i),
+  relu: (s, i) => new Activation(s, i),
+  sigmoid: (s, i) => new Activation(s, i),
+  tanh: (s, i) => new Activation(s, i),
+  gelu: (s, i) => new Activation(s, i),
+  batchnorm: (s, i, c) => new BatchNorm(s, i, c),
+  dropout: (s, i) => new Dropout(s, i),
+  embedding: (s, i, c) => new Embedding(s, i, c),
+  branches: (s, i, c) => new Branches(s, i, c),
+};
+
+export function buildLayer(spec: LayerSpec, inputShape: readonly number[], ctx: BuildContext): Layer {
+  const b = builders[spec?.type as LayerSpec['type']];
+  if (!b) fail('SPEC_INVALID', `unknown layer type ${JSON.stringify(spec?.type)}`, `use one of: ${Object.keys(builders).join(', ')}`);
+  return b(spec, inputShape, ctx);
+}

@@ -1,0 +1,54 @@
+import type { Tensor } from '../core/tensor.js';
+import type { TensorContainer } from '../core/scope.js';
+import type { Rng } from '../core/rng.js';
+import type { Backend } from '../backend/backend.js';
+
+/** A layer as data: what `Sequential` specs and checkpoints hold. */
+export type LayerSpec =
+  | { type: 'dense'; units: number; bias?: boolean }
+  | { type: 'conv2d'; filters: number; kernel: number | [number, number]; stride?: number | [number, number]; pad?: number | [number, number]; bias?: boolean }
+  | { type: 'maxpool2d' | 'avgpool2d'; kernel: number | [number, number]; stride?: number | [number, number]; pad?: number | [number, number] }
+  | { type: 'flatten' }
+  | { type: 'relu' | 'sigmoid' | 'tanh' | 'gelu' }
+  | { type: 'batchnorm'; momentum?: number; epsilon?: number }
+  | { type: 'dropout'; rate: number }
+  | { type: 'embedding'; vocab: number; dim: number }
+  | { type: 'branches'; merge: 'concat' | 'add'; branches: LayerSpec[][] };
+
+export interface ForwardContext {
+  training: boolean;
+  /** Draws dropout masks; required when training a model with dropout. */
+  rng?: Rng;
+}
+
+/**
+ * What a layer keeps from its forward pass for its VJP. It may alias the layer's input and output, so run
+ * forward and backward inside one `tidy`, which frees whatever the cache holds.
+ */
+export type Cache = TensorContainer;
+
+export interface Gradients {
+  /** Gradient with respect to the layer input (absent for integer inputs such as embedding indices). */
+  dx: Tensor | null;
+  /** Gradients of the layer's own parameters, by local parameter name. */
+  grads: Record<string, Tensor>;
+}
+
+export interface BuildContext {
+  backend: Backend;
+  rng: Rng;
+}
+
+/**
+ * A layer is a forward and a VJP. Parameters are named tensors the layer owns; buffers (batch-norm
+ * running statistics) are state that is saved but not trained.
+ */
+export interface Layer {
+  readonly spec: LayerSpec;
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly params: Map<string, Tensor>;
+  readonly buffers: Map<string, Tensor>;
+  forward(x: Tensor, ctx: ForwardContext): { y: Tensor; cache: Cache };
+  backward(dy: Tensor, cache: Cache): Gradients;
+}

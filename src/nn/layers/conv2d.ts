@@ -1,0 +1,46 @@
+import type { Tensor } from '../../core/tensor.js';
+import { add, conv2d, conv2dBackpropFilter, conv2dBackpropInput, randomNormal, sum, zeros } from '../../ops/index.js';
+import { fail } from '../../core/errors.js';
+import { fmt } from '../../core/shape.js';
+import { tidy } from '../../core/scope.js';
+import { convOutSize } from '../../backend/js/kernels/conv2d.js';
+import type { BuildContext, Cache, Gradients, LayerSpec } from '../layer.js';
+import { BaseLayer } from './base.js';
+
+type ConvSpec = Extract<LayerSpec, { type: 'conv2d' }>;
+const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+
+/** NCHW convolution with weight [filters, C, kh, kw] and a per-channel bias. */
+export class Conv2d extends BaseLayer<ConvSpec> {
+  private opts: { stride: [number, number]; pad: [number, number] };
+
+  constructor(spec: ConvSpec, inputShape: readonly number[], { backend, rng }: BuildContext) {
+    super(spec, inputShape);
+    if (inputShape.length !== 3) {
+      fail('SPEC_INVALID', `conv2d needs per-sample input [C, H, W] but gets ${fmt(inputShape)}`, 'reshape images to channels-first');
+    }
+    const [C, H, W] = inputShape, [kh, kw] = pair(spec.kernel, 1);
+    this.opts = { stride: pair(spec.stride, 1), pad: pair(spec.pad, 0) };
+    const oh = convOutSize(H, kh, this.opts.stride[0], this.opts.pad[0]), ow = convOutSize(W, kw, this.opts.stride[1], this.opts.pad[1]);
+    if (oh < 1 || ow < 1) fail('SPEC_INVALID', `conv2d kernel ${kh}×${kw} does not fit input ${fmt(inputShape)}`, 'use more padding or a smaller kernel');
+    this.outputShape = [spec.filters, oh, ow];
+    this.params.set('weight', randomNormal([spec.filters, C, kh, kw], rng, 0, Math.sqrt(2 / (C * kh * kw)), backend));
+    if (spec.bias !== false) this.params.set('bias', zeros([spec.filters], 'float32', backend));
+  }
+
+  forward(x: Tensor) {
+    const y = tidy(() => {
+      const c = conv2d(x, this.param('weight'), this.opts);
+      const bias = this.params.get('bias');
+      return bias ? add(c, bias.reshape([1, -1, 1, 1])) : c;
+    });
+    return { y, cache: x };
+  }
+
+  backward(dy: Tensor, cache: Cache): Gradients {
+    const x = cache as Tensor, w = this.param('weight');
+    const grads: Record<string, Tensor> = { weight: conv2dBackpropFilter(x, dy, w.shape, this.opts) };
+    if (this.params.has('bias')) grads.bias = sum(dy, [0, 2, 3]);
+    return { dx: conv2dBackpropInput(dy, w, x.shape, this.opts), grads };
+  }
+}

@@ -1,0 +1,99 @@
+import type { Tensor } from '../core/tensor.js';
+import { fail } from '../core/errors.js';
+import { fmt, sameShape } from '../core/shape.js';
+import { tidy } from '../core/scope.js';
+import type { BuildContext, Cache, ForwardContext, Gradients, Layer, LayerSpec } from './layer.js';
+import { buildLayer } from './build.js';
+
+/** A model as data: the per-sample input shape and the layers in order. */
+export interface ModelSpec {
+  input: number[];
+  layers: LayerSpec[];
+}
+
+/** Layers in a row. Parameter names are `<index>.<name>`, e.g. `0.weight`, `3.1.bias` inside branches. */
+export class Sequential {
+  readonly spec: ModelSpec;
+  readonly layers: Layer[] = [];
+  readonly outputShape: readonly number[];
+
+  constructor(spec: ModelSpec, ctx: BuildContext) {
+    this.spec = structuredClone(spec);
+    let shape: readonly number[] = spec.input;
+    spec.layers.forEach((ls, i) => {
+      try {
+        const layer = buildLayer(ls, shape, ctx);
+        this.layers.push(layer);
+        shape = layer.outputShape;
+      } catch (e) {
+        if (e instanceof Error) e.message = `layer ${i} (${ls.type}): ${e.message}`;
+        throw e;
+      }
+    });
+    this.outputShape = shape;
+  }
+
+  namedParams(): Map<string, Tensor> {
+    return this.collect((l) => l.params);
+  }
+
+  namedBuffers(): Map<string, Tensor> {
+    return this.collect((l) => l.buffers);
+  }
+
+  private collect(of: (l: Layer) => Map<string, Tensor>): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    this.layers.forEach((l, i) => { for (const [k, t] of of(l)) out.set(`${i}.${k}`, t); });
+    return out;
+  }
+
+  private checkInput(x: Tensor): void {
+    const per = x.shape.slice(1);
+    if (x.rank === 0 || !sameShape(per, this.spec.input)) {
+      fail('SHAPE_MISMATCH', `input shape ${fmt(x.shape)} does not match model input [N,${this.spec.input.join(',')}]`,
+        `pass a batch of shape [N, ${this.spec.input.join(', ')}]`);
+    }
+    if (x.dtype === 'float32') {
+      const d = x.dataSync();
+      for (let i = 0; i < d.length; i++) {
+        if (!Number.isFinite(d[i])) fail('NON_FINITE', `input holds ${d[i]} at flat index ${i}`, 'clean or impute the input before running the model');
+      }
+    }
+  }
+
+  /** Inference: returns the output; every intermediate is freed. */
+  predict(x: Tensor): Tensor {
+    this.checkInput(x);
+    return tidy(() => this.forwardWithCache(x, { training: false }).y);
+  }
+
+  /** Forward keeping each layer's cache for `backwardWithCache`; call both inside one tidy. */
+  forwardWithCache(x: Tensor, ctx: ForwardContext): { y: Tensor; caches: Cache[] } {
+    const caches: Cache[] = [];
+    let y = x;
+    for (const layer of this.layers) {
+      const r = layer.forward(y, ctx);
+      caches.push(r.cache);
+      y = r.y;
+    }
+    return { y: y === x ? x.reshape(x.shape) : y, caches };
+  }
+
+  forward(x: Tensor, ctx: ForwardContext): { y: Tensor; caches: Cache[] } {
+    this.checkInput(x);
+    return this.forwardWithCache(x, ctx);
+  }
+
+  /** The VJP through every layer, from the output gradient; gradients keyed like namedParams. */
+  backwardWithCache(dy: Tensor, caches: Cache[]): Gradients {
+    const grads: Record<string, Tensor> = {};
+    let g: Tensor | null = dy;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      if (!g) fail('INVALID_ARGUMENT', `layer ${i} needs a gradient but the layer after it has no input gradient`, 'only the first layer may take integer inputs');
+      const r = this.layers[i].backward(g, caches[i]);
+      for (const [k, t] of Object.entries(r.grads)) grads[`${i}.${k}`] = t;
+      g = r.dx;
+    }
+    return { dx: g, grads };
+  }
+}

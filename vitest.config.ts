@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          // Node 20 validates relaxed SIMD only behind this flag; with it both wasm builds are tested.
+          execArgv: ['--experimental-wasm-relaxed-simd'],
+          testTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
