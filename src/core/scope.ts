@@ -23,9 +23,10 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-export type TensorContainer = Tensor | TensorContainer[] | { [k: string]: TensorContainer } | void | number | string | boolean | null | undefined;
+/** Anything that may hold tensors: tidy and dispose look through arrays and plain objects. */
+export type TensorContainer = unknown;
 
-export function tidy<T extends TensorContainer>(fn: () => T): T {
+export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
@@ -43,10 +44,10 @@ export function tidy<T extends TensorContainer>(fn: () => T): T {
 }
 
 function collect(v: TensorContainer, out: Set<Tensor>): void {
-  if (v === null || typeof v !== 'object') return;
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
   if (Array.isArray(v)) { for (const x of v) collect(x, out); return; }
   if ('storage' in v && 'backend' in v) { out.add(v as Tensor); return; }
-  for (const x of Object.values(v)) collect(x as TensorContainer, out);
+  for (const x of Object.values(v)) collect(x, out);
 }
 
 /** Dispose every tensor in a container. */

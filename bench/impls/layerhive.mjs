@@ -1,0 +1,36 @@
+// layerhive's own impls for the kernel suite, from the built library (dist/). `js` is the oracle.
+// The timed run() is one kernel call on tensors already resident on the backend (for wasm: in its heap),
+// freeing the previous output; output() copies the last result out.
+import * as lh from '../../dist/index.js';
+
+function impl(name, backend) {
+  const runner = (compute, inputs) => {
+    let out = null;
+    return {
+      run() { out?.dispose(); out = compute(); },
+      output() { return out.dataSync(); },
+      dispose() { out?.dispose(); lh.dispose(inputs); },
+    };
+  };
+  return {
+    name,
+    async matmul(M, K, N, a, b) {
+      const ta = lh.tensor(a, [M, K], 'float32', backend), tb = lh.tensor(b, [K, N], 'float32', backend);
+      return runner(() => lh.matmul(ta, tb), [ta, tb]);
+    },
+    async conv2d({ N, Cin, H, W, Cout, k, stride, pad }, x, w) {
+      const tx = lh.tensor(x, [N, Cin, H, W], 'float32', backend), tw = lh.tensor(w, [Cout, Cin, k, k], 'float32', backend);
+      return runner(() => lh.conv2d(tx, tw, { stride, pad }), [tx, tw]);
+    },
+  };
+}
+
+export async function layerhiveImpls() {
+  const impls = [impl('js', await lh.createBackend('js')), impl('wasm-simd', await lh.createBackend('wasm', { simd: 'plain' }))];
+  try {
+    impls.push(impl('wasm-relaxed', await lh.createBackend('wasm', { simd: 'relaxed' })));
+  } catch (e) {
+    impls.push({ name: 'wasm-relaxed', unavailable: e instanceof Error ? e.message : String(e) });
+  }
+  return impls;
+}

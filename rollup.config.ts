@@ -1,0 +1,27 @@
+import typescript from '@rollup/plugin-typescript';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import type { RollupOptions } from 'rollup';
+
+/** Node built-ins and npm dependencies stay imports; only our code is bundled. */
+const external = (id: string) => id.startsWith('node:') || /^(commander|cli-table3|comlink)(\/|$)/.test(id);
+
+const config: RollupOptions = {
+  input: {
+    index: 'src/index.ts',
+    cli: 'src/cli/main.ts',
+    'stage.worker': 'workers/stage.worker.ts',
+  },
+  output: {
+    dir: 'dist',
+    format: 'es',
+    sourcemap: true,
+    chunkFileNames: 'chunks/[name]-[hash].js',
+  },
+  external,
+  plugins: [
+    nodeResolve({ browser: false, preferBuiltins: true }),
+    typescript({ tsconfig: './tsconfig.build.json' }),
+  ],
+};
+
+export default config;
