@@ -2,8 +2,8 @@ import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import type { RollupOptions } from 'rollup';
 
-/** Node built-ins and npm dependencies stay imports; only our code is bundled. */
-const external = (id: string) => id.startsWith('node:') || /^(commander|cli-table3|comlink)(\/|$)/.test(id);
+/** Node built-ins and the CLI's dependencies stay imports; comlink is bundled so the worker file stands alone in a browser. */
+const external = (id: string) => id.startsWith('node:') || /^(commander|cli-table3)(\/|$)/.test(id);
 
 const config: RollupOptions = {
   input: {

@@ -5,7 +5,6 @@ import { broadcastShapes, fmt, sameShape } from '../core/shape.js';
 import { unaryGradUses, type BinaryOp, type UnaryOp } from '../backend/kernel-names.js';
 import { checkDType } from './check.js';
 import { fill } from './creation.js';
-import { sum } from './reduce.js';
 import { tidy } from '../core/scope.js';
 
 export function unary(op: UnaryOp, x: Tensor): Tensor {
@@ -55,14 +54,3 @@ export const div = (a: Tensor | number, b: Tensor | number) => binary('div', a, 
 export const maximum = (a: Tensor | number, b: Tensor | number) => binary('max', a, b);
 export const minimum = (a: Tensor | number, b: Tensor | number) => binary('min', a, b);
 export const pow = (a: Tensor | number, b: Tensor | number) => binary('pow', a, b);
-
-/**
- * Sum a broadcast result's gradient back to an operand's shape: the adjoint of broadcasting.
- */
-export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(g.shape, shape)) return g.reshape(shape);
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  return tidy(() => sum(g, axes).reshape(shape));
-}

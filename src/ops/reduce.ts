@@ -1,6 +1,6 @@
 import { runKernel } from '../backend/engine.js';
 import type { Tensor } from '../core/tensor.js';
-import { normAxes } from '../core/shape.js';
+import { normAxes, sameShape } from '../core/shape.js';
 import { checkDType } from './check.js';
 import { mul } from './elementwise.js';
 import { tidy } from '../core/scope.js';
@@ -31,4 +31,15 @@ export function moments(x: Tensor, axes: number | readonly number[], keepDims = 
   checkDType('moments', 'input', x, 'float32');
   const [m, v] = runKernel('Moments', [x], { axes: normAxes(axes, x.rank, 'moments'), keepDims });
   return { mean: m, variance: v };
+}
+
+/**
+ * Sum a broadcast result's gradient back to an operand's shape: the adjoint of broadcasting.
+ */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g.reshape(shape);
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  return tidy(() => sum(g, axes).reshape(shape));
 }

@@ -1,6 +1,16 @@
-// Entry point: re-exports every kernel. ABI: f32 row-major data, byte-offset
-// pointers into the imported env.memory, i32 sizes; JS owns all allocation.
+// Entry point of the kernels module: re-exports every kernel.
+// ABI: f32 row-major data; pointers are byte offsets into the imported
+// env.memory; sizes are i32. The module never allocates: the JS side owns all
+// memory above heapBase().
 export { gemm, gemmWorkBytes } from "./gemm";
+export { im2col, col2im } from "./im2col";
+export {
+  relu, sigmoid, tanh, gelu, exp, log, sqrt, neg,
+  reluGrad, sigmoidGrad, tanhGrad, geluGrad,
+  binary, binaryScalar, scalarBinary, binaryRow, binaryMid,
+} from "./elementwise";
+export { sumRows, maxRows, sumCols } from "./reduce";
+export { softmaxRows, logSoftmaxRows } from "./softmax";
 
 /** End of this module's static data; the JS allocator must start above it. */
 export function heapBase(): usize {

@@ -75,10 +75,14 @@ import { madd } from "./simd";
   return v128.bitselect(x, r, v128.or(f32x4.ne(x, x), f32x4.eq(x, splat(Infinity))));
 }
 
-/** 1 / (1 + e^-x). */
+/** 1 / (1 + e^-x), evaluated through e = e^-|x| (never overflows): s = 1/(1+e)
+ *  for x ≥ 0 and e·s for x < 0, so tiny (even subnormal) results keep their
+ *  relative accuracy. */
 // @ts-ignore: decorator
 @inline export function vsigmoid(x: v128): v128 {
-  return f32x4.div(splat(1.0), f32x4.add(splat(1.0), vexp(f32x4.neg(x))));
+  const e = vexp(f32x4.neg(f32x4.abs(x)));
+  const s = f32x4.div(splat(1.0), f32x4.add(splat(1.0), e));
+  return v128.bitselect(f32x4.mul(e, s), s, f32x4.lt(x, splat(0)));
 }
 
 /** tanh: odd polynomial for |x| < 0.625 (no cancellation near 0), else
