@@ -1,4 +1,5 @@
 import type { Tensor } from './tensor.js';
+import { fail } from './errors.js';
 
 /**
  * Deterministic freeing. Every tensor created inside `tidy(fn)` is disposed when fn returns, except
@@ -34,6 +35,10 @@ export function tidy<T>(fn: () => T): T {
     result = fn();
   } finally {
     scopes.pop();
+  }
+  if (result instanceof Promise) {
+    // the tensors an async function makes after its first await would escape the scope unseen
+    fail('INVALID_ARGUMENT', 'tidy() was given an async function', 'tidy the synchronous parts, or dispose tensors yourself around awaits');
   }
   const kept = new Set<Tensor>();
   collect(result, kept);

@@ -2,6 +2,7 @@ import type { Tensor } from '../core/tensor.js';
 import { fail } from '../core/errors.js';
 import { fmt, sameShape } from '../core/shape.js';
 import { tidy } from '../core/scope.js';
+import { assign, tensor } from '../ops/index.js';
 import type { BuildContext, Cache, ForwardContext, Gradients, Layer, LayerSpec } from './layer.js';
 import { buildLayer } from './build.js';
 
@@ -39,6 +40,19 @@ export class Sequential {
 
   namedBuffers(): Map<string, Tensor> {
     return this.collect((l) => l.buffers);
+  }
+
+  /** Overwrite parameters in place from plain arrays keyed like `namedParams` (weights from a file or another thread). */
+  setParams(values: Record<string, ArrayLike<number>>): void {
+    const named = this.namedParams();
+    for (const [name, v] of Object.entries(values)) {
+      const p = named.get(name);
+      if (!p) fail('SPEC_INVALID', `the model has no parameter '${name}'`, `known parameters: ${[...named.keys()].join(', ')}`);
+      if (v.length !== p.size) {
+        fail('SHAPE_MISMATCH', `parameter '${name}' has ${p.size} elements ${fmt(p.shape)} but ${v.length} values were given`, 'load weights saved from a model with the same spec');
+      }
+      tidy(() => assign(p, tensor(Float32Array.from(v), p.shape, 'float32', p.backend)));
+    }
   }
 
   private collect(of: (l: Layer) => Map<string, Tensor>): Map<string, Tensor> {

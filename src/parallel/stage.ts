@@ -25,13 +25,8 @@ export class Stage {
   async init(config: StageConfig): Promise<{ backend: string; outputShape: number[]; params: number }> {
     this.backend = await lh.createBackend(config.backend ?? 'wasm');
     this.model = new nn.Sequential(config.spec, { backend: this.backend, rng: new Rng(config.seed ?? 0) });
-    const named = this.model.namedParams();
-    for (const [name, values] of Object.entries(config.params ?? {})) {
-      const p = named.get(name);
-      if (!p) fail('SPEC_INVALID', `stage has no parameter '${name}'`, `known parameters: ${[...named.keys()].join(', ')}`);
-      tidy(() => lh.assign(p, lh.tensor(values, p.shape, 'float32', this.backend!)));
-    }
-    return { backend: this.backend.flavour, outputShape: [...this.model.outputShape], params: named.size };
+    this.model.setParams(config.params ?? {});
+    return { backend: this.backend.flavour, outputShape: [...this.model.outputShape], params: this.model.namedParams().size };
   }
 
   forward(x: WireTensor): WireTensor {

@@ -75,3 +75,18 @@ describe('backend selection by priority with fallback', () => {
     await expect(lh.createBackend('cuda')).rejects.toThrow(/choose one of: js, wasm/);
   });
 });
+
+describe('models as data', () => {
+  it('setParams copies weights between models and rejects unknown names and wrong sizes', () => {
+    const spec: nn.ModelSpec = { input: [3], layers: [{ type: 'dense', units: 2 }, { type: 'relu' }, { type: 'dense', units: 2 }] };
+    const a = new nn.Sequential(spec, { backend: js, rng: new Rng(1) });
+    const b = new nn.Sequential(spec, { backend: wasmSimd, rng: new Rng(2) });
+    const x = [tensor([1, 2, 3], [1, 3], 'float32', js), tensor([1, 2, 3], [1, 3], 'float32', wasmSimd)];
+    expect(a.predict(x[0]).toArray()).not.toEqual(b.predict(x[1]).toArray());
+    b.setParams(Object.fromEntries([...a.namedParams()].map(([k, t]) => [k, t.dataSync()])));
+    const [ya, yb] = [a.predict(x[0]).toArray(), b.predict(x[1]).toArray()];
+    yb.forEach((v, i) => expect(v).toBeCloseTo(ya[i], 5));
+    expect(() => b.setParams({ '7.weight': [1] })).toThrow(/no parameter '7.weight'.*known parameters: 0.weight, 0.bias, 2.weight, 2.bias/);
+    expect(() => b.setParams({ '0.weight': [1, 2] })).toThrow(code('SHAPE_MISMATCH'));
+  });
+});

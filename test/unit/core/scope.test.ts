@@ -20,6 +20,10 @@ describe('deterministic freeing', () => {
     expect(() => lh.relu(x)).toThrow(expect.objectContaining({ code: 'TENSOR_DISPOSED' }));
   });
 
+  it('tidy refuses an async function instead of leaking what it makes after an await', () => {
+    expect(() => tidy(async () => 1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
   it('reshape shares storage until the last view is disposed', () => {
     const x = tensor([1, 2, 3, 4], [2, 2], 'float32', wasmSimd);
     const before = wasmSimd.memory().allocations;
