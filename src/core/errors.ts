@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'BACKEND_MISMATCH'
   | 'TENSOR_DISPOSED'
-  | 'SPEC_INVALID';
+  | 'SPEC_INVALID'
+  | 'DATA_INVALID';
 
 export class LayerhiveError extends Error {
   readonly code: ErrorCode;
