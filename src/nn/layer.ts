@@ -50,5 +50,6 @@ export interface Layer {
   readonly params: Map<string, Tensor>;
   readonly buffers: Map<string, Tensor>;
   forward(x: Tensor, ctx: ForwardContext): { y: Tensor; cache: Cache };
-  backward(dy: Tensor, cache: Cache): Gradients;
+  /** `wantDx: false` lets a layer skip the input gradient (it may then return dx: null). */
+  backward(dy: Tensor, cache: Cache, wantDx?: boolean): Gradients;
 }

@@ -1,4 +1,5 @@
 import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend/backend.js';
 import { fail } from '../core/errors.js';
 import { fmt, sameShape } from '../core/shape.js';
 import { tidy } from '../core/scope.js';
@@ -17,9 +18,11 @@ export class Sequential {
   readonly spec: ModelSpec;
   readonly layers: Layer[] = [];
   readonly outputShape: readonly number[];
+  readonly backend: Backend;
 
   constructor(spec: ModelSpec, ctx: BuildContext) {
     this.spec = structuredClone(spec);
+    this.backend = ctx.backend;
     let shape: readonly number[] = spec.input;
     spec.layers.forEach((ls, i) => {
       try {
@@ -81,12 +84,15 @@ export class Sequential {
     return tidy(() => this.forwardWithCache(x, { training: false }).y);
   }
 
-  /** Forward keeping each layer's cache for `backwardWithCache`; call both inside one tidy. */
-  forwardWithCache(x: Tensor, ctx: ForwardContext): { y: Tensor; caches: Cache[] } {
+  /**
+   * Forward through layers [from, to) keeping each layer's cache for `backwardWithCache`; call both inside
+   * one tidy. The whole model by default.
+   */
+  forwardWithCache(x: Tensor, ctx: ForwardContext, from = 0, to = this.layers.length): { y: Tensor; caches: Cache[] } {
     const caches: Cache[] = [];
     let y = x;
-    for (const layer of this.layers) {
-      const r = layer.forward(y, ctx);
+    for (let i = from; i < to; i++) {
+      const r = this.layers[i].forward(y, ctx);
       caches.push(r.cache);
       y = r.y;
     }
@@ -98,13 +104,16 @@ export class Sequential {
     return this.forwardWithCache(x, ctx);
   }
 
-  /** The VJP through every layer, from the output gradient; gradients keyed like namedParams. */
-  backwardWithCache(dy: Tensor, caches: Cache[]): Gradients {
+  /**
+   * The VJP through layers [from, to) from their output gradient; gradients keyed like namedParams.
+   * `wantDx: false` skips the gradient to the range's input (local learning rules do not need it).
+   */
+  backwardWithCache(dy: Tensor, caches: Cache[], from = 0, to = this.layers.length, wantDx = true): Gradients {
     const grads: Record<string, Tensor> = {};
     let g: Tensor | null = dy;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
+    for (let i = to - 1; i >= from; i--) {
       if (!g) fail('INVALID_ARGUMENT', `layer ${i} needs a gradient but the layer after it has no input gradient`, 'only the first layer may take integer inputs');
-      const r = this.layers[i].backward(g, caches[i]);
+      const r = this.layers[i].backward(g, caches[i - from], wantDx || i > from);
       for (const [k, t] of Object.entries(r.grads)) grads[`${i}.${k}`] = t;
       g = r.dx;
     }

@@ -34,6 +34,7 @@ export const sqrt = (x: Tensor) => unary('sqrt', x);
 export const neg = (x: Tensor) => unary('neg', x);
 export const abs = (x: Tensor) => unary('abs', x);
 export const square = (x: Tensor) => unary('square', x);
+export const sign = (x: Tensor) => unary('sign', x);
 
 /** Elementwise with NumPy broadcasting; a number operand becomes a scalar tensor. */
 export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {

@@ -4,35 +4,35 @@
 //
 // Loop nest (BLIS order): jc over N in NC columns → pc over K in KC steps
 // (pack the KC×NC block of op(B) into 8-column panels) → ic over M in MC rows
-// (pack the MC×KC block of op(A) into 4-row, pre-broadcast panels) → jr over
-// 8-column panels
-// → ir over 4-row panels → 4×8 micro-kernel.
-// The 8-column B panel (KC·32 bytes = 4 KiB) stays in L1 while the A panels of
-// the block stream from L2. Packing absorbs the transposes and zero-pads the
-// M/N tails, so the micro-kernel never branches on shape; only the store of an
-// edge tile is masked.
+// (pack the MC×KC block of op(A) into 6-row, pre-broadcast panels) → jr over
+// 8-column panels → ir over 6-row panels → 6×8 micro-kernel.
+// Packing absorbs the transposes and zero-pads the M/N tails, so the
+// micro-kernel never branches on shape; only the store of an edge tile is
+// masked.
 //
-// A 4×8 tile = 8 f32x4 accumulators + 2 B vectors + 1 broadcast A value = 11
-// of the 16 XMM registers V8 has on x64 (6×8 was measured slower: spills).
+// A 6×8 tile = 12 f32x4 accumulators + 2 B vectors + 1 A vector = 15 registers,
+// exactly the 15 allocatable XMM registers of V8 on x64 (xmm15 is its scratch).
+// 12 independent accumulator chains (not 8 as in a 4×8 tile) hide the 4-cycle
+// FMA latency on a 2-FMA-port core with slack, and the tile needs 8 loads per
+// 12 FMAs instead of 6 per 8.
 //
 // The k loop is deliberately NOT unrolled: with an unrolled body Binaryen's
 // -O3 (simplify-locals) nests each accumulator's updates into one expression
-// tree, so V8 must keep every step's loads alive at once, spills, and the
-// kernel ran at half speed. One k step per iteration compiles to 6 loads,
-// 8 FMAs (or 8 mul + 8 add) and 6 loop-overhead instructions.
+// tree, so V8 must keep every step's loads alive at once and spills.
 
 import { madd } from "./simd";
 
-/** K block: one micro-kernel call streams a 4 KiB B panel (L1) and an 8 KiB
- *  pre-broadcast A panel. 128 measured a few % ahead of 256 on most shapes. */
+/** Rows per micro-tile. */
+const MR: i32 = 6;
+/** K block. */
 const KC: i32 = 128;
-/** M block: MC×KC pre-broadcast A = 256 KiB, L2-resident (2 MiB L2). */
-const MC: i32 = 128;
+/** M block (multiple of MR): MC×KC pre-broadcast A = 240 KiB, L2-resident. */
+const MC: i32 = 120;
 /** N block: KC×NC packed B = 1 MiB at most. */
 const NC: i32 = 2048;
 
-/** Static scratch for one edge tile (4×8 f32). Static data, not an allocation. */
-const TILE: usize = memory.data(128, 16);
+/** Static scratch for one edge tile (6×8 f32). Static data, not an allocation. */
+const TILE: usize = memory.data(192, 16);
 
 // @ts-ignore: decorator
 @inline function min(a: i32, b: i32): i32 { return a < b ? a : b; }
@@ -44,21 +44,23 @@ export function gemmWorkBytes(M: i32, N: i32, K: i32): usize {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
   const kc = min(K, KC);
   const nc = (min(N, NC) + 7) & ~7;
-  const mc = (min(M, MC) + 3) & ~3;
+  const mc = (min(M, MC) + MR - 1) / MR * MR;
   const bBytes = (<usize>(kc * nc * 4) + 63) & ~<usize>63;
   const aBytes = <usize>(kc * mc) << 4; // pre-broadcast: 16 B per value
   return bBytes + aBytes;
 }
 
-/** 4×8 micro-kernel on packed panels.
- *  pa: kc groups of 4 broadcast vectors (one per row); pb: kc groups of 8 f32 (one per column).
+/** 6×8 micro-kernel on packed panels.
+ *  pa: kc groups of 6 broadcast vectors (one per row); pb: kc groups of 8 f32.
  *  Writes the mr×nr valid part of the tile to c (ldc in bytes), adding the old
  *  C when beta ≠ 0. */
-function kernel4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32): void {
+function kernel6x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   let a: v128, b0: v128, b1: v128;
   let k = kc;
   while (k > 0) {
@@ -67,20 +69,24 @@ function kernel4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32,
     a = load<v128>(pa, 16); c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
     a = load<v128>(pa, 32); c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = load<v128>(pa, 48); c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    pa += 64; pb += 32; k -= 1;
+    a = load<v128>(pa, 64); c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = load<v128>(pa, 80); c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    pa += 96; pb += 32; k -= 1;
   }
-  storeTile(c, ldc, mr, nr, beta, c00, c01, c10, c11, c20, c21, c30, c31);
+  storeTile(c, ldc, mr, nr, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
 }
 
-/** Same tile, but A read in place from four row pointers (op(A) = A, not
+/** Same tile, but A read in place from six row pointers (op(A) = A, not
  *  transposed: consecutive k are consecutive floats). Used when a packed A
  *  panel would be reused by too few B panels to repay the packing. Rows past
  *  M repeat a valid row pointer; their results are never stored. */
-function kernel4x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32): void {
+function kernel6x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   let a: v128, b0: v128, b1: v128;
   let k = kc;
   while (k > 0) {
@@ -89,15 +95,18 @@ function kernel4x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, pb: usize, 
     a = v128.load32_splat(a1); c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
     a = v128.load32_splat(a2); c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(a3); c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    a0 += 4; a1 += 4; a2 += 4; a3 += 4; pb += 32; k -= 1;
+    a = v128.load32_splat(a4); c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load32_splat(a5); c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4; pb += 32; k -= 1;
   }
-  storeTile(c, ldc, mr, nr, beta, c00, c01, c10, c11, c20, c21, c30, c31);
+  storeTile(c, ldc, mr, nr, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
 }
 
 // @ts-ignore: decorator
 @inline function storeTile(c: usize, ldc: usize, mr: i32, nr: i32, beta: i32,
-  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
-  if (mr == 4 && nr == 8) {
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128,
+  c30: v128, c31: v128, c40: v128, c41: v128, c50: v128, c51: v128): void {
+  if (mr == 6 && nr == 8) {
     // Full tile: vector read-modify-write of C (C rows need not be 16-byte
     // aligned; wasm v128 loads/stores are unaligned-safe).
     if (beta) {
@@ -105,17 +114,23 @@ function kernel4x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, pb: usize, 
       c10 = f32x4.add(c10, load<v128>(c + ldc, 0)); c11 = f32x4.add(c11, load<v128>(c + ldc, 16));
       c20 = f32x4.add(c20, load<v128>(c + 2 * ldc, 0)); c21 = f32x4.add(c21, load<v128>(c + 2 * ldc, 16));
       c30 = f32x4.add(c30, load<v128>(c + 3 * ldc, 0)); c31 = f32x4.add(c31, load<v128>(c + 3 * ldc, 16));
+      c40 = f32x4.add(c40, load<v128>(c + 4 * ldc, 0)); c41 = f32x4.add(c41, load<v128>(c + 4 * ldc, 16));
+      c50 = f32x4.add(c50, load<v128>(c + 5 * ldc, 0)); c51 = f32x4.add(c51, load<v128>(c + 5 * ldc, 16));
     }
     store<v128>(c, c00, 0); store<v128>(c, c01, 16); c += ldc;
     store<v128>(c, c10, 0); store<v128>(c, c11, 16); c += ldc;
     store<v128>(c, c20, 0); store<v128>(c, c21, 16); c += ldc;
-    store<v128>(c, c30, 0); store<v128>(c, c31, 16);
+    store<v128>(c, c30, 0); store<v128>(c, c31, 16); c += ldc;
+    store<v128>(c, c40, 0); store<v128>(c, c41, 16); c += ldc;
+    store<v128>(c, c50, 0); store<v128>(c, c51, 16);
   } else {
     // Edge tile: spill to the static tile, then copy the valid part.
     store<v128>(TILE, c00, 0); store<v128>(TILE, c01, 16);
     store<v128>(TILE, c10, 32); store<v128>(TILE, c11, 48);
     store<v128>(TILE, c20, 64); store<v128>(TILE, c21, 80);
     store<v128>(TILE, c30, 96); store<v128>(TILE, c31, 112);
+    store<v128>(TILE, c40, 128); store<v128>(TILE, c41, 144);
+    store<v128>(TILE, c50, 160); store<v128>(TILE, c51, 176);
     for (let r = 0; r < mr; r++) {
       const src = TILE + (<usize>r << 5);
       const dst = c + <usize>r * ldc;
@@ -128,44 +143,47 @@ function kernel4x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, pb: usize, 
   }
 }
 
-/** Pack rows [i0, i0+mc) × k [k0, k0+kc) of op(A) into 4-row panels, each
- *  value pre-broadcast to a full f32x4: panel p holds, for each k, 4 vectors
- *  splat(op(A)[i0+4p+r][k]) for r = 0..3 (zero rows past M).
+/** Pack rows [i0, i0+mc) × k [k0, k0+kc) of op(A) into MR-row panels, each
+ *  value pre-broadcast to a full f32x4: panel p holds, for each k, MR vectors
+ *  splat(op(A)[i0+MR·p+r][k]) for r = 0..MR-1 (zero rows past M).
  *  Pre-broadcasting costs 4× the packed-A space (still L2-resident) but lets
  *  the micro-kernel use plain v128 loads with immediate offsets: V8 11 does not
  *  fold the offset of v128.load32_splat into the address, which cost an extra
  *  lea per broadcast in the inner loop. */
 function packA(transA: i32, a: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i32, pa: usize): void {
   const ldaB = <usize>lda << 2;
-  for (let p = 0; p < mc; p += 4) {
-    const rows = min(4, mc - p);
+  const step: usize = <usize>MR << 4;
+  for (let p = 0; p < mc; p += MR) {
+    const rows = min(MR, mc - p);
     const i = i0 + p;
     if (transA) {
-      // A is K×M: the 4 rows of one k are contiguous.
+      // A is K×M: the rows of one k are contiguous.
       let src = a + <usize>k0 * ldaB + (<usize>i << 2);
-      if (rows == 4) {
+      if (rows == MR) {
         for (let k = 0; k < kc; k++) {
           const v = v128.load(src);
           v128.store(pa, i32x4.shuffle(v, v, 0, 0, 0, 0), 0);
           v128.store(pa, i32x4.shuffle(v, v, 1, 1, 1, 1), 16);
           v128.store(pa, i32x4.shuffle(v, v, 2, 2, 2, 2), 32);
           v128.store(pa, i32x4.shuffle(v, v, 3, 3, 3, 3), 48);
-          src += ldaB; pa += 64;
+          v128.store(pa, v128.load32_splat(src, 16), 64);
+          v128.store(pa, v128.load32_splat(src, 20), 80);
+          src += ldaB; pa += step;
         }
       } else {
         for (let k = 0; k < kc; k++) {
-          for (let r = 0; r < 4; r++) {
+          for (let r = 0; r < MR; r++) {
             v128.store(pa + (<usize>r << 4), r < rows ? v128.load32_splat(src + (<usize>r << 2)) : f32x4.splat(0));
           }
-          src += ldaB; pa += 64;
+          src += ldaB; pa += step;
         }
       }
     } else {
       // A is M×K: walk each row, 4 k at a time, scattering lane broadcasts.
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < MR; r++) {
         let dst = pa + (<usize>r << 4);
         if (r >= rows) {
-          for (let k = 0; k < kc; k++) { v128.store(dst, f32x4.splat(0)); dst += 64; }
+          for (let k = 0; k < kc; k++) { v128.store(dst, f32x4.splat(0)); dst += step; }
           continue;
         }
         let src = a + <usize>(i + r) * ldaB + (<usize>k0 << 2);
@@ -173,18 +191,17 @@ function packA(transA: i32, a: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
         for (; k + 4 <= kc; k += 4) {
           const v = v128.load(src);
           v128.store(dst, i32x4.shuffle(v, v, 0, 0, 0, 0), 0);
-          v128.store(dst, i32x4.shuffle(v, v, 1, 1, 1, 1), 64);
-          v128.store(dst, i32x4.shuffle(v, v, 2, 2, 2, 2), 128);
-          v128.store(dst, i32x4.shuffle(v, v, 3, 3, 3, 3), 192);
-          src += 16; dst += 256;
+          v128.store(dst, i32x4.shuffle(v, v, 1, 1, 1, 1), 1 * MR * 16);
+          v128.store(dst, i32x4.shuffle(v, v, 2, 2, 2, 2), 2 * MR * 16);
+          v128.store(dst, i32x4.shuffle(v, v, 3, 3, 3, 3), 3 * MR * 16);
+          src += 16; dst += step << 2;
         }
-        for (; k < kc; k++) { v128.store(dst, v128.load32_splat(src)); src += 4; dst += 64; }
+        for (; k < kc; k++) { v128.store(dst, v128.load32_splat(src)); src += 4; dst += step; }
       }
-      pa += <usize>kc << 6;
+      pa += <usize>kc * step;
     }
   }
 }
-
 /** Pack k [k0, k0+kc) × columns [j0, j0+nc) of op(B) into 8-column panels:
  *  panel q holds, for each k, the 8 values of columns j0+8q.. (zero past N). */
 function packB(transB: i32, b: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i32, pb: usize): void {
@@ -267,7 +284,6 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
   const ldaB = <usize>lda << 2;
   // Direct (unpacked) A pays when each A panel would meet only one or two B
   // panels (N ≤ 16): packing A then costs about as much as the multiply.
-  // Measured for 128×512×10: 18–20 GFLOP/s direct vs 11 packed.
   const direct = !transA && N <= DIRECT_MAX_N;
 
   for (let jc = 0; jc < N; jc += NC) {
@@ -277,31 +293,42 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
       const beta = pc > 0 || accumulate != 0 ? 1 : 0;
       packB(transB, b, ldb, pc, kc, jc, nc, pb);
       const panelB = <usize>kc << 5;
-      const panelA = <usize>kc << 6;
+      const panelA = <usize>kc * (<usize>MR << 4);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
         if (!direct) packA(transA, a, lda, ic, mc, pc, kc, pa);
-        for (let jr = 0; jr < nc; jr += 8) {
-          const nr = min(8, nc - jr);
-          const bp = pb + <usize>(jr >> 3) * panelB;
-          let cp = c + <usize>(ic) * ldcB + (<usize>(jc + jr) << 2);
-          if (direct) {
-            for (let ir = 0; ir < mc; ir += 4) {
-              const mr = min(4, mc - ir);
+        if (direct) {
+          for (let jr = 0; jr < nc; jr += 8) {
+            const nr = min(8, nc - jr);
+            const bp = pb + <usize>(jr >> 3) * panelB;
+            let cp = c + <usize>(ic) * ldcB + (<usize>(jc + jr) << 2);
+            for (let ir = 0; ir < mc; ir += MR) {
+              const mr = min(MR, mc - ir);
               const a0 = a + <usize>(ic + ir) * ldaB + (<usize>pc << 2);
               const a1 = mr > 1 ? a0 + ldaB : a0;
-              const a2 = mr > 2 ? a0 + 2 * ldaB : a0;
-              const a3 = mr > 3 ? a0 + 3 * ldaB : a0;
-              kernel4x8Direct(a0, a1, a2, a3, bp, kc, cp, ldcB, mr, nr, beta);
-              cp += ldcB << 2;
+              const a2 = mr > 2 ? a1 + ldaB : a0;
+              const a3 = mr > 3 ? a2 + ldaB : a0;
+              const a4 = mr > 4 ? a3 + ldaB : a0;
+              const a5 = mr > 5 ? a4 + ldaB : a0;
+              kernel6x8Direct(a0, a1, a2, a3, a4, a5, bp, kc, cp, ldcB, mr, nr, beta);
+              cp += ldcB * MR;
             }
-          } else {
-            let ap = pa;
-            for (let ir = 0; ir < mc; ir += 4) {
-              kernel4x8(ap, bp, kc, cp, ldcB, min(4, mc - ir), nr, beta);
-              ap += panelA;
-              cp += ldcB << 2;
+          }
+        } else {
+          // The packed A micro-panel (kc·96 B) stays in L1 while the B
+          // micro-panels (kc·32 B each) stream from L2: a third of the L2
+          // traffic of the opposite order with pre-broadcast A.
+          let ap = pa;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            let bp = pb;
+            let cp = c + <usize>(ic + ir) * ldcB + (<usize>jc << 2);
+            for (let jr = 0; jr < nc; jr += 8) {
+              kernel6x8(ap, bp, kc, cp, ldcB, mr, min(8, nc - jr), beta);
+              bp += panelB;
+              cp += 32;
             }
+            ap += panelA;
           }
         }
       }

@@ -37,10 +37,10 @@ export class Conv2d extends BaseLayer<ConvSpec> {
     return { y, cache: x };
   }
 
-  backward(dy: Tensor, cache: Cache): Gradients {
+  backward(dy: Tensor, cache: Cache, wantDx = true): Gradients {
     const x = cache as Tensor, w = this.param('weight');
     const grads: Record<string, Tensor> = { weight: conv2dBackpropFilter(x, dy, w.shape, this.opts) };
     if (this.params.has('bias')) grads.bias = sum(dy, [0, 2, 3]);
-    return { dx: conv2dBackpropInput(dy, w, x.shape, this.opts), grads };
+    return { dx: wantDx ? conv2dBackpropInput(dy, w, x.shape, this.opts) : null, grads };
   }
 }

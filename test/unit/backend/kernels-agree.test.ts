@@ -66,8 +66,8 @@ for (const p of [{ kernel: 2 }, { kernel: 3, stride: 2, pad: 1 }, { kernel: [2, 
   }
 }
 
-const unaryTol: Record<string, number> = { relu: 0, neg: 0, abs: 0, square: 1e-7, sqrt: 1e-6, exp: 3e-6, log: 3e-6, sigmoid: 3e-6, tanh: 3e-6, gelu: 3e-6 };
-for (const op of ['relu', 'sigmoid', 'tanh', 'gelu', 'exp', 'log', 'sqrt', 'neg', 'abs', 'square'] as const) {
+const unaryTol: Record<string, number> = { relu: 0, neg: 0, abs: 0, sign: 0, square: 1e-7, sqrt: 1e-6, exp: 3e-6, log: 3e-6, sigmoid: 3e-6, tanh: 3e-6, gelu: 3e-6 };
+for (const op of lh.unaryOps) {
   const positive = op === 'log' || op === 'sqrt';
   const [lo, hi] = positive ? [0.05, 4] : op === 'exp' ? [-10, 10] : [-6, 6];
   for (const n of [1, 3, 4, 7, 33, 1001]) {

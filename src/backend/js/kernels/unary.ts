@@ -27,6 +27,7 @@ export const unaryFns: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
   abs: Math.abs,
   square: (x) => x * x,
+  sign: Math.sign,
 };
 
 /** f′ written with the forward input x or output y, as `unaryGradUses` says; returns dy·f′. */
@@ -41,6 +42,7 @@ export const unaryGradFns: Record<UnaryOp, (dy: number, v: number) => number> = 
   neg: (dy) => -dy,
   abs: (dy, x) => (x > 0 ? dy : x < 0 ? -dy : 0),
   square: (dy, x) => 2 * x * dy,
+  sign: () => 0,
 };
 
 export function unaryRef(b: CpuBackend, [x]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {

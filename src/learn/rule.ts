@@ -1,0 +1,40 @@
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend/backend.js';
+
+export const ruleNames = ['backprop', 'tpsgd', 'noprop-dt', 'noprop-ct', 'noprop-fm'] as const;
+export type RuleName = (typeof ruleNames)[number];
+
+/**
+ * A set of parameters whose update needs only what `reads` names: the coordinator places and schedules
+ * groups on workers from this (a group that reads only 'x' and 'y' can train in parallel with all others).
+ */
+export interface ParamGroup {
+  name: string;
+  params: string[];
+  /** 'x' and 'y' are the batch; 'output:<group>' is another group's forward output. */
+  reads: string[];
+  /** Groups whose backward traffic this group's update waits for (backprop's chain); empty for local rules. */
+  waitsFor: string[];
+}
+
+export interface StepResult {
+  /** The training loss of the batch (for local rules, the sum of the local losses). */
+  loss: number;
+}
+
+/** A learning rule takes a batch and updates its model's parameters. */
+export interface LearningRule {
+  readonly name: RuleName;
+  readonly backend: Backend;
+  trainStep(x: Tensor, y: Tensor): StepResult;
+  /** Class scores [B, classes] (logits or log-probabilities; the argmax is the prediction). */
+  predict(x: Tensor): Tensor;
+  /** Every trainable parameter by name. */
+  params(): Map<string, Tensor>;
+  /** Saved-but-not-trained state (batch-norm running statistics, fixed projections). */
+  buffers(): Map<string, Tensor>;
+  groups(): ParamGroup[];
+  /** Sets the learning rate of every optimizer of the rule (the schedule calls this each step). */
+  setLr(lr: number): void;
+  dispose(): void;
+}

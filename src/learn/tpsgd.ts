@@ -1,0 +1,108 @@
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend/backend.js';
+import { keep, tidy } from '../core/scope.js';
+import { Rng } from '../core/rng.js';
+import { crossEntropy, crossEntropyGrad, div, gather, mul, randomUniform, sign, square, sub, sum, abs } from '../ops/index.js';
+import type { Sequential } from '../nn/sequential.js';
+import type { Optimizer } from './optim/index.js';
+import type { LearningRule, ParamGroup, StepResult } from './rule.js';
+
+export type LocalLoss = 'l2' | 'l1' | 'drtp';
+
+interface Segment {
+  name: string;
+  from: number;
+  to: number;
+  /** Fixed random projection [classes, outputSize]: row y is the local target for label y. Absent on the output segment. */
+  projection: Tensor | null;
+  optimizer: Optimizer;
+}
+
+/**
+ * Target-projection SGD (Lomnitz et al. 2022, after DRTP): the model is cut after every trainable layer's
+ * activations into segments; each hidden segment learns toward a fixed random projection of the one-hot
+ * label, P_i·y* (a row of P_i picked by the label), with its own ℓ2 (or ℓ1/sign) loss, right after its forward.
+ * The output segment learns from cross-entropy. No error travels between segments and no activation is
+ * kept beyond the segment that is learning; conv targets are the projection reshaped to the output map.
+ */
+export class TpSgd implements LearningRule {
+  readonly name = 'tpsgd';
+  readonly backend: Backend;
+  private segments: Segment[] = [];
+
+  constructor(readonly model: Sequential, makeOptimizer: () => Optimizer, private rng: Rng,
+    opts: { classes: number; loss?: LocalLoss; projectionSeed?: number; projectionScale?: number }) {
+    this.backend = model.backend;
+    this.loss = opts.loss ?? 'l2';
+    const trainable = model.layers.map((l, i) => (l.params.size > 0 && l.spec.type !== 'batchnorm' ? i : -1)).filter((i) => i >= 0);
+    const prng = new Rng(opts.projectionSeed ?? 0x7057);
+    trainable.forEach((start, k) => {
+      const from = k === 0 ? 0 : start, to = k + 1 < trainable.length ? trainable[k + 1] : model.layers.length;
+      const last = k === trainable.length - 1;
+      const out = model.layers[to - 1].outputShape.reduce((p, d) => p * d, 1);
+      const scale = opts.projectionScale ?? 1;
+      this.segments.push({
+        name: `segment${k}`, from, to, optimizer: makeOptimizer(),
+        projection: last ? null : keep(randomUniform([opts.classes, out], prng, -scale, scale, this.backend)),
+      });
+    });
+  }
+
+  private loss: LocalLoss;
+
+  trainStep(x: Tensor, y: Tensor): StepResult {
+    let h = x, total = 0;
+    for (const seg of this.segments) {
+      const next = tidy(() => {
+        const { y: out, caches } = this.model.forwardWithCache(h, { training: true, rng: this.rng }, seg.from, seg.to);
+        const B = out.shape[0];
+        let dy: Tensor;
+        if (!seg.projection) {
+          total += crossEntropy(out, y).dataSync()[0];
+          dy = crossEntropyGrad(out, y);
+        } else {
+          const target = gather(seg.projection, y).reshape(out.shape);
+          const diff = sub(out, target);
+          total += (this.loss === 'l1' ? sum(div(abs(diff), B)) : sum(mul(square(diff), 0.5 / B))).dataSync()[0];
+          // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
+          dy = this.loss === 'l2' ? div(diff, B) : this.loss === 'l1' ? div(sign(diff), B) : div(target, -B);
+        }
+        const { grads } = this.model.backwardWithCache(dy, caches, seg.from, seg.to, false);
+        seg.optimizer.step(this.segmentParams(seg), grads);
+        return seg.projection ? keep(out) : null;
+      });
+      if (h !== x) h.dispose();
+      if (!next) break;
+      h = next;
+    }
+    return { loss: total };
+  }
+
+  private segmentParams(seg: Segment): Map<string, Tensor> {
+    const all = this.model.namedParams();
+    return new Map([...all].filter(([k]) => { const i = Number(k.split('.')[0]); return i >= seg.from && i < seg.to; }));
+  }
+
+  predict(x: Tensor): Tensor { return this.model.predict(x); }
+  params() { return this.model.namedParams(); }
+
+  buffers() {
+    const b = this.model.namedBuffers();
+    for (const s of this.segments) if (s.projection) b.set(`${s.name}.projection`, s.projection);
+    return b;
+  }
+
+  setLr(lr: number) { for (const s of this.segments) s.optimizer.lr = lr; }
+
+  /** Each segment reads the previous segment's output and the label; none waits for another's error. */
+  groups(): ParamGroup[] {
+    return this.segments.map((s, i) => ({
+      name: s.name, params: [...this.segmentParams(s).keys()],
+      reads: [i === 0 ? 'x' : `output:${this.segments[i - 1].name}`, 'y'], waitsFor: [],
+    }));
+  }
+
+  dispose(): void {
+    for (const s of this.segments) { s.optimizer.dispose(); s.projection?.dispose(); }
+  }
+}

@@ -1,0 +1,89 @@
+import type { Backend } from '../backend/backend.js';
+import { tidy } from '../core/scope.js';
+import { argmax, tensor } from '../ops/index.js';
+import type { Tensor } from '../core/tensor.js';
+import { BatchIterator, type BatchCursor, type Normalization } from '../data/batches.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { lrAt, type Schedule } from './optim/index.js';
+import type { LearningRule } from './rule.js';
+
+export interface Progress {
+  epoch: number;
+  /** Batches done in this epoch, and per epoch. */
+  batch: number;
+  batches: number;
+  samplesSeen: number;
+  loss: number;
+  samplesPerSecond: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  trainLoss: number;
+  testAccuracy: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  lr: number;
+  schedule?: Schedule;
+  normalization?: Normalization;
+  /** Resume the data order exactly (from a checkpoint). */
+  cursor?: BatchCursor;
+  onProgress?: (p: Progress) => void;
+  onEpoch?: (e: EpochReport) => void;
+  /** Give the event loop a turn every this many batches (progress bars, UI); default 4. */
+  yieldEvery?: number;
+}
+
+const toBatchTensors = (b: { x: Float32Array; y: Int32Array; shape: number[] }, backend: Backend) =>
+  ({ x: tensor(b.x, b.shape, 'float32', backend), y: tensor(b.y, [b.y.length], 'int32', backend) });
+
+/** Share of `ds` that `predict` classifies correctly, in batches. */
+export function evaluate(predict: (x: Tensor) => Tensor, backend: Backend, ds: ImageDataset, batchSize = 256, normalization?: Normalization): number {
+  const it = new BatchIterator(ds, { batchSize, shuffle: false, normalization });
+  let correct = 0;
+  for (const b of it.restOfEpoch()) {
+    correct += tidy(() => {
+      const { x } = toBatchTensors(b, backend);
+      const pred = argmax(predict(x), -1).dataSync();
+      let c = 0;
+      for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) c++;
+      return c;
+    });
+  }
+  return correct / ds.count;
+}
+
+/** Epochs of a learning rule over a dataset, with progress and per-epoch test accuracy. */
+export async function train(rule: LearningRule, trainSet: ImageDataset, testSet: ImageDataset, o: TrainOptions): Promise<{ epochs: EpochReport[]; iterator: BatchIterator }> {
+  const it = new BatchIterator(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: o.cursor });
+  const schedule = o.schedule ?? { type: 'constant' };
+  const epochs: EpochReport[] = [];
+  let step = (o.cursor?.epoch ?? 0) * it.batchesPerEpoch + Math.ceil((o.cursor?.position ?? 0) / o.batchSize);
+  const firstEpoch = o.cursor?.epoch ?? 0;
+  for (let e = firstEpoch; e < o.epochs; e++) {
+    const t0 = performance.now();
+    let seen = 0, lossSum = 0, batch = 0;
+    for (const b of it.restOfEpoch()) {
+      rule.setLr(lrAt(o.lr, schedule, step++));
+      const { loss } = tidy(() => {
+        const { x, y } = toBatchTensors(b, rule.backend);
+        return rule.trainStep(x, y);
+      });
+      seen += b.y.length; lossSum += loss * b.y.length; batch++;
+      const sps = seen / ((performance.now() - t0) / 1000);
+      o.onProgress?.({ epoch: e, batch, batches: it.batchesPerEpoch, samplesSeen: seen, loss, samplesPerSecond: sps });
+      if (batch % (o.yieldEvery ?? 4) === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const report = { epoch: e, trainLoss: lossSum / seen, testAccuracy: evaluate((x) => rule.predict(x), rule.backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
+    epochs.push(report);
+    o.onEpoch?.(report);
+  }
+  return { epochs, iterator: it };
+}
