@@ -4,7 +4,7 @@ import { fail } from '../core/errors.js';
 import { Sequential, type ModelSpec } from '../nn/sequential.js';
 import { createOptimizer, type OptimizerSpec } from './optim/index.js';
 import { Backprop } from './backprop.js';
-import { TpSgd, type LocalLoss } from './tpsgd.js';
+import { TpSgd, type LocalLoss, type TpSgdOptions } from './tpsgd.js';
 import { ruleNames, type LearningRule, type RuleName } from './rule.js';
 
 export interface RuleConfig {
@@ -15,6 +15,8 @@ export interface RuleConfig {
   seed: number;
   /** tpsgd: the local loss. */
   localLoss?: LocalLoss;
+  /** tpsgd: projection and per-segment learning-rate options (`localLoss` wins over `tpsgd.loss`). */
+  tpsgd?: Omit<TpSgdOptions, 'classes' | 'projectionSeed'>;
 }
 
 /** A learning rule with a freshly initialised model (weights from `seed`). */
@@ -25,7 +27,7 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
       return new Backprop(new Sequential(c.spec, { backend, rng }), createOptimizer(c.optimizer), rng);
     case 'tpsgd':
       return new TpSgd(new Sequential(c.spec, { backend, rng }), () => createOptimizer(c.optimizer), rng,
-        { classes: c.classes, loss: c.localLoss, projectionSeed: c.seed + 1 });
+        { ...c.tpsgd, classes: c.classes, loss: c.localLoss ?? c.tpsgd?.loss, projectionSeed: c.seed + 1 });
     default:
       return fail('INVALID_ARGUMENT', `learning rule '${c.rule}' is not available yet`, `use one of: ${ruleNames.join(', ')}`);
   }

@@ -2,12 +2,27 @@ import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend/backend.js';
 import { keep, tidy } from '../core/scope.js';
 import { Rng } from '../core/rng.js';
-import { crossEntropy, crossEntropyGrad, div, gather, mul, randomUniform, sign, square, sub, sum, abs } from '../ops/index.js';
+import { crossEntropy, crossEntropyGrad, div, gather, mul, sign, square, sub, sum, abs, tensor } from '../ops/index.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from './optim/index.js';
 import type { LearningRule, ParamGroup, StepResult } from './rule.js';
 
 export type LocalLoss = 'l2' | 'l1' | 'drtp';
+export type ProjectionKind = 'uniform' | 'rademacher' | 'normal';
+
+export interface TpSgdOptions {
+  classes: number;
+  /** The hidden segments' local loss (default 'l2'). */
+  loss?: LocalLoss;
+  projectionSeed?: number;
+  /** How P_i's entries are drawn (default 'uniform' on [−s, s]); 'rademacher' is ±s, 'normal' N(0, s²). */
+  projection?: ProjectionKind;
+  /** s above (default 1). */
+  projectionScale?: number;
+  /** Learning-rate multipliers of the hidden segments and of the output segment (default 1, 1). */
+  hiddenLrScale?: number;
+  outputLrScale?: number;
+}
 
 interface Segment {
   name: string;
@@ -16,6 +31,15 @@ interface Segment {
   /** Fixed random projection [classes, outputSize]: row y is the local target for label y. Absent on the output segment. */
   projection: Tensor | null;
   optimizer: Optimizer;
+  lrScale: number;
+}
+
+function projectionValues(kind: ProjectionKind, n: number, s: number, rng: Rng): Float32Array {
+  const v = new Float32Array(n);
+  if (kind === 'uniform') return rng.fillUniform(v, -s, s);
+  if (kind === 'normal') return rng.fillNormal(v, 0, s);
+  for (let i = 0; i < n; i++) v[i] = rng.uniform() < 0.5 ? -s : s;
+  return v;
 }
 
 /**
@@ -29,26 +53,27 @@ export class TpSgd implements LearningRule {
   readonly name = 'tpsgd';
   readonly backend: Backend;
   private segments: Segment[] = [];
+  private loss: LocalLoss;
 
-  constructor(readonly model: Sequential, makeOptimizer: () => Optimizer, private rng: Rng,
-    opts: { classes: number; loss?: LocalLoss; projectionSeed?: number; projectionScale?: number }) {
+  constructor(readonly model: Sequential, makeOptimizer: () => Optimizer, private rng: Rng, opts: TpSgdOptions) {
     this.backend = model.backend;
     this.loss = opts.loss ?? 'l2';
     const trainable = model.layers.map((l, i) => (l.params.size > 0 && l.spec.type !== 'batchnorm' ? i : -1)).filter((i) => i >= 0);
     const prng = new Rng(opts.projectionSeed ?? 0x7057);
+    const kind = opts.projection ?? 'uniform', scale = opts.projectionScale ?? 1;
     trainable.forEach((start, k) => {
       const from = k === 0 ? 0 : start, to = k + 1 < trainable.length ? trainable[k + 1] : model.layers.length;
       const last = k === trainable.length - 1;
       const out = model.layers[to - 1].outputShape.reduce((p, d) => p * d, 1);
-      const scale = opts.projectionScale ?? 1;
+      const optimizer = makeOptimizer();
+      const lrScale = last ? (opts.outputLrScale ?? 1) : (opts.hiddenLrScale ?? 1);
+      optimizer.lr *= lrScale;
       this.segments.push({
-        name: `segment${k}`, from, to, optimizer: makeOptimizer(),
-        projection: last ? null : keep(randomUniform([opts.classes, out], prng, -scale, scale, this.backend)),
+        name: `segment${k}`, from, to, optimizer, lrScale,
+        projection: last ? null : keep(tensor(projectionValues(kind, opts.classes * out, scale, prng), [opts.classes, out], 'float32', this.backend)),
       });
     });
   }
-
-  private loss: LocalLoss;
 
   trainStep(x: Tensor, y: Tensor): StepResult {
     let h = x, total = 0;
@@ -92,7 +117,7 @@ export class TpSgd implements LearningRule {
     return b;
   }
 
-  setLr(lr: number) { for (const s of this.segments) s.optimizer.lr = lr; }
+  setLr(lr: number) { for (const s of this.segments) s.optimizer.lr = lr * s.lrScale; }
 
   /** Each segment reads the previous segment's output and the label; none waits for another's error. */
   groups(): ParamGroup[] {
