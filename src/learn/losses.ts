@@ -1,0 +1,36 @@
+import type { Tensor } from '../core/tensor.js';
+import { abs, crossEntropy, crossEntropyGrad, div, matmul, mul, sign, softmax, square, sub, sum } from '../ops/index.js';
+
+/** A loss value (a number) and its gradient with respect to the tensor it was computed from. */
+export interface LossAndGrad {
+  loss: number;
+  grad: Tensor;
+}
+
+/** Mean cross-entropy of logits [B, C] against int32 labels; gradient to the logits. */
+export function crossEntropyLoss(logits: Tensor, labels: Tensor): LossAndGrad {
+  return { loss: crossEntropy(logits, labels).dataSync()[0], grad: crossEntropyGrad(logits, labels) };
+}
+
+/** (1/2B)·Σ‖out − target‖², gradient (out − target)/B. */
+export function l2Loss(out: Tensor, target: Tensor): LossAndGrad {
+  const B = out.shape[0], diff = sub(out, target);
+  return { loss: sum(square(diff)).dataSync()[0] * (0.5 / B), grad: div(diff, B) };
+}
+
+/** (1/B)·Σ|out − target|, gradient sign(out − target)/B. */
+export function l1Loss(out: Tensor, target: Tensor): LossAndGrad {
+  const B = out.shape[0], diff = sub(out, target);
+  return { loss: sum(abs(diff)).dataSync()[0] / B, grad: div(sign(diff), B) };
+}
+
+/**
+ * NoProp's denoising term for block logits [B, C]: û = softmax(logits)·W, loss = (w/B)·Σ‖û − u‖²,
+ * gradient to the logits through the embedding and the softmax Jacobian: dl = p ⊙ (dp − Σ p·dp).
+ */
+export function denoisingLoss(logits: Tensor, W: Tensor, u: Tensor, weight: number): LossAndGrad {
+  const B = logits.shape[0], p = softmax(logits);
+  const diff = sub(matmul(p, W), u);
+  const dp = matmul(mul(diff, (2 * weight) / B), W, { transposeB: true });
+  return { loss: sum(square(diff)).dataSync()[0] * (weight / B), grad: mul(p, sub(dp, sum(mul(p, dp), -1, true))) };
+}
