@@ -8,6 +8,7 @@ const external = (id: string) => id.startsWith('node:') || /^(commander|cli-tabl
 const config: RollupOptions = {
   input: {
     index: 'src/index.ts',
+    node: 'src/node.ts',
     cli: 'src/cli/main.ts',
     'stage.worker': 'workers/stage.worker.ts',
   },

@@ -22,7 +22,9 @@ export interface Backend {
   /** A copy of the elements. */
   read(storage: Storage): TypedArray;
   capabilities(): Record<string, string | boolean | number>;
-  memory(): { bytesInUse: number; bytesReserved: number; allocations: number };
+  /** Tensor memory: in use now, the most in use since the last `resetPeak`, reserved from the system. */
+  memory(): { bytesInUse: number; peakBytesInUse: number; bytesReserved: number; allocations: number };
+  resetPeak(): void;
 }
 
 /** Backends whose memory the CPU can address directly; the reference kernels run on any of them. */

@@ -1,8 +1,8 @@
 import type { Backend } from '../backend/backend.js';
 import { tidy } from '../core/scope.js';
-import { argmax, tensor } from '../ops/index.js';
+import { argmax } from '../ops/index.js';
 import type { Tensor } from '../core/tensor.js';
-import { BatchIterator, type BatchCursor, type Normalization } from '../data/batches.js';
+import { BatchIterator, toTensors, type BatchCursor, type Normalization } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { lrAt, type Schedule } from './optim/index.js';
 import type { LearningRule } from './rule.js';
@@ -40,16 +40,13 @@ export interface TrainOptions {
   yieldEvery?: number;
 }
 
-const toBatchTensors = (b: { x: Float32Array; y: Int32Array; shape: number[] }, backend: Backend) =>
-  ({ x: tensor(b.x, b.shape, 'float32', backend), y: tensor(b.y, [b.y.length], 'int32', backend) });
-
 /** Share of `ds` that `predict` classifies correctly, in batches. */
 export function evaluate(predict: (x: Tensor) => Tensor, backend: Backend, ds: ImageDataset, batchSize = 256, normalization?: Normalization): number {
   const it = new BatchIterator(ds, { batchSize, shuffle: false, normalization });
   let correct = 0;
   for (const b of it.restOfEpoch()) {
     correct += tidy(() => {
-      const { x } = toBatchTensors(b, backend);
+      const { x } = toTensors(b, backend);
       const pred = argmax(predict(x), -1).dataSync();
       let c = 0;
       for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) c++;
@@ -72,7 +69,7 @@ export async function train(rule: LearningRule, trainSet: ImageDataset, testSet:
     for (const b of it.restOfEpoch()) {
       rule.setLr(lrAt(o.lr, schedule, step++));
       const { loss } = tidy(() => {
-        const { x, y } = toBatchTensors(b, rule.backend);
+        const { x, y } = toTensors(b, rule.backend);
         return rule.trainStep(x, y);
       });
       seen += b.y.length; lossSum += loss * b.y.length; batch++;

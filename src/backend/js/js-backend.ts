@@ -10,10 +10,12 @@ export class JsBackend implements CpuBackend {
   readonly name = 'js';
   readonly flavour = 'js';
   private bytes = 0;
+  private peak = 0;
   private count = 0;
 
   alloc(size: number, dtype: DType): Storage {
     this.bytes += size * bytesPerElement[dtype];
+    this.peak = Math.max(this.peak, this.bytes);
     this.count++;
     const s: JsStorage = { size, dtype, refs: 1, data: arrayFor(dtype, size) };
     return s;
@@ -42,6 +44,10 @@ export class JsBackend implements CpuBackend {
   }
 
   memory() {
-    return { bytesInUse: this.bytes, bytesReserved: this.bytes, allocations: this.count };
+    return { bytesInUse: this.bytes, peakBytesInUse: this.peak, bytesReserved: this.bytes, allocations: this.count };
+  }
+
+  resetPeak(): void {
+    this.peak = this.bytes;
   }
 }

@@ -12,6 +12,7 @@ export class Heap {
   private top: number;
   private free = new Map<number, number[]>();
   private inUse = 0;
+  private peak = 0;
   private count = 0;
 
   constructor(memory: WebAssembly.Memory, base: number) {
@@ -30,6 +31,7 @@ export class Heap {
   alloc(bytes: number): { ptr: number; bytes: number } {
     const size = Heap.classOf(bytes);
     this.inUse += size;
+    this.peak = Math.max(this.peak, this.inUse);
     this.count++;
     const list = this.free.get(size);
     if (list && list.length) return { ptr: list.pop()!, bytes: size };
@@ -48,7 +50,12 @@ export class Heap {
     list.push(ptr);
   }
 
+  /** Start a new peak measurement from what is in use now. */
+  resetPeak(): void {
+    this.peak = this.inUse;
+  }
+
   stats() {
-    return { bytesInUse: this.inUse, bytesReserved: this.memory.buffer.byteLength, allocations: this.count };
+    return { bytesInUse: this.inUse, peakBytesInUse: this.peak, bytesReserved: this.memory.buffer.byteLength, allocations: this.count };
   }
 }

@@ -105,4 +105,8 @@ export class WasmBackend implements CpuBackend {
   memory() {
     return this.heap.stats();
   }
+
+  resetPeak(): void {
+    this.heap.resetPeak();
+  }
 }
