@@ -6,6 +6,8 @@ import { createOptimizer, type OptimizerSpec } from './optim/index.js';
 import { Backprop } from './backprop.js';
 import { TpSgd, type TpSgdOptions } from './tpsgd.js';
 import { NoPropDT, type NoPropOptions } from './noprop/dt.js';
+import { NoPropCT, type NoPropCTOptions } from './noprop/ct.js';
+import { NoPropFM, type NoPropFMOptions } from './noprop/fm.js';
 import { modelSpec, type ModelName } from './models.js';
 import { ruleNames, type LearningRule, type RuleName } from './rule.js';
 
@@ -19,13 +21,15 @@ export interface RuleConfig {
   optimizer: OptimizerSpec;
   seed: number;
   tpsgd?: Omit<TpSgdOptions, 'classes' | 'projectionSeed'>;
-  noprop?: Pick<NoPropOptions, 'T' | 'embedding' | 'embedDim' | 'eta' | 'inferenceNoise' | 'maxAlphaBar'>;
+  noprop?: Pick<NoPropOptions, 'T' | 'embedding' | 'embedDim' | 'eta' | 'inferenceNoise' | 'maxAlphaBar'>
+    & Pick<NoPropCTOptions, 'gammaMax' | 'gammaMin' | 'weighting' | 'steps'> & Pick<NoPropFMOptions, 'steps'>;
 }
 
 /** A learning rule with a freshly initialised model (weights from `seed`). */
 export function createRule(c: RuleConfig, backend: Backend): LearningRule {
   const rng = new Rng(c.seed);
   const optimizer = () => createOptimizer(c.optimizer);
+  const common = { inputShape: c.inputShape, classes: c.classes, block: c.model, seed: c.seed };
   switch (c.rule) {
     case 'backprop':
       return new Backprop(new Sequential(modelSpec(c.model, c.inputShape, c.classes), { backend, rng }), optimizer(), rng);
@@ -33,8 +37,12 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
       return new TpSgd(new Sequential(modelSpec(c.model, c.inputShape, c.classes), { backend, rng }), optimizer, rng,
         { ...c.tpsgd, classes: c.classes, projectionSeed: c.seed + 1 });
     case 'noprop-dt':
-      return new NoPropDT(backend, optimizer, { ...c.noprop, inputShape: c.inputShape, classes: c.classes, block: c.model, seed: c.seed });
+      return new NoPropDT(backend, optimizer, { ...c.noprop, ...common });
+    case 'noprop-ct':
+      return new NoPropCT(backend, optimizer, { ...c.noprop, ...common });
+    case 'noprop-fm':
+      return new NoPropFM(backend, optimizer, { ...c.noprop, ...common });
     default:
-      return fail('INVALID_ARGUMENT', `learning rule '${c.rule}' is not available yet`, `available: backprop, tpsgd, noprop-dt (of ${ruleNames.join(', ')})`);
+      return fail('INVALID_ARGUMENT', `unknown learning rule ${JSON.stringify(c.rule)}`, `use one of: ${ruleNames.join(', ')}`);
   }
 }

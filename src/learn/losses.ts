@@ -25,12 +25,22 @@ export function l1Loss(out: Tensor, target: Tensor): LossAndGrad {
 }
 
 /**
- * NoProp's denoising term for block logits [B, C]: û = softmax(logits)·W, loss = (w/B)·Σ‖û − u‖²,
+ * (1/B)·Σ_i w_i‖pred_i − target_i‖² with one weight for all rows or a column [B, 1] of per-row weights;
+ * gradient to pred.
+ */
+export function weightedSquaredError(pred: Tensor, target: Tensor, weight: number | Tensor): LossAndGrad {
+  const B = pred.shape[0], diff = sub(pred, target);
+  const wd = mul(diff, weight);
+  return { loss: sum(mul(wd, diff)).dataSync()[0] / B, grad: mul(wd, 2 / B) };
+}
+
+/**
+ * NoProp's denoising term for block logits [B, C]: û = softmax(logits)·W, loss = (1/B)·Σ w‖û − u‖²,
  * gradient to the logits through the embedding and the softmax Jacobian: dl = p ⊙ (dp − Σ p·dp).
  */
-export function denoisingLoss(logits: Tensor, W: Tensor, u: Tensor, weight: number): LossAndGrad {
-  const B = logits.shape[0], p = softmax(logits);
-  const diff = sub(matmul(p, W), u);
-  const dp = matmul(mul(diff, (2 * weight) / B), W, { transposeB: true });
-  return { loss: sum(square(diff)).dataSync()[0] * (weight / B), grad: mul(p, sub(dp, sum(mul(p, dp), -1, true))) };
+export function denoisingLoss(logits: Tensor, W: Tensor, u: Tensor, weight: number | Tensor): LossAndGrad {
+  const p = softmax(logits);
+  const { loss, grad } = weightedSquaredError(matmul(p, W), u, weight);
+  const dp = matmul(grad, W, { transposeB: true });
+  return { loss, grad: mul(p, sub(dp, sum(mul(p, dp), -1, true))) };
 }

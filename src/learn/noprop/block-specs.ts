@@ -15,7 +15,7 @@ export const blockKinds = ['mlp', 'cnn'] as const;
 export type BlockKind = (typeof blockKinds)[number];
 
 /** The paper's block (as restated): conv 32/64/128 image path, label path FC+BN+ReLU twice with a skip, fused FC+BN+ReLU twice. */
-function cnnBlock(classes: number, width = 256): BlockSpec {
+function cnnBlock(outputs: number, width = 256): BlockSpec {
   const conv = (filters: number): LayerSpec[] => [
     { type: 'conv2d', filters, kernel: 3, pad: 1 }, { type: 'relu' }, { type: 'maxpool2d', kernel: 2 }, { type: 'dropout', rate: 0.2 },
   ];
@@ -24,19 +24,20 @@ function cnnBlock(classes: number, width = 256): BlockSpec {
     image: [...conv(32), ...conv(64), ...conv(128), { type: 'flatten' }, { type: 'dense', units: width }, { type: 'batchnorm' }],
     label: [{ type: 'dense', units: width }, { type: 'batchnorm' }, { type: 'relu' },
       { type: 'branches', merge: 'add', branches: [[], fcBnRelu(width)] }],
-    fused: [...fcBnRelu(width), ...fcBnRelu(width / 2), { type: 'dense', units: classes }],
+    fused: [...fcBnRelu(width), ...fcBnRelu(width / 2), { type: 'dense', units: outputs }],
   };
 }
 
 /** The same shape with a dense image path, for fast runs. */
-function mlpBlock(classes: number, width = 256): BlockSpec {
+function mlpBlock(outputs: number, width = 256): BlockSpec {
   return {
     image: [{ type: 'flatten' }, { type: 'dense', units: width }, { type: 'batchnorm' }, { type: 'relu' }],
     label: [{ type: 'dense', units: width }, { type: 'batchnorm' }, { type: 'relu' }],
-    fused: [{ type: 'dense', units: width }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'dense', units: classes }],
+    fused: [{ type: 'dense', units: width }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'dense', units: outputs }],
   };
 }
 
-export function blockSpec(kind: BlockKind, classes: number): BlockSpec {
-  return kind === 'cnn' ? cnnBlock(classes) : mlpBlock(classes);
+/** `outputs`: class logits (DT, CT) or the embedding dimension (FM, which predicts a velocity). */
+export function blockSpec(kind: BlockKind, outputs: number): BlockSpec {
+  return kind === 'cnn' ? cnnBlock(outputs) : mlpBlock(outputs);
 }

@@ -1,7 +1,7 @@
 /** Finite-difference checks of every training loss's gradient (float64 sums over float32 tensors, js backend). */
 import { describe, expect, it } from 'vitest';
 import { Rng, tensor, tidy, type Tensor } from '../../../src/index.js';
-import { crossEntropyLoss, denoisingLoss, l1Loss, l2Loss, type LossAndGrad } from '../../../src/learn/losses.js';
+import { crossEntropyLoss, denoisingLoss, l1Loss, l2Loss, weightedSquaredError, type LossAndGrad } from '../../../src/learn/losses.js';
 import { js, randomArray } from '../helpers.js';
 
 function fdCheck(shape: number[], f: (t: Tensor) => LossAndGrad, seed: number, eps = 1e-3): void {
@@ -26,6 +26,16 @@ describe('loss gradients match finite differences', () => {
     const W = tensor(randomArray(new Rng(4), 5 * 3), [5, 3], 'float32', js);
     const u = tensor(randomArray(new Rng(5), 3 * 3), [3, 3], 'float32', js);
     fdCheck([3, 5], (t) => denoisingLoss(t, W, u, 2.5), 6);
+  });
+  it('NoProp denoising loss with per-sample weights', () => {
+    const W = tensor(randomArray(new Rng(4), 5 * 3), [5, 3], 'float32', js);
+    const u = tensor(randomArray(new Rng(5), 3 * 3), [3, 3], 'float32', js);
+    const w = tensor([0.1, 3, 0.7], [3, 1], 'float32', js);
+    fdCheck([3, 5], (t) => denoisingLoss(t, W, u, w), 8);
+  });
+  it('weighted squared error (flow matching) with per-sample weights', () => {
+    const target = tensor(randomArray(new Rng(10), 12), [3, 4], 'float32', js), w = tensor([1, 0.5, 2], [3, 1], 'float32', js);
+    fdCheck([3, 4], (t) => weightedSquaredError(t, target, w), 11);
   });
   it('NoProp denoising loss with a one-hot embedding', () => {
     const eye = new Float32Array(16); for (let i = 0; i < 4; i++) eye[i * 5] = 1;

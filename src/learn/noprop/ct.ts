@@ -1,0 +1,96 @@
+import type { Tensor } from '../../core/tensor.js';
+import type { Backend } from '../../backend/backend.js';
+import { Rng } from '../../core/rng.js';
+import { tidy } from '../../core/scope.js';
+import { add, concat, div, gather, matmul, mul, randomNormal, softmax, sub } from '../../ops/index.js';
+import type { Optimizer } from '../optim/index.js';
+import type { StepResult } from '../rule.js';
+import { denoisingLoss } from '../losses.js';
+import { Block } from './block.js';
+import { blockSpec } from './block-specs.js';
+import { NoPropBase, type NoPropCommonOptions } from './base.js';
+import { sampleTimes, timeEmbedding, TIME_EMBED_DIM } from './time.js';
+
+export interface NoPropCTOptions extends NoPropCommonOptions {
+  /** Weight of the denoising term (paper, CT: 1). */
+  eta?: number;
+  /** γ(t) runs linearly from gammaMax at t = 0 (noise) to gammaMin at t = 1; ᾱ(t) = sigmoid(−γ(t)). */
+  gammaMax?: number;
+  gammaMin?: number;
+  /** 'snr-derivative' weights each sample by SNR′(t) as the paper's objective does; 'uniform' weights all t alike. */
+  weighting?: 'snr-derivative' | 'uniform';
+  /** ODE steps at inference (default 40). */
+  steps?: number;
+}
+
+/**
+ * NoProp-CT: one network û(z_t, x, t) for continuous t ∈ [0, 1], with a sinusoidal time embedding joined to
+ * the noisy label. q(z_t | y) = N(√ᾱ(t)·u_y, (1 − ᾱ(t)) I) with a fixed log-linear SNR schedule; the loss is
+ * ½·η·SNR′(t)·‖û − u_y‖² at t ~ U(0, 1). Inference integrates the probability-flow ODE from noise to t = 1
+ * with deterministic DDIM steps, then the head classifies.
+ */
+export class NoPropCT extends NoPropBase {
+  readonly name = 'noprop-ct';
+  readonly net: Block;
+  private optimizer: Optimizer;
+  private rng: Rng;
+  private eta: number;
+  private gammaMax: number;
+  private gammaMin: number;
+  private weighting: 'snr-derivative' | 'uniform';
+  private steps: number;
+
+  constructor(backend: Backend, makeOptimizer: () => Optimizer, o: NoPropCTOptions) {
+    const gMax = o.gammaMax ?? 7, gMin = o.gammaMin ?? -7;
+    const ab = (t: number) => 1 / (1 + Math.exp(gMax - (gMax - gMin) * t));
+    super(backend, makeOptimizer, o, ab(1), ab(0));
+    this.gammaMax = gMax; this.gammaMin = gMin;
+    this.eta = o.eta ?? 1;
+    this.weighting = o.weighting ?? 'snr-derivative';
+    this.steps = o.steps ?? 40;
+    this.net = new Block(blockSpec(o.block ?? 'mlp', o.classes), o.inputShape, this.embedDim + TIME_EMBED_DIM, backend, new Rng(o.seed * 1000 + 1));
+    this.optimizer = makeOptimizer();
+    this.rng = new Rng(o.seed * 1000 + 501);
+  }
+
+  private gamma(t: number): number { return this.gammaMax - (this.gammaMax - this.gammaMin) * t; }
+  alphaBar(t: number): number { return 1 / (1 + Math.exp(this.gamma(t))); }
+
+  protected networks() {
+    return [{ prefix: 'net', owner: this.net, optimizer: this.optimizer }];
+  }
+
+  private logits(x: Tensor, z: Tensor, ts: Float32Array, training: boolean): ReturnType<Block['forward']> {
+    return this.net.forward(x, concat([z, timeEmbedding(ts, this.backend)], 1), { training, rng: this.rng });
+  }
+
+  trainStep(x: Tensor, y: Tensor): StepResult {
+    const loss = tidy(() => {
+      const W = this.embedding, u = gather(W, y), ts = sampleTimes(y.shape[0], this.rng);
+      const z = this.noisy(u, ts.map((t) => this.alphaBar(t)), this.rng);
+      const { logits, cache } = this.logits(x, z, ts, true);
+      // SNR(t) = exp(−γ(t)), so SNR′(t) = (γmax − γmin)·exp(−γ(t))
+      const w = this.weighting === 'uniform' ? this.column(new Float32Array(ts.length).fill(0.5 * this.eta))
+        : this.column(ts.map((t) => 0.5 * this.eta * (this.gammaMax - this.gammaMin) * Math.exp(-this.gamma(t))));
+      const { loss, grad } = denoisingLoss(logits, W, u, w);
+      this.optimizer.step(this.net.namedParams(), this.net.backward(grad, cache));
+      return loss;
+    });
+    return { loss: loss + this.trainHead(y) };
+  }
+
+  predict(x: Tensor): Tensor {
+    const rng = new Rng(this.seed + 7), B = x.shape[0], N = this.steps;
+    return tidy(() => {
+      const W = this.embedding;
+      let z = randomNormal([B, this.embedDim], rng, 0, 1, this.backend);
+      for (let k = 0; k < N; k++) {
+        const s = k / N, t = (k + 1) / N, abS = this.alphaBar(s), abT = this.alphaBar(t);
+        const uHat = matmul(softmax(this.logits(x, z, new Float32Array(B).fill(s), false).logits), W);
+        const epsHat = div(sub(z, mul(uHat, Math.sqrt(abS))), Math.sqrt(1 - abS));
+        z = add(mul(uHat, Math.sqrt(abT)), mul(epsHat, Math.sqrt(1 - abT)));
+      }
+      return this.head.predict(z);
+    });
+  }
+}
