@@ -5,6 +5,7 @@ import { runDemo } from './demo.js';
 import { runEval, runTrain } from './train.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
+import { embeddingKinds } from '../learn/noprop/embedding.js';
 
 const program = new Command();
 program
@@ -65,6 +66,12 @@ program
   .option('--lr <x>', 'learning rate', positive('--lr'), 1e-3)
   .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 0)
   .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']).default('adamw'))
+  .addOption(new Option('--schedule <name>', 'learning-rate schedule over the run').choices(['constant', 'cosine']).default('cosine'))
+  .addOption(new Option('--local-loss <name>', 'tpsgd: the local loss of hidden segments').choices(['l2', 'l1']).default('l2'))
+  .option('--blocks <n>', 'noprop-dt: number of blocks T', int('--blocks'), 10)
+  .addOption(new Option('--embedding <kind>', 'noprop: label embedding').choices([...embeddingKinds]).default('onehot'))
+  .option('--embed-dim <n>', 'noprop: dimension of a learned embedding', int('--embed-dim'))
+  .addOption(new Option('--weighting <name>', 'noprop-ct: weight of each t in the loss').choices(['snr-derivative', 'uniform']).default('snr-derivative'))
   .option('--limit <n>', 'train on the first N training images only', int('--limit'))
   .option('--out <dir>', 'write a checkpoint to this folder')
   .option('--report <file>', 'write a JSON report (accuracy, time, samples/s, peak memory)')

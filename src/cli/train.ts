@@ -8,6 +8,7 @@ import { loadCheckpoint, saveCheckpoint } from '../store/fs-checkpoint.js';
 import type { LearningRule } from '../learn/rule.js';
 import { writeFile } from 'node:fs/promises';
 import { fail } from '../core/errors.js';
+import { classPrototypes, type EmbeddingKind } from '../learn/noprop/embedding.js';
 
 export async function loadData(data: string, limit?: number): Promise<TrainTest> {
   const d = data === 'mnist' ? await loadMnist() : await loadIdxDir(data);
@@ -26,6 +27,7 @@ const ruleTensors = (r: LearningRule) => new Map([...r.params(), ...r.buffers()]
 export interface TrainArgs {
   rule: RuleConfig['rule']; model: RuleConfig['model']; data: string; epochs: number; batch: number; lr: number; seed: number;
   out?: string; report?: string; limit?: number; backend: string; optimizer: 'sgd' | 'adam' | 'adamw'; progress: boolean;
+  schedule: 'constant' | 'cosine'; localLoss: 'l2' | 'l1'; blocks: number; embedding: EmbeddingKind; embedDim?: number; weighting: 'snr-derivative' | 'uniform';
 }
 
 export async function runTrain(a: TrainArgs): Promise<void> {
@@ -35,12 +37,19 @@ export async function runTrain(a: TrainArgs): Promise<void> {
   const config: RuleConfig = {
     rule: a.rule, model: a.model, inputShape: [...trainSet.shape], classes: trainSet.classes, seed: a.seed,
     optimizer: { type: a.optimizer, lr: a.lr, ...(a.optimizer === 'adamw' ? { weightDecay: 1e-3 } : {}) },
+    tpsgd: { loss: a.localLoss },
+    noprop: {
+      T: a.blocks, embedding: a.embedding, embedDim: a.embedDim, weighting: a.weighting,
+      ...(a.embedding === 'prototype' ? { prototypes: Array.from(classPrototypes(trainSet)) } : {}),
+    },
   };
+  const steps = a.epochs * Math.ceil(trainSet.count / a.batch);
   const rule = createRule(config, backend);
   console.log(`training ${a.rule} (${a.model}) on ${a.data}: ${trainSet.count} images, ${a.epochs} epoch(s), batch ${a.batch}, lr ${a.lr}, ${backend.flavour}`);
   const bar = a.progress ? new cliProgress.SingleBar({ format: 'epoch {epoch} {bar} {percentage}% | {value}/{total} batches | {sps} samples/s | loss {loss} | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   const { epochs } = await train(rule, trainSet, testSet, {
     epochs: a.epochs, batchSize: a.batch, seed: a.seed, lr: a.lr,
+    schedule: a.schedule === 'cosine' ? { type: 'cosine', totalSteps: steps } : { type: 'constant' },
     onProgress: (p) => {
       if (!bar) return;
       if (p.batch === 1) bar.start(p.batches, 0, { epoch: p.epoch + 1, sps: '…', loss: '…' });

@@ -21,7 +21,7 @@ export interface RuleConfig {
   optimizer: OptimizerSpec;
   seed: number;
   tpsgd?: Omit<TpSgdOptions, 'classes' | 'projectionSeed'>;
-  noprop?: Pick<NoPropOptions, 'T' | 'embedding' | 'embedDim' | 'eta' | 'inferenceNoise' | 'maxAlphaBar'>
+  noprop?: Pick<NoPropOptions, 'T' | 'embedding' | 'embedDim' | 'eta' | 'inferenceNoise' | 'maxAlphaBar'> & { prototypes?: number[] }
     & Pick<NoPropCTOptions, 'gammaMax' | 'gammaMin' | 'weighting' | 'steps'> & Pick<NoPropFMOptions, 'steps'>;
 }
 

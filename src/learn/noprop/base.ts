@@ -16,7 +16,8 @@ export interface NoPropCommonOptions {
   block?: BlockKind;
   embedding?: EmbeddingKind;
   embedDim?: number;
-  prototypes?: Float32Array;
+  /** For the 'prototype' embedding: classes × pixels values (see classPrototypes). */
+  prototypes?: ArrayLike<number>;
   seed: number;
 }
 
