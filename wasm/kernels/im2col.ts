@@ -1,6 +1,8 @@
 // im2col / col2im for one image, no dilation.
 //   x:   [C, H, W]
-//   col: [C·kh·kw, outH·outW], row (c·kh + i)·kw + j, column oy·outW + ox,
+//   col: [C·kh·kw, outH·outW] with row stride ldcol ≥ outH·outW (elements), so that several images'
+//        columns can sit side by side in one matrix [C·kh·kw, images·outH·outW] for a single GEMM;
+//        row (c·kh + i)·kw + j, column oy·outW + ox,
 //        col = x[c, oy·sh − ph + i, ox·sw − pw + j] (0 where that is padding).
 // For each (c, i, j, oy) the valid ox form one interval [lo, hi); with
 // sw = 1 it is a contiguous run of x, copied / accumulated with SIMD.
@@ -24,15 +26,16 @@
 }
 
 export function im2col(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32,
-  ph: i32, pw: i32, outH: i32, outW: i32, col: usize): void {
+  ph: i32, pw: i32, outH: i32, outW: i32, col: usize, ldcol: i32): void {
   const plane = <usize>(H * W) << 2;
-  let dst = col;
+  let row = col;
   for (let c = 0; c < C; c++) {
     const xc = x + <usize>c * plane;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         const lo = min(oxLow(j, sw, pw), outW);
         const hi = max(oxHigh(j, sw, pw, W, outW), lo);
+        let dst = row;
         for (let oy = 0; oy < outH; oy++) {
           const iy = oy * sh - ph + i;
           if (iy < 0 || iy >= H) {
@@ -51,6 +54,7 @@ export function im2col(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i
           }
           dst += <usize>outW << 2;
         }
+        row += <usize>ldcol << 2;
       }
     }
   }
@@ -58,16 +62,17 @@ export function im2col(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i
 
 /** Adjoint of im2col: x is zeroed, then every col entry is added to its pixel. */
 export function col2im(col: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32,
-  ph: i32, pw: i32, outH: i32, outW: i32, x: usize): void {
+  ph: i32, pw: i32, outH: i32, outW: i32, x: usize, ldcol: i32): void {
   const plane = <usize>(H * W) << 2;
   memory.fill(x, 0, <usize>C * plane);
-  let src = col;
+  let row = col;
   for (let c = 0; c < C; c++) {
     const xc = x + <usize>c * plane;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         const lo = min(oxLow(j, sw, pw), outW);
         const hi = max(oxHigh(j, sw, pw, W, outW), lo);
+        let src = row;
         for (let oy = 0; oy < outH; oy++) {
           const iy = oy * sh - ph + i;
           if (iy >= 0 && iy < H) {
@@ -87,6 +92,7 @@ export function col2im(col: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh:
           }
           src += <usize>outW << 2;
         }
+        row += <usize>ldcol << 2;
       }
     }
   }

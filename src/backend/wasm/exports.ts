@@ -5,9 +5,9 @@ export interface KernelExports {
     c: number, ldc: number, accumulate: number, work: number): void;
   gemmWorkBytes(M: number, N: number, K: number): number;
   im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
-    outH: number, outW: number, col: number): void;
+    outH: number, outW: number, col: number, ldcol: number): void;
   col2im(col: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
-    outH: number, outW: number, x: number): void;
+    outH: number, outW: number, x: number, ldcol: number): void;
   relu(x: number, y: number, n: number): void;
   sigmoid(x: number, y: number, n: number): void;
   tanh(x: number, y: number, n: number): void;

@@ -27,7 +27,7 @@ export class WasmBackend implements CpuBackend {
   readonly flavour: 'wasm-simd' | 'wasm-relaxed';
   readonly k: KernelExports;
   private heap: Heap;
-  private scratch: ({ ptr: number; bytes: number } | null)[] = [null, null];
+  private scratch: ({ ptr: number; bytes: number } | null)[] = [null, null, null];
 
   private constructor(flavour: 'wasm-simd' | 'wasm-relaxed', exports: KernelExports, memory: WebAssembly.Memory) {
     this.flavour = flavour;
@@ -78,15 +78,21 @@ export class WasmBackend implements CpuBackend {
 
   /**
    * A scratch block of at least `bytes`, kept and reused across kernel calls. Slot 0 holds the GEMM packing
-   * buffers, slot 1 the im2col matrix, so one kernel can use both at once.
+   * buffers, slot 1 the im2col matrix, slot 2 a GEMM operand or result in another layout, so one kernel can
+   * use all three at once.
    */
-  scratchPtr(bytes: number, slot: 0 | 1 = 0): number {
+  scratchPtr(bytes: number, slot: 0 | 1 | 2 = 0): number {
     const cur = this.scratch[slot];
     if (cur && cur.bytes >= bytes) return cur.ptr;
     if (cur) this.heap.release(cur.ptr, cur.bytes);
     const next = this.heap.alloc(bytes);
     this.scratch[slot] = next;
     return next.ptr;
+  }
+
+  /** All of linear memory as floats (index = byte offset / 4); valid until the next allocation. */
+  heapF32(): Float32Array {
+    return new Float32Array(this.heap.memory.buffer);
   }
 
   ptr(storage: Storage): number {

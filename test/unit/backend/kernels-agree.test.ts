@@ -43,6 +43,8 @@ const convs: { x: number[]; w: number[]; stride: number; pad: number }[] = [
   { x: [1, 1, 28, 28], w: [4, 1, 5, 5], stride: 1, pad: 2 },
   { x: [3, 8, 6, 5], w: [7, 8, 1, 1], stride: 2, pad: 0 },
   { x: [2, 32, 14, 14], w: [64, 32, 3, 3], stride: 1, pad: 1 },
+  // 7 images of 14×14 run as a chunk of 6 and a chunk of 1 on wasm (chunks aim at ~1024 GEMM columns)
+  { x: [7, 3, 14, 14], w: [5, 3, 3, 3], stride: 1, pad: 1 },
 ];
 for (const c of convs) {
   const o = { stride: c.stride, pad: c.pad };
