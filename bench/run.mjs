@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Benchmark entry:
 //   node --experimental-wasm-relaxed-simd bench/run.mjs <suite> [--quick] [--impl a,b] [--op matmul|conv2d] [--repeats N]
+//   node --experimental-wasm-relaxed-simd bench/run.mjs learning [--quick] [--epochs N] [--rules a,b] [--model mlp|cnn] [--batch B] [--limit N]
 // A suite is a module bench/<suite>.mjs exporting `async runSuite(opts) -> exit code`; register it in SUITES.
 import { Command, InvalidArgumentError } from 'commander';
 
@@ -8,6 +9,10 @@ const SUITES = {
   kernels: {
     load: () => import('./kernels.mjs'),
     summary: 'single-kernel matmul / conv2d GFLOP/s vs tfjs-wasm, onnxruntime-web, onnxruntime-node',
+  },
+  learning: {
+    load: () => import('./learning.mjs'),
+    summary: 'MNIST training per learning rule (accuracy, s/epoch, peak memory) vs backprop in tfjs-wasm',
   },
 };
 
@@ -25,10 +30,15 @@ const program = new Command()
   .name('bench/run.mjs')
   .description('layerhive benchmarks')
   .argument('<suite>', `suite to run: ${Object.keys(SUITES).join(', ')}`)
-  .option('--quick', 'fewer repeats and shapes (under a minute)')
+  .option('--quick', 'kernels: fewer repeats and shapes (under a minute); learning: 4 000 images, 1 epoch, 1 000 test images')
   .option('--impl <names>', 'comma-separated impls to time, e.g. wasm-relaxed,ort-node')
   .option('--op <op>', 'only this op (kernels: matmul | conv2d)')
   .option('--repeats <n>', 'timed samples per row (slow rows may get fewer)', positiveInt)
+  .option('--epochs <n>', 'learning: epochs (default 3; --quick 1)', positiveInt)
+  .option('--rules <names>', 'learning: comma-separated rules, e.g. backprop,tpsgd,tfjs (tfjs = the reference)')
+  .option('--model <name>', 'learning: mlp | cnn (NoProp: the block kind; default mlp)')
+  .option('--batch <n>', 'learning: batch size (default 64)', positiveInt)
+  .option('--limit <n>', 'learning: first N training images (default 60000; --quick 4000)', positiveInt)
   .option('--out <file>', 'where to write the JSON results (default bench/results/<suite>.json)')
   .addHelpText('after', `\nSuites:\n${suiteList}\n`)
   .showHelpAfterError();

@@ -6,7 +6,7 @@ export const kernelNames = [
   'Sum', 'Max', 'Argmax',
   'Softmax', 'LogSoftmax', 'CrossEntropy', 'CrossEntropyGrad',
   'Moments', 'DropoutMask', 'Gather', 'ScatterAdd',
-  'Transpose', 'Concat', 'Slice', 'Copy', 'Assign', 'Cast', 'RandomUniform', 'RandomNormal', 'Fill',
+  'Transpose', 'Concat', 'Slice', 'Copy', 'Assign', 'Cast', 'RandomUniform', 'RandomNormal', 'Fill', 'OptimizerStep',
 ] as const;
 export type KernelName = (typeof kernelNames)[number];
 

@@ -85,10 +85,14 @@ export class NoPropCT extends NoPropBase {
       const W = this.embedding;
       let z = randomNormal([B, this.embedDim], rng, 0, 1, this.backend);
       for (let k = 0; k < N; k++) {
-        const s = k / N, t = (k + 1) / N, abS = this.alphaBar(s), abT = this.alphaBar(t);
-        const uHat = matmul(softmax(this.logits(x, z, new Float32Array(B).fill(s), false).logits), W);
-        const epsHat = div(sub(z, mul(uHat, Math.sqrt(abS))), Math.sqrt(1 - abS));
-        z = add(mul(uHat, Math.sqrt(abT)), mul(epsHat, Math.sqrt(1 - abT)));
+        const s = k / N, t = (k + 1) / N, abS = this.alphaBar(s), abT = this.alphaBar(t), prev = z;
+        // one scope per step: the 40 steps' activations never live at once
+        z = tidy(() => {
+          const uHat = matmul(softmax(this.logits(x, prev, new Float32Array(B).fill(s), false).logits), W);
+          const epsHat = div(sub(prev, mul(uHat, Math.sqrt(abS))), Math.sqrt(1 - abS));
+          return add(mul(uHat, Math.sqrt(abT)), mul(epsHat, Math.sqrt(1 - abT)));
+        });
+        prev.dispose();
       }
       return this.head.predict(z);
     });

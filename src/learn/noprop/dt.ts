@@ -88,10 +88,13 @@ export class NoPropDT extends NoPropBase {
       const W = this.embedding;
       let z = randomNormal([x.shape[0], this.embedDim], rng, 0, 1, this.backend);
       for (let t = 1; t <= s.T; t++) {
-        const uHat = matmul(softmax(this.blocks[t - 1].forward(x, z, { training: false }).logits), W);
-        let next = add(mul(uHat, s.a[t]), mul(z, s.b[t]));
-        if (this.inferenceNoise && s.c[t] > 0) next = add(next, mul(randomNormal(z.shape, rng, 0, 1, this.backend), Math.sqrt(s.c[t])));
-        z = next;
+        const prev = z; // one scope per block: the blocks' activations never live at once
+        z = tidy(() => {
+          const uHat = matmul(softmax(this.blocks[t - 1].forward(x, prev, { training: false }).logits), W);
+          const next = add(mul(uHat, s.a[t]), mul(prev, s.b[t]));
+          return this.inferenceNoise && s.c[t] > 0 ? add(next, mul(randomNormal(prev.shape, rng, 0, 1, this.backend), Math.sqrt(s.c[t]))) : next;
+        });
+        prev.dispose();
       }
       return this.head.predict(z);
     });

@@ -61,7 +61,11 @@ export class NoPropFM extends NoPropBase {
     const rng = new Rng(this.seed + 7), B = x.shape[0], N = this.steps;
     return tidy(() => {
       let z = randomNormal([B, this.embedDim], rng, 0, 1, this.backend);
-      for (let k = 0; k < N; k++) z = add(z, mul(this.velocity(x, z, new Float32Array(B).fill(k / N), false).logits, 1 / N));
+      for (let k = 0; k < N; k++) {
+        const prev = z; // one scope per step: the steps' activations never live at once
+        z = tidy(() => add(prev, mul(this.velocity(x, prev, new Float32Array(B).fill(k / N), false).logits, 1 / N)));
+        prev.dispose();
+      }
       return this.head.predict(z);
     });
   }

@@ -1,12 +1,12 @@
 import type { Tensor } from '../../core/tensor.js';
-import { tidy } from '../../core/scope.js';
-import { add, assign, div, mul, sqrt, square, sub } from '../../ops/index.js';
+import { runKernel } from '../../backend/engine.js';
 import type { Optimizer } from './optimizer.js';
 import { SlotState } from './state.js';
 
 /**
- * Adam (Kingma & Ba) with bias correction. `decoupled` makes it AdamW (Loshchilov & Hutter): the weights
- * decay by η·λ·θ apart from the adaptive step, instead of λθ being added to the gradient.
+ * Adam (Kingma & Ba) with bias correction: θ ← θ − η·m̂/(√v̂ + ε). `decoupled` makes it AdamW (Loshchilov &
+ * Hutter): the weights decay by η·λ·θ apart from the adaptive step, instead of λθ being added to the
+ * gradient. One fused in-place kernel per parameter.
  */
 export class Adam implements Optimizer {
   steps = 0;
@@ -16,22 +16,13 @@ export class Adam implements Optimizer {
 
   step(params: ReadonlyMap<string, Tensor>, grads: Readonly<Record<string, Tensor>>): void {
     const { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0, decoupled = false } = this.opts;
-    const t = ++this.steps;
-    const c1 = 1 - beta1 ** t, c2 = 1 - beta2 ** t;
-    tidy(() => {
-      for (const [name, p] of params) {
-        const g0 = grads[name];
-        if (!g0) continue;
-        const g = weightDecay && !decoupled ? add(g0, mul(p, weightDecay)) : g0;
-        const m = this.state.get('m', name, p), v = this.state.get('v', name, p);
-        assign(m, add(mul(m, beta1), mul(g, 1 - beta1)));
-        assign(v, add(mul(v, beta2), mul(square(g), 1 - beta2)));
-        // θ ← θ − η · m̂ / (√v̂ + ε), with m̂ = m/c1 and v̂ = v/c2 folded into the scalars
-        const update = div(mul(m, this.lr / c1), add(sqrt(mul(v, 1 / c2)), epsilon));
-        const decayed = weightDecay && decoupled ? mul(p, 1 - this.lr * weightDecay) : p;
-        assign(p, sub(decayed, update));
-      }
-    });
+    const step = ++this.steps;
+    for (const [name, p] of params) {
+      const g = grads[name];
+      if (!g) continue;
+      runKernel('OptimizerStep', [p, g, this.state.get('m', name, p), this.state.get('v', name, p)],
+        { kind: 'adam', lr: this.lr, beta1, beta2, epsilon, weightDecay, decoupled, step });
+    }
   }
 
   stateTensors() { return this.state.all(); }

@@ -12,6 +12,7 @@ import { softmaxRef, logSoftmaxRef, crossEntropyRef, crossEntropyGradRef } from 
 import { gatherRef, scatterAddRef } from './gather.js';
 import { transposeRef, concatRef, sliceRef, copyRef, assignRef, castRef, fillRef } from './layout.js';
 import { randomUniformRef, randomNormalRef, dropoutMaskRef } from './random.js';
+import { optimizerStepRef } from './optimizer.js';
 
 /** The reference kernels; they run on any backend whose memory the CPU can view. */
 export const referenceKernels: Record<KernelName, KernelFn<CpuBackend>> = {
@@ -46,6 +47,7 @@ export const referenceKernels: Record<KernelName, KernelFn<CpuBackend>> = {
   RandomUniform: randomUniformRef,
   RandomNormal: randomNormalRef,
   Fill: fillRef,
+  OptimizerStep: optimizerStepRef,
 };
 
 export function registerReferenceKernels(backendName: string, note: string): void {
