@@ -6,12 +6,13 @@
 // the step is freed when it ends; the loss is read back each step (as layerhive's rules do). Pixels are
 // normalised per batch with the same lookup table as layerhive ((v/255 − mean)/std, float32), labels one-hot.
 // Seconds per epoch count the training steps only, not the test pass (as layerhive's train()).
-// Gradients: bench/peers/tfjs-gradients.mjs (ports of tfjs-core's, which its Node entry does not register).
+// Gradients: tfjs-core's Node entry registers none; importing the union package @tensorflow/tfjs registers
+// tfjs's own gradient functions for every op (a devDependency for this reason).
 // Peak tensor memory: tf.memory().numBytes sampled inside each step after the gradients (every forward and
 // backward intermediate of the step still alive) and after the update; tfjs keeps no peak of its own.
 import * as tfAll from '@tensorflow/tfjs-core';
 import { tfjsWasmImpl } from './tfjs-wasm.mjs';
-import { registerMlpGradients } from './tfjs-gradients.mjs';
+import '@tensorflow/tfjs';
 import { mulberry32 } from '../random.mjs';
 
 const tf = tfAll.default?.matMul ? tfAll.default : tfAll;
@@ -40,7 +41,6 @@ function shuffled(count, rand) {
 export async function trainTfjsMlp(trainSet, testSet, o) {
   await tfjsWasmImpl(); // sets the wasm backend (1 thread) once
   if (tf.getBackend() !== 'wasm') throw new Error(`tfjs backend is ${tf.getBackend()}, not wasm`);
-  registerMlpGradients(tf); // the CommonJS node entry of tfjs-core registers none (see tfjs-gradients.mjs)
   const D = 784, H = 512, C = 10;
   const table = lookupTable(o.normalization);
   const rand = mulberry32(o.seed);
