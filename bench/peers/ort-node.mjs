@@ -5,7 +5,7 @@
 // JS typed arrays in place, so no upload in the timed part); includes the N-API call, ORT's
 // output allocation and the copy-out into a new JS tensor.
 import ortNode from 'onnxruntime-node';
-import { matmulModel, conv2dModel } from '../onnx-models.mjs';
+import { ortImpl } from './ort-impl.mjs';
 
 const ort = ortNode.default ?? ortNode;
 const SESSION_OPTIONS = {
@@ -16,37 +16,6 @@ const SESSION_OPTIONS = {
   graphOptimizationLevel: 'all',
 };
 
-async function makeRunner(model, feeds) {
-  const session = await ort.InferenceSession.create(model, SESSION_OPTIONS);
-  let last = null;
-  return {
-    async run() {
-      last = await session.run(feeds);
-    },
-    async output() {
-      if (!last) last = await session.run(feeds);
-      return new Float32Array(last.Y.data);
-    },
-    dispose() {
-      last = null;
-      session.release?.();
-    },
-  };
-}
-
 export async function ortNodeImpl() {
-  return {
-    name: 'ort-node',
-    async matmul(M, K, N, a, b) {
-      return makeRunner(matmulModel(M, K, N), {
-        A: new ort.Tensor('float32', a, [M, K]),
-        B: new ort.Tensor('float32', b, [K, N]),
-      });
-    },
-    async conv2d(spec, x, w) {
-      // The weight is an initializer (pre-packed by ORT at session creation, as in a real model).
-      const { N, Cin, H, W } = spec;
-      return makeRunner(conv2dModel(spec, w), { X: new ort.Tensor('float32', x, [N, Cin, H, W]) });
-    },
-  };
+  return ortImpl('ort-node', ort, SESSION_OPTIONS);
 }

@@ -6,7 +6,7 @@
 // every input from the JS heap into wasm memory and the output back out on each run, so the
 // timing includes those copies (about (M·K + K·N + M·N)·4 bytes for matmul) — inherent to this peer.
 import * as ortWeb from 'onnxruntime-web';
-import { matmulModel, conv2dModel } from '../onnx-models.mjs';
+import { ortImpl } from './ort-impl.mjs';
 
 const ort = ortWeb.default ?? ortWeb;
 
@@ -26,38 +26,7 @@ const SESSION_OPTIONS = {
   graphOptimizationLevel: 'all',
 };
 
-async function makeRunner(model, feeds) {
-  const session = await ort.InferenceSession.create(model, SESSION_OPTIONS);
-  let last = null;
-  return {
-    async run() {
-      last = await session.run(feeds);
-    },
-    async output() {
-      if (!last) last = await session.run(feeds);
-      return new Float32Array(last.Y.data);
-    },
-    dispose() {
-      last = null;
-      session.release?.();
-    },
-  };
-}
-
 export async function ortWebImpl() {
   configure();
-  return {
-    name: 'ort-web-wasm',
-    async matmul(M, K, N, a, b) {
-      return makeRunner(matmulModel(M, K, N), {
-        A: new ort.Tensor('float32', a, [M, K]),
-        B: new ort.Tensor('float32', b, [K, N]),
-      });
-    },
-    async conv2d(spec, x, w) {
-      // The weight is an initializer (pre-packed by ORT at session creation, as in a real model).
-      const { N, Cin, H, W } = spec;
-      return makeRunner(conv2dModel(spec, w), { X: new ort.Tensor('float32', x, [N, Cin, H, W]) });
-    },
-  };
+  return ortImpl('ort-web-wasm', ort, SESSION_OPTIONS);
 }

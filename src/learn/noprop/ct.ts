@@ -2,14 +2,13 @@ import type { Tensor } from '../../core/tensor.js';
 import type { Backend } from '../../backend/backend.js';
 import { Rng } from '../../core/rng.js';
 import { tidy } from '../../core/scope.js';
-import { add, concat, div, gather, matmul, mul, randomNormal, softmax, sub } from '../../ops/index.js';
+import { add, div, gather, matmul, mul, randomNormal, softmax, sub } from '../../ops/index.js';
 import type { Optimizer } from '../optim/index.js';
 import type { StepResult } from '../rule.js';
 import { denoisingLoss } from '../losses.js';
-import { Block } from './block.js';
-import { blockSpec } from './block-specs.js';
+import { TimedNet } from './timed-net.js';
 import { NoPropBase, type NoPropCommonOptions } from './base.js';
-import { sampleTimes, timeEmbedding, TIME_EMBED_DIM } from './time.js';
+import { sampleTimes } from './time.js';
 
 export interface NoPropCTOptions extends NoPropCommonOptions {
   /** Weight of the denoising term (paper, CT: 1). */
@@ -31,9 +30,7 @@ export interface NoPropCTOptions extends NoPropCommonOptions {
  */
 export class NoPropCT extends NoPropBase {
   readonly name = 'noprop-ct';
-  readonly net: Block;
-  private optimizer: Optimizer;
-  private rng: Rng;
+  readonly timed: TimedNet;
   private eta: number;
   private gammaMax: number;
   private gammaMin: number;
@@ -48,32 +45,26 @@ export class NoPropCT extends NoPropBase {
     this.eta = o.eta ?? 1;
     this.weighting = o.weighting ?? 'snr-derivative';
     this.steps = o.steps ?? 40;
-    this.net = new Block(blockSpec(o.block ?? 'mlp', o.classes), o.inputShape, this.embedDim + TIME_EMBED_DIM, backend, new Rng(o.seed * 1000 + 1));
-    this.optimizer = makeOptimizer();
-    this.rng = new Rng(o.seed * 1000 + 501);
+    this.timed = new TimedNet(o.block ?? 'mlp', o.classes, o.inputShape, this.embedDim, backend, makeOptimizer, o.seed);
   }
 
   private gamma(t: number): number { return this.gammaMax - (this.gammaMax - this.gammaMin) * t; }
   alphaBar(t: number): number { return 1 / (1 + Math.exp(this.gamma(t))); }
 
   protected networks() {
-    return [{ prefix: 'net', owner: this.net, optimizer: this.optimizer }];
-  }
-
-  private logits(x: Tensor, z: Tensor, ts: Float32Array, training: boolean): ReturnType<Block['forward']> {
-    return this.net.forward(x, concat([z, timeEmbedding(ts, this.backend)], 1), { training, rng: this.rng });
+    return [this.timed.asNetwork()];
   }
 
   trainStep(x: Tensor, y: Tensor): StepResult {
     const loss = tidy(() => {
-      const W = this.embedding, u = gather(W, y), ts = sampleTimes(y.shape[0], this.rng);
-      const z = this.noisy(u, ts.map((t) => this.alphaBar(t)), this.rng);
-      const { logits, cache } = this.logits(x, z, ts, true);
+      const rng = this.timed.rng, W = this.embedding, u = gather(W, y), ts = sampleTimes(y.shape[0], rng);
+      const z = this.noisy(u, ts.map((t) => this.alphaBar(t)), rng);
+      const { logits, cache } = this.timed.forward(x, z, ts, true);
       // SNR(t) = exp(−γ(t)), so SNR′(t) = (γmax − γmin)·exp(−γ(t))
       const w = this.weighting === 'uniform' ? this.column(new Float32Array(ts.length).fill(0.5 * this.eta))
         : this.column(ts.map((t) => 0.5 * this.eta * (this.gammaMax - this.gammaMin) * Math.exp(-this.gamma(t))));
       const { loss, grad } = denoisingLoss(logits, W, u, w);
-      this.optimizer.step(this.net.namedParams(), this.net.backward(grad, cache));
+      this.timed.learn(grad, cache);
       return loss;
     });
     return { loss: loss + this.trainHead(y) };
@@ -88,7 +79,7 @@ export class NoPropCT extends NoPropBase {
         const s = k / N, t = (k + 1) / N, abS = this.alphaBar(s), abT = this.alphaBar(t), prev = z;
         // one scope per step: the 40 steps' activations never live at once
         z = tidy(() => {
-          const uHat = matmul(softmax(this.logits(x, prev, new Float32Array(B).fill(s), false).logits), W);
+          const uHat = matmul(softmax(this.timed.forward(x, prev, new Float32Array(B).fill(s), false).logits), W);
           const epsHat = div(sub(prev, mul(uHat, Math.sqrt(abS))), Math.sqrt(1 - abS));
           return add(mul(uHat, Math.sqrt(abT)), mul(epsHat, Math.sqrt(1 - abT)));
         });
