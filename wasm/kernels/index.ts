@@ -11,6 +11,7 @@ export {
 } from "./elementwise";
 export { sumRows, maxRows, sumCols } from "./reduce";
 export { softmaxRows, logSoftmaxRows } from "./softmax";
+export { maxPool, maxPoolGrad, avgPool, avgPoolGrad } from "./pool";
 
 /** End of this module's static data; the JS allocator must start above it. */
 export function heapBase(): usize {

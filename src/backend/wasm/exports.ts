@@ -29,6 +29,10 @@ export interface KernelExports {
   maxRows(x: number, y: number, rows: number, cols: number): void;
   sumCols(x: number, y: number, rows: number, cols: number): void;
   softmaxRows(x: number, y: number, rows: number, cols: number): void;
+  maxPool(x: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, y: number): void;
+  maxPoolGrad(dy: number, x: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, dx: number): void;
+  avgPool(x: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, y: number): void;
+  avgPoolGrad(dy: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, dx: number): void;
   logSoftmaxRows(x: number, y: number, rows: number, cols: number): void;
 }
 

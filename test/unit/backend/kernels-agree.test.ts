@@ -126,7 +126,7 @@ describe.each(accelerated.map((b) => [b.flavour, b] as const))('%s agrees with t
 describe('the accelerated kernels are really accelerated', () => {
   it('registers SIMD code for the hot kernels on wasm', () => {
     const notes = Object.fromEntries(lh.listKernels('wasm').map((k) => [k.kernelName, k.note]));
-    for (const k of ['MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Unary', 'Binary', 'Sum', 'Softmax']) expect(notes[k]).toBe('simd');
+    for (const k of ['MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad', 'Unary', 'Binary', 'Sum', 'Softmax']) expect(notes[k]).toBe('simd');
     expect(accelerated.map((b) => b.flavour)).toEqual(['wasm-simd', 'wasm-relaxed']);
   });
 });

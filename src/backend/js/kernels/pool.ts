@@ -7,69 +7,89 @@ import { convOutSize } from './conv2d.js';
 /** NCHW pooling. Average pooling divides by the number of real (unpadded) pixels in the window. */
 export interface PoolAttrs { kernel: [number, number]; stride: [number, number]; pad: [number, number] }
 
-function pooled(x: readonly number[], a: PoolAttrs) {
+/**
+ * The window of every output pixel, clipped to the image: for output column ox, input columns
+ * [x0[ox], x1[ox]); likewise rows. Computed once per call so the loops below are plain array walks
+ * (a callback per window made pooling the slowest part of a CNN step).
+ */
+function windows(x: readonly number[], a: PoolAttrs) {
   const [N, C, H, W] = x;
   const OH = convOutSize(H, a.kernel[0], a.stride[0], a.pad[0]);
   const OW = convOutSize(W, a.kernel[1], a.stride[1], a.pad[1]);
-  const each = (f: (plane: number, oy: number, ox: number, o: number, y0: number, y1: number, x0: number, x1: number) => void) => {
-    let o = 0;
-    for (let p = 0; p < N * C; p++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++, o++) {
-      const y0 = oy * a.stride[0] - a.pad[0], x0 = ox * a.stride[1] - a.pad[1];
-      f(p, oy, ox, o, Math.max(0, y0), Math.min(H, y0 + a.kernel[0]), Math.max(0, x0), Math.min(W, x0 + a.kernel[1]));
-    }
+  const span = (n: number, size: number, k: number, s: number, p: number) => {
+    const lo = new Int32Array(n), hi = new Int32Array(n);
+    for (let o = 0; o < n; o++) { const start = o * s - p; lo[o] = Math.max(0, start); hi[o] = Math.min(size, start + k); }
+    return [lo, hi] as const;
   };
-  return { shape: [N, C, OH, OW], H, W, each };
+  const [y0, y1] = span(OH, H, a.kernel[0], a.stride[0], a.pad[0]);
+  const [x0, x1] = span(OW, W, a.kernel[1], a.stride[1], a.pad[1]);
+  return { planes: N * C, H, W, OH, OW, y0, y1, x0, x1, shape: [N, C, OH, OW] };
+}
+
+/** Index of the first maximum in each window (−1 for an empty one). */
+function argmaxes(X: Float32Array, g: ReturnType<typeof windows>): Int32Array {
+  const at = new Int32Array(g.planes * g.OH * g.OW);
+  let o = 0;
+  for (let p = 0; p < g.planes; p++) {
+    const base = p * g.H * g.W;
+    for (let oy = 0; oy < g.OH; oy++) for (let ox = 0; ox < g.OW; ox++, o++) {
+      let m = -Infinity, best = -1;
+      for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++) {
+        const row = base + iy * g.W;
+        for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) if (X[row + ix] > m || best < 0) { m = X[row + ix]; best = row + ix; }
+      }
+      at[o] = best;
+    }
+  }
+  return at;
 }
 
 export function maxPoolRef(b: CpuBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const g = pooled(x.shape, a);
+  const g = windows(x.shape, a);
   const out = makeTensor(b, g.shape);
-  const X = f32(b, x), Y = f32(b, out);
-  g.each((p, _oy, _ox, o, y0, y1, x0, x1) => {
-    let m = -Infinity;
-    for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) m = Math.max(m, X[(p * g.H + iy) * g.W + ix]);
-    Y[o] = m;
-  });
+  const X = f32(b, x), Y = f32(b, out), at = argmaxes(X, g);
+  for (let o = 0; o < at.length; o++) Y[o] = at[o] >= 0 ? X[at[o]] : -Infinity;
   return out;
 }
 
 /** The gradient goes to the first maximum of each window (ties are rare and this keeps it deterministic). */
 export function maxPoolGradRef(b: CpuBackend, [dy, x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const g = pooled(x.shape, a);
+  const g = windows(x.shape, a);
   const out = makeTensor(b, x.shape);
-  const X = f32(b, x), DY = f32(b, dy), DX = f32(b, out);
+  const X = f32(b, x), DY = f32(b, dy), DX = f32(b, out), at = argmaxes(X, g);
   DX.fill(0);
-  g.each((p, _oy, _ox, o, y0, y1, x0, x1) => {
-    let m = -Infinity, at = -1;
-    for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) {
-      const idx = (p * g.H + iy) * g.W + ix;
-      if (X[idx] > m) { m = X[idx]; at = idx; }
-    }
-    if (at >= 0) DX[at] += DY[o];
-  });
+  for (let o = 0; o < at.length; o++) if (at[o] >= 0) DX[at[o]] += DY[o];
   return out;
 }
 
 export function avgPoolRef(b: CpuBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const g = pooled(x.shape, a);
+  const g = windows(x.shape, a);
   const out = makeTensor(b, g.shape);
   const X = f32(b, x), Y = f32(b, out);
-  g.each((p, _oy, _ox, o, y0, y1, x0, x1) => {
-    let s = 0;
-    for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) s += X[(p * g.H + iy) * g.W + ix];
-    Y[o] = s / Math.max(1, (y1 - y0) * (x1 - x0));
-  });
+  let o = 0;
+  for (let p = 0; p < g.planes; p++) {
+    const base = p * g.H * g.W;
+    for (let oy = 0; oy < g.OH; oy++) for (let ox = 0; ox < g.OW; ox++, o++) {
+      let s = 0;
+      for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++) for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) s += X[base + iy * g.W + ix];
+      Y[o] = s / Math.max(1, (g.y1[oy] - g.y0[oy]) * (g.x1[ox] - g.x0[ox]));
+    }
+  }
   return out;
 }
 
 export function avgPoolGradRef(b: CpuBackend, [dy]: readonly Tensor[], a: PoolAttrs & { shape: readonly number[] }): Tensor {
-  const g = pooled(a.shape, a);
+  const g = windows(a.shape, a);
   const out = makeTensor(b, a.shape);
   const DY = f32(b, dy), DX = f32(b, out);
   DX.fill(0);
-  g.each((p, _oy, _ox, o, y0, y1, x0, x1) => {
-    const share = DY[o] / Math.max(1, (y1 - y0) * (x1 - x0));
-    for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) DX[(p * g.H + iy) * g.W + ix] += share;
-  });
+  let o = 0;
+  for (let p = 0; p < g.planes; p++) {
+    const base = p * g.H * g.W;
+    for (let oy = 0; oy < g.OH; oy++) for (let ox = 0; ox < g.OW; ox++, o++) {
+      const share = DY[o] / Math.max(1, (g.y1[oy] - g.y0[oy]) * (g.x1[ox] - g.x0[ox]));
+      for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++) for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) DX[base + iy * g.W + ix] += share;
+    }
+  }
   return out;
 }

@@ -5,6 +5,7 @@ import { matMulWasm } from './matmul.js';
 import { conv2dWasm, conv2dBackpropInputWasm, conv2dBackpropFilterWasm } from './conv2d.js';
 import { binaryWasm, unaryGradWasm, unaryWasm } from './elementwise.js';
 import { logSoftmaxWasm, maxWasm, softmaxWasm, sumWasm } from './reduce.js';
+import { avgPoolGradWasm, avgPoolWasm, maxPoolGradWasm, maxPoolWasm } from './pool.js';
 
 /** Kernels with SIMD code; every other kernel runs the reference implementation on the wasm heap. */
 const simdKernels: Partial<Record<KernelName, (...args: any[]) => any>> = {
@@ -12,6 +13,10 @@ const simdKernels: Partial<Record<KernelName, (...args: any[]) => any>> = {
   Conv2D: conv2dWasm,
   Conv2DBackpropInput: conv2dBackpropInputWasm,
   Conv2DBackpropFilter: conv2dBackpropFilterWasm,
+  MaxPool: maxPoolWasm,
+  MaxPoolGrad: maxPoolGradWasm,
+  AvgPool: avgPoolWasm,
+  AvgPoolGrad: avgPoolGradWasm,
   Unary: unaryWasm,
   UnaryGrad: unaryGradWasm,
   Binary: binaryWasm,
