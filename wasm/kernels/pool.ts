@@ -24,8 +24,44 @@
   return best;
 }
 
+/**
+ * The common 2×2, stride 2, unpadded case, four outputs at a time: the vertical max of two input rows, then
+ * the max of even and odd columns. pmax(a, b) = a < b ? b : a keeps the first of equal values, and a NaN
+ * never wins, as in the scalar path.
+ */
+function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, y: usize): void {
+  const plane = <usize>(H * W) << 2, row = <usize>W << 2;
+  let out = y;
+  for (let p = 0; p < planes; p++) {
+    const xp = x + <usize>p * plane;
+    for (let oy = 0; oy < OH; oy++) {
+      const r0 = xp + <usize>(2 * oy) * row, r1 = r0 + row;
+      let ox = 0;
+      for (; ox + 4 <= OW; ox += 4) {
+        const c = <usize>ox << 3;
+        const m0 = f32x4.pmax(v128.load(r0 + c), v128.load(r1 + c));
+        const m1 = f32x4.pmax(v128.load(r0 + c + 16), v128.load(r1 + c + 16));
+        const even = v128.shuffle<f32>(m0, m1, 0, 2, 4, 6), odd = v128.shuffle<f32>(m0, m1, 1, 3, 5, 7);
+        v128.store(out, f32x4.pmax(even, odd));
+        out += 16;
+      }
+      for (; ox < OW; ox++) {
+        const c = <usize>ox << 3;
+        let m = load<f32>(r0 + c);
+        const v1 = load<f32>(r0 + c + 4), v2 = load<f32>(r1 + c), v3 = load<f32>(r1 + c + 4);
+        if (v1 > m) m = v1;
+        if (v2 > m) m = v2;
+        if (v3 > m) m = v3;
+        store<f32>(out, m);
+        out += 4;
+      }
+    }
+  }
+}
+
 export function maxPool(x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   OH: i32, OW: i32, y: usize): void {
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) { maxPool2x2(x, planes, H, W, OH, OW, y); return; }
   const plane = <usize>(H * W) << 2;
   let out = y;
   for (let p = 0; p < planes; p++) {

@@ -57,13 +57,14 @@ for (const c of convs) {
   );
 }
 
-for (const p of [{ kernel: 2 }, { kernel: 3, stride: 2, pad: 1 }, { kernel: [2, 3] as [number, number], stride: 1 }]) {
-  const x = [2, 3, 7, 9];
+// [1, 2, 6, 11] with a 2×2 window has 5 output columns: the four-wide SIMD path and its scalar tail
+for (const [p, x] of [[{ kernel: 2 }, [2, 3, 7, 9]], [{ kernel: 2 }, [1, 2, 6, 11]], [{ kernel: 3, stride: 2, pad: 1 }, [2, 3, 7, 9]],
+  [{ kernel: [2, 3] as [number, number], stride: 1 }, [2, 3, 7, 9]]] as const) {
   for (const kind of ['max', 'avg'] as const) {
     const fwd = kind === 'max' ? lh.maxPool2d : lh.avgPool2d, grad = kind === 'max' ? lh.maxPool2dGrad : lh.avgPool2dGrad;
     cases.push(
-      { name: `${kind}Pool ${JSON.stringify(p)}`, rtol: 1e-6, atol: 1e-6, run: (on) => fwd(on(x), p) },
-      { name: `${kind}PoolGrad ${JSON.stringify(p)}`, rtol: 1e-5, atol: 1e-6, run: (on) => { const xt = on(x); const y = fwd(xt, p); return grad(on([...y.shape]), xt, p); } },
+      { name: `${kind}Pool ${JSON.stringify(p)} on ${x}`, rtol: 1e-6, atol: 1e-6, run: (on) => fwd(on([...x]), p) },
+      { name: `${kind}PoolGrad ${JSON.stringify(p)} on ${x}`, rtol: 1e-5, atol: 1e-6, run: (on) => { const xt = on([...x]); const y = fwd(xt, p); return grad(on([...y.shape]), xt, p); } },
     );
   }
 }
