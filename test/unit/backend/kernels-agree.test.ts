@@ -88,7 +88,8 @@ for (const op of ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow'] as const) for
 }
 
 const rshape = [3, 4, 5, 6];
-for (const axes of [[3], [2, 3], [0], [0, 1], [1], [1, 3], [0, 1, 2, 3]]) for (const keepDims of [false, true]) {
+// [0, 2, 3], [0, 3], [0, 1, 3] keep one contiguous block (per-channel statistics): wasm's outer × mid × inner path
+for (const axes of [[3], [2, 3], [0], [0, 1], [1], [1, 3], [0, 1, 2, 3], [0, 2, 3], [0, 3], [0, 1, 3]]) for (const keepDims of [false, true]) {
   cases.push(
     { name: `sum axes=${axes} keep=${keepDims}`, rtol: 1e-5, atol: 1e-5, run: (on) => lh.sum(on(rshape), axes, keepDims) },
     { name: `max axes=${axes} keep=${keepDims}`, rtol: 0, atol: 0, run: (on) => lh.max(on(rshape), axes, keepDims) },

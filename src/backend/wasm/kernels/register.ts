@@ -4,7 +4,7 @@ import { referenceKernels } from '../../js/kernels/register.js';
 import { matMulWasm } from './matmul.js';
 import { conv2dWasm, conv2dBackpropInputWasm, conv2dBackpropFilterWasm } from './conv2d.js';
 import { binaryWasm, unaryGradWasm, unaryWasm } from './elementwise.js';
-import { logSoftmaxWasm, maxWasm, softmaxWasm, sumWasm } from './reduce.js';
+import { logSoftmaxWasm, maxWasm, momentsWasm, softmaxWasm, sumWasm } from './reduce.js';
 import { avgPoolGradWasm, avgPoolWasm, maxPoolGradWasm, maxPoolWasm } from './pool.js';
 
 /** Kernels with SIMD code; every other kernel runs the reference implementation on the wasm heap. */
@@ -21,6 +21,7 @@ const simdKernels: Partial<Record<KernelName, (...args: any[]) => any>> = {
   UnaryGrad: unaryGradWasm,
   Binary: binaryWasm,
   Sum: sumWasm,
+  Moments: momentsWasm,
   Max: maxWasm,
   Softmax: softmaxWasm,
   LogSoftmax: logSoftmaxWasm,
