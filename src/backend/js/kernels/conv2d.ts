@@ -36,15 +36,26 @@ function forEachTap(g: Geometry, f: (n: number, o: number, c: number, oy: number
       }
 }
 
+/**
+ * The one contraction behind the convolution and both its gradients: for every tap, the `target` array's
+ * element gains the product of the other two arrays' elements (x [N,C,H,W], w [O,C,kh,kw], y [N,O,OH,OW]).
+ */
+function contract(g: Geometry, target: 'x' | 'w' | 'y', arrays: Partial<Record<'x' | 'w' | 'y', Float32Array>>, size: number): Float64Array {
+  const acc = new Float64Array(size);
+  const { x, w, y } = arrays;
+  // one accumulation per target, chosen once: no per-tap allocation or lookup
+  const add = target === 'y' ? (xi: number, wi: number, yi: number) => { acc[yi] += x![xi] * w![wi]; }
+    : target === 'x' ? (xi: number, wi: number, yi: number) => { acc[xi] += y![yi] * w![wi]; }
+      : (xi: number, wi: number, yi: number) => { acc[wi] += x![xi] * y![yi]; };
+  forEachTap(g, (n, o, c, oy, ox, i, j, iy, ix) =>
+    add(((n * g.C + c) * g.H + iy) * g.W + ix, ((o * g.C + c) * g.kh + i) * g.kw + j, ((n * g.O + o) * g.OH + oy) * g.OW + ox));
+  return acc;
+}
+
 export function conv2dRef(b: CpuBackend, [x, w]: readonly Tensor[], attrs: Conv2DAttrs): Tensor {
   const g = geometry(x.shape, w.shape, attrs);
   const out = makeTensor(b, [g.N, g.O, g.OH, g.OW]);
-  const X = f32(b, x), Wt = f32(b, w), Y = f32(b, out);
-  const acc = new Float64Array(Y.length);
-  forEachTap(g, (n, o, c, oy, ox, i, j, iy, ix) => {
-    acc[((n * g.O + o) * g.OH + oy) * g.OW + ox] += X[((n * g.C + c) * g.H + iy) * g.W + ix] * Wt[((o * g.C + c) * g.kh + i) * g.kw + j];
-  });
-  Y.set(acc);
+  f32(b, out).set(contract(g, 'y', { x: f32(b, x), w: f32(b, w) }, out.size));
   return out;
 }
 
@@ -52,12 +63,7 @@ export function conv2dRef(b: CpuBackend, [x, w]: readonly Tensor[], attrs: Conv2
 export function conv2dBackpropInputRef(b: CpuBackend, [dy, w]: readonly Tensor[], attrs: Conv2DGradAttrs): Tensor {
   const g = geometry(attrs.shape, w.shape, attrs);
   const out = makeTensor(b, attrs.shape);
-  const DY = f32(b, dy), Wt = f32(b, w), DX = f32(b, out);
-  const acc = new Float64Array(DX.length);
-  forEachTap(g, (n, o, c, oy, ox, i, j, iy, ix) => {
-    acc[((n * g.C + c) * g.H + iy) * g.W + ix] += DY[((n * g.O + o) * g.OH + oy) * g.OW + ox] * Wt[((o * g.C + c) * g.kh + i) * g.kw + j];
-  });
-  DX.set(acc);
+  f32(b, out).set(contract(g, 'x', { y: f32(b, dy), w: f32(b, w) }, out.size));
   return out;
 }
 
@@ -65,11 +71,6 @@ export function conv2dBackpropInputRef(b: CpuBackend, [dy, w]: readonly Tensor[]
 export function conv2dBackpropFilterRef(b: CpuBackend, [x, dy]: readonly Tensor[], attrs: Conv2DGradAttrs): Tensor {
   const g = geometry(x.shape, attrs.shape, attrs);
   const out = makeTensor(b, attrs.shape);
-  const X = f32(b, x), DY = f32(b, dy), DW = f32(b, out);
-  const acc = new Float64Array(DW.length);
-  forEachTap(g, (n, o, c, oy, ox, i, j, iy, ix) => {
-    acc[((o * g.C + c) * g.kh + i) * g.kw + j] += X[((n * g.C + c) * g.H + iy) * g.W + ix] * DY[((n * g.O + o) * g.OH + oy) * g.OW + ox];
-  });
-  DW.set(acc);
+  f32(b, out).set(contract(g, 'w', { x: f32(b, x), y: f32(b, dy) }, out.size));
   return out;
 }
