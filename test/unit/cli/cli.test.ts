@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 
 const bin = fileURLToPath(new URL('../../../bin/layerhive.js', import.meta.url));
-const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: 'pipe' });
 
 describe('layerhive CLI (built)', () => {
   it('info --json reports both backends and the wasm features', () => {
