@@ -2,7 +2,8 @@ import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend/backend.js';
 import { keep, tidy } from '../core/scope.js';
 import { Rng } from '../core/rng.js';
-import { crossEntropy, crossEntropyGrad, div, gather, mul, sign, square, sub, sum, abs, tensor } from '../ops/index.js';
+import { div, gather, tensor } from '../ops/index.js';
+import { crossEntropyLoss, l1Loss, l2Loss } from './losses.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from './optim/index.js';
 import type { LearningRule, ParamGroup, StepResult } from './rule.js';
@@ -88,17 +89,17 @@ export class TpSgd implements LearningRule {
         const ctx = { training: true, rng: this.rng };
         const at = seg.projection ? seg.at : seg.to;
         const { y: out, caches } = this.model.forwardWithCache(h, ctx, seg.from, at);
-        const B = out.shape[0];
         let dy: Tensor;
         if (!seg.projection) {
-          total += crossEntropy(out, y).dataSync()[0];
-          dy = crossEntropyGrad(out, y);
+          const ce = crossEntropyLoss(out, y);
+          total += ce.loss;
+          dy = ce.grad;
         } else {
           const target = gather(seg.projection, y).reshape(out.shape);
-          const diff = sub(out, target);
-          total += (this.loss === 'l1' ? sum(div(abs(diff), B)) : sum(mul(square(diff), 0.5 / B))).dataSync()[0];
+          const local = (this.loss === 'l1' ? l1Loss : l2Loss)(out, target);
+          total += local.loss;
           // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
-          dy = this.loss === 'l2' ? div(diff, B) : this.loss === 'l1' ? div(sign(diff), B) : div(target, -B);
+          dy = this.loss === 'drtp' ? div(target, -out.shape[0]) : local.grad;
         }
         const { grads } = this.model.backwardWithCache(dy, caches, seg.from, at, false);
         seg.optimizer.step(this.segmentParams(seg), grads);
