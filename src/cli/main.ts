@@ -71,7 +71,7 @@ program
   .option('--blocks <n>', 'noprop-dt: number of blocks T', int('--blocks'), 10)
   .addOption(new Option('--embedding <kind>', 'noprop: label embedding').choices([...embeddingKinds]).default('onehot'))
   .option('--embed-dim <n>', 'noprop: dimension of a learned embedding', int('--embed-dim'))
-  .addOption(new Option('--weighting <name>', 'noprop-ct: weight of each t in the loss').choices(['snr-derivative', 'uniform']).default('snr-derivative'))
+  .addOption(new Option('--weighting <name>', 'noprop-ct: weight of each t in the loss').choices(['uniform', 'snr-derivative']).default('uniform'))
   .option('--limit <n>', 'train on the first N training images only', int('--limit'))
   .option('--out <dir>', 'write a checkpoint to this folder')
   .option('--report <file>', 'write a JSON report (accuracy, time, samples/s, peak memory)')

@@ -1,6 +1,6 @@
 import type { Tensor } from '../../core/tensor.js';
-import { add, div, mean, moments, mul, ones, sqrt, sub, sum, zeros } from '../../ops/index.js';
-import { tidy, keep } from '../../core/scope.js';
+import { add, assign, div, mean, moments, mul, ones, sqrt, sub, sum, zeros } from '../../ops/index.js';
+import { tidy } from '../../core/scope.js';
 import type { BuildContext, Cache, ForwardContext, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 
@@ -46,11 +46,10 @@ export class BatchNorm extends BaseLayer<BnSpec> {
 
   private updateRunning(m: Tensor, v: Tensor, count: number): void {
     const mom = this.spec.momentum ?? 0.1, unbias = count > 1 ? count / (count - 1) : 1;
+    // in place, like parameters: whoever holds these tensors (a Branches layer, a checkpoint) keeps valid ones
     for (const [name, batch, scale] of [['runningMean', m, 1], ['runningVar', v, unbias]] as const) {
-      const old = this.buffers.get(name)!;
-      const next = tidy(() => add(mul(old, 1 - mom), mul(batch.reshape(old.shape), mom * scale)));
-      this.buffers.set(name, keep(next));
-      old.dispose();
+      const running = this.buffers.get(name)!;
+      tidy(() => assign(running, add(mul(running, 1 - mom), mul(batch.reshape(running.shape), mom * scale))));
     }
   }
 

@@ -81,3 +81,19 @@ describe('layer VJPs match finite differences', () => {
     ],
   }, 2, { training: true, eps: 1e-3 }));
 });
+
+describe('batch-norm running statistics', () => {
+  it('update in place, so every holder (a Branches layer, a checkpoint) sees live, current tensors', () => {
+    const model = new nn.Sequential({ input: [4], layers: [{ type: 'branches', merge: 'add', branches: [[], [{ type: 'dense', units: 4 }, { type: 'batchnorm' }]] }] },
+      { backend: js, rng: new Rng(1) });
+    const before = model.namedBuffers();
+    for (let s = 0; s < 3; s++) tidy(() => { model.forward(tensor(randomArray(new Rng(s), 24), [6, 4], 'float32', js), { training: true }); });
+    const after = model.namedBuffers();
+    expect([...after.keys()]).toEqual(['0.1.1.runningMean', '0.1.1.runningVar']);
+    for (const [k, t] of after) {
+      expect(t.disposed, k).toBe(false);
+      expect(t).toBe(before.get(k)); // the same tensor object, updated in place
+    }
+    expect(after.get('0.1.1.runningMean')!.toArray().some((v) => v !== 0)).toBe(true);
+  });
+});
