@@ -101,6 +101,24 @@ export abstract class NoPropBase implements LearningRule {
 
   abstract trainStep(x: Tensor, y: Tensor): StepResult;
   abstract predict(x: Tensor): Tensor;
+
+  /**
+   * Inference shared by the variants: z_0 ~ N(0, I), then `steps` updates z ← step(z, k, rng) (k = 0 …
+   * steps − 1), each in its own scope so their activations never live at once; the head's logits on the
+   * result. The generator is seeded per call, so predictions repeat.
+   */
+  protected integrate(x: Tensor, steps: number, step: (z: Tensor, k: number, rng: Rng) => Tensor): Tensor {
+    const rng = new Rng(this.seed + 7);
+    return tidy(() => {
+      let z = randomNormal([x.shape[0], this.embedDim], rng, 0, 1, this.backend);
+      for (let k = 0; k < steps; k++) {
+        const prev = z;
+        z = tidy(() => step(prev, k, rng));
+        prev.dispose();
+      }
+      return this.head.predict(z);
+    });
+  }
   /** The trained networks by name prefix, each with its optimizer. */
   protected abstract networks(): { prefix: string; owner: ParamOwner; optimizer: Optimizer }[];
   /** Which groups each network forms for placement; by default one independent group per network. */

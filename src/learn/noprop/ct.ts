@@ -1,8 +1,7 @@
 import type { Tensor } from '../../core/tensor.js';
 import type { Backend } from '../../backend/backend.js';
-import { Rng } from '../../core/rng.js';
 import { tidy } from '../../core/scope.js';
-import { add, div, gather, matmul, mul, randomNormal, softmax, sub } from '../../ops/index.js';
+import { add, div, gather, matmul, mul, softmax, sub } from '../../ops/index.js';
 import type { Optimizer } from '../optim/index.js';
 import type { StepResult } from '../rule.js';
 import { denoisingLoss } from '../losses.js';
@@ -75,22 +74,14 @@ export class NoPropCT extends NoPropBase {
     return { loss: loss + this.trainHead(y) };
   }
 
+  /** Deterministic DDIM steps of the probability-flow ODE from t = 0 to 1. */
   predict(x: Tensor): Tensor {
-    const rng = new Rng(this.seed + 7), B = x.shape[0], N = this.steps;
-    return tidy(() => {
-      const W = this.embedding;
-      let z = randomNormal([B, this.embedDim], rng, 0, 1, this.backend);
-      for (let k = 0; k < N; k++) {
-        const s = k / N, t = (k + 1) / N, abS = this.alphaBar(s), abT = this.alphaBar(t), prev = z;
-        // one scope per step: the 40 steps' activations never live at once
-        z = tidy(() => {
-          const uHat = matmul(softmax(this.timed.forward(x, prev, new Float32Array(B).fill(s), false).logits), W);
-          const epsHat = div(sub(prev, mul(uHat, Math.sqrt(abS))), Math.sqrt(1 - abS));
-          return add(mul(uHat, Math.sqrt(abT)), mul(epsHat, Math.sqrt(1 - abT)));
-        });
-        prev.dispose();
-      }
-      return this.head.predict(z);
+    const B = x.shape[0], N = this.steps;
+    return this.integrate(x, N, (z, k) => {
+      const s = k / N, abS = this.alphaBar(s), abT = this.alphaBar((k + 1) / N);
+      const uHat = matmul(softmax(this.timed.forward(x, z, new Float32Array(B).fill(s), false).logits), this.embedding);
+      const epsHat = div(sub(z, mul(uHat, Math.sqrt(abS))), Math.sqrt(1 - abS));
+      return add(mul(uHat, Math.sqrt(abT)), mul(epsHat, Math.sqrt(1 - abT)));
     });
   }
 }

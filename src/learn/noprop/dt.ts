@@ -81,22 +81,14 @@ export class NoPropDT extends NoPropBase {
     return { loss };
   }
 
-  /** The DT inference recursion z_t = a_t·û_t + b_t·z_{t−1} (+ √c_t·ε); the head's logits on z_T. Seeded per call, so predictions repeat. */
+  /** The DT inference recursion z_t = a_t·û_t + b_t·z_{t−1} (+ √c_t·ε) through the blocks in order. */
   predict(x: Tensor): Tensor {
-    const s = this.schedule, rng = new Rng(this.seed + 7);
-    return tidy(() => {
-      const W = this.embedding;
-      let z = randomNormal([x.shape[0], this.embedDim], rng, 0, 1, this.backend);
-      for (let t = 1; t <= s.T; t++) {
-        const prev = z; // one scope per block: the blocks' activations never live at once
-        z = tidy(() => {
-          const uHat = matmul(softmax(this.blocks[t - 1].forward(x, prev, { training: false }).logits), W);
-          const next = add(mul(uHat, s.a[t]), mul(prev, s.b[t]));
-          return this.inferenceNoise && s.c[t] > 0 ? add(next, mul(randomNormal(prev.shape, rng, 0, 1, this.backend), Math.sqrt(s.c[t]))) : next;
-        });
-        prev.dispose();
-      }
-      return this.head.predict(z);
+    const s = this.schedule;
+    return this.integrate(x, s.T, (z, k, rng) => {
+      const t = k + 1;
+      const uHat = matmul(softmax(this.blocks[k].forward(x, z, { training: false }).logits), this.embedding);
+      const next = add(mul(uHat, s.a[t]), mul(z, s.b[t]));
+      return this.inferenceNoise && s.c[t] > 0 ? add(next, mul(randomNormal(z.shape, rng, 0, 1, this.backend), Math.sqrt(s.c[t]))) : next;
     });
   }
 }

@@ -1,6 +1,5 @@
 import type { Tensor } from '../../core/tensor.js';
 import type { Backend } from '../../backend/backend.js';
-import { Rng } from '../../core/rng.js';
 import { tidy } from '../../core/scope.js';
 import { add, gather, mul, randomNormal, sub } from '../../ops/index.js';
 import type { Optimizer } from '../optim/index.js';
@@ -48,16 +47,9 @@ export class NoPropFM extends NoPropBase {
     return { loss: loss + this.trainHead(y) };
   }
 
+  /** Euler steps of dz/dt = v(z, x, t) from t = 0 to 1. */
   predict(x: Tensor): Tensor {
-    const rng = new Rng(this.seed + 7), B = x.shape[0], N = this.steps;
-    return tidy(() => {
-      let z = randomNormal([B, this.embedDim], rng, 0, 1, this.backend);
-      for (let k = 0; k < N; k++) {
-        const prev = z; // one scope per step: the steps' activations never live at once
-        z = tidy(() => add(prev, mul(this.timed.forward(x, prev, new Float32Array(B).fill(k / N), false).logits, 1 / N)));
-        prev.dispose();
-      }
-      return this.head.predict(z);
-    });
+    const B = x.shape[0], N = this.steps;
+    return this.integrate(x, N, (z, k) => add(z, mul(this.timed.forward(x, z, new Float32Array(B).fill(k / N), false).logits, 1 / N)));
   }
 }
