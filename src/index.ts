@@ -20,3 +20,11 @@ export { ruleNames, type RuleName, type LearningRule, type ParamGroup } from './
 export { modelNames, modelSpec, type ModelName } from './learn/models.js';
 export { train, evaluate, type TrainOptions, type EpochReport, type Progress } from './learn/trainer.js';
 export { createOptimizer, lrAt, type Optimizer, type OptimizerSpec, type Schedule } from './learn/optim/index.js';
+export { WorkerPool, defaultWorkers, type PoolOptions } from './parallel/pool.js';
+export type { Spawner, WorkerHandle } from './parallel/spawn.js';
+export { webSpawner } from './parallel/spawn-web.js';
+export { trainParallel, type ParallelOptions, type ParallelReport, type Restart } from './parallel/train-parallel.js';
+export { PipelinedModel, type PipelineOptions } from './parallel/pipelined-model.js';
+export { makePlan, measureCosts, formatPlan, partitionContiguous, assignIndependent, type Plan, type StagePlan, type GroupCost } from './parallel/placement.js';
+export type { StageHost, StageStats } from './parallel/stage-host.js';
+export type { GroupState } from './learn/group-state.js';

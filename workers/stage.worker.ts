@@ -1,9 +1,9 @@
 /**
  * The stage worker: the same file runs as a module Web Worker and as a Node worker_threads worker.
- * It hosts one Stage and exposes it over comlink; nothing else lives here.
+ * It hosts one StageHost and exposes it over comlink; nothing else lives here.
  */
 import * as Comlink from 'comlink';
-import { Stage } from '../src/parallel/stage.js';
+import { StageHost } from '../src/parallel/stage-host.js';
 
 async function endpoint(): Promise<Comlink.Endpoint> {
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
@@ -15,4 +15,4 @@ async function endpoint(): Promise<Comlink.Endpoint> {
   return nodeEndpoint(parentPort as never);
 }
 
-Comlink.expose(new Stage(), await endpoint());
+Comlink.expose(new StageHost(), await endpoint());

@@ -9,7 +9,10 @@ export type ErrorCode =
   | 'BACKEND_MISMATCH'
   | 'TENSOR_DISPOSED'
   | 'SPEC_INVALID'
-  | 'DATA_INVALID';
+  | 'DATA_INVALID'
+  | 'WORKER_FAILED'
+  | 'TIMEOUT'
+  | 'ABORTED';
 
 export class LayerhiveError extends Error {
   readonly code: ErrorCode;

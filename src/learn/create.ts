@@ -32,7 +32,7 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
   const common = { inputShape: c.inputShape, classes: c.classes, block: c.model, seed: c.seed };
   switch (c.rule) {
     case 'backprop':
-      return new Backprop(new Sequential(modelSpec(c.model, c.inputShape, c.classes), { backend, rng }), optimizer(), rng);
+      return new Backprop(new Sequential(modelSpec(c.model, c.inputShape, c.classes), { backend, rng }), optimizer, rng);
     case 'tpsgd':
       return new TpSgd(new Sequential(modelSpec(c.model, c.inputShape, c.classes), { backend, rng }), optimizer, rng,
         { ...c.tpsgd, classes: c.classes, projectionSeed: c.seed + 1 });

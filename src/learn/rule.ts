@@ -1,5 +1,6 @@
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend/backend.js';
+import type { GroupState } from './group-state.js';
 
 export const ruleNames = ['backprop', 'tpsgd', 'noprop-dt', 'noprop-ct', 'noprop-fm'] as const;
 export type RuleName = (typeof ruleNames)[number];
@@ -34,6 +35,9 @@ export interface LearningRule {
   /** Saved-but-not-trained state (batch-norm running statistics, fixed projections). */
   buffers(): Map<string, Tensor>;
   groups(): ParamGroup[];
+  /** A group's parameters, optimizer state and random stream, to restore elsewhere (another worker, a resumed run). */
+  saveGroup(name: string): GroupState;
+  loadGroup(name: string, state: GroupState): void;
   /** Sets the learning rate of every optimizer of the rule (the schedule calls this each step). */
   setLr(lr: number): void;
   dispose(): void;

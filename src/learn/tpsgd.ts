@@ -7,6 +7,9 @@ import { crossEntropyLoss, l1Loss, l2Loss } from './losses.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from './optim/index.js';
 import type { LearningRule, ParamGroup, StepResult } from './rule.js';
+import { paramsInRange, stateInRange, segmentsOf, type Segment } from './segments.js';
+import { loadGroupState, saveGroupState, type GroupState } from './group-state.js';
+import { fail } from '../core/errors.js';
 
 export type LocalLoss = 'l2' | 'l1' | 'drtp';
 export type ProjectionKind = 'uniform' | 'rademacher' | 'normal';
@@ -27,10 +30,7 @@ export interface TpSgdOptions {
   targetAt?: 'output' | 'preactivation';
 }
 
-interface Segment {
-  name: string;
-  from: number;
-  to: number;
+interface LocalSegment extends Segment {
   /** The local loss applies to the output of layer at−1 (at = to unless the target is the pre-activation). */
   at: number;
   /** Fixed random projection [classes, outputSize]: row y is the local target for label y. Absent on the output segment. */
@@ -57,18 +57,17 @@ function projectionValues(kind: ProjectionKind, n: number, s: number, rng: Rng):
 export class TpSgd implements LearningRule {
   readonly name = 'tpsgd';
   readonly backend: Backend;
-  private segments: Segment[] = [];
+  readonly segments: LocalSegment[] = [];
   private loss: LocalLoss;
 
   constructor(readonly model: Sequential, makeOptimizer: () => Optimizer, private rng: Rng, opts: TpSgdOptions) {
     this.backend = model.backend;
     this.loss = opts.loss ?? 'l2';
-    const trainable = model.layers.map((l, i) => (l.params.size > 0 && l.spec.type !== 'batchnorm' ? i : -1)).filter((i) => i >= 0);
     const prng = new Rng(opts.projectionSeed ?? 0x7057);
     const kind = opts.projection ?? 'uniform', scale = opts.projectionScale ?? 1;
-    trainable.forEach((start, k) => {
-      const from = k === 0 ? 0 : start, to = k + 1 < trainable.length ? trainable[k + 1] : model.layers.length;
-      const last = k === trainable.length - 1;
+    const segments = segmentsOf(model);
+    segments.forEach(({ name, from, to }, k) => {
+      const last = k === segments.length - 1;
       let at = to;
       if (!last && opts.targetAt === 'preactivation') while (at - 1 > from && model.layers[at - 1].params.size === 0) at--;
       const out = model.layers[at - 1].outputShape.reduce((p, d) => p * d, 1);
@@ -76,15 +75,25 @@ export class TpSgd implements LearningRule {
       const lrScale = last ? (opts.outputLrScale ?? 1) : (opts.hiddenLrScale ?? 1);
       optimizer.lr *= lrScale;
       this.segments.push({
-        name: `segment${k}`, from, to, at, optimizer, lrScale,
+        name, from, to, at, optimizer, lrScale,
         projection: last ? null : keep(tensor(projectionValues(kind, opts.classes * out, scale, prng), [opts.classes, out], 'float32', this.backend)),
       });
     });
   }
 
   trainStep(x: Tensor, y: Tensor): StepResult {
+    return { loss: tidy(() => this.trainSegments(x, y, 0, this.segments.length).loss) };
+  }
+
+  /**
+   * Segments [first, end) learn from one batch in turn, each on the previous one's output: a pipeline stage's
+   * share of a step. Returns the last segment's output (kept; the caller disposes it), or null when the
+   * output segment was among them, and the sum of their losses.
+   */
+  trainSegments(x: Tensor, y: Tensor, first: number, end: number): { out: Tensor | null; loss: number } {
     let h = x, total = 0;
-    for (const seg of this.segments) {
+    for (let k = first; k < end; k++) {
+      const seg = this.segments[k];
       const next = tidy(() => {
         const ctx = { training: true, rng: this.rng };
         const at = seg.projection ? seg.at : seg.to;
@@ -108,15 +117,28 @@ export class TpSgd implements LearningRule {
         return keep(at < seg.to ? this.model.forwardWithCache(out, ctx, at, seg.to).y : out);
       });
       if (h !== x) h.dispose();
-      if (!next) break;
+      if (!next) return { out: null, loss: total };
       h = next;
     }
-    return { loss: total };
+    return { out: h, loss: total };
   }
 
   private segmentParams(seg: Segment): Map<string, Tensor> {
-    const all = this.model.namedParams();
-    return new Map([...all].filter(([k]) => { const i = Number(k.split('.')[0]); return i >= seg.from && i < seg.to; }));
+    return paramsInRange(this.model, seg.from, seg.to);
+  }
+
+  private segment(name: string): LocalSegment {
+    return this.segments.find((s) => s.name === name) ?? fail('INVALID_ARGUMENT', `tpsgd has no group '${name}'`, `use one of: ${this.segments.map((s) => s.name).join(', ')}`);
+  }
+
+  saveGroup(name: string): GroupState {
+    const seg = this.segment(name);
+    return saveGroupState(stateInRange(this.model, seg.from, seg.to), seg.optimizer, this.rng);
+  }
+
+  loadGroup(name: string, state: GroupState): void {
+    const seg = this.segment(name);
+    loadGroupState(name, state, stateInRange(this.model, seg.from, seg.to), seg.optimizer, this.rng);
   }
 
   predict(x: Tensor): Tensor { return this.model.predict(x); }

@@ -6,6 +6,8 @@ import { add, assign, gather, mul, randomNormal, scatterAdd, square, sum, tensor
 import { Sequential } from '../../nn/sequential.js';
 import type { Optimizer } from '../optim/index.js';
 import type { LearningRule, ParamGroup, RuleName, StepResult } from '../rule.js';
+import { fail } from '../../core/errors.js';
+import { loadGroupState, saveGroupState, type GroupState } from '../group-state.js';
 import { crossEntropyLoss } from '../losses.js';
 import { makeEmbedding, type EmbeddingKind } from './embedding.js';
 import type { BlockKind } from './block-specs.js';
@@ -99,8 +101,48 @@ export abstract class NoPropBase implements LearningRule {
     });
   }
 
-  abstract trainStep(x: Tensor, y: Tensor): StepResult;
+  /** One trained network's update from its own loss term (a DT block, or the CT/FM network); returns the loss. */
+  protected abstract trainNetwork(prefix: string, x: Tensor, y: Tensor): number;
   abstract predict(x: Tensor): Tensor;
+
+  /** One group's update on a batch ('head', or a network's prefix): what a worker does with its share. */
+  trainGroup(name: string, x: Tensor, y: Tensor): number {
+    if (name === 'head') return this.trainHead(y);
+    this.network(name);
+    return this.trainNetwork(name, x, y);
+  }
+
+  /** Every group in turn (the networks, then the head); no group reads another's result. */
+  trainStep(x: Tensor, y: Tensor): StepResult {
+    let loss = 0;
+    for (const g of this.groups()) loss += this.trainGroup(g.name, x, y);
+    return { loss };
+  }
+
+  private network(prefix: string) {
+    return this.networks().find((n) => n.prefix === prefix)
+      ?? fail('INVALID_ARGUMENT', `${this.name} has no group '${prefix}'`, `use one of: ${this.groups().map((g) => g.name).join(', ')}`);
+  }
+
+  private groupTensors(name: string): { tensors: Map<string, Tensor>; optimizer: Optimizer; rng: Rng } {
+    if (name === 'head') {
+      const tensors = new Map(this.head.namedParams());
+      if (this.embeddingTrainable) tensors.set('embedding', this.embedding);
+      return { tensors, optimizer: this.headOptimizer, rng: this.headRng };
+    }
+    const n = this.network(name);
+    return { tensors: new Map([...n.owner.namedParams(), ...n.owner.namedBuffers()]), optimizer: n.optimizer, rng: n.rng };
+  }
+
+  saveGroup(name: string): GroupState {
+    const g = this.groupTensors(name);
+    return saveGroupState(g.tensors, g.optimizer, g.rng);
+  }
+
+  loadGroup(name: string, state: GroupState): void {
+    const g = this.groupTensors(name);
+    loadGroupState(name, state, g.tensors, g.optimizer, g.rng);
+  }
 
   /**
    * Inference shared by the variants: z_0 ~ N(0, I), then `steps` updates z ← step(z, k, rng) (k = 0 …
@@ -120,7 +162,7 @@ export abstract class NoPropBase implements LearningRule {
     });
   }
   /** The trained networks by name prefix, each with its optimizer. */
-  protected abstract networks(): { prefix: string; owner: ParamOwner; optimizer: Optimizer }[];
+  protected abstract networks(): { prefix: string; owner: ParamOwner; optimizer: Optimizer; rng: Rng }[];
   /** Which groups each network forms for placement; by default one independent group per network. */
   groups(): ParamGroup[] {
     const all = [...this.params().keys()];

@@ -3,7 +3,6 @@ import type { Backend } from '../../backend/backend.js';
 import { tidy } from '../../core/scope.js';
 import { add, div, gather, matmul, mul, softmax, sub } from '../../ops/index.js';
 import type { Optimizer } from '../optim/index.js';
-import type { StepResult } from '../rule.js';
 import { denoisingLoss } from '../losses.js';
 import { TimedNet } from './timed-net.js';
 import { NoPropBase, type NoPropCommonOptions } from './base.js';
@@ -59,8 +58,8 @@ export class NoPropCT extends NoPropBase {
     return [this.timed.asNetwork()];
   }
 
-  trainStep(x: Tensor, y: Tensor): StepResult {
-    const loss = tidy(() => {
+  protected trainNetwork(_prefix: string, x: Tensor, y: Tensor): number {
+    return tidy(() => {
       const rng = this.timed.rng, W = this.embedding, u = gather(W, y), ts = sampleTimes(y.shape[0], rng);
       const z = this.noisy(u, ts.map((t) => this.alphaBar(t)), rng);
       const { logits, cache } = this.timed.forward(x, z, ts, true);
@@ -71,7 +70,6 @@ export class NoPropCT extends NoPropBase {
       this.timed.learn(grad, cache);
       return loss;
     });
-    return { loss: loss + this.trainHead(y) };
   }
 
   /** Deterministic DDIM steps of the probability-flow ODE from t = 0 to 1. */

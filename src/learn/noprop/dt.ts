@@ -4,7 +4,6 @@ import { Rng } from '../../core/rng.js';
 import { tidy } from '../../core/scope.js';
 import { add, gather, matmul, mul, randomNormal, softmax } from '../../ops/index.js';
 import type { Optimizer } from '../optim/index.js';
-import type { StepResult } from '../rule.js';
 import { denoisingLoss } from '../losses.js';
 import { Block } from './block.js';
 import { blockSpec } from './block-specs.js';
@@ -58,7 +57,7 @@ export class NoPropDT extends NoPropBase {
   }
 
   protected networks() {
-    return this.blocks.map((owner, i) => ({ prefix: `block${i + 1}`, owner, optimizer: this.blockOptimizers[i] }));
+    return this.blocks.map((owner, i) => ({ prefix: `block${i + 1}`, owner, optimizer: this.blockOptimizers[i], rng: this.blockRngs[i] }));
   }
 
   /** One block's update from its own loss; returns the loss. Blocks are numbered 1 … T. */
@@ -74,11 +73,8 @@ export class NoPropDT extends NoPropBase {
     });
   }
 
-  trainStep(x: Tensor, y: Tensor): StepResult {
-    let loss = 0;
-    for (let t = 1; t <= this.schedule.T; t++) loss += this.trainBlock(t, x, y);
-    loss += this.trainHead(y);
-    return { loss };
+  protected trainNetwork(prefix: string, x: Tensor, y: Tensor): number {
+    return this.trainBlock(Number(prefix.slice('block'.length)), x, y);
   }
 
   /** The DT inference recursion z_t = a_t·û_t + b_t·z_{t−1} (+ √c_t·ε) through the blocks in order. */

@@ -3,7 +3,6 @@ import type { Backend } from '../../backend/backend.js';
 import { tidy } from '../../core/scope.js';
 import { add, gather, mul, randomNormal, sub } from '../../ops/index.js';
 import type { Optimizer } from '../optim/index.js';
-import type { StepResult } from '../rule.js';
 import { weightedSquaredError } from '../losses.js';
 import { TimedNet } from './timed-net.js';
 import { NoPropBase, type NoPropCommonOptions } from './base.js';
@@ -34,8 +33,8 @@ export class NoPropFM extends NoPropBase {
     return [this.timed.asNetwork()];
   }
 
-  trainStep(x: Tensor, y: Tensor): StepResult {
-    const loss = tidy(() => {
+  protected trainNetwork(_prefix: string, x: Tensor, y: Tensor): number {
+    return tidy(() => {
       const rng = this.timed.rng, u = gather(this.embedding, y), ts = sampleTimes(y.shape[0], rng);
       const z0 = randomNormal(u.shape, rng, 0, 1, this.backend);
       const t = this.column(ts), zt = add(mul(u, t), mul(z0, sub(1, t)));
@@ -44,7 +43,6 @@ export class NoPropFM extends NoPropBase {
       this.timed.learn(grad, cache);
       return loss;
     });
-    return { loss: loss + this.trainHead(y) };
   }
 
   /** Euler steps of dz/dt = v(z, x, t) from t = 0 to 1. */

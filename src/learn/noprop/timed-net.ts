@@ -33,6 +33,6 @@ export class TimedNet {
   }
 
   asNetwork() {
-    return { prefix: 'net', owner: this.net, optimizer: this.optimizer };
+    return { prefix: 'net', owner: this.net, optimizer: this.optimizer, rng: this.rng };
   }
 }

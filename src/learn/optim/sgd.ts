@@ -21,5 +21,9 @@ export class Sgd implements Optimizer {
   }
 
   stateTensors() { return this.state.all(); }
+  restore(steps: number, slots: Readonly<Record<string, { data: Float32Array }>>, params: ReadonlyMap<string, Tensor>) {
+    this.state.load(slots, params);
+    this.steps = steps;
+  }
   dispose() { this.state.dispose(); }
 }

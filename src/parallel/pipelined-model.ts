@@ -1,0 +1,89 @@
+import * as Comlink from 'comlink';
+import { createBackend } from '../backend/select.js';
+import { fail } from '../core/errors.js';
+import { createRule, type RuleConfig } from '../learn/create.js';
+import type { LearningRule } from '../learn/rule.js';
+import { Backprop } from '../learn/backprop.js';
+import { TpSgd } from '../learn/tpsgd.js';
+import { Channel } from './channel.js';
+import { makePlan, measureCosts, type Plan } from './placement.js';
+import { WorkerPool } from './pool.js';
+import type { Spawner } from './spawn.js';
+import type { StageStats } from './stage-host.js';
+import type { WireTensor } from './wire.js';
+
+export interface PipelineOptions {
+  workers: number;
+  spawn: Spawner;
+  backend?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Inference spread over workers: each holds a run of the model's layers; micro-batches enter the first
+ * stage, move stage to stage over direct ports, and leave the last one, so stage k works on micro-batch
+ * m while stage k+1 works on m − 1.
+ */
+export class PipelinedModel {
+  private constructor(readonly plan: Plan, private pool: WorkerPool, private ranges: [number, number][],
+    private inbound: Channel, private outbound: Channel, readonly outputShape: number[]) {}
+
+  /** Places the layered model of `rule` (backprop or tpsgd; built from `config`) on workers, with its current weights. */
+  static async create(config: RuleConfig, rule: LearningRule, o: PipelineOptions): Promise<PipelinedModel> {
+    if (!(rule instanceof Backprop || rule instanceof TpSgd)) {
+      fail('INVALID_ARGUMENT', `a ${rule.name} model is not a stack of layers to pipeline`, 'pipeline a backprop or tpsgd model; NoProp blocks run side by side instead');
+    }
+    const backend = await createBackend(o.backend ?? 'wasm');
+    const plan = makePlan({ ...config, rule: 'backprop' }, measureCosts(config, backend), o.workers);
+    const pool = new WorkerPool(o.spawn, plan.stages.length, { timeoutMs: o.timeoutMs });
+    try {
+      const seg = (name: string) => rule.segments[Number(name.slice('segment'.length))];
+      const ranges = plan.stages.map((s): [number, number] => [seg(s.groups[0]).from, seg(s.groups[s.groups.length - 1]).to]);
+      const links = Array.from({ length: plan.stages.length + 1 }, () => new MessageChannel());
+      await Promise.all(plan.stages.map(async (st, i) => {
+        const name = st.groups.join(', ');
+        await pool.call(i, name, (s) => s.init({ rule: config, backend: o.backend, label: `stage ${i} (${name})` }));
+        await pool.call(i, name, (s) => s.loadGroups(Object.fromEntries(st.groups.map((g) => [g, rule.saveGroup(g)]))));
+        const prev = links[i].port2, next = links[i + 1].port1;
+        await pool.call(i, name, (s) => s.connect(Comlink.transfer({ prev, next }, [prev, next])));
+      }));
+      const out = rule.model.outputShape;
+      return new PipelinedModel(plan, pool, ranges, new Channel(links[0].port1, 4), new Channel(links[plan.stages.length].port2), [...out]);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+  }
+
+  /** Outputs for `x` ([N, …input]) in micro-batches of `microBatch` rows; the same values as a one-thread predict. */
+  async predict(x: Float32Array, shape: number[], microBatch = 64): Promise<{ data: Float32Array; shape: number[] }> {
+    const N = shape[0], per = x.length / N, count = Math.ceil(N / microBatch), outPer = this.outputShape.reduce((p, d) => p * d, 1);
+    const runs = this.ranges.map(([from, to], i) => this.pool.call(i, `predict ${from}–${to}`, (s) => s.predict(from, to, count)));
+    // a stage that fails must not leave this side waiting for outputs that never come
+    Promise.all(runs).catch((e: Error) => { this.inbound.abort(e); this.outbound.abort(e); });
+    const feed = (async () => {
+      for (let m = 0; m < count; m++) {
+        const s = m * microBatch, e = Math.min(N, s + microBatch);
+        const w: WireTensor = { shape: [e - s, ...shape.slice(1)], dtype: 'float32', data: x.slice(s * per, e * per) };
+        await this.inbound.send('act', w, [w.data.buffer as ArrayBuffer]);
+      }
+    })();
+    const out = new Float32Array(N * outPer);
+    for (let m = 0; m < count; m++) {
+      const w = await this.outbound.receive<WireTensor>('act');
+      out.set(w.data as Float32Array, m * microBatch * outPer);
+    }
+    await Promise.all([feed, ...runs]);
+    return { data: out, shape: [N, ...this.outputShape] };
+  }
+
+  stats(): Promise<StageStats[]> {
+    return Promise.all(this.ranges.map((_, i) => this.pool.call(i, 'stats', (s) => s.stats())));
+  }
+
+  async close(): Promise<void> {
+    this.inbound.close();
+    this.outbound.close();
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,124 @@
+import type { Backend } from '../backend/backend.js';
+import { tidy } from '../core/scope.js';
+import { fail } from '../core/errors.js';
+import { createRule, type RuleConfig } from '../learn/create.js';
+import { NoPropBase } from '../learn/noprop/base.js';
+import { TpSgd } from '../learn/tpsgd.js';
+import { Backprop } from '../learn/backprop.js';
+import { randomUniform, tensor } from '../ops/index.js';
+import { Rng } from '../core/rng.js';
+
+/** What one placeable group costs: measured milliseconds per batch, and bytes of weights plus optimizer state. */
+export interface GroupCost { name: string; ms: number; bytes: number }
+
+export interface StagePlan { worker: number; groups: string[]; ms: number; bytes: number }
+
+/**
+ * Where every group runs. 'independent': groups that read only the batch (NoProp blocks, the head) spread
+ * over workers that never talk; 'pipeline': runs of consecutive segments, each stage feeding the next.
+ */
+export interface Plan {
+  mode: 'independent' | 'pipeline';
+  rule: string;
+  stages: StagePlan[];
+  /** Total cost ÷ the slowest stage: the speed-up the plan allows if nothing else limits it. */
+  bound: number;
+}
+
+/** Consecutive runs of `costs` over at most `parts` stages, minimising the slowest (ties: fewer bytes on the fullest). */
+export function partitionContiguous(costs: readonly GroupCost[], parts: number, maxBytes = Infinity): [number, number][] {
+  const n = costs.length, p = Math.max(1, Math.min(parts, n));
+  const ms = (a: number, b: number) => costs.slice(a, b).reduce((s, c) => s + c.ms, 0);
+  const bytes = (a: number, b: number) => costs.slice(a, b).reduce((s, c) => s + c.bytes, 0);
+  // best[k][i]: the least possible slowest stage for the first i groups in k stages
+  const best = Array.from({ length: p + 1 }, () => new Array<number>(n + 1).fill(Infinity));
+  const cut = Array.from({ length: p + 1 }, () => new Array<number>(n + 1).fill(-1));
+  best[0][0] = 0;
+  for (let k = 1; k <= p; k++) {
+    for (let i = k; i <= n; i++) {
+      for (let j = k - 1; j < i; j++) {
+        if (bytes(j, i) > maxBytes || best[k - 1][j] === Infinity) continue;
+        const v = Math.max(best[k - 1][j], ms(j, i));
+        if (v < best[k][i]) { best[k][i] = v; cut[k][i] = j; }
+      }
+    }
+  }
+  if (best[p][n] === Infinity) fail('INVALID_ARGUMENT', `the groups do not fit ${p} workers of ${maxBytes} bytes each`, 'use more workers or allow more memory per worker');
+  const ranges: [number, number][] = [];
+  for (let k = p, i = n; k > 0; k--) { const j = cut[k][i]; ranges.unshift([j, i]); i = j; }
+  return ranges;
+}
+
+/** Independent groups over `workers` by longest-processing-time first, each to the least loaded worker with room. */
+export function assignIndependent(costs: readonly GroupCost[], workers: number, maxBytes = Infinity): number[][] {
+  const w = Math.max(1, Math.min(workers, costs.length));
+  const load = new Array<number>(w).fill(0), mem = new Array<number>(w).fill(0);
+  const out: number[][] = Array.from({ length: w }, () => []);
+  const order = costs.map((_, i) => i).sort((a, b) => costs[b].ms - costs[a].ms || a - b);
+  for (const g of order) {
+    let at = -1;
+    for (let k = 0; k < w; k++) if (mem[k] + costs[g].bytes <= maxBytes && (at < 0 || load[k] < load[at])) at = k;
+    if (at < 0) fail('INVALID_ARGUMENT', `group ${costs[g].name} (${costs[g].bytes} bytes) fits no worker`, 'use more workers or allow more memory per worker');
+    load[at] += costs[g].ms; mem[at] += costs[g].bytes; out[at].push(g);
+  }
+  for (const o of out) o.sort((a, b) => a - b); // each worker trains its groups in model order
+  return out;
+}
+
+/** Bytes a group holds: its weights, plus the optimizer's state per weight (Adam: two moments). */
+function groupBytes(params: number, c: RuleConfig): number {
+  const slots = c.optimizer.type === 'sgd' ? (c.optimizer.momentum ? 1 : 0) : 2;
+  return params * 4 * (1 + slots);
+}
+
+/**
+ * Times each group once on `batch` images (after one warm-up) on a throwaway copy of the rule: a NoProp
+ * group's training step, a segment's forward for the pipelined rules.
+ */
+export function measureCosts(c: RuleConfig, backend: Backend, batch = 32): GroupCost[] {
+  const rule = createRule({ ...c }, backend);
+  try {
+    const rng = new Rng(1);
+    return tidy(() => {
+      const x = randomUniform([batch, ...c.inputShape], rng, -1, 1, backend);
+      const y = tensor(Int32Array.from({ length: batch }, (_, i) => i % c.classes), [batch], 'int32', backend);
+      const time = (f: () => unknown) => { tidy(f); const t0 = performance.now(); tidy(f); return performance.now() - t0; };
+      const params = rule.params();
+      const sizeOf = (names: string[]) => names.reduce((s, n) => s + (params.get(n)?.size ?? 0), 0);
+      if (rule instanceof NoPropBase) {
+        return rule.groups().map((g) => ({ name: g.name, ms: time(() => rule.trainGroup(g.name, x, y)), bytes: groupBytes(sizeOf(g.params), c) }));
+      }
+      if (rule instanceof TpSgd || rule instanceof Backprop) {
+        const groups = rule.groups();
+        let h = x;
+        return rule.segments.map((s, i) => {
+          const ms = time(() => rule.model.forwardWithCache(h, { training: false }, s.from, s.to).y);
+          h = rule.model.forwardWithCache(h, { training: false }, s.from, s.to).y;
+          return { name: s.name, ms, bytes: groupBytes(sizeOf(groups[i].params), c) };
+        });
+      }
+      return fail('INVALID_ARGUMENT', `no placement for rule ${rule.name}`, 'use backprop, tpsgd or a noprop rule');
+    });
+  } finally {
+    rule.dispose();
+  }
+}
+
+/** The plan for `workers` workers from measured costs: the rule decides the mode. */
+export function makePlan(c: RuleConfig, costs: readonly GroupCost[], workers: number, maxBytes = Infinity): Plan {
+  const total = costs.reduce((s, g) => s + g.ms, 0);
+  const stage = (idx: number[], worker: number): StagePlan => ({
+    worker, groups: idx.map((i) => costs[i].name),
+    ms: idx.reduce((s, i) => s + costs[i].ms, 0), bytes: idx.reduce((s, i) => s + costs[i].bytes, 0),
+  });
+  const independent = c.rule.startsWith('noprop');
+  const stages = independent
+    ? assignIndependent(costs, workers, maxBytes).map(stage)
+    : partitionContiguous(costs, workers, maxBytes).map(([a, b], w) => stage(Array.from({ length: b - a }, (_, k) => a + k), w));
+  return { mode: independent ? 'independent' : 'pipeline', rule: c.rule, stages, bound: total / Math.max(...stages.map((s) => s.ms)) };
+}
+
+export function formatPlan(p: Plan): string {
+  const rows = p.stages.map((s) => `  worker ${s.worker}: ${s.groups.join(', ')}  (${s.ms.toFixed(2)} ms/batch, ${(s.bytes / 2 ** 20).toFixed(2)} MiB)`);
+  return [`${p.rule}: ${p.mode} over ${p.stages.length} worker(s); the slowest stage bounds the speed-up at ${p.bound.toFixed(2)}×`, ...rows].join('\n');
+}

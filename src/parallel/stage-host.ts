@@ -1,0 +1,248 @@
+import * as lh from '../index.js';
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../core/tensor.js';
+import { dispose, keep, tidy } from '../core/scope.js';
+import { fail } from '../core/errors.js';
+import { add, mul } from '../ops/index.js';
+import { crossEntropyLoss } from '../learn/losses.js';
+import { BatchIterator, toTensors, type Batch, type BatchCursor, type Normalization } from '../data/batches.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { createRule, type RuleConfig } from '../learn/create.js';
+import type { LearningRule } from '../learn/rule.js';
+import type { GroupState } from '../learn/group-state.js';
+import { TpSgd } from '../learn/tpsgd.js';
+import { Backprop } from '../learn/backprop.js';
+import { NoPropBase } from '../learn/noprop/base.js';
+import { Channel, type PortLike } from './channel.js';
+import { fromWire, toWire, type WireTensor } from './wire.js';
+
+export interface StageInit {
+  rule: RuleConfig;
+  backend?: string;
+  /** Names the stage in errors ('stage 1: block3, block4'). */
+  label: string;
+}
+
+export interface StageStats {
+  backend: string;
+  /** Payload bytes this stage sent to other stages. */
+  bytesSent: number;
+  /** The most tensor memory this stage's backend held at once. */
+  peakTensorBytes: number;
+}
+
+/** A pipeline stage's share: segments [first, end) of a tpSGD or backprop model. */
+export interface PipelineRequest {
+  first: number;
+  end: number;
+  /** The learning rate of each step of this run (its length is the number of steps). */
+  lrs: number[];
+  /** Backprop: micro-batches per batch (GPipe); tpSGD passes whole batches. */
+  microBatches: number;
+}
+
+interface ActMessage { x: WireTensor; y: Int32Array; share: number }
+
+/**
+ * What a stage worker hosts: a learning rule built from its config on the worker's own backend, the data
+ * it reads (NoProp workers and a pipeline's first stage iterate the same seeded batches as a one-thread run),
+ * and direct ports to its neighbours. The coordinator drives it over comlink.
+ */
+export class StageHost {
+  private rule: LearningRule | null = null;
+  private backend: Backend | null = null;
+  private label = 'stage';
+  private batches: BatchIterator | null = null;
+  private prev: Channel | null = null;
+  private next: Channel | null = null;
+  private bytesSentBefore = 0;
+
+  async init(c: StageInit): Promise<{ backend: string; groups: string[] }> {
+    this.label = c.label;
+    this.backend = await lh.createBackend(c.backend ?? 'wasm');
+    this.rule?.dispose();
+    this.rule = createRule(c.rule, this.backend);
+    this.backend.resetPeak();
+    return { backend: this.backend.flavour, groups: this.rule.groups().map((g) => g.name) };
+  }
+
+  /** The training images this stage reads, and the batch order (seed, or a cursor to resume from). */
+  setData(ds: ImageDataset, o: { batchSize: number; seed: number; cursor?: BatchCursor; normalization?: Normalization }): void {
+    this.batches = new BatchIterator(ds, o);
+  }
+
+  cursor(): BatchCursor { return this.needBatches().getCursor(); }
+
+  /** NoProp: the named groups learn from the next `lrs.length` batches; returns the summed loss per step. */
+  trainGroups(groups: string[], lrs: number[]): number[] {
+    const rule = this.needRule();
+    if (!(rule instanceof NoPropBase)) fail('INVALID_ARGUMENT', `${this.label}: ${rule.name} has no independent groups`, 'train tpsgd and backprop with a pipeline');
+    const it = this.needBatches();
+    return lrs.map((lr) => {
+      rule.setLr(lr);
+      const b = it.next();
+      return tidy(() => {
+        const { x, y } = toTensors(b, this.backend!);
+        return groups.reduce((s, g) => s + rule.trainGroup(g, x, y), 0);
+      });
+    });
+  }
+
+  connect(ports: { prev: PortLike | null; next: PortLike | null }): void {
+    this.prev?.close();
+    this.next?.close();
+    this.bytesSentBefore += (this.prev?.bytesSent ?? 0) + (this.next?.bytesSent ?? 0);
+    this.prev = ports.prev ? new Channel(ports.prev) : null;
+    this.next = ports.next ? new Channel(ports.next) : null;
+  }
+
+  /** Fails whatever this stage is waiting for (a neighbour died); the coordinator restores and replays. */
+  abort(): void {
+    this.prev?.abort();
+    this.next?.abort();
+  }
+
+  /** tpSGD: each batch passes this stage's segments, each taking its local step, then moves on with its labels. */
+  async trainTpsgd(r: PipelineRequest): Promise<number[]> {
+    const rule = this.needRule();
+    if (!(rule instanceof TpSgd)) fail('INVALID_ARGUMENT', `${this.label}: the tpSGD pipeline needs a tpsgd rule, not ${rule.name}`, 'build the stage from a tpsgd config');
+    const losses: number[] = [];
+    for (const lr of r.lrs) {
+      rule.setLr(lr);
+      const { x, y, labels } = await this.input();
+      const { out, loss } = tidy(() => rule.trainSegments(x, y, r.first, r.end));
+      dispose([x, y]);
+      losses.push(loss);
+      if (out) {
+        const msg = toWire(out);
+        out.dispose();
+        await this.needNext().send('act', { x: msg, y: labels, share: 1 } satisfies ActMessage, [msg.data.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
+      }
+    }
+    return losses;
+  }
+
+  /**
+   * Backprop, GPipe style: a batch is cut into micro-batches; they flow forward through every stage, the last
+   * stage starts the error of each, and the errors flow back; every stage sums its micro-batch gradients and
+   * takes one optimizer step per batch. Returns the batch loss per step.
+   */
+  async trainBackprop(r: PipelineRequest): Promise<number[]> {
+    const rule = this.needRule();
+    if (!(rule instanceof Backprop)) fail('INVALID_ARGUMENT', `${this.label}: the backprop pipeline needs a backprop rule, not ${rule.name}`, 'build the stage from a backprop config');
+    const from = rule.segments[r.first].from, to = rule.segments[r.end - 1].to;
+    const isFirst = r.first === 0, isLast = r.end === rule.segments.length;
+    const losses: number[] = [];
+    for (const lr of r.lrs) {
+      rule.setLr(lr);
+      const micro = isFirst ? this.microBatches(r.microBatches) : null;
+      const kept: { fwd: { y: Tensor; caches: unknown }; input: Tensor }[] = [];
+      let grads: Record<string, Tensor> = {};
+      let loss = 0;
+      const accumulate = (g: Record<string, Tensor>) => {
+        const sum = tidy(() => Object.fromEntries(Object.entries(g).map(([k, t]) => [k, grads[k] ? add(grads[k], t) : t])));
+        dispose(grads);
+        grads = sum;
+      };
+      const nMicro = micro ? micro.length : null;
+      for (let m = 0; nMicro === null || m < nMicro; m++) {
+        let x: Tensor, y: Tensor, share: number;
+        if (micro) ({ x, y, share } = micro[m]);
+        else {
+          const msg = await this.needPrev().receive<ActMessage | null>('act');
+          if (!msg) break; // the end of this batch's micro-batches
+          x = fromWire(msg.x, this.backend!); y = lh.tensor(msg.y, [msg.y.length], 'int32', this.backend!); share = msg.share;
+        }
+        const fwd = tidy(() => rule.model.forwardWithCache(x, { training: true, rng: rule.rng }, from, to));
+        if (isLast) {
+          const { dx, g, l } = tidy(() => {
+            const ce = crossEntropyLoss(fwd.y, y);
+            const back = rule.model.backwardWithCache(mul(ce.grad, share), fwd.caches, from, to, !isFirst);
+            return { dx: back.dx, g: back.grads, l: ce.loss * share };
+          });
+          loss += l;
+          accumulate(g);
+          dispose([fwd, x, y]);
+          if (dx && !isFirst) { const w = toWire(dx); dx.dispose(); await this.needPrev().send('grad', w, [w.data.buffer as ArrayBuffer]); }
+        } else {
+          const w = toWire(fwd.y), labels = Int32Array.from(y.dataSync() as Int32Array);
+          await this.needNext().send('act', { x: w, y: labels, share } satisfies ActMessage, [w.data.buffer as ArrayBuffer, labels.buffer]);
+          y.dispose();
+          kept.push({ fwd, input: x });
+        }
+      }
+      if (!isLast) {
+        await this.needNext().send('act', null);
+        for (const k of kept) {
+          const dy = fromWire(await this.needNext().receive<WireTensor>('grad'), this.backend!);
+          const back = tidy(() => rule.model.backwardWithCache(dy, k.fwd.caches as never, from, to, !isFirst));
+          dispose([dy, k.fwd, k.input]);
+          accumulate(back.grads);
+          if (back.dx && !isFirst) { const w = toWire(back.dx); back.dx.dispose(); await this.needPrev().send('grad', w, [w.data.buffer as ArrayBuffer]); }
+        }
+      }
+      tidy(() => rule.stepSegments(r.first, r.end, grads));
+      dispose(grads);
+      losses.push(loss);
+    }
+    return losses;
+  }
+
+  /** Inference: `count` micro-batches arrive from the previous stage (or the coordinator), pass layers [from, to), and move on. */
+  async predict(from: number, to: number, count: number): Promise<void> {
+    const rule = this.needRule();
+    const model = (rule as { model?: lh.nn.Sequential }).model ?? fail('INVALID_ARGUMENT', `${this.label}: ${rule.name} has no layer model to pipeline`, 'pipeline a backprop or tpsgd model');
+    for (let i = 0; i < count; i++) {
+      const x = fromWire(await this.needPrev().receive<WireTensor>('act'), this.backend!);
+      const y = tidy(() => model.forwardWithCache(x, { training: false }, from, to).y);
+      const w = toWire(y);
+      dispose([x, y]);
+      await this.needNext().send('act', w, [w.data.buffer as ArrayBuffer]);
+    }
+  }
+
+  saveGroups(names: string[]): Record<string, GroupState> {
+    const rule = this.needRule();
+    return Object.fromEntries(names.map((n) => [n, rule.saveGroup(n)]));
+  }
+
+  loadGroups(states: Record<string, GroupState>): void {
+    const rule = this.needRule();
+    for (const [n, s] of Object.entries(states)) rule.loadGroup(n, s);
+  }
+
+  stats(): StageStats {
+    const b = this.backend ?? fail('INVALID_ARGUMENT', `${this.label} used before init`, 'call init first');
+    return { backend: b.flavour, bytesSent: this.bytesSentBefore + (this.prev?.bytesSent ?? 0) + (this.next?.bytesSent ?? 0), peakTensorBytes: b.memory().peakBytesInUse };
+  }
+
+  /** The next batch: read from the data (first stage) or received with its labels from the previous stage. */
+  private async input(): Promise<{ x: Tensor; y: Tensor; labels: Int32Array }> {
+    if (this.batches) {
+      const b = this.batches.next();
+      return { ...toTensors(b, this.backend!), labels: Int32Array.from(b.y) };
+    }
+    const msg = await this.needPrev().receive<ActMessage>('act');
+    return { x: fromWire(msg.x, this.backend!), y: lh.tensor(msg.y, [msg.y.length], 'int32', this.backend!), labels: msg.y };
+  }
+
+  private microBatches(n: number): { x: Tensor; y: Tensor; share: number }[] {
+    const b: Batch = this.needBatches().next();
+    const B = b.y.length, per = b.x.length / B, parts = Math.max(1, Math.min(n, B));
+    const out = [];
+    for (let m = 0; m < parts; m++) {
+      const s = Math.floor((m * B) / parts), e = Math.floor(((m + 1) * B) / parts);
+      out.push({
+        x: keep(lh.tensor(b.x.slice(s * per, e * per), [e - s, ...b.shape.slice(1)], 'float32', this.backend!)),
+        y: keep(lh.tensor(b.y.slice(s, e), [e - s], 'int32', this.backend!)),
+        share: (e - s) / B,
+      });
+    }
+    return out;
+  }
+
+  private needRule(): LearningRule { return this.rule ?? fail('INVALID_ARGUMENT', `${this.label} used before init`, 'call init first'); }
+  private needBatches(): BatchIterator { return this.batches ?? fail('INVALID_ARGUMENT', `${this.label} has no data`, 'call setData first'); }
+  private needPrev(): Channel { return this.prev ?? fail('INVALID_ARGUMENT', `${this.label} has no previous stage`, 'connect the pipeline first'); }
+  private needNext(): Channel { return this.next ?? fail('INVALID_ARGUMENT', `${this.label} has no next stage`, 'connect the pipeline first'); }
+}

@@ -1,0 +1,168 @@
+import * as Comlink from 'comlink';
+import type { Backend } from '../backend/backend.js';
+import { createBackend } from '../backend/select.js';
+import { LayerhiveError } from '../core/errors.js';
+import { BatchIterator } from '../data/batches.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { createRule, type RuleConfig } from '../learn/create.js';
+import type { GroupState } from '../learn/group-state.js';
+import { lrAt } from '../learn/optim/index.js';
+import type { LearningRule } from '../learn/rule.js';
+import { evaluate, type EpochReport, type TrainOptions } from '../learn/trainer.js';
+import { makePlan, measureCosts, type Plan } from './placement.js';
+import { WorkerPool } from './pool.js';
+import type { Spawner } from './spawn.js';
+import type { StageStats } from './stage-host.js';
+
+export interface ParallelOptions {
+  workers: number;
+  spawn: Spawner;
+  /** The backend every stage uses (default 'wasm'). */
+  backend?: string;
+  /** Steps between syncs of the coordinator's copy (the restart point after a fault); default 50. */
+  syncEvery?: number;
+  /** Backprop: micro-batches per batch in the GPipe schedule (default 4). */
+  microBatches?: number;
+  /** Longest one call to a worker may take (default 10 minutes). */
+  timeoutMs?: number;
+  /** Gives up after this many restarts in one run (default 5). */
+  maxRestarts?: number;
+  /** Called as each chunk of steps starts (fault injection in tests: kill a worker here). */
+  onChunkStart?: (info: { epoch: number; chunk: number }, pool: WorkerPool) => void;
+}
+
+export interface Restart { epoch: number; chunk: number; reason: string; replayedSteps: number }
+
+export interface ParallelReport {
+  plan: Plan;
+  epochs: EpochReport[];
+  /** Payload bytes that moved between stages (activations, labels, errors), and per training sample. */
+  stageBytes: number;
+  stageBytesPerSample: number;
+  /** Bytes of state pulled into the coordinator's copy at syncs. */
+  syncBytes: number;
+  restarts: Restart[];
+  workers: StageStats[];
+}
+
+const stateBytes = (s: Record<string, GroupState>) => Object.values(s).reduce((sum, g) =>
+  sum + [...Object.values(g.tensors), ...Object.values(g.optimizer.slots)].reduce((a, t) => a + t.data.byteLength, 0), 0);
+
+/**
+ * Trains a rule over a pool of stage workers. NoProp groups train side by side, each worker iterating the
+ * same seeded batches (no traffic between workers); tpSGD runs as a forward pipeline whose stages learn as
+ * a batch passes; backprop as a GPipe forward/backward pipeline. Every `syncEvery` steps the coordinator
+ * pulls each stage's state into its own copy of the rule; a worker that dies or hangs is replaced, every
+ * stage goes back to that copy, and the steps since are replayed (reported in `restarts`).
+ */
+export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, testSet: ImageDataset,
+  o: TrainOptions & ParallelOptions): Promise<{ rule: LearningRule; report: ParallelReport }> {
+  if (config.rule.startsWith('noprop') && config.noprop?.embedding === 'learned' && o.workers > 1) {
+    throw new LayerhiveError('INVALID_ARGUMENT', 'a learned label embedding is read by every block and trained by the head each step, so NoProp groups are not independent',
+      'use the onehot or prototype embedding with --workers, or train on one worker');
+  }
+  const backend: Backend = await createBackend(o.backend ?? 'wasm');
+  const rule = createRule(config, backend);
+  const plan = makePlan(config, measureCosts(config, backend), o.workers);
+  const pool = new WorkerPool(o.spawn, plan.stages.length, { timeoutMs: o.timeoutMs });
+  const schedule = o.schedule ?? { type: 'constant' };
+  const fresh = new BatchIterator(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: o.cursor });
+  const bpe = fresh.batchesPerEpoch;
+  let snapshot = { states: Object.fromEntries(rule.groups().map((g) => [g.name, rule.saveGroup(g.name)])), cursor: fresh.getCursor() };
+  const pipeline = plan.mode === 'pipeline';
+  const holdsData = (i: number) => !pipeline || i === 0;
+  const label = (i: number) => `${plan.stages[i].groups.join(', ')}`;
+  const restarts: Restart[] = [];
+  let syncBytes = 0, chunkNo = 0;
+
+  /** Brings every stage to the snapshot: rule, weights, optimizer and random state, data cursor, pipeline ports. */
+  const restore = async () => {
+    await Promise.all(plan.stages.map(async (st, i) => {
+      await pool.call(i, label(i), (s) => s.init({ rule: config, backend: o.backend, label: `stage ${i} (${label(i)})` }));
+      if (holdsData(i)) await pool.call(i, label(i), (s) => s.setData(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: snapshot.cursor }));
+      await pool.call(i, label(i), (s) => s.loadGroups(Object.fromEntries(st.groups.map((g) => [g, snapshot.states[g]]))));
+    }));
+    if (pipeline) {
+      const links = plan.stages.slice(1).map(() => new MessageChannel());
+      await Promise.all(plan.stages.map((_, i) => {
+        const prev = i > 0 ? links[i - 1].port2 : null, next = i < links.length ? links[i].port1 : null;
+        const ports = [prev, next].filter((p): p is MessagePort => p !== null);
+        return pool.call(i, label(i), (s) => s.connect(Comlink.transfer({ prev, next }, ports)));
+      }));
+    }
+  };
+
+  /** One chunk on every stage at once; the first failure aborts the others so nothing waits forever. */
+  const runChunk = async (lrs: number[]): Promise<number[]> => {
+    let failure: unknown = null;
+    const calls = plan.stages.map((st, i) => pool.call(i, label(i), (s) => {
+      if (!pipeline) return s.trainGroups(st.groups, lrs);
+      const first = config.rule === 'tpsgd' || config.rule === 'backprop' ? Number(st.groups[0].slice('segment'.length)) : 0;
+      const req = { first, end: first + st.groups.length, lrs, microBatches: o.microBatches ?? 4 };
+      return config.rule === 'tpsgd' ? s.trainTpsgd(req) : s.trainBackprop(req);
+    }).catch((e: unknown) => {
+      failure ??= e;
+      plan.stages.forEach((_, k) => { if (k !== i && !pool.isDead(k)) pool.call(k, 'abort', (s) => s.abort(), 10_000).catch(() => undefined); });
+      throw e;
+    }));
+    const settled = await Promise.allSettled(calls);
+    if (failure) throw failure;
+    return lrs.map((_, k) => settled.reduce((sum, r) => sum + (r as PromiseFulfilledResult<number[]>).value[k], 0));
+  };
+
+  const sync = async () => {
+    const states = await Promise.all(plan.stages.map((st, i) => pool.call(i, label(i), (s) => s.saveGroups(st.groups))));
+    const merged: Record<string, GroupState> = Object.assign({}, ...states);
+    syncBytes += stateBytes(merged);
+    for (const [g, s] of Object.entries(merged)) rule.loadGroup(g, s);
+    snapshot = { states: { ...snapshot.states, ...merged }, cursor: await pool.call(0, label(0), (s) => s.cursor()) };
+  };
+
+  try {
+    await restore();
+    const epochs: EpochReport[] = [];
+    let step = snapshot.cursor.epoch * bpe + Math.ceil(snapshot.cursor.position / o.batchSize);
+    for (let e = snapshot.cursor.epoch; e < o.epochs; e++) {
+      const t0 = performance.now();
+      let done = e === snapshot.cursor.epoch ? Math.ceil(snapshot.cursor.position / o.batchSize) : 0;
+      let seen = 0, lossSum = 0;
+      while (done < bpe) {
+        const n = Math.min(o.syncEvery ?? 50, bpe - done);
+        const lrs = Array.from({ length: n }, (_, k) => lrAt(o.lr, schedule, step + k));
+        const chunk = chunkNo++;
+        o.onChunkStart?.({ epoch: e, chunk }, pool);
+        let losses: number[];
+        try {
+          losses = await runChunk(lrs);
+        } catch (err) {
+          const dead = plan.stages.map((_, i) => i).filter((i) => pool.isDead(i));
+          if (dead.length === 0 || restarts.length >= (o.maxRestarts ?? 5)) throw err;
+          const reason = err instanceof Error ? err.message : String(err);
+          for (const i of dead) await pool.restart(i);
+          await restore();
+          restarts.push({ epoch: e, chunk, reason, replayedSteps: n });
+          continue;
+        }
+        await sync();
+        const batchSamples = Math.min(n * o.batchSize, trainSet.count - done * o.batchSize);
+        for (const l of losses) lossSum += l;
+        seen += batchSamples; step += n; done += n;
+        o.onProgress?.({ epoch: e, batch: done, batches: bpe, samplesSeen: seen, loss: losses[losses.length - 1], samplesPerSecond: seen / ((performance.now() - t0) / 1000) });
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const report = { epoch: e, trainLoss: lossSum / Math.max(1, done), testAccuracy: evaluate((x) => rule.predict(x), backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
+      epochs.push(report);
+      o.onEpoch?.(report);
+    }
+    const workers = await Promise.all(plan.stages.map((_, i) => pool.call(i, label(i), (s) => s.stats())));
+    const stageBytes = workers.reduce((s, w) => s + w.bytesSent, 0);
+    const samples = epochs.reduce((s, r) => s + r.samplesPerSecond * r.seconds, 0);
+    return { rule, report: { plan, epochs, stageBytes, stageBytesPerSample: samples ? stageBytes / samples : 0, syncBytes, restarts, workers } };
+  } catch (e) {
+    rule.dispose();
+    throw e instanceof LayerhiveError ? e : new LayerhiveError('WORKER_FAILED', String(e), 'see the message');
+  } finally {
+    await pool.close();
+  }
+}
