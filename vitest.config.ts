@@ -19,6 +19,9 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
+          pool: 'forks',
+          // the Node side of browser-vs-Node comparisons must run the same (relaxed SIMD) kernels as Chromium
+          execArgv: ['--experimental-wasm-relaxed-simd'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
         },

@@ -2,10 +2,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
 import { collectInfo } from './info.js';
 import { runDemo } from './demo.js';
-import { runEval, runTrain } from './train.js';
+import { runEval, runPlan, runTrain } from './train.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
 import { embeddingKinds } from '../learn/noprop/embedding.js';
+
+/** The built stage worker beside this bundle (this file is dist/cli.js). */
+const workerUrl = new URL('./stage.worker.js', import.meta.url);
 
 const program = new Command();
 program
@@ -76,8 +79,25 @@ program
   .option('--out <dir>', 'write a checkpoint to this folder')
   .option('--report <file>', 'write a JSON report (accuracy, time, samples/s, peak memory)')
   .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
+  .option('--workers <n>', 'train over N stage workers (NoProp: blocks side by side; tpsgd, backprop: a pipeline)', int('--workers'))
+  .option('--sync-every <n>', 'with --workers: steps between syncs of the coordinator copy (the restart point)', int('--sync-every'), 50)
+  .option('--micro-batches <n>', 'with --workers, backprop: micro-batches per batch (GPipe)', int('--micro-batches'), 4)
   .option('--no-progress', 'no progress bar')
-  .action(async (o) => runTrain(o));
+  .action(async (o) => runTrain({ ...o, workerUrl }));
+
+program
+  .command('plan')
+  .description('measure each layer group once and print how a model would be placed on N workers')
+  .addOption(new Option('--rule <rule>', 'learning rule').choices([...ruleNames]).default('noprop-dt'))
+  .addOption(new Option('--model <model>', 'network (for NoProp: the block)').choices([...modelNames]).default('mlp'))
+  .option('--workers <n>', 'workers', int('--workers'), 2)
+  .option('--blocks <n>', 'noprop-dt: number of blocks T', int('--blocks'), 10)
+  .option('--data <mnist|dir>', 'data (for its input shape and classes)', 'mnist')
+  .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
+  .option('--json', 'print JSON')
+  .action(async (o) => runPlan({
+    ...o, seed: 0, optimizer: 'adamw', lr: 1e-3, localLoss: 'l2', embedding: 'onehot', weighting: 'uniform', json: !!o.json,
+  }));
 
 program
   .command('eval')

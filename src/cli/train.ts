@@ -9,6 +9,10 @@ import type { LearningRule } from '../learn/rule.js';
 import { writeFile } from 'node:fs/promises';
 import { fail } from '../core/errors.js';
 import { classPrototypes, type EmbeddingKind } from '../learn/noprop/embedding.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { trainParallel, type ParallelReport } from '../parallel/train-parallel.js';
+import { nodeSpawner } from '../parallel/spawn-node.js';
+import { formatPlan, makePlan, measureCosts } from '../parallel/placement.js';
 
 export async function loadData(data: string, limit?: number): Promise<TrainTest> {
   const d = data === 'mnist' ? await loadMnist() : await loadIdxDir(data);
@@ -28,13 +32,15 @@ export interface TrainArgs {
   rule: RuleConfig['rule']; model: RuleConfig['model']; data: string; epochs: number; batch: number; lr: number; seed: number;
   out?: string; report?: string; limit?: number; backend: string; optimizer: 'sgd' | 'adam' | 'adamw'; progress: boolean;
   schedule: 'constant' | 'cosine'; localLoss: 'l2' | 'l1'; blocks: number; embedding: EmbeddingKind; embedDim?: number; weighting: 'snr-derivative' | 'uniform';
+  /** Train over this many stage workers (dist/stage.worker.js at `workerUrl`); in this thread when absent. */
+  workers?: number; syncEvery: number; microBatches: number; workerUrl: URL;
 }
 
-export async function runTrain(a: TrainArgs): Promise<void> {
-  const t0 = performance.now();
-  const backend = await lh.createBackend(a.backend);
-  const { train: trainSet, test: testSet } = await loadData(a.data, a.limit);
-  const config: RuleConfig = {
+type ConfigArgs = Pick<TrainArgs, 'rule' | 'model' | 'seed' | 'optimizer' | 'lr' | 'localLoss' | 'blocks' | 'embedding' | 'embedDim' | 'weighting'>;
+
+/** The rule's JSON config from the command line (stored in checkpoints). */
+export function ruleConfig(a: ConfigArgs, trainSet: ImageDataset): RuleConfig {
+  return {
     rule: a.rule, model: a.model, inputShape: [...trainSet.shape], classes: trainSet.classes, seed: a.seed,
     optimizer: { type: a.optimizer, lr: a.lr, ...(a.optimizer === 'adamw' ? { weightDecay: 1e-3 } : {}) },
     tpsgd: { loss: a.localLoss },
@@ -43,23 +49,53 @@ export async function runTrain(a: TrainArgs): Promise<void> {
       ...(a.embedding === 'prototype' ? { prototypes: Array.from(classPrototypes(trainSet)) } : {}),
     },
   };
+}
+
+/** `layerhive plan`: measure each group once and print where it would run on `workers` workers. */
+export async function runPlan(a: ConfigArgs & { data: string; workers: number; backend: string; json: boolean }): Promise<void> {
+  const backend = await lh.createBackend(a.backend);
+  const { train: trainSet } = await loadData(a.data, 64);
+  const config = ruleConfig(a, trainSet);
+  const plan = makePlan(config, measureCosts(config, backend), a.workers);
+  console.log(a.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+}
+
+export async function runTrain(a: TrainArgs): Promise<void> {
+  const t0 = performance.now();
+  const backend = await lh.createBackend(a.backend);
+  const { train: trainSet, test: testSet } = await loadData(a.data, a.limit);
+  const config = ruleConfig(a, trainSet);
   const steps = a.epochs * Math.ceil(trainSet.count / a.batch);
-  const rule = createRule(config, backend);
-  console.log(`training ${a.rule} (${a.model}) on ${a.data}: ${trainSet.count} images, ${a.epochs} epoch(s), batch ${a.batch}, lr ${a.lr}, ${backend.flavour}`);
+  console.log(`training ${a.rule} (${a.model}) on ${a.data}: ${trainSet.count} images, ${a.epochs} epoch(s), batch ${a.batch}, lr ${a.lr}, ${backend.flavour}${a.workers ? `, ${a.workers} worker(s)` : ''}`);
   const bar = a.progress ? new cliProgress.SingleBar({ format: 'epoch {epoch} {bar} {percentage}% | {value}/{total} batches | {sps} samples/s | loss {loss} | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-  const { epochs } = await train(rule, trainSet, testSet, {
+  const options = {
     epochs: a.epochs, batchSize: a.batch, seed: a.seed, lr: a.lr,
-    schedule: a.schedule === 'cosine' ? { type: 'cosine', totalSteps: steps } : { type: 'constant' },
-    onProgress: (p) => {
+    schedule: a.schedule === 'cosine' ? { type: 'cosine' as const, totalSteps: steps } : { type: 'constant' as const },
+    onProgress: (p: lh.Progress) => {
       if (!bar) return;
-      if (p.batch === 1) bar.start(p.batches, 0, { epoch: p.epoch + 1, sps: '…', loss: '…' });
+      if (!bar.isActive) bar.start(p.batches, 0, { epoch: p.epoch + 1, sps: '…', loss: '…' });
       bar.update(p.batch, { epoch: p.epoch + 1, sps: p.samplesPerSecond.toFixed(0), loss: p.loss.toFixed(4) });
     },
-    onEpoch: (e) => {
+    onEpoch: (e: lh.EpochReport) => {
       bar?.stop();
       console.log(`epoch ${e.epoch + 1}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)}%, ${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s`);
     },
-  });
+  };
+  let rule: LearningRule, epochs: lh.EpochReport[], parallel: ParallelReport | null = null;
+  if (a.workers) {
+    const r = await trainParallel(config, trainSet, testSet, {
+      ...options, workers: a.workers, backend: a.backend, spawn: nodeSpawner(a.workerUrl), syncEvery: a.syncEvery, microBatches: a.microBatches,
+    });
+    ({ rule } = r);
+    parallel = r.report;
+    epochs = parallel.epochs;
+    console.log(formatPlan(parallel.plan));
+    console.log(`between stages: ${(parallel.stageBytes / 2 ** 20).toFixed(1)} MiB (${parallel.stageBytesPerSample.toFixed(0)} B/sample); synced into the coordinator: ${(parallel.syncBytes / 2 ** 20).toFixed(1)} MiB`);
+    for (const x of parallel.restarts) console.log(`restart in epoch ${x.epoch + 1}, chunk ${x.chunk}: ${x.reason}; replayed ${x.replayedSteps} steps`);
+  } else {
+    rule = createRule(config, backend);
+    ({ epochs } = await train(rule, trainSet, testSet, options));
+  }
   const last = epochs[epochs.length - 1];
   if (a.out) {
     await saveCheckpoint<CheckpointMeta>(a.out, { config, data: a.data, epochs: a.epochs, testAccuracy: last.testAccuracy }, ruleTensors(rule));
@@ -70,6 +106,10 @@ export async function runTrain(a: TrainArgs): Promise<void> {
     rule: a.rule, model: a.model, data: a.data, epochs: a.epochs, test_accuracy: last.testAccuracy, wall_s: wall,
     samples_per_s: epochs.reduce((s, e) => s + e.samplesPerSecond, 0) / epochs.length,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024, per_epoch: epochs,
+    ...(parallel ? {
+      workers: parallel.plan.stages.length, plan: parallel.plan, stage_bytes_per_sample: parallel.stageBytesPerSample, sync_bytes: parallel.syncBytes,
+      restarts: parallel.restarts, worker_peak_tensor_mb: parallel.workers.map((w) => w.peakTensorBytes / 2 ** 20),
+    } : {}),
   };
   if (a.report) await writeFile(a.report, JSON.stringify(report, null, 2));
   rule.dispose();
