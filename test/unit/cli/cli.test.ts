@@ -51,6 +51,25 @@ describe('layerhive train / eval', () => {
     expect(evaluated.test_accuracy).toBe(report.test_accuracy);
   });
 
+  it('train --workers 2 trains NoProp blocks on two worker threads, writes the plan into the report, and eval reloads it', () => {
+    const out = run('train', '--rule', 'noprop-dt', '--blocks', '3', '--limit', '400', '--batch', '32', '--seed', '2', '--workers', '2',
+      '--sync-every', '5', '--no-progress', '--out', `${dir}ck2`, '--report', `${dir}report2.json`);
+    expect(out).toMatch(/independent over 2 worker\(s\)/);
+    expect(out).toMatch(/between stages: 0\.0 MiB \(0 B\/sample\)/);
+    const report = JSON.parse(readFileSync(`${dir}report2.json`, 'utf8'));
+    expect(report.workers).toBe(2);
+    expect(report.plan.stages.flatMap((s: { groups: string[] }) => s.groups).sort()).toEqual(['block1', 'block2', 'block3', 'head']);
+    expect(report.worker_peak_tensor_mb).toHaveLength(2);
+    expect(JSON.parse(run('eval', '--model', `${dir}ck2`, '--json')).test_accuracy).toBe(report.test_accuracy);
+  });
+
+  it('plan prints a balanced placement for each kind of rule', () => {
+    expect(run('plan', '--rule', 'noprop-dt', '--blocks', '4', '--workers', '2')).toMatch(/noprop-dt: independent over 2 worker\(s\)[^]*worker 0: [^]*worker 1: /);
+    const plan = JSON.parse(run('plan', '--rule', 'tpsgd', '--workers', '3', '--json'));
+    expect(plan).toMatchObject({ mode: 'pipeline', rule: 'tpsgd' });
+    expect(plan.stages.map((s: { groups: string[] }) => s.groups)).toEqual([['segment0'], ['segment1'], ['segment2']]);
+  });
+
   it('a truncated checkpoint, a missing data folder and a bad option are clear errors', () => {
     const fails = (...args: string[]) => { try { run(...args); } catch (e) { return String((e as { stderr: string }).stderr); } return 'no error'; };
     truncateSync(`${dir}ck/tensors.bin`, 100);
@@ -58,5 +77,7 @@ describe('layerhive train / eval', () => {
     expect(fails('train', '--data', `${dir}nowhere`, '--limit', '10')).toMatch(/error: .*train-images-idx3-ubyte/);
     expect(fails('train', '--lr', '-1')).toMatch(/--lr must be a positive number/);
     expect(fails('train', '--rule', 'magic')).toMatch(/Allowed choices are backprop, tpsgd, noprop-dt/);
+    expect(fails('train', '--workers', '0')).toMatch(/--workers must be a positive integer/);
+    expect(fails('train', '--workers', '2', '--embedding', 'learned', '--limit', '64')).toMatch(/learned label embedding .* not independent/);
   });
 });
