@@ -10,6 +10,10 @@ const SUITES = {
     load: () => import('./kernels.mjs'),
     summary: 'single-kernel matmul / conv2d GFLOP/s vs tfjs-wasm, onnxruntime-web, onnxruntime-node',
   },
+  scaling: {
+    load: () => import('./scaling.mjs'),
+    summary: 'training and pipelined inference over 1, 2, 3 stage workers (samples/s, bytes between workers, memory)',
+  },
   learning: {
     load: () => import('./learning.mjs'),
     summary: 'MNIST training per learning rule (accuracy, s/epoch, peak memory) vs backprop in tfjs-wasm',
@@ -39,6 +43,7 @@ const program = new Command()
   .option('--model <name>', 'learning: mlp | cnn (NoProp: the block kind; default mlp)')
   .option('--batch <n>', 'learning: batch size (default 64)', positiveInt)
   .option('--limit <n>', 'learning: first N training images (default 60000; --quick 4000)', positiveInt)
+  .option('--workers <list>', 'scaling: worker counts, e.g. 1,2,3 (default)')
   .option('--out <file>', 'where to write the JSON results (default bench/results/<suite>.json)')
   .addHelpText('after', `\nSuites:\n${suiteList}\n`)
   .showHelpAfterError();

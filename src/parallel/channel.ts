@@ -19,6 +19,8 @@ interface Ack { ack: string }
 export class Channel {
   bytesSent = 0;
   messagesSent = 0;
+  /** Milliseconds spent waiting: for a message to arrive, or for credit to send. */
+  waitMs = 0;
   private queues = new Map<string, unknown[]>();
   private waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private inFlight = new Map<string, number>();
@@ -33,7 +35,9 @@ export class Channel {
   async send(kind: string, body: unknown, transfer: ArrayBuffer[] = []): Promise<void> {
     while ((this.inFlight.get(kind) ?? 0) >= this.window) {
       this.check();
+      const t0 = performance.now();
       await new Promise<void>((r) => this.creditWaiters.set(kind, r));
+      this.waitMs += performance.now() - t0;
     }
     this.check();
     const bytes = transfer.reduce((s, b) => s + b.byteLength, 0);
@@ -49,7 +53,10 @@ export class Channel {
     const q = this.queues.get(kind);
     if (q?.length) return Promise.resolve(this.take(kind, q.shift()) as T);
     if (this.waiting.has(kind)) fail('INVALID_ARGUMENT', `two readers wait on '${kind}' messages`, 'receive one message of a kind at a time');
-    return new Promise<T>((resolve, reject) => this.waiting.set(kind, { resolve: resolve as (v: unknown) => void, reject }));
+    const t0 = performance.now();
+    return new Promise<T>((resolve, reject) => this.waiting.set(kind, {
+      resolve: (v) => { this.waitMs += performance.now() - t0; resolve(v as T); }, reject,
+    }));
   }
 
   /** Fails every pending and later send/receive with `reason` (a stage was aborted or a peer died). */

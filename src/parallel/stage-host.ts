@@ -29,6 +29,8 @@ export interface StageStats {
   bytesSent: number;
   /** The most tensor memory this stage's backend held at once. */
   peakTensorBytes: number;
+  /** Milliseconds this stage waited on its neighbours (input not yet there, or no credit to send). */
+  waitMs: number;
 }
 
 /** A pipeline stage's share: segments [first, end) of a tpSGD or backprop model. */
@@ -56,6 +58,7 @@ export class StageHost {
   private prev: Channel | null = null;
   private next: Channel | null = null;
   private bytesSentBefore = 0;
+  private waitMsBefore = 0;
 
   async init(c: StageInit): Promise<{ backend: string; groups: string[] }> {
     this.label = c.label;
@@ -92,6 +95,7 @@ export class StageHost {
     this.prev?.close();
     this.next?.close();
     this.bytesSentBefore += (this.prev?.bytesSent ?? 0) + (this.next?.bytesSent ?? 0);
+    this.waitMsBefore += (this.prev?.waitMs ?? 0) + (this.next?.waitMs ?? 0);
     this.prev = ports.prev ? new Channel(ports.prev) : null;
     this.next = ports.next ? new Channel(ports.next) : null;
   }
@@ -213,7 +217,8 @@ export class StageHost {
 
   stats(): StageStats {
     const b = this.backend ?? fail('INVALID_ARGUMENT', `${this.label} used before init`, 'call init first');
-    return { backend: b.flavour, bytesSent: this.bytesSentBefore + (this.prev?.bytesSent ?? 0) + (this.next?.bytesSent ?? 0), peakTensorBytes: b.memory().peakBytesInUse };
+    return { backend: b.flavour, bytesSent: this.bytesSentBefore + (this.prev?.bytesSent ?? 0) + (this.next?.bytesSent ?? 0), peakTensorBytes: b.memory().peakBytesInUse,
+      waitMs: this.waitMsBefore + (this.prev?.waitMs ?? 0) + (this.next?.waitMs ?? 0) };
   }
 
   /** The next batch: read from the data (first stage) or received with its labels from the previous stage. */

@@ -12,6 +12,7 @@ export {
 export { sumRows, maxRows, sumCols } from "./reduce";
 export { softmaxRows, logSoftmaxRows } from "./softmax";
 export { maxPool, maxPoolGrad, avgPool, avgPoolGrad } from "./pool";
+export { adamStep, sgdStep } from "./optim";
 
 /** End of this module's static data; the JS allocator must start above it. */
 export function heapBase(): usize {

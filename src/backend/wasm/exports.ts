@@ -34,6 +34,9 @@ export interface KernelExports {
   avgPool(x: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, y: number): void;
   avgPoolGrad(dy: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, dx: number): void;
   logSoftmaxRows(x: number, y: number, rows: number, cols: number): void;
+  adamStep(p: number, g: number, m: number, v: number, n: number, beta1: number, beta2: number, l2: number, keep: number,
+    stepSize: number, c2: number, epsilon: number): void;
+  sgdStep(p: number, g: number, vel: number, n: number, lr: number, momentum: number, weightDecay: number): void;
 }
 
 /** Op codes of binary / binaryScalar / binaryRow / binaryMid. */

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
 import { Rng, tensor, type Backend, type Tensor } from '../../../src/index.js';
 import { accelerated, expectClose, js, randomArray } from '../helpers.js';
+import { runKernel } from '../../../src/backend/engine.js';
 
 type Case = { name: string; rtol: number; atol: number; run: (on: (shape: number[], lo?: number, hi?: number) => Tensor, b: Backend) => Tensor | Tensor[] };
 
@@ -121,6 +122,22 @@ cases.push(
   { name: 'dropoutMask same seed', rtol: 0, atol: 0, run: (_, b) => lh.dropoutMask([50], 0.3, new Rng(7), b) },
 );
 
+// the fused optimiser updates, in place on the parameter and its state, three steps, odd sizes (SIMD tail)
+for (const n of [1, 37, 1030]) {
+  const adam = { kind: 'adam', lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+  cases.push(
+    { name: `optimizer adam n=${n}`, rtol: 1e-5, atol: 1e-6, run: (on) => steps(on, n, 2, (k) => ({ ...adam, weightDecay: 0.1, decoupled: false, step: k })) },
+    { name: `optimizer adamw n=${n}`, rtol: 1e-5, atol: 1e-6, run: (on) => steps(on, n, 2, (k) => ({ ...adam, weightDecay: 0.1, decoupled: true, step: k })) },
+    { name: `optimizer sgd momentum n=${n}`, rtol: 1e-5, atol: 1e-6, run: (on) => steps(on, n, 1, () => ({ kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 0.01 })) },
+    { name: `optimizer sgd n=${n}`, rtol: 1e-5, atol: 1e-6, run: (on) => steps(on, n, 0, () => ({ kind: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0 })) },
+  );
+}
+function steps(on: (shape: number[]) => Tensor, n: number, slots: number, attrs: (step: number) => object): Tensor[] {
+  const p = on([n]), state = Array.from({ length: slots }, () => lh.mul(on([n]), 0));
+  for (let k = 1; k <= 3; k++) runKernel('OptimizerStep', [p, on([n]), ...state], attrs(k));
+  return [p, ...state];
+}
+
 describe.each(accelerated.map((b) => [b.flavour, b] as const))('%s agrees with the js reference', (_, backend) => {
   it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', (_n, c, i) => agree(backend, c, 1000 + i));
 });
@@ -128,7 +145,7 @@ describe.each(accelerated.map((b) => [b.flavour, b] as const))('%s agrees with t
 describe('the accelerated kernels are really accelerated', () => {
   it('registers SIMD code for the hot kernels on wasm', () => {
     const notes = Object.fromEntries(lh.listKernels('wasm').map((k) => [k.kernelName, k.note]));
-    for (const k of ['MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad', 'Unary', 'Binary', 'Sum', 'Softmax']) expect(notes[k]).toBe('simd');
+    for (const k of ['MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad', 'Unary', 'Binary', 'Sum', 'Softmax', 'OptimizerStep']) expect(notes[k]).toBe('simd');
     expect(accelerated.map((b) => b.flavour)).toEqual(['wasm-simd', 'wasm-relaxed']);
   });
 });

@@ -5,6 +5,7 @@ import { matMulWasm } from './matmul.js';
 import { conv2dWasm, conv2dBackpropInputWasm, conv2dBackpropFilterWasm } from './conv2d.js';
 import { binaryWasm, unaryGradWasm, unaryWasm } from './elementwise.js';
 import { logSoftmaxWasm, maxWasm, momentsWasm, softmaxWasm, sumWasm } from './reduce.js';
+import { optimizerStepWasm } from './optimizer.js';
 import { avgPoolGradWasm, avgPoolWasm, maxPoolGradWasm, maxPoolWasm } from './pool.js';
 
 /** Kernels with SIMD code; every other kernel runs the reference implementation on the wasm heap. */
@@ -25,6 +26,7 @@ const simdKernels: Partial<Record<KernelName, (...args: any[]) => any>> = {
   Max: maxWasm,
   Softmax: softmaxWasm,
   LogSoftmax: logSoftmaxWasm,
+  OptimizerStep: optimizerStepWasm,
 };
 
 export function registerWasmKernels(): void {
