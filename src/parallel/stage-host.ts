@@ -1,7 +1,7 @@
 import * as lh from '../index.js';
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../core/tensor.js';
-import { dispose, keep, tidy } from '../core/scope.js';
+import { dispose, keep, liveTensors, tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
 import { add, mul } from '../ops/index.js';
 import { crossEntropyLoss } from '../learn/losses.js';
@@ -31,6 +31,8 @@ export interface StageStats {
   peakTensorBytes: number;
   /** Milliseconds this stage waited on its neighbours (input not yet there, or no credit to send). */
   waitMs: number;
+  /** Tensors alive in this worker now (constant from step to step, or something leaks). */
+  liveTensors: number;
 }
 
 /** A pipeline stage's share: segments [first, end) of a tpSGD or backprop model. */
@@ -144,8 +146,9 @@ export class StageHost {
       let grads: Record<string, Tensor> = {};
       let loss = 0;
       const accumulate = (g: Record<string, Tensor>) => {
-        const sum = tidy(() => Object.fromEntries(Object.entries(g).map(([k, t]) => [k, grads[k] ? add(grads[k], t) : t])));
-        dispose(grads);
+        if (Object.keys(grads).length === 0) { grads = g; return; }
+        const sum = tidy(() => Object.fromEntries(Object.entries(g).map(([k, t]) => [k, add(grads[k], t)])));
+        dispose([grads, g]);
         grads = sum;
       };
       const nMicro = micro ? micro.length : null;
@@ -167,7 +170,7 @@ export class StageHost {
           loss += l;
           accumulate(g);
           dispose([fwd, x, y]);
-          if (dx && !isFirst) { const w = toWire(dx); dx.dispose(); await this.needPrev().send('grad', w, [w.data.buffer as ArrayBuffer]); }
+          if (dx) await this.sendBack(dx, isFirst);
         } else {
           const w = toWire(fwd.y), labels = Int32Array.from(y.dataSync() as Int32Array);
           await this.needNext().send('act', { x: w, y: labels, share } satisfies ActMessage, [w.data.buffer as ArrayBuffer, labels.buffer]);
@@ -182,7 +185,7 @@ export class StageHost {
           const back = tidy(() => rule.model.backwardWithCache(dy, k.fwd.caches as never, from, to, !isFirst));
           dispose([dy, k.fwd, k.input]);
           accumulate(back.grads);
-          if (back.dx && !isFirst) { const w = toWire(back.dx); back.dx.dispose(); await this.needPrev().send('grad', w, [w.data.buffer as ArrayBuffer]); }
+          if (back.dx) await this.sendBack(back.dx, isFirst);
         }
       }
       tidy(() => rule.stepSegments(r.first, r.end, grads));
@@ -218,7 +221,14 @@ export class StageHost {
   stats(): StageStats {
     const b = this.backend ?? fail('INVALID_ARGUMENT', `${this.label} used before init`, 'call init first');
     return { backend: b.flavour, bytesSent: this.bytesSentBefore + (this.prev?.bytesSent ?? 0) + (this.next?.bytesSent ?? 0), peakTensorBytes: b.memory().peakBytesInUse,
-      waitMs: this.waitMsBefore + (this.prev?.waitMs ?? 0) + (this.next?.waitMs ?? 0) };
+      waitMs: this.waitMsBefore + (this.prev?.waitMs ?? 0) + (this.next?.waitMs ?? 0), liveTensors: liveTensors() };
+  }
+
+  /** Sends an input gradient to the previous stage (the first stage has none to send it to) and frees it. */
+  private async sendBack(dx: Tensor, isFirst: boolean): Promise<void> {
+    const w = isFirst ? null : toWire(dx);
+    dx.dispose();
+    if (w) await this.needPrev().send('grad', w, [w.data.buffer as ArrayBuffer]);
   }
 
   /** The next batch: read from the data (first stage) or received with its labels from the previous stage. */
