@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import { defaultWorkers } from '../parallel/pool.js';
 import Table from 'cli-table3';
 import { collectInfo } from './info.js';
 import { runDemo } from './demo.js';
@@ -79,11 +81,12 @@ program
   .option('--out <dir>', 'write a checkpoint to this folder')
   .option('--report <file>', 'write a JSON report (accuracy, time, samples/s, peak memory)')
   .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
-  .option('--workers <n>', 'train over N stage workers (NoProp: blocks side by side; tpsgd, backprop: a pipeline)', int('--workers'))
+  .option('--workers [n]', 'train over N stage workers (NoProp: blocks side by side; tpsgd, backprop: a pipeline); without N: one per core, at most 8', int('--workers'))
+  .option('--worker-memory <mb>', 'with --workers: the most weights + optimizer state one worker may hold, in MiB', positive('--worker-memory'))
   .option('--sync-every <n>', 'with --workers: steps between syncs of the coordinator copy (the restart point)', int('--sync-every'), 50)
   .option('--micro-batches <n>', 'with --workers, backprop: micro-batches per batch (GPipe)', int('--micro-batches'), 4)
   .option('--no-progress', 'no progress bar')
-  .action(async (o) => runTrain({ ...o, workerUrl }));
+  .action(async (o) => runTrain({ ...o, workers: o.workers === true ? defaultWorkers(availableParallelism()) : o.workers, workerUrl }));
 
 program
   .command('plan')

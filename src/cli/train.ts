@@ -33,7 +33,7 @@ export interface TrainArgs {
   out?: string; report?: string; limit?: number; backend: string; optimizer: 'sgd' | 'adam' | 'adamw'; progress: boolean;
   schedule: 'constant' | 'cosine'; localLoss: 'l2' | 'l1'; blocks: number; embedding: EmbeddingKind; embedDim?: number; weighting: 'snr-derivative' | 'uniform';
   /** Train over this many stage workers (dist/stage.worker.js at `workerUrl`); in this thread when absent. */
-  workers?: number; syncEvery: number; microBatches: number; workerUrl: URL;
+  workers?: number; workerMemory?: number; syncEvery: number; microBatches: number; workerUrl: URL;
 }
 
 type ConfigArgs = Pick<TrainArgs, 'rule' | 'model' | 'seed' | 'optimizer' | 'lr' | 'localLoss' | 'blocks' | 'embedding' | 'embedDim' | 'weighting'>;
@@ -85,6 +85,7 @@ export async function runTrain(a: TrainArgs): Promise<void> {
   if (a.workers) {
     const r = await trainParallel(config, trainSet, testSet, {
       ...options, workers: a.workers, backend: a.backend, spawn: nodeSpawner(a.workerUrl), syncEvery: a.syncEvery, microBatches: a.microBatches,
+      maxBytesPerWorker: a.workerMemory === undefined ? undefined : a.workerMemory * 2 ** 20,
     });
     ({ rule } = r);
     parallel = r.report;

@@ -19,9 +19,9 @@ interface Slot {
   died: Promise<never>;
 }
 
-/** Hardware threads, capped: the default pool size. */
-export function defaultWorkers(cap = 8): number {
-  const n = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2;
+/** The default pool size: the hardware threads (navigator.hardwareConcurrency, or the count given), at most `cap`. */
+export function defaultWorkers(threads?: number, cap = 8): number {
+  const n = threads ?? (typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2);
   return Math.max(1, Math.min(cap, n));
 }
 

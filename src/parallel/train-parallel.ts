@@ -25,6 +25,8 @@ export interface ParallelOptions {
   microBatches?: number;
   /** Longest one call to a worker may take (default 10 minutes). */
   timeoutMs?: number;
+  /** The most bytes of weights and optimizer state one worker may hold (placement respects it; default no cap). */
+  maxBytesPerWorker?: number;
   /** Gives up after this many restarts in one run (default 5). */
   maxRestarts?: number;
   /** Called as each chunk of steps starts (fault injection in tests: kill a worker here). */
@@ -63,7 +65,7 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   }
   const backend: Backend = await createBackend(o.backend ?? 'wasm');
   const rule = createRule(config, backend);
-  const plan = makePlan(config, measureCosts(config, backend), o.workers);
+  const plan = makePlan(config, measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
   const pool = new WorkerPool(o.spawn, plan.stages.length, { timeoutMs: o.timeoutMs });
   const schedule = o.schedule ?? { type: 'constant' };
   const fresh = new BatchIterator(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: o.cursor });
