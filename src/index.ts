@@ -1,6 +1,7 @@
 // Public API. It never imports a backend's internals: backends register themselves on import.
 import './backend/js/index.js';
 import './backend/wasm/index.js';
+import './backend/webgpu/index.js';
 
 export { Tensor } from './core/tensor.js';
 export { LayerhiveError, type ErrorCode } from './core/errors.js';
@@ -28,3 +29,4 @@ export { PipelinedModel, type PipelineOptions } from './parallel/pipelined-model
 export { makePlan, measureCosts, formatPlan, partitionContiguous, assignIndependent, type Plan, type StagePlan, type GroupCost } from './parallel/placement.js';
 export type { StageHost, StageStats } from './parallel/stage-host.js';
 export type { GroupState } from './learn/group-state.js';
+export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';

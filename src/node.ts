@@ -4,3 +4,4 @@ export { saveCheckpoint, loadCheckpoint } from './store/fs-checkpoint.js';
 export { nodeSpawner } from './parallel/spawn-node.js';
 /** The built stage worker beside this bundle (dist/stage.worker.js). */
 export const stageWorkerUrl = new URL('./stage.worker.js', import.meta.url);
+export { useNodeWebGpu } from './backend/webgpu/node-gpu.js';

@@ -19,8 +19,12 @@ export interface Backend {
   alloc(size: number, dtype: DType): Storage;
   free(storage: Storage): void;
   write(storage: Storage, values: TypedArray): void;
-  /** A copy of the elements. */
+  /** A copy of the elements. Backends with `asyncOnly` (WebGPU) throw here: use `readAsync`. */
   read(storage: Storage): TypedArray;
+  /** A copy of the elements once the device has produced them (every backend has it; CPU ones answer at once). */
+  readAsync?(storage: Storage): Promise<TypedArray>;
+  /** True when elements can only be read asynchronously: checks that scan values on the CPU skip such tensors. */
+  readonly asyncOnly?: boolean;
   capabilities(): Record<string, string | boolean | number>;
   /** Tensor memory: in use now, the most in use since the last `resetPeak`, reserved from the system. */
   memory(): { bytesInUse: number; peakBytesInUse: number; bytesReserved: number; allocations: number };

@@ -38,7 +38,7 @@ export function runKernel(name: KernelName, inputs: readonly Tensor[], attrs: ob
 }
 
 function assertFinite(t: Tensor, kernel: string): void {
-  if (t.dtype !== 'float32') return;
+  if (t.dtype !== 'float32' || t.backend.asyncOnly) return; // device-resident values are not scanned
   const d = t.dataSync();
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i])) {

@@ -41,6 +41,12 @@ export class Tensor {
     return this.backend.read(this.storage);
   }
 
+  /** A copy of the elements, on every backend (WebGPU reads back asynchronously). */
+  async data(): Promise<TypedArray> {
+    const s = this.storage;
+    return this.backend.readAsync ? this.backend.readAsync(s) : this.backend.read(s);
+  }
+
   /** Plain nested-free array, handy in tests and the CLI. */
   toArray(): number[] {
     return Array.from(this.dataSync());

@@ -70,7 +70,7 @@ export class Sequential {
       fail('SHAPE_MISMATCH', `input shape ${fmt(x.shape)} does not match model input [N,${this.spec.input.join(',')}]`,
         `pass a batch of shape [N, ${this.spec.input.join(', ')}]`);
     }
-    if (x.dtype === 'float32') {
+    if (x.dtype === 'float32' && !x.backend.asyncOnly) {
       const d = x.dataSync();
       for (let i = 0; i < d.length; i++) {
         if (!Number.isFinite(d[i])) fail('NON_FINITE', `input holds ${d[i]} at flat index ${i}`, 'clean or impute the input before running the model');

@@ -1,0 +1,30 @@
+import type { Tensor } from '../../../core/tensor.js';
+import type { Rng } from '../../../core/rng.js';
+import { makeTensor } from '../../engine.js';
+import type { WebGpuBackend } from '../webgpu-backend.js';
+
+/**
+ * Random fills draw from the caller's seeded Rng on the CPU and upload: the same stream as every other
+ * backend, so a seed gives the same weights and the same noise on WebGPU as on wasm and js.
+ */
+function upload(b: WebGpuBackend, shape: number[], values: Float32Array): Tensor {
+  const out = makeTensor(b, shape);
+  b.write(out.storage, values);
+  return out;
+}
+
+const sizeOf = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+
+export function randomUniformGpu(b: WebGpuBackend, _: readonly Tensor[], a: { shape: number[]; lo: number; hi: number; rng: Rng }): Tensor {
+  return upload(b, a.shape, a.rng.fillUniform(new Float32Array(sizeOf(a.shape)), a.lo, a.hi));
+}
+
+export function randomNormalGpu(b: WebGpuBackend, _: readonly Tensor[], a: { shape: number[]; mean: number; std: number; rng: Rng }): Tensor {
+  return upload(b, a.shape, a.rng.fillNormal(new Float32Array(sizeOf(a.shape)), a.mean, a.std));
+}
+
+export function dropoutMaskGpu(b: WebGpuBackend, _: readonly Tensor[], a: { shape: number[]; p: number; rng: Rng }): Tensor {
+  const m = new Float32Array(sizeOf(a.shape)), scale = a.p < 1 ? 1 / (1 - a.p) : 0;
+  for (let i = 0; i < m.length; i++) m[i] = a.rng.uniform() >= a.p ? scale : 0;
+  return upload(b, a.shape, m);
+}

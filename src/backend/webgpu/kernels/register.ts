@@ -1,0 +1,52 @@
+import { registerKernel, type KernelFn } from '../../registry.js';
+import type { KernelName } from '../../kernel-names.js';
+import type { WebGpuBackend } from '../webgpu-backend.js';
+import { binaryGpu, unaryGpu, unaryGradGpu } from './elementwise.js';
+import { matMulGpu } from './matmul.js';
+import { argmaxGpu, maxGpu, momentsGpu, sumGpu } from './reduce.js';
+import { crossEntropyGpu, crossEntropyGradGpu, logSoftmaxGpu, softmaxGpu } from './softmax.js';
+import { assignGpu, castGpu, concatGpu, copyGpu, fillGpu, sliceGpu, transposeGpu } from './layout.js';
+import { gatherGpu, scatterAddGpu } from './gather.js';
+import { optimizerStepGpu } from './optimizer.js';
+import { dropoutMaskGpu, randomNormalGpu, randomUniformGpu } from './random.js';
+import { avgPoolGpu, avgPoolGradGpu, conv2dBackpropFilterGpu, conv2dBackpropInputGpu, conv2dGpu, maxPoolGpu, maxPoolGradGpu } from './conv.js';
+
+/** Every kernel in WGSL: a Record over all kernel names, so a missing one does not compile. */
+export const webgpuKernels: Record<KernelName, KernelFn<WebGpuBackend>> = {
+  MatMul: matMulGpu,
+  Conv2D: conv2dGpu,
+  Conv2DBackpropInput: conv2dBackpropInputGpu,
+  Conv2DBackpropFilter: conv2dBackpropFilterGpu,
+  MaxPool: maxPoolGpu,
+  MaxPoolGrad: maxPoolGradGpu,
+  AvgPool: avgPoolGpu,
+  AvgPoolGrad: avgPoolGradGpu,
+  Unary: unaryGpu,
+  UnaryGrad: unaryGradGpu,
+  Binary: binaryGpu,
+  Sum: sumGpu,
+  Max: maxGpu,
+  Argmax: argmaxGpu,
+  Softmax: softmaxGpu,
+  LogSoftmax: logSoftmaxGpu,
+  CrossEntropy: crossEntropyGpu,
+  CrossEntropyGrad: crossEntropyGradGpu,
+  Moments: momentsGpu,
+  DropoutMask: dropoutMaskGpu,
+  Gather: gatherGpu,
+  ScatterAdd: scatterAddGpu,
+  Transpose: transposeGpu,
+  Concat: concatGpu,
+  Slice: sliceGpu,
+  Copy: copyGpu,
+  Assign: assignGpu,
+  Cast: castGpu,
+  RandomUniform: randomUniformGpu,
+  RandomNormal: randomNormalGpu,
+  Fill: fillGpu,
+  OptimizerStep: optimizerStepGpu,
+};
+
+export function registerWebGpuKernels(): void {
+  for (const [name, fn] of Object.entries(webgpuKernels)) registerKernel({ kernelName: name as KernelName, backendName: 'webgpu', kernelFunc: fn, note: 'wgsl' });
+}
