@@ -127,7 +127,7 @@ export async function runEval(a: { model: string; data: string; backend: string;
     lh.tidy(() => lh.assign(t, lh.tensor(v, t.shape, t.dtype, backend)));
   }
   const { test } = await loadData(a.data);
-  const acc = evaluate((x) => rule.predict(x), backend, test);
+  const acc = await evaluate((x) => rule.predict(x), backend, test);
   console.log(a.json ? JSON.stringify({ rule: meta.config.rule, model: meta.config.model, data: a.data, test_accuracy: acc }) : `${meta.config.rule} (${meta.config.model}) on ${a.data}: test accuracy ${(100 * acc).toFixed(2)}% (${test.count} images)`);
   rule.dispose();
   return acc;

@@ -28,7 +28,7 @@ export class Backprop implements LearningRule {
   trainStep(x: Tensor, y: Tensor): StepResult {
     return tidy(() => {
       const { y: logits, caches } = this.model.forward(x, { training: true, rng: this.rng });
-      const loss = crossEntropy(logits, y).dataSync()[0];
+      const loss = crossEntropy(logits, y);
       const { grads } = this.model.backwardWithCache(crossEntropyGrad(logits, y), caches, 0, this.model.layers.length, false);
       this.stepSegments(0, this.segments.length, grads);
       return { loss };
@@ -58,7 +58,7 @@ export class Backprop implements LearningRule {
     return this.segments.find((s) => s.name === name) ?? fail('INVALID_ARGUMENT', `backprop has no group '${name}'`, `use one of: ${this.segments.map((s) => s.name).join(', ')}`);
   }
 
-  saveGroup(name: string): GroupState {
+  saveGroup(name: string): Promise<GroupState> {
     const s = this.segment(name);
     return saveGroupState(stateInRange(this.model, s.from, s.to), s.optimizer, this.rng);
   }

@@ -21,14 +21,13 @@ export interface GroupState {
   rng: number[] | null;
 }
 
-const plain = (t: Tensor): PlainTensor => ({ shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) });
+const plain = async (t: Tensor): Promise<PlainTensor> => ({ shape: [...t.shape], data: Float32Array.from(await t.data() as Float32Array) });
+const plainAll = async (m: ReadonlyMap<string, Tensor>) => Object.fromEntries(await Promise.all([...m].map(async ([k, t]) => [k, await plain(t)] as const)));
 
-export function saveGroupState(tensors: ReadonlyMap<string, Tensor>, optimizer: Optimizer, rng: Rng | null): GroupState {
-  return {
-    tensors: Object.fromEntries([...tensors].map(([k, t]) => [k, plain(t)])),
-    optimizer: { steps: optimizer.steps, slots: Object.fromEntries([...optimizer.stateTensors()].map(([k, t]) => [k, plain(t)])) },
-    rng: rng ? rng.getState() : null,
-  };
+export async function saveGroupState(tensors: ReadonlyMap<string, Tensor>, optimizer: Optimizer, rng: Rng | null): Promise<GroupState> {
+  // the step count and random state are taken before the first await: nothing may train in between
+  const steps = optimizer.steps, rngState = rng ? rng.getState() : null;
+  return { tensors: await plainAll(tensors), optimizer: { steps, slots: await plainAll(optimizer.stateTensors()) }, rng: rngState };
 }
 
 /** Writes a saved state back in place; a missing or mis-shaped tensor is an error that changes nothing. */

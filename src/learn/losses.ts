@@ -1,27 +1,30 @@
 import type { Tensor } from '../core/tensor.js';
 import { abs, crossEntropy, crossEntropyGrad, div, matmul, mul, sign, softmax, square, sub, sum } from '../ops/index.js';
 
-/** A loss value (a number) and its gradient with respect to the tensor it was computed from. */
+/**
+ * A loss value and its gradient with respect to the tensor it was computed from. The value is a scalar
+ * tensor on the same backend, so a step never waits for the device: read it with `await loss.data()`.
+ */
 export interface LossAndGrad {
-  loss: number;
+  loss: Tensor;
   grad: Tensor;
 }
 
 /** Mean cross-entropy of logits [B, C] against int32 labels; gradient to the logits. */
 export function crossEntropyLoss(logits: Tensor, labels: Tensor): LossAndGrad {
-  return { loss: crossEntropy(logits, labels).dataSync()[0], grad: crossEntropyGrad(logits, labels) };
+  return { loss: crossEntropy(logits, labels), grad: crossEntropyGrad(logits, labels) };
 }
 
 /** (1/2B)·Σ‖out − target‖², gradient (out − target)/B. */
 export function l2Loss(out: Tensor, target: Tensor): LossAndGrad {
   const B = out.shape[0], diff = sub(out, target);
-  return { loss: sum(square(diff)).dataSync()[0] * (0.5 / B), grad: div(diff, B) };
+  return { loss: mul(sum(square(diff)), 0.5 / B), grad: div(diff, B) };
 }
 
 /** (1/B)·Σ|out − target|, gradient sign(out − target)/B. */
 export function l1Loss(out: Tensor, target: Tensor): LossAndGrad {
   const B = out.shape[0], diff = sub(out, target);
-  return { loss: sum(abs(diff)).dataSync()[0] / B, grad: div(sign(diff), B) };
+  return { loss: div(sum(abs(diff)), B), grad: div(sign(diff), B) };
 }
 
 /**
@@ -31,7 +34,7 @@ export function l1Loss(out: Tensor, target: Tensor): LossAndGrad {
 export function weightedSquaredError(pred: Tensor, target: Tensor, weight: number | Tensor): LossAndGrad {
   const B = pred.shape[0], diff = sub(pred, target);
   const wd = mul(diff, weight);
-  return { loss: sum(mul(wd, diff)).dataSync()[0] / B, grad: mul(wd, 2 / B) };
+  return { loss: div(sum(mul(wd, diff)), B), grad: mul(wd, 2 / B) };
 }
 
 /**

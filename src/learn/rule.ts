@@ -19,8 +19,8 @@ export interface ParamGroup {
 }
 
 export interface StepResult {
-  /** The training loss of the batch (for local rules, the sum of the local losses). */
-  loss: number;
+  /** The training loss of the batch (for local rules, the sum of the local losses): a scalar tensor, read it with `await loss.data()`. */
+  loss: Tensor;
 }
 
 /** A learning rule takes a batch and updates its model's parameters. */
@@ -36,7 +36,7 @@ export interface LearningRule {
   buffers(): Map<string, Tensor>;
   groups(): ParamGroup[];
   /** A group's parameters, optimizer state and random stream, to restore elsewhere (another worker, a resumed run). */
-  saveGroup(name: string): GroupState;
+  saveGroup(name: string): Promise<GroupState>;
   loadGroup(name: string, state: GroupState): void;
   /** Sets the learning rate of every optimizer of the rule (the schedule calls this each step). */
   setLr(lr: number): void;

@@ -1,8 +1,8 @@
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend/backend.js';
-import { keep, tidy } from '../core/scope.js';
+import { dispose, keep, tidy } from '../core/scope.js';
 import { Rng } from '../core/rng.js';
-import { div, gather, tensor } from '../ops/index.js';
+import { add, div, gather, tensor } from '../ops/index.js';
 import { crossEntropyLoss, l1Loss, l2Loss } from './losses.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from './optim/index.js';
@@ -82,7 +82,7 @@ export class TpSgd implements LearningRule {
   }
 
   trainStep(x: Tensor, y: Tensor): StepResult {
-    return { loss: tidy(() => this.trainSegments(x, y, 0, this.segments.length).loss) };
+    return { loss: this.trainSegments(x, y, 0, this.segments.length).loss };
   }
 
   /**
@@ -90,37 +90,43 @@ export class TpSgd implements LearningRule {
    * share of a step. Returns the last segment's output (kept; the caller disposes it), or null when the
    * output segment was among them, and the sum of their losses.
    */
-  trainSegments(x: Tensor, y: Tensor, first: number, end: number): { out: Tensor | null; loss: number } {
-    let h = x, total = 0;
+  trainSegments(x: Tensor, y: Tensor, first: number, end: number): { out: Tensor | null; loss: Tensor } {
+    let h = x;
+    const losses: Tensor[] = [];
+    let out: Tensor | null = null;
     for (let k = first; k < end; k++) {
       const seg = this.segments[k];
-      const next = tidy(() => {
+      const r = tidy(() => {
         const ctx = { training: true, rng: this.rng };
         const at = seg.projection ? seg.at : seg.to;
-        const { y: out, caches } = this.model.forwardWithCache(h, ctx, seg.from, at);
-        let dy: Tensor;
+        const { y: o, caches } = this.model.forwardWithCache(h, ctx, seg.from, at);
+        let dy: Tensor, loss: Tensor;
         if (!seg.projection) {
-          const ce = crossEntropyLoss(out, y);
-          total += ce.loss;
+          const ce = crossEntropyLoss(o, y);
+          loss = ce.loss;
           dy = ce.grad;
         } else {
-          const target = gather(seg.projection, y).reshape(out.shape);
-          const local = (this.loss === 'l1' ? l1Loss : l2Loss)(out, target);
-          total += local.loss;
+          const target = gather(seg.projection, y).reshape(o.shape);
+          const local = (this.loss === 'l1' ? l1Loss : l2Loss)(o, target);
+          loss = local.loss;
           // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
-          dy = this.loss === 'drtp' ? div(target, -out.shape[0]) : local.grad;
+          dy = this.loss === 'drtp' ? div(target, -o.shape[0]) : local.grad;
         }
         const { grads } = this.model.backwardWithCache(dy, caches, seg.from, at, false);
         seg.optimizer.step(this.segmentParams(seg), grads);
-        if (!seg.projection) return null;
         // the rest of the segment (the activation) has no parameters: its output is what the next segment reads
-        return keep(at < seg.to ? this.model.forwardWithCache(out, ctx, at, seg.to).y : out);
+        const next = seg.projection ? (at < seg.to ? this.model.forwardWithCache(o, ctx, at, seg.to).y : o) : null;
+        return { next, loss };
       });
       if (h !== x) h.dispose();
-      if (!next) return { out: null, loss: total };
-      h = next;
+      losses.push(r.loss);
+      out = r.next;
+      if (!out) break;
+      h = out;
     }
-    return { out: h, loss: total };
+    const loss = losses.reduce((a, b) => add(a, b));
+    dispose(losses.filter((l) => l !== loss));
+    return { out, loss };
   }
 
   private segmentParams(seg: Segment): Map<string, Tensor> {
@@ -131,7 +137,7 @@ export class TpSgd implements LearningRule {
     return this.segments.find((s) => s.name === name) ?? fail('INVALID_ARGUMENT', `tpsgd has no group '${name}'`, `use one of: ${this.segments.map((s) => s.name).join(', ')}`);
   }
 
-  saveGroup(name: string): GroupState {
+  saveGroup(name: string): Promise<GroupState> {
     const seg = this.segment(name);
     return saveGroupState(stateInRange(this.model, seg.from, seg.to), seg.optimizer, this.rng);
   }

@@ -41,19 +41,23 @@ export interface TrainOptions {
 }
 
 /** Share of `ds` that `predict` classifies correctly, in batches. */
-export function evaluate(predict: (x: Tensor) => Tensor, backend: Backend, ds: ImageDataset, batchSize = 256, normalization?: Normalization): number {
+export async function evaluate(predict: (x: Tensor) => Tensor, backend: Backend, ds: ImageDataset, batchSize = 256, normalization?: Normalization): Promise<number> {
   const it = new BatchIterator(ds, { batchSize, shuffle: false, normalization });
   let correct = 0;
   for (const b of it.restOfEpoch()) {
-    correct += tidy(() => {
-      const { x } = toTensors(b, backend);
-      const pred = argmax(predict(x), -1).dataSync();
-      let c = 0;
-      for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) c++;
-      return c;
-    });
+    const predicted = tidy(() => argmax(predict(toTensors(b, backend).x), -1));
+    const pred = await predicted.data();
+    predicted.dispose();
+    for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) correct++;
   }
   return correct / ds.count;
+}
+
+/** The value of a scalar loss tensor (the step's one wait for the device), freeing it. */
+export async function readLoss(loss: Tensor): Promise<number> {
+  const v = (await loss.data())[0];
+  loss.dispose();
+  return v;
 }
 
 /** Epochs of a learning rule over a dataset, with progress and per-epoch test accuracy. */
@@ -68,17 +72,17 @@ export async function train(rule: LearningRule, trainSet: ImageDataset, testSet:
     let seen = 0, lossSum = 0, batch = 0;
     for (const b of it.restOfEpoch()) {
       rule.setLr(lrAt(o.lr, schedule, step++));
-      const { loss } = tidy(() => {
+      const loss = await readLoss(tidy(() => {
         const { x, y } = toTensors(b, rule.backend);
-        return rule.trainStep(x, y);
-      });
+        return rule.trainStep(x, y).loss;
+      }));
       seen += b.y.length; lossSum += loss * b.y.length; batch++;
       const sps = seen / ((performance.now() - t0) / 1000);
       o.onProgress?.({ epoch: e, batch, batches: it.batchesPerEpoch, samplesSeen: seen, loss, samplesPerSecond: sps });
       if (batch % (o.yieldEvery ?? 4) === 0) await new Promise((r) => setTimeout(r, 0));
     }
     const seconds = (performance.now() - t0) / 1000;
-    const report = { epoch: e, trainLoss: lossSum / seen, testAccuracy: evaluate((x) => rule.predict(x), rule.backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
+    const report = { epoch: e, trainLoss: lossSum / seen, testAccuracy: await evaluate((x) => rule.predict(x), rule.backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
     epochs.push(report);
     o.onEpoch?.(report);
   }

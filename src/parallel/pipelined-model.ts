@@ -43,7 +43,8 @@ export class PipelinedModel {
       await Promise.all(plan.stages.map(async (st, i) => {
         const name = st.groups.join(', ');
         await pool.call(i, name, (s) => s.init({ rule: config, backend: o.backend, label: `stage ${i} (${name})` }));
-        await pool.call(i, name, (s) => s.loadGroups(Object.fromEntries(st.groups.map((g) => [g, rule.saveGroup(g)]))));
+        const states = Object.fromEntries(await Promise.all(st.groups.map(async (g) => [g, await rule.saveGroup(g)] as const)));
+        await pool.call(i, name, (s) => s.loadGroups(states));
         const prev = links[i].port2, next = links[i + 1].port1;
         await pool.call(i, name, (s) => s.connect(Comlink.transfer({ prev, next }, [prev, next])));
       }));

@@ -8,6 +8,7 @@ import { crossEntropyLoss } from '../learn/losses.js';
 import { BatchIterator, toTensors, type Batch, type BatchCursor, type Normalization } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
+import { readLoss } from '../learn/trainer.js';
 import type { LearningRule } from '../learn/rule.js';
 import type { GroupState } from '../learn/group-state.js';
 import { TpSgd } from '../learn/tpsgd.js';
@@ -79,18 +80,20 @@ export class StageHost {
   cursor(): BatchCursor { return this.needBatches().getCursor(); }
 
   /** NoProp: the named groups learn from the next `lrs.length` batches; returns the summed loss per step. */
-  trainGroups(groups: string[], lrs: number[]): number[] {
+  async trainGroups(groups: string[], lrs: number[]): Promise<number[]> {
     const rule = this.needRule();
     if (!(rule instanceof NoPropBase)) fail('INVALID_ARGUMENT', `${this.label}: ${rule.name} has no independent groups`, 'train tpsgd and backprop with a pipeline');
     const it = this.needBatches();
-    return lrs.map((lr) => {
+    const losses: number[] = [];
+    for (const lr of lrs) {
       rule.setLr(lr);
       const b = it.next();
-      return tidy(() => {
+      losses.push(await readLoss(tidy(() => {
         const { x, y } = toTensors(b, this.backend!);
-        return groups.reduce((s, g) => s + rule.trainGroup(g, x, y), 0);
-      });
-    });
+        return groups.map((g) => rule.trainGroup(g, x, y)).reduce((a, l) => add(a, l));
+      })));
+    }
+    return losses;
   }
 
   connect(ports: { prev: PortLike | null; next: PortLike | null }): void {
@@ -118,9 +121,9 @@ export class StageHost {
       const { x, y, labels } = await this.input();
       const { out, loss } = tidy(() => rule.trainSegments(x, y, r.first, r.end));
       dispose([x, y]);
-      losses.push(loss);
+      losses.push(await readLoss(loss));
       if (out) {
-        const msg = toWire(out);
+        const msg = await toWire(out);
         out.dispose();
         await this.needNext().send('act', { x: msg, y: labels, share: 1 } satisfies ActMessage, [msg.data.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
       }
@@ -144,7 +147,7 @@ export class StageHost {
       const micro = isFirst ? this.microBatches(r.microBatches) : null;
       const kept: { fwd: { y: Tensor; caches: unknown }; input: Tensor }[] = [];
       let grads: Record<string, Tensor> = {};
-      let loss = 0;
+      let loss: Tensor | null = null;
       const accumulate = (g: Record<string, Tensor>) => {
         if (Object.keys(grads).length === 0) { grads = g; return; }
         const sum = tidy(() => Object.fromEntries(Object.entries(g).map(([k, t]) => [k, add(grads[k], t)])));
@@ -153,27 +156,27 @@ export class StageHost {
       };
       const nMicro = micro ? micro.length : null;
       for (let m = 0; nMicro === null || m < nMicro; m++) {
-        let x: Tensor, y: Tensor, share: number;
-        if (micro) ({ x, y, share } = micro[m]);
+        let x: Tensor, y: Tensor, labels: Int32Array, share: number;
+        if (micro) ({ x, y, labels, share } = micro[m]);
         else {
           const msg = await this.needPrev().receive<ActMessage | null>('act');
           if (!msg) break; // the end of this batch's micro-batches
-          x = fromWire(msg.x, this.backend!); y = lh.tensor(msg.y, [msg.y.length], 'int32', this.backend!); share = msg.share;
+          x = fromWire(msg.x, this.backend!); y = lh.tensor(msg.y, [msg.y.length], 'int32', this.backend!); labels = msg.y; share = msg.share;
         }
         const fwd = tidy(() => rule.model.forwardWithCache(x, { training: true, rng: rule.rng }, from, to));
         if (isLast) {
           const { dx, g, l } = tidy(() => {
             const ce = crossEntropyLoss(fwd.y, y);
             const back = rule.model.backwardWithCache(mul(ce.grad, share), fwd.caches, from, to, !isFirst);
-            return { dx: back.dx, g: back.grads, l: ce.loss * share };
+            return { dx: back.dx, g: back.grads, l: mul(ce.loss, share) };
           });
-          loss += l;
+          if (loss) { const sum = add(loss, l); dispose([loss, l]); loss = sum; } else loss = l;
           accumulate(g);
           dispose([fwd, x, y]);
           if (dx) await this.sendBack(dx, isFirst);
         } else {
-          const w = toWire(fwd.y), labels = Int32Array.from(y.dataSync() as Int32Array);
-          await this.needNext().send('act', { x: w, y: labels, share } satisfies ActMessage, [w.data.buffer as ArrayBuffer, labels.buffer]);
+          const w = await toWire(fwd.y), sent = Int32Array.from(labels);
+          await this.needNext().send('act', { x: w, y: sent, share } satisfies ActMessage, [w.data.buffer as ArrayBuffer, sent.buffer]);
           y.dispose();
           kept.push({ fwd, input: x });
         }
@@ -190,7 +193,7 @@ export class StageHost {
       }
       tidy(() => rule.stepSegments(r.first, r.end, grads));
       dispose(grads);
-      losses.push(loss);
+      losses.push(loss ? await readLoss(loss) : 0);
     }
     return losses;
   }
@@ -202,15 +205,15 @@ export class StageHost {
     for (let i = 0; i < count; i++) {
       const x = fromWire(await this.needPrev().receive<WireTensor>('act'), this.backend!);
       const y = tidy(() => model.forwardWithCache(x, { training: false }, from, to).y);
-      const w = toWire(y);
+      const w = await toWire(y);
       dispose([x, y]);
       await this.needNext().send('act', w, [w.data.buffer as ArrayBuffer]);
     }
   }
 
-  saveGroups(names: string[]): Record<string, GroupState> {
+  async saveGroups(names: string[]): Promise<Record<string, GroupState>> {
     const rule = this.needRule();
-    return Object.fromEntries(names.map((n) => [n, rule.saveGroup(n)]));
+    return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await rule.saveGroup(n)] as const)));
   }
 
   loadGroups(states: Record<string, GroupState>): void {
@@ -226,7 +229,7 @@ export class StageHost {
 
   /** Sends an input gradient to the previous stage (the first stage has none to send it to) and frees it. */
   private async sendBack(dx: Tensor, isFirst: boolean): Promise<void> {
-    const w = isFirst ? null : toWire(dx);
+    const w = isFirst ? null : await toWire(dx);
     dx.dispose();
     if (w) await this.needPrev().send('grad', w, [w.data.buffer as ArrayBuffer]);
   }
@@ -241,7 +244,7 @@ export class StageHost {
     return { x: fromWire(msg.x, this.backend!), y: lh.tensor(msg.y, [msg.y.length], 'int32', this.backend!), labels: msg.y };
   }
 
-  private microBatches(n: number): { x: Tensor; y: Tensor; share: number }[] {
+  private microBatches(n: number): { x: Tensor; y: Tensor; labels: Int32Array; share: number }[] {
     const b: Batch = this.needBatches().next();
     const B = b.y.length, per = b.x.length / B, parts = Math.max(1, Math.min(n, B));
     const out = [];
@@ -250,6 +253,7 @@ export class StageHost {
       out.push({
         x: keep(lh.tensor(b.x.slice(s * per, e * per), [e - s, ...b.shape.slice(1)], 'float32', this.backend!)),
         y: keep(lh.tensor(b.y.slice(s, e), [e - s], 'int32', this.backend!)),
+        labels: b.y.slice(s, e),
         share: (e - s) / B,
       });
     }

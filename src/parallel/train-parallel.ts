@@ -70,7 +70,7 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   const schedule = o.schedule ?? { type: 'constant' };
   const fresh = new BatchIterator(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: o.cursor });
   const bpe = fresh.batchesPerEpoch;
-  let snapshot = { states: Object.fromEntries(rule.groups().map((g) => [g.name, rule.saveGroup(g.name)])), cursor: fresh.getCursor() };
+  let snapshot = { states: Object.fromEntries(await Promise.all(rule.groups().map(async (g) => [g.name, await rule.saveGroup(g.name)] as const))), cursor: fresh.getCursor() };
   const pipeline = plan.mode === 'pipeline';
   const holdsData = (i: number) => !pipeline || i === 0;
   const label = (i: number) => `${plan.stages[i].groups.join(', ')}`;
@@ -153,7 +153,7 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
         await new Promise((r) => setTimeout(r, 0));
       }
       const seconds = (performance.now() - t0) / 1000;
-      const report = { epoch: e, trainLoss: lossSum / Math.max(1, done), testAccuracy: evaluate((x) => rule.predict(x), backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
+      const report = { epoch: e, trainLoss: lossSum / Math.max(1, done), testAccuracy: await evaluate((x) => rule.predict(x), backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
       epochs.push(report);
       o.onEpoch?.(report);
     }

@@ -10,9 +10,9 @@ export interface WireTensor {
   data: TypedArray;
 }
 
-/** A copy of `t`'s values in a fresh buffer. */
-export function toWire(t: Tensor): WireTensor {
-  const v = t.dataSync();
+/** A copy of `t`'s values in a fresh buffer (read back from the device where it lives on one). */
+export async function toWire(t: Tensor): Promise<WireTensor> {
+  const v = await t.data();
   return { shape: [...t.shape], dtype: t.dtype, data: v.slice() as TypedArray };
 }
 

@@ -2,7 +2,7 @@ import type { Tensor } from '../../core/tensor.js';
 import type { Backend } from '../../backend/backend.js';
 import { Rng } from '../../core/rng.js';
 import { tidy } from '../../core/scope.js';
-import { add, assign, gather, mul, randomNormal, scatterAdd, square, sum, tensor, transpose } from '../../ops/index.js';
+import { add, assign, div, gather, mul, randomNormal, scatterAdd, square, sum, tensor, transpose } from '../../ops/index.js';
 import { Sequential } from '../../nn/sequential.js';
 import type { Optimizer } from '../optim/index.js';
 import type { LearningRule, ParamGroup, RuleName, StepResult } from '../rule.js';
@@ -58,8 +58,8 @@ export abstract class NoPropBase implements LearningRule {
     // close to u_y, so this is already a classifier, and cross-entropy refines it. (From a random start the
     // 10×10 head lagged the blocks by epochs: 20% against the blocks' 86% after 60 steps.)
     tidy(() => {
-      const W = this.embedding, scale = W.shape[0] / sum(square(W)).dataSync()[0];
-      assign(this.head.namedParams().get('0.weight')!, mul(transpose(W), scale));
+      const W = this.embedding;
+      assign(this.head.namedParams().get('0.weight')!, div(mul(transpose(W), W.shape[0]), sum(square(W))));
     });
     this.headOptimizer = makeOptimizer();
     this.headRng = new Rng(o.seed * 1000 + 998);
@@ -81,7 +81,7 @@ export abstract class NoPropBase implements LearningRule {
   }
 
   /** The head's cross-entropy on the clean end (and, for a learned embedding, its gradient plus the KL term). */
-  trainHead(y: Tensor): number {
+  trainHead(y: Tensor): Tensor {
     return tidy(() => {
       const u = gather(this.embedding, y), B = y.shape[0];
       const z = this.noisy(u, this.cleanAlphaBar, this.headRng);
@@ -101,12 +101,12 @@ export abstract class NoPropBase implements LearningRule {
     });
   }
 
-  /** One trained network's update from its own loss term (a DT block, or the CT/FM network); returns the loss. */
-  protected abstract trainNetwork(prefix: string, x: Tensor, y: Tensor): number;
+  /** One trained network's update from its own loss term (a DT block, or the CT/FM network); returns the loss (a scalar tensor). */
+  protected abstract trainNetwork(prefix: string, x: Tensor, y: Tensor): Tensor;
   abstract predict(x: Tensor): Tensor;
 
   /** One group's update on a batch ('head', or a network's prefix): what a worker does with its share. */
-  trainGroup(name: string, x: Tensor, y: Tensor): number {
+  trainGroup(name: string, x: Tensor, y: Tensor): Tensor {
     if (name === 'head') return this.trainHead(y);
     this.network(name);
     return this.trainNetwork(name, x, y);
@@ -114,9 +114,12 @@ export abstract class NoPropBase implements LearningRule {
 
   /** Every group in turn (the networks, then the head); no group reads another's result. */
   trainStep(x: Tensor, y: Tensor): StepResult {
-    let loss = 0;
-    for (const g of this.groups()) loss += this.trainGroup(g.name, x, y);
-    return { loss };
+    let loss: Tensor | null = null;
+    for (const g of this.groups()) {
+      const l = this.trainGroup(g.name, x, y);
+      loss = loss ? add(loss, l) : l;
+    }
+    return { loss: loss! };
   }
 
   private network(prefix: string) {
@@ -134,7 +137,7 @@ export abstract class NoPropBase implements LearningRule {
     return { tensors: new Map([...n.owner.namedParams(), ...n.owner.namedBuffers()]), optimizer: n.optimizer, rng: n.rng };
   }
 
-  saveGroup(name: string): GroupState {
+  saveGroup(name: string): Promise<GroupState> {
     const g = this.groupTensors(name);
     return saveGroupState(g.tensors, g.optimizer, g.rng);
   }

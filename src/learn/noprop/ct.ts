@@ -58,7 +58,7 @@ export class NoPropCT extends NoPropBase {
     return [this.timed.asNetwork()];
   }
 
-  protected trainNetwork(_prefix: string, x: Tensor, y: Tensor): number {
+  protected trainNetwork(_prefix: string, x: Tensor, y: Tensor): Tensor {
     return tidy(() => {
       const rng = this.timed.rng, W = this.embedding, u = gather(W, y), ts = sampleTimes(y.shape[0], rng);
       const z = this.noisy(u, ts.map((t) => this.alphaBar(t)), rng);

@@ -61,7 +61,7 @@ export class NoPropDT extends NoPropBase {
   }
 
   /** One block's update from its own loss; returns the loss. Blocks are numbered 1 … T. */
-  trainBlock(t: number, x: Tensor, y: Tensor): number {
+  trainBlock(t: number, x: Tensor, y: Tensor): Tensor {
     const block = this.blocks[t - 1], rng = this.blockRngs[t - 1], s = this.schedule;
     return tidy(() => {
       const W = this.embedding, u = gather(W, y);
@@ -73,7 +73,7 @@ export class NoPropDT extends NoPropBase {
     });
   }
 
-  protected trainNetwork(prefix: string, x: Tensor, y: Tensor): number {
+  protected trainNetwork(prefix: string, x: Tensor, y: Tensor): Tensor {
     return this.trainBlock(Number(prefix.slice('block'.length)), x, y);
   }
 

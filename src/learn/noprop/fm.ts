@@ -33,7 +33,7 @@ export class NoPropFM extends NoPropBase {
     return [this.timed.asNetwork()];
   }
 
-  protected trainNetwork(_prefix: string, x: Tensor, y: Tensor): number {
+  protected trainNetwork(_prefix: string, x: Tensor, y: Tensor): Tensor {
     return tidy(() => {
       const rng = this.timed.rng, u = gather(this.embedding, y), ts = sampleTimes(y.shape[0], rng);
       const z0 = randomNormal(u.shape, rng, 0, 1, this.backend);

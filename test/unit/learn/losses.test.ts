@@ -8,7 +8,7 @@ function fdCheck(shape: number[], f: (t: Tensor) => LossAndGrad, seed: number, e
   const rng = new Rng(seed);
   const data = randomArray(rng, shape.reduce((p, d) => p * d, 1), -2, 2);
   const analytic = tidy(() => f(tensor(data, shape, 'float32', js)).grad.dataSync());
-  const at = (v: Float32Array) => tidy(() => f(tensor(v, shape, 'float32', js)).loss);
+  const at = (v: Float32Array) => tidy(() => f(tensor(v, shape, 'float32', js)).loss.dataSync()[0]);
   for (let i = 0; i < data.length; i++) {
     const up = Float32Array.from(data), down = Float32Array.from(data);
     up[i] += eps; down[i] -= eps;

@@ -46,7 +46,7 @@ describe('NoProp-CT and NoProp-FM', () => {
     const b = new BatchIterator(trainSet, { batchSize: 32, seed: 3 });
     const batches = [b.next(), b.next()];
     const [r1, r2, r3] = [createRule(config(rule), wasmRelaxed), createRule(config(rule), wasmRelaxed), createRule(config(rule, 2), wasmRelaxed)];
-    for (const r of [r1, r2, r3]) for (const bt of batches) lh.tidy(() => r.trainStep(tensor(bt.x, bt.shape, 'float32', wasmRelaxed), tensor(bt.y, [bt.y.length], 'int32', wasmRelaxed)));
+    for (const r of [r1, r2, r3]) for (const bt of batches) lh.tidy(() => { r.trainStep(tensor(bt.x, bt.shape, 'float32', wasmRelaxed), tensor(bt.y, [bt.y.length], 'int32', wasmRelaxed)); });
     const [a, c, d] = [snapshot(r1.params()), snapshot(r2.params()), snapshot(r3.params())];
     for (const [k, v] of a) expect(c.get(k), k).toEqual(v);
     expect(d.get('net.image.1.weight')).not.toEqual(a.get('net.image.1.weight'));

@@ -22,7 +22,7 @@ function steps(r: LearningRule, n: number) {
   let i = 0;
   for (const b of it.restOfEpoch()) {
     if (i++ === n) break;
-    tidy(() => r.trainStep(tensor(b.x, b.shape, 'float32', r.backend), tensor(b.y, [b.y.length], 'int32', r.backend)));
+    tidy(() => { r.trainStep(tensor(b.x, b.shape, 'float32', r.backend), tensor(b.y, [b.y.length], 'int32', r.backend)); });
   }
 }
 

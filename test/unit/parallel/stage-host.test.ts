@@ -41,9 +41,9 @@ describe('stage host', () => {
     const h = new StageHost();
     await h.init({ rule: { ...base, rule: 'noprop-dt', model: 'mlp', noprop: { T: 2 } }, label: 'stage 0' });
     h.setData(data, { batchSize: 32, seed: 2 });
-    h.trainGroups(['block2', 'head'], [1e-3]);
+    await h.trainGroups(['block2', 'head'], [1e-3]);
     const after1 = liveTensors();
-    expect(h.trainGroups(['block2', 'head'], [1e-3, 1e-3, 1e-3])).toHaveLength(3);
+    expect(await h.trainGroups(['block2', 'head'], [1e-3, 1e-3, 1e-3])).toHaveLength(3);
     expect(liveTensors()).toBe(after1);
 
     const p = await pipeline({ ...base, rule: 'backprop', model: 'mlp' });

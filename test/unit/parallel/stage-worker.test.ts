@@ -22,9 +22,9 @@ describe('stage worker', () => {
       const info = await stage.init({ rule: config, backend: 'wasm', label: 'stage 0' });
       expect(info.backend).toMatch(/^wasm-/);
       expect(info.groups).toEqual(['segment0', 'segment1', 'segment2', 'segment3']);
-      await stage.loadGroups(Object.fromEntries(info.groups.map((g) => [g, local.saveGroup(g)])));
+      await stage.loadGroups(Object.fromEntries(await Promise.all(info.groups.map(async (g) => [g, await local.saveGroup(g)] as const))));
       const a = await stage.saveGroups(['segment1']);
-      expect(a.segment1.tensors['3.weight'].data).toEqual(local.saveGroup('segment1').tensors['3.weight'].data);
+      expect(a.segment1.tensors['3.weight'].data).toEqual((await local.saveGroup('segment1')).tensors['3.weight'].data);
       const x = lh.randomUniform([3, 1, 28, 28], new Rng(5), 0, 1, js);
       const mc = [new MessageChannel(), new MessageChannel()];
       await stage.connect(Comlink.transfer({ prev: mc[0].port2, next: mc[1].port1 }, [mc[0].port2, mc[1].port1]));
