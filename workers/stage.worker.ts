@@ -5,13 +5,16 @@
 import * as Comlink from 'comlink';
 import { StageHost } from '../src/parallel/stage-host.js';
 
+/** The worker's side of comlink: `self` in a browser; in Node the parent port, and WebGPU through Dawn when installed. */
 async function endpoint(): Promise<Comlink.Endpoint> {
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (!isNode) return self as unknown as Comlink.Endpoint;
-  const [{ parentPort }, { default: nodeEndpoint }] = await Promise.all([
+  const [{ parentPort }, { default: nodeEndpoint }, { useNodeWebGpu }] = await Promise.all([
     import('node:worker_threads'),
     import('comlink/dist/esm/node-adapter.mjs'),
+    import('../src/backend/webgpu/node-gpu.js'),
   ]);
+  await useNodeWebGpu();
   return nodeEndpoint(parentPort as never);
 }
 

@@ -65,8 +65,9 @@ export class StageHost {
 
   async init(c: StageInit): Promise<{ backend: string; groups: string[] }> {
     this.label = c.label;
-    this.backend = await lh.createBackend(c.backend ?? 'wasm');
     this.rule?.dispose();
+    (this.backend as { destroy?: () => void } | null)?.destroy?.(); // a WebGPU device is not left behind
+    this.backend = await lh.createBackend(c.backend ?? 'wasm');
     this.rule = createRule(c.rule, this.backend);
     this.backend.resetPeak();
     return { backend: this.backend.flavour, groups: this.rule.groups().map((g) => g.name) };
@@ -209,6 +210,14 @@ export class StageHost {
       dispose([x, y]);
       await this.needNext().send('act', w, [w.data.buffer as ArrayBuffer]);
     }
+  }
+
+  /** Fault injection: destroys this stage's WebGPU device (its `lost` promise fires), as a GPU reset would. */
+  loseDevice(): boolean {
+    const b = this.backend as { destroy?: () => void } | null;
+    if (!b?.destroy) return false;
+    b.destroy();
+    return true;
   }
 
   async saveGroups(names: string[]): Promise<Record<string, GroupState>> {

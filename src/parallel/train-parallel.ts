@@ -75,12 +75,14 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   const holdsData = (i: number) => !pipeline || i === 0;
   const label = (i: number) => `${plan.stages[i].groups.join(', ')}`;
   const restarts: Restart[] = [];
+  /** Each stage's backend: the requested one, or wasm once that stage's WebGPU device was lost. */
+  const stageBackend = plan.stages.map(() => o.backend);
   let syncBytes = 0, chunkNo = 0;
 
   /** Brings every stage to the snapshot: rule, weights, optimizer and random state, data cursor, pipeline ports. */
   const restore = async () => {
     await Promise.all(plan.stages.map(async (st, i) => {
-      await pool.call(i, label(i), (s) => s.init({ rule: config, backend: o.backend, label: `stage ${i} (${label(i)})` }));
+      await pool.call(i, label(i), (s) => s.init({ rule: config, backend: stageBackend[i], label: `stage ${i} (${label(i)})` }));
       if (holdsData(i)) await pool.call(i, label(i), (s) => s.setData(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: snapshot.cursor }));
       await pool.call(i, label(i), (s) => s.loadGroups(Object.fromEntries(st.groups.map((g) => [g, snapshot.states[g]]))));
     }));
@@ -95,15 +97,17 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   };
 
   /** One chunk on every stage at once; the first failure aborts the others so nothing waits forever. */
+  let failedStage = -1;
   const runChunk = async (lrs: number[]): Promise<number[]> => {
     let failure: unknown = null;
+    failedStage = -1;
     const calls = plan.stages.map((st, i) => pool.call(i, label(i), (s) => {
       if (!pipeline) return s.trainGroups(st.groups, lrs);
       const first = config.rule === 'tpsgd' || config.rule === 'backprop' ? Number(st.groups[0].slice('segment'.length)) : 0;
       const req = { first, end: first + st.groups.length, lrs, microBatches: o.microBatches ?? 4 };
       return config.rule === 'tpsgd' ? s.trainTpsgd(req) : s.trainBackprop(req);
     }).catch((e: unknown) => {
-      failure ??= e;
+      if (failure === null) { failure = e; failedStage = i; }
       plan.stages.forEach((_, k) => { if (k !== i && !pool.isDead(k)) pool.call(k, 'abort', (s) => s.abort(), 10_000).catch(() => undefined); });
       throw e;
     }));
@@ -138,8 +142,13 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
           losses = await runChunk(lrs);
         } catch (err) {
           const dead = plan.stages.map((_, i) => i).filter((i) => pool.isDead(i));
-          if (dead.length === 0 || restarts.length >= (o.maxRestarts ?? 5)) throw err;
-          const reason = err instanceof Error ? err.message : String(err);
+          const deviceLost = failedStage >= 0 && err instanceof Error && /WebGPU device was lost/.test(err.message);
+          if ((dead.length === 0 && !deviceLost) || restarts.length >= (o.maxRestarts ?? 5)) throw err;
+          let reason = err instanceof Error ? err.message : String(err);
+          if (deviceLost) {
+            stageBackend[failedStage] = 'wasm';
+            reason = `stage ${failedStage} lost its WebGPU device and moved to wasm (${reason})`;
+          }
           for (const i of dead) await pool.restart(i);
           await restore();
           restarts.push({ epoch: e, chunk, reason, replayedSteps: n });

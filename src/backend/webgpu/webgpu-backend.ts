@@ -116,7 +116,12 @@ export class WebGpuBackend implements Backend {
     this.endPass();
     this.encoderNow().copyBufferToBuffer(s.buffer, 0, staging, 0, bytes);
     this.flush();
-    await staging.mapAsync(MAP_READ_MODE);
+    try {
+      await staging.mapAsync(MAP_READ_MODE);
+    } catch (e) {
+      this.checkAlive(); // a lost device is the typed error that moves training to wasm
+      throw e;
+    }
     const raw = staging.getMappedRange().slice(0, s.size * 4);
     staging.unmap();
     staging.destroy();
@@ -185,6 +190,7 @@ export class WebGpuBackend implements Backend {
   /** Frees the device (its buffers go with it). */
   destroy(): void {
     this.flush();
+    this.lostReason ??= 'destroyed';
     this.pool.destroy();
     this.uniformPool.destroy();
     this.device.destroy();
