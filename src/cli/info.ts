@@ -1,5 +1,6 @@
 import * as lh from '../index.js';
 import { simdSupported, relaxedSimdSupported, threadsSupported } from '../backend/wasm/features.js';
+import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
 
 export interface BackendReport {
   name: string;
@@ -7,6 +8,7 @@ export interface BackendReport {
   flavour?: string;
   reason?: string;
   capabilities?: Record<string, string | boolean | number>;
+  /** Kernels with native code (SIMD or WGSL) and kernels running the js reference on the backend's memory. */
   kernels?: { simd: number; reference: number };
 }
 
@@ -17,16 +19,17 @@ export async function collectInfo() {
     wasmSimd: simdSupported(),
     wasmRelaxedSimd: relaxedSimdSupported(),
     wasmThreads: threadsSupported(),
-    webgpu: typeof navigator !== 'undefined' && 'gpu' in navigator ? 'navigator.gpu present' : 'no WebGPU in this runtime (the webgpu backend comes with a later release)',
+    webgpu: (await useNodeWebGpu()) ? 'the webgpu package (Dawn)' : 'the webgpu package is not installed',
   };
   const backends: BackendReport[] = [];
   for (const name of lh.registeredBackends()) {
     try {
       const b = await lh.createBackend(name);
+      (b as { destroy?: () => void }).destroy?.();
       const ks = lh.listKernels(name);
       backends.push({
         name, available: true, flavour: b.flavour, capabilities: b.capabilities(),
-        kernels: { simd: ks.filter((k) => k.note === 'simd').length, reference: ks.filter((k) => k.note !== 'simd').length },
+        kernels: { simd: ks.filter((k) => k.note === 'simd' || k.note === 'wgsl').length, reference: ks.filter((k) => k.note !== 'simd' && k.note !== 'wgsl').length },
       });
     } catch (e) {
       backends.push({ name, available: false, reason: e instanceof Error ? e.message : String(e) });

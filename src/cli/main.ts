@@ -80,7 +80,7 @@ program
   .option('--limit <n>', 'train on the first N training images only', int('--limit'))
   .option('--out <dir>', 'write a checkpoint to this folder')
   .option('--report <file>', 'write a JSON report (accuracy, time, samples/s, peak memory)')
-  .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
+  .addOption(new Option('--backend <name>', 'compute backend (webgpu: a GPU through the webgpu package; software adapters are slow)').choices(['wasm', 'js', 'webgpu']).default('wasm'))
   .option('--workers [n]', 'train over N stage workers (NoProp: blocks side by side; tpsgd, backprop: a pipeline); without N: one per core, at most 8', int('--workers'))
   .option('--worker-memory <mb>', 'with --workers: the most weights + optimizer state one worker may hold, in MiB', positive('--worker-memory'))
   .option('--sync-every <n>', 'with --workers: steps between syncs of the coordinator copy (the restart point)', int('--sync-every'), 50)

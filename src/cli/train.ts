@@ -13,6 +13,7 @@ import type { ImageDataset } from '../data/dataset.js';
 import { trainParallel, type ParallelReport } from '../parallel/train-parallel.js';
 import { nodeSpawner } from '../parallel/spawn-node.js';
 import { formatPlan, makePlan, measureCosts } from '../parallel/placement.js';
+import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
 
 export async function loadData(data: string, limit?: number): Promise<TrainTest> {
   const d = data === 'mnist' ? await loadMnist() : await loadIdxDir(data);
@@ -62,6 +63,7 @@ export async function runPlan(a: ConfigArgs & { data: string; workers: number; b
 
 export async function runTrain(a: TrainArgs): Promise<void> {
   const t0 = performance.now();
+  if (a.backend === 'webgpu') await useNodeWebGpu();
   const backend = await lh.createBackend(a.backend);
   const { train: trainSet, test: testSet } = await loadData(a.data, a.limit);
   const config = ruleConfig(a, trainSet);

@@ -10,7 +10,7 @@ import { subset } from '../../src/data/dataset.js';
 
 let server: Awaited<ReturnType<typeof serveRepo>>;
 let browser: Awaited<ReturnType<typeof launch>>;
-beforeAll(async () => { server = await serveRepo(); browser = await launch(); });
+beforeAll(async () => { server = await serveRepo(); browser = await launch(['--enable-unsafe-webgpu']); });
 afterAll(async () => { await browser?.close(); await server?.close(); });
 
 const config: RuleConfig = { rule: 'noprop-dt', model: 'mlp', inputShape: [1, 28, 28], classes: 10, seed: 4, optimizer: { type: 'adamw', lr: 2e-3, weightDecay: 1e-3 }, noprop: { T: 3 } };
@@ -41,5 +41,17 @@ describe('worker pool in Chromium', () => {
     expect(result.hash).toBe(nodeHash);
     expect(result.accuracy).toBe(report.epochs[0].testAccuracy);
     rule.dispose();
+  }, 120_000);
+
+  it('each Web Worker can own a WebGPU device: NoProp blocks train on WebGPU in 2 workers', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/test/e2e/pages/parallel.html`);
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    const result = await page.evaluate((arg) => (window as unknown as { run: (a: unknown) => Promise<unknown> }).run(arg),
+      { config: { ...config, noprop: { T: 2 } }, options: { ...options, backend: 'webgpu' }, workers: 2, trainCount: 128, testCount: 100 }) as
+      { error?: string; accuracy: number; backends: string[] };
+    expect(result.error, result.error).toBeUndefined();
+    expect(result.backends).toEqual(['webgpu-fallback', 'webgpu-fallback']);
+    expect(result.accuracy).toBeGreaterThan(0.15);
   }, 120_000);
 });
