@@ -265,8 +265,10 @@ export async function runSuite(opts = {}) {
   }
   await disposeAll(impls);
 
-  const machine = machineInfo({ suite: 'kernels', quick, tolerance: `${TOL_FACTOR}*sqrt(K)*max|oracle|` });
+  const notes = impls.filter((i) => i.note).map((i) => i.note);
+  const machine = machineInfo({ suite: 'kernels', quick, tolerance: `${TOL_FACTOR}*sqrt(K)*max|oracle|`, notes });
   printKernelTable(rows, skippedShown);
+  for (const n of notes) console.log(n);
 
   const json = {
     machine,

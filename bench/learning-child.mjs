@@ -4,7 +4,7 @@
 // Messages to the parent: { type: 'epoch', report } per epoch, then one of
 //   { type: 'done', result }  { type: 'skipped', reason }  { type: 'failed', error }.
 import * as lh from '../dist/index.js';
-import { loadMnist } from '../dist/node.js';
+import { loadMnist, useNodeWebGpu } from '../dist/node.js';
 import { TFJS } from './learning-settings.mjs';
 
 const job = JSON.parse(process.argv[2]);
@@ -33,8 +33,12 @@ async function data() {
 
 async function runLayerhive() {
   if (!lh.ruleNames.includes(job.rule)) return send({ type: 'skipped', reason: `'${job.rule}' is not a rule of this build (${lh.ruleNames.join(', ')})` });
-  const backend = await lh.createBackend('wasm');
-  const flavour = backend.capabilities?.().relaxedSimd ? 'wasm-relaxed' : 'wasm-simd';
+  if (job.backend === 'webgpu') await useNodeWebGpu();
+  const backend = await lh.createBackend(job.backend ?? 'wasm');
+  const caps = backend.capabilities?.() ?? {};
+  const flavour = backend.name === 'webgpu'
+    ? `webgpu: ${caps.adapter}${caps.fallbackAdapter ? ' (SOFTWARE adapter: says nothing about GPU speed)' : ''}`
+    : caps.relaxedSimd ? 'wasm-relaxed' : 'wasm-simd';
   const { trainSet, testSet } = await data();
   const s = job.settings;
   const config = {
@@ -72,7 +76,7 @@ async function runLayerhive() {
     return send({
       type: 'done',
       result: {
-        impl: 'layerhive-wasm', flavour, epochs,
+        impl: `layerhive-${backend.name}`, flavour, epochs,
         peakTensorBytes: mem.peakBytesInUse, stepPeakTensorBytes: stepPeak, residentTensorBytes: resident, heapReservedMb: mb(mem.bytesReserved),
         params: [...rule.params().values()].reduce((n, t) => n + t.size, 0),
         rssStartMb: rssStart, peakRssMb: peakRssMb(), steps: job.epochs * steps,

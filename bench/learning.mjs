@@ -68,8 +68,10 @@ function parseOptions(opts) {
   const model = opts.model ?? 'mlp';
   if (!MODELS.includes(model)) return { error: `unknown --model "${model}"; models: ${MODELS.join(', ')}` };
   const trainImages = Math.min(opts.limit ?? base.trainImages, 60000);
+  const backend = opts.backend ?? 'wasm';
+  if (!['wasm', 'webgpu'].includes(backend)) return { error: `learning: --backend "${backend}"; use wasm or webgpu` };
   return {
-    quick, rules, model,
+    quick, rules, model, backend,
     epochs: opts.epochs ?? base.epochs,
     batch: opts.batch ?? DEFAULT_BATCH,
     trainImages,
@@ -98,7 +100,7 @@ export async function runSuite(opts = {}) {
     const settings = rule === TFJS ? TFJS_SETTINGS : RULE_SETTINGS[rule];
     const job = {
       rule, model: o.model, epochs: o.epochs, batch: o.batch, trainImages: o.trainImages, testImages: o.testImages,
-      seed: SEED, normalization: NORMALIZATION, settings,
+      seed: SEED, normalization: NORMALIZATION, settings, backend: o.backend,
     };
     const label = rule === TFJS ? 'tfjs (backprop, tfjs-wasm)' : rule;
     log(`${label}: training…`);
@@ -107,7 +109,7 @@ export async function runSuite(opts = {}) {
       log(`${label} ${o.model} epoch ${e.epoch + 1}/${o.epochs}: test ${(e.testAccuracy * 100).toFixed(2)}%, ` +
         `${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s, train loss ${e.trainLoss.toFixed(4)}`);
     });
-    const base = { rule: rule === TFJS ? 'backprop' : rule, model: o.model, impl: rule === TFJS ? 'tfjs-wasm' : 'layerhive-wasm' };
+    const base = { rule: rule === TFJS ? 'backprop' : rule, model: o.model, impl: rule === TFJS ? 'tfjs-wasm' : `layerhive-${o.backend}` };
     if (r.type === 'skipped') {
       log(`${label}: skipped (${r.reason})`);
       rows.push({ ...base, skipped: r.reason, epochs: [], test_accuracy: null, peak_tensor_mb: null, peak_rss_mb: null });
@@ -160,7 +162,7 @@ export async function runSuite(opts = {}) {
       seed: SEED,
       normalization: NORMALIZATION,
       schedule: { type: 'cosine', totalSteps: o.epochs * stepsPerEpoch },
-      backend: "layerhive createBackend('wasm') (relaxed SIMD when the engine validates it)",
+      backend: o.backend === 'webgpu' ? "layerhive createBackend('webgpu') (the webgpu package in Node; see each row's backend for the adapter)" : "layerhive createBackend('wasm') (relaxed SIMD when the engine validates it)",
       rules: Object.fromEntries(order.map((r) => [r, r === TFJS ? TFJS_SETTINGS : RULE_SETTINGS[r]])),
       peak_tensor_mb: 'wasm-heap tensor bytes in use at most, from resetPeak() before train() to its end (training steps + the test pass after each epoch); peak_step_tensor_mb: the training steps only. tfjs: tf.memory().numBytes sampled inside each step',
       peak_rss_mb: 'process.resourceUsage().maxRSS of the run\'s own child process (includes Node, the MNIST bytes and the wasm memory reserved)',
@@ -171,6 +173,7 @@ export async function runSuite(opts = {}) {
   };
 
   printLearningTable(result);
+  for (const b of new Set(rows.map((r) => r.backend).filter((b) => b?.startsWith('webgpu')))) console.log(b);
   const outFile = opts.out ?? RESULTS_FILE;
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');

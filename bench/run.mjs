@@ -36,6 +36,7 @@ const program = new Command()
   .argument('<suite>', `suite to run: ${Object.keys(SUITES).join(', ')}`)
   .option('--quick', 'kernels: fewer repeats and shapes (under a minute); learning: 4 000 images, 1 epoch, 1 000 test images')
   .option('--impl <names>', 'comma-separated impls to time, e.g. wasm-relaxed,ort-node')
+  .option('--backend <name>', 'kernels: time this layerhive backend only (js, wasm-simd, wasm-relaxed, webgpu; = --impl <name>); learning: wasm (default) or webgpu')
   .option('--op <op>', 'only this op (kernels: matmul | conv2d)')
   .option('--repeats <n>', 'timed samples per row (slow rows may get fewer)', positiveInt)
   .option('--epochs <n>', 'learning: epochs (default 3; --quick 1)', positiveInt)
@@ -51,6 +52,9 @@ const program = new Command()
 program.parse(process.argv);
 const [suiteName] = program.args;
 const opts = program.opts();
+if (suiteNameArg() === 'kernels' && opts.backend && !opts.impl) opts.impl = opts.backend;
+
+function suiteNameArg() { return program.args[0]; }
 
 const suite = SUITES[suiteName];
 if (!suite) {

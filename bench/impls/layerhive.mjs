@@ -2,18 +2,22 @@
 // The timed run() is one kernel call on tensors already resident on the backend (for wasm: in its heap),
 // freeing the previous output; output() copies the last result out.
 import * as lh from '../../dist/index.js';
+import { useNodeWebGpu } from '../../dist/node.js';
 
-function impl(name, backend) {
+function impl(name, backend, extra = {}) {
+  // WebGPU: run() waits for the queue to finish, so the time is the GPU's, not the recording's
+  const settle = backend.asyncOnly ? () => backend.sync() : null;
   const runner = (compute, inputs) => {
     let out = null;
     return {
-      run() { out?.dispose(); out = compute(); },
-      output() { return out.dataSync(); },
+      run() { out?.dispose(); out = compute(); return settle?.(); },
+      async output() { return Float32Array.from(await out.data()); },
       dispose() { out?.dispose(); lh.dispose(inputs); },
     };
   };
   return {
     name,
+    ...extra,
     async matmul(M, K, N, a, b) {
       const ta = lh.tensor(a, [M, K], 'float32', backend), tb = lh.tensor(b, [K, N], 'float32', backend);
       return runner(() => lh.matmul(ta, tb), [ta, tb]);
@@ -31,6 +35,17 @@ export async function layerhiveImpls() {
     impls.push(impl('wasm-relaxed', await lh.createBackend('wasm', { simd: 'relaxed' })));
   } catch (e) {
     impls.push({ name: 'wasm-relaxed', unavailable: e instanceof Error ? e.message : String(e) });
+  }
+  try {
+    if (!(await useNodeWebGpu())) throw new Error('the webgpu package is not installed');
+    const gpu = await lh.createBackend('webgpu');
+    const caps = gpu.capabilities();
+    impls.push(impl('webgpu', gpu, {
+      note: `webgpu: ${caps.adapter} (matmul kernel: ${gpu.matMulVariant})${caps.fallbackAdapter ? ' — a SOFTWARE adapter: these figures say nothing about GPU speed' : ''}`,
+      dispose: () => gpu.destroy(),
+    }));
+  } catch (e) {
+    impls.push({ name: 'webgpu', unavailable: e instanceof Error ? e.message : String(e) });
   }
   return impls;
 }
