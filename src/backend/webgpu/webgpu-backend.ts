@@ -86,6 +86,11 @@ export class WebGpuBackend implements Backend {
 
   alloc(size: number, dtype: DType): Storage {
     this.checkAlive();
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (size * 4 > limit) {
+      fail('INVALID_ARGUMENT', `a ${size * 4}-byte tensor exceeds this adapter's ${limit}-byte storage binding limit`,
+        'use smaller batches on this device (kernels do not split tensors across bindings yet), or the wasm backend');
+    }
     const { buffer, bytes } = this.pool.acquire(Math.max(4, size * 4));
     return { size, dtype, refs: 1, buffer, bytes } as GpuStorage;
   }
