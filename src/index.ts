@@ -30,3 +30,4 @@ export { makePlan, measureCosts, formatPlan, partitionContiguous, assignIndepend
 export type { StageHost, StageStats } from './parallel/stage-host.js';
 export type { GroupState } from './learn/group-state.js';
 export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';
+export * from './explain/index.js';

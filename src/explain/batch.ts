@@ -1,0 +1,61 @@
+import { fail } from '../core/errors.js';
+import type { Explainable, GradientRule } from './model.js';
+
+/** Model calls on many inputs, `batchSize` at a time, counted. */
+export class Evaluator {
+  calls = 0;
+  readonly per: number;
+
+  constructor(readonly model: Explainable, readonly batchSize = 64) {
+    this.per = model.inputShape.reduce((p, d) => p * d, 1);
+  }
+
+  private async chunks<T>(inputs: readonly Float32Array[], run: (x: Float32Array, n: number, from: number) => Promise<T[]>): Promise<T[]> {
+    const out: T[] = [];
+    for (let s = 0; s < inputs.length; s += this.batchSize) {
+      const n = Math.min(this.batchSize, inputs.length - s);
+      const x = new Float32Array(n * this.per);
+      for (let i = 0; i < n; i++) x.set(inputs[s + i], i * this.per);
+      out.push(...(await run(x, n, s)));
+      this.calls += n;
+    }
+    return out;
+  }
+
+  /** The target's score (logit) for each input. */
+  async scores(inputs: readonly Float32Array[], target: number): Promise<Float64Array> {
+    const K = this.model.classes;
+    const s = await this.chunks(inputs, async (x, n) => {
+      const v = await this.model.scores(x, n);
+      return Array.from({ length: n }, (_, i) => v[i * K + target]);
+    });
+    return Float64Array.from(s);
+  }
+
+  /** All class scores of each input. */
+  async allScores(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    const K = this.model.classes;
+    return this.chunks(inputs, async (x, n) => {
+      const v = await this.model.scores(x, n);
+      return Array.from({ length: n }, (_, i) => v.slice(i * K, (i + 1) * K));
+    });
+  }
+
+  /** The target score's gradient at each input. */
+  async gradients(inputs: readonly Float32Array[], target: number, rule: GradientRule = 'gradient'): Promise<Float32Array[]> {
+    const grads = this.model.gradients ?? fail('INVALID_ARGUMENT', 'this model has no gradients (it is known only by its predictions)', 'use a perturbation method: occlusion, feature-ablation, lime, kernel-shap or rise');
+    return this.chunks(inputs, async (x, n) => {
+      const g = await grads.call(this.model, x, n, new Int32Array(n).fill(target), rule);
+      return Array.from({ length: n }, (_, i) => g.slice(i * this.per, (i + 1) * this.per));
+    });
+  }
+}
+
+/** Softmax of one row of scores. */
+export function softmax(row: ArrayLike<number>): Float64Array {
+  let m = -Infinity;
+  for (let i = 0; i < row.length; i++) m = Math.max(m, row[i]);
+  const e = Float64Array.from(row, (v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}

@@ -1,0 +1,134 @@
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Sequential } from '../nn/sequential.js';
+import type { Cache, Layer } from '../nn/layer.js';
+import { tidy } from '../core/scope.js';
+import { fail } from '../core/errors.js';
+import { add, concat, div, mul, relu, slice, sub, tensor, unaryGrad, zeros } from '../ops/index.js';
+import { unaryGradUses, type UnaryOp } from '../backend/kernel-names.js';
+
+/** How gradients pass activations: plainly, or guided backprop's positive-only rule. */
+export type GradientRule = 'gradient' | 'guided';
+
+/**
+ * A model as the attribution methods see it: class scores for a batch of inputs, and — for a network of
+ * layers — gradients of a class score to the input (or to a layer's activations), DeepLIFT's multipliers,
+ * and weight re-initialisation for the randomisation check. Everything crosses as plain Float32Arrays of
+ * whole batches, so the methods work the same on any backend (WebGPU reads back asynchronously).
+ */
+export interface Explainable {
+  /** One sample's shape, e.g. [1, 28, 28]. */
+  readonly inputShape: readonly number[];
+  readonly classes: number;
+  /** Class scores (logits) [B, classes] for B inputs laid out one after the other. */
+  scores(x: Float32Array, batch: number): Promise<Float32Array>;
+  /** d score[b, targets[b]] / d x for each sample b. Absent for a model known only by its predictions. */
+  gradients?(x: Float32Array, batch: number, targets: Int32Array, rule?: GradientRule): Promise<Float32Array>;
+  /** DeepLIFT (rescale rule): per sample, multipliers × (x − baseline), so they sum to the score difference on piecewise-linear paths. */
+  deeplift?(x: Float32Array, baseline: Float32Array, batch: number, targets: Int32Array): Promise<Float32Array>;
+  /** Activations of layer `layer`'s output and the target score's gradient there, [B, ...shape]. */
+  layerGradients?(x: Float32Array, batch: number, targets: Int32Array, layer: number): Promise<{ act: Float32Array; grad: Float32Array; shape: number[] }>;
+  /** Indices of layers whose output is a feature map [C, H, W] (Grad-CAM's candidates), first to last. */
+  readonly mapLayers?: number[];
+}
+
+const activations = new Set(['relu', 'sigmoid', 'tanh', 'gelu']);
+
+/** The Explainable of a Sequential network on its own backend (eval mode: batch norm uses running statistics). */
+export function fromSequential(model: Sequential): Explainable {
+  const backend = model.backend;
+  const inputShape = model.spec.input;
+  const classes = model.outputShape[0];
+  const per = inputShape.reduce((p, d) => p * d, 1);
+  const input = (x: Float32Array, batch: number) => tensor(x, [batch, ...inputShape], 'float32', backend);
+  const onehot = (targets: Int32Array) => {
+    const v = new Float32Array(targets.length * classes);
+    targets.forEach((t, b) => { v[b * classes + t] = 1; });
+    return tensor(v, [targets.length, classes], 'float32', backend);
+  };
+  const check = (targets: Int32Array) => {
+    for (const t of targets) if (!(Number.isInteger(t) && t >= 0 && t < classes)) fail('INVALID_ARGUMENT', `target class ${t} is outside [0, ${classes})`, `pass a class index below ${classes}`);
+  };
+  /** Forward keeping every layer's input, output and cache (top-level tidy: the caller disposes). */
+  const forward = (x: Tensor, upTo = model.layers.length) => {
+    const ins: Tensor[] = [], outs: Tensor[] = [], caches: Cache[] = [];
+    let h = x;
+    for (let i = 0; i < upTo; i++) {
+      const r = model.layers[i].forward(h, { training: false });
+      ins.push(h); outs.push(r.y); caches.push(r.cache);
+      h = r.y;
+    }
+    return { ins, outs, caches, y: h };
+  };
+  /** Backward from `g` at the output of layer `to − 1` down to the input, with a rule for activations. */
+  const backward = (g: Tensor, f: ReturnType<typeof forward>, to: number, act: (layer: Layer, i: number, dy: Tensor) => Tensor | null) => {
+    for (let i = to - 1; i >= 0; i--) {
+      const layer = model.layers[i];
+      const custom = act(layer, i, g);
+      g = custom ?? layer.backward(g, f.caches[i], true).dx!;
+    }
+    return g;
+  };
+  const read = async (t: Tensor) => { const v = Float32Array.from(await t.data() as Float32Array); t.dispose(); return v; };
+  const mapLayers = model.layers.map((l, i) => (l.outputShape.length === 3 ? i : -1)).filter((i) => i >= 0);
+
+  return {
+    inputShape, classes, mapLayers,
+    async scores(x, batch) {
+      return read(tidy(() => model.predict(input(x, batch))));
+    },
+    async gradients(x, batch, targets, rule = 'gradient') {
+      check(targets);
+      return read(tidy(() => {
+        const f = forward(input(x, batch));
+        return backward(onehot(targets), f, model.layers.length, (layer, i, dy) => {
+          if (rule !== 'guided' || !activations.has(layer.spec.type)) return null;
+          // guided backprop: only positive gradients pass an activation, times its local slope
+          const op = layer.spec.type as UnaryOp;
+          return unaryGrad(op, relu(dy), unaryGradUses[op] === 'x' ? f.ins[i] : f.outs[i]);
+        });
+      }));
+    },
+    async deeplift(x, baseline, batch, targets) {
+      check(targets);
+      return read(tidy(() => {
+        // one forward over [x; x′]; an activation passes the multiplier Δy/Δx (the rescale rule, blended into its
+        // slope where Δx → 0), linear layers their VJP; the baseline half carries no gradient
+        const xs = input(x, batch), bs = input(baseline, batch);
+        const f = forward(concat([xs, bs], 0));
+        const g0 = concat([onehot(targets), zeros([batch, classes], 'float32', backend)], 0);
+        const m = backward(g0, f, model.layers.length, (layer, i, dy) => {
+          if (!activations.has(layer.spec.type)) return null;
+          const op = layer.spec.type as UnaryOp;
+          const top = (t: Tensor) => slice(t, 0, 0, batch), bottom = (t: Tensor) => slice(t, 0, batch, batch);
+          const dx = sub(top(f.ins[i]), bottom(f.ins[i])), dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
+          const slopeAt = unaryGradUses[op] === 'x' ? top(f.ins[i]) : top(f.outs[i]);
+          const slope = unaryGrad(op, add(zeros(dx.shape, 'float32', backend), 1), slopeAt);
+          const tiny = 1e-12;
+          const multiplier = div(add(mul(dyv, dx), mul(slope, tiny)), add(mul(dx, dx), tiny));
+          return concat([mul(top(dy), multiplier), zeros(dx.shape, 'float32', backend)], 0);
+        });
+        return mul(slice(m, 0, 0, batch), sub(xs, bs));
+      }));
+    },
+    async layerGradients(x, batch, targets, layer) {
+      check(targets);
+      if (!(Number.isInteger(layer) && layer >= 0 && layer < model.layers.length)) fail('INVALID_ARGUMENT', `layer ${layer} does not exist (the model has ${model.layers.length})`, `layers with feature maps: ${mapLayers.join(', ') || 'none'}`);
+      const shape = [...model.layers[layer].outputShape];
+      const [act, grad] = tidy(() => {
+        const f = forward(input(x, batch));
+        const g = onehot(targets);
+        let d = g;
+        for (let i = model.layers.length - 1; i > layer; i--) d = model.layers[i].backward(d, f.caches[i], true).dx!;
+        return [f.outs[layer], d];
+      });
+      return { act: await read(act), grad: await read(grad), shape };
+    },
+  };
+}
+
+
+/** A model known only by its class scores (an ONNX session, a NoProp rule): the perturbation methods work on it. */
+export function fromScores(inputShape: readonly number[], classes: number, scores: (x: Float32Array, batch: number) => Promise<Float32Array>): Explainable {
+  return { inputShape, classes, scores };
+}
