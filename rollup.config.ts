@@ -3,7 +3,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import type { RollupOptions } from 'rollup';
 
 /** Node built-ins and the CLI's dependencies stay imports; comlink is bundled so the worker file stands alone in a browser. */
-const external = (id: string) => id.startsWith('node:') || /^(commander|cli-table3|cli-progress|webgpu)(\/|$)/.test(id);
+const external = (id: string) => id.startsWith('node:') || /^(commander|cli-table3|cli-progress|webgpu|pngjs)(\/|$)/.test(id);
 
 const config: RollupOptions = {
   input: {

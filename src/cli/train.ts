@@ -10,13 +10,24 @@ import { writeFile } from 'node:fs/promises';
 import { fail } from '../core/errors.js';
 import { classPrototypes, type EmbeddingKind } from '../learn/noprop/embedding.js';
 import type { ImageDataset } from '../data/dataset.js';
+import { blockMnist } from '../explain/metrics/blockmnist.js';
 import { trainParallel, type ParallelReport } from '../parallel/train-parallel.js';
 import { nodeSpawner } from '../parallel/spawn-node.js';
 import { formatPlan, makePlan, measureCosts } from '../parallel/placement.js';
 import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
 
+/** Which half holds the digit, for each image of a BlockMNIST split (see explain-eval). */
+export const digitOnTop = new WeakMap<ImageDataset, Uint8Array>();
+
 export async function loadData(data: string, limit?: number): Promise<TrainTest> {
-  const d = data === 'mnist' ? await loadMnist() : await loadIdxDir(data);
+  let d: TrainTest;
+  if (data === 'blockmnist') {
+    const m = await loadMnist();
+    const [tr, te] = [blockMnist(m.train, { seed: 1 }), blockMnist(m.test, { seed: 2 })];
+    digitOnTop.set(tr.dataset, tr.digitOnTop);
+    digitOnTop.set(te.dataset, te.digitOnTop);
+    d = { train: tr.dataset, test: te.dataset };
+  } else d = data === 'mnist' ? await loadMnist() : await loadIdxDir(data);
   if (limit !== undefined) {
     if (!(Number.isInteger(limit) && limit > 0)) fail('INVALID_ARGUMENT', `--limit ${limit} is not a positive integer`, 'pass a sample count such as 2000');
     return { train: subset(d.train, 0, Math.min(limit, d.train.count)), test: d.test };
@@ -118,19 +129,24 @@ export async function runTrain(a: TrainArgs): Promise<void> {
   rule.dispose();
 }
 
-export async function runEval(a: { model: string; data: string; backend: string; json: boolean }): Promise<number> {
-  const { meta, tensors } = await loadCheckpoint<CheckpointMeta>(a.model);
-  const backend = await lh.createBackend(a.backend);
+/** A rule with the weights of a checkpoint written by `train`, and its config. */
+export async function loadRuleCheckpoint(dir: string, backendName: string): Promise<{ rule: LearningRule; config: RuleConfig; backend: lh.Backend }> {
+  const { meta, tensors } = await loadCheckpoint<CheckpointMeta>(dir);
+  const backend = await lh.createBackend(backendName);
   const rule = createRule(meta.config, backend);
-  const targets = ruleTensors(rule);
-  for (const [name, t] of targets) {
+  for (const [name, t] of ruleTensors(rule)) {
     const v = tensors.get(name);
-    if (!v) fail('DATA_INVALID', `checkpoint ${a.model} lacks tensor '${name}'`, 'the checkpoint is from another model; train again');
+    if (!v) { rule.dispose(); fail('DATA_INVALID', `checkpoint ${dir} lacks tensor '${name}'`, 'the checkpoint is from another model; train again'); }
     lh.tidy(() => lh.assign(t, lh.tensor(v, t.shape, t.dtype, backend)));
   }
+  return { rule, config: meta.config, backend };
+}
+
+export async function runEval(a: { model: string; data: string; backend: string; json: boolean }): Promise<number> {
+  const { rule, config, backend } = await loadRuleCheckpoint(a.model, a.backend);
   const { test } = await loadData(a.data);
   const acc = await evaluate((x) => rule.predict(x), backend, test);
-  console.log(a.json ? JSON.stringify({ rule: meta.config.rule, model: meta.config.model, data: a.data, test_accuracy: acc }) : `${meta.config.rule} (${meta.config.model}) on ${a.data}: test accuracy ${(100 * acc).toFixed(2)}% (${test.count} images)`);
+  console.log(a.json ? JSON.stringify({ rule: config.rule, model: config.model, data: a.data, test_accuracy: acc }) : `${config.rule} (${config.model}) on ${a.data}: test accuracy ${(100 * acc).toFixed(2)}% (${test.count} images)`);
   rule.dispose();
   return acc;
 }

@@ -132,3 +132,14 @@ export function fromSequential(model: Sequential): Explainable {
 export function fromScores(inputShape: readonly number[], classes: number, scores: (x: Float32Array, batch: number) => Promise<Float32Array>): Explainable {
   return { inputShape, classes, scores };
 }
+
+/** A learning rule as an Explainable: its network when it has one (backprop, tpsgd), else its predictions (NoProp). */
+export function fromRule(rule: { predict(x: Tensor): Tensor; backend: Backend; model?: unknown }, inputShape: readonly number[], classes: number): Explainable {
+  if (rule.model instanceof Object && 'layers' in (rule.model as object) && 'namedParams' in (rule.model as object)) return fromSequential(rule.model as Sequential);
+  return fromScores(inputShape, classes, async (x, batch) => {
+    const y = tidy(() => rule.predict(tensor(x, [batch, ...inputShape], 'float32', rule.backend)));
+    const v = Float32Array.from(await y.data() as Float32Array);
+    y.dispose();
+    return v;
+  });
+}

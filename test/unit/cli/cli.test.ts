@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import pngjs from 'pngjs';
+
+const { PNG } = pngjs;
 
 const bin = fileURLToPath(new URL('../../../bin/layerhive.js', import.meta.url));
 const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: 'pipe' });
@@ -61,6 +64,27 @@ describe('layerhive train / eval', () => {
     expect(report.plan.stages.flatMap((s: { groups: string[] }) => s.groups).sort()).toEqual(['block1', 'block2', 'block3', 'head']);
     expect(report.worker_peak_tensor_mb).toHaveLength(2);
     expect(JSON.parse(run('eval', '--model', `${dir}ck2`, '--json')).test_accuracy).toBe(report.test_accuracy);
+  });
+
+  it('explain writes input, heatmap and overlay PNGs and the raw attributions; explain-eval prints the metrics', () => {
+    const out = run('explain', '--model', `${dir}ck`, '--index', '3', '--method', 'ig,occlusion,kernel-shap', '--samples', '64', '--out', `${dir}explain`);
+    expect(out).toMatch(/integrated-gradients: class \d, \d+ model calls, \d+ ms, delta/);
+    const json = JSON.parse(readFileSync(`${dir}explain/attributions.json`, 'utf8'));
+    expect(Object.keys(json.methods)).toEqual(['integrated-gradients', 'occlusion', 'kernel-shap']);
+    expect(json.methods.occlusion.values).toHaveLength(784);
+    expect(json.label).toBe(0); // test image 3 is a 0
+    for (const f of ['input.png', 'integrated-gradients-heatmap.png', 'kernel-shap-overlay.png']) {
+      const png = PNG.sync.read(readFileSync(`${dir}explain/${f}`));
+      expect([png.width, png.height], f).toEqual([280, 280]);
+    }
+    const evalOut = JSON.parse(run('explain-eval', '--model', `${dir}ck`, '--count', '2', '--methods', 'saliency,ig', '--samples', '16', '--json'));
+    expect(evalOut.rows.map((r: { method: string }) => r.method)).toEqual(['saliency', 'integrated-gradients']);
+    expect(evalOut.rows[1].completeness_error).toBeLessThan(0.05);
+    expect(evalOut.rows[0].completeness_error).toBeNull();
+    const fails = (...args: string[]) => { try { run(...args); } catch (e) { return String((e as { stderr: string }).stderr); } return 'no error'; };
+    expect(fails('explain', '--model', `${dir}ck`, '--method', 'grad-cam')).toMatch(/grad-cam needs convolutional layers/); // the tpsgd MLP has none
+    expect(fails('explain', '--model', `${dir}ck`, '--method', 'magic')).toMatch(/unknown method "magic"/);
+    expect(fails('explain', '--model', `${dir}ck`, '--index', '99999')).toMatch(/--index 99999 is outside the 10000 test images/);
   });
 
   it('plan prints a balanced placement for each kind of rule', () => {
