@@ -14,6 +14,10 @@ const SUITES = {
     load: () => import('./scaling.mjs'),
     summary: 'training and pipelined inference over 1, 2, 3 stage workers (samples/s, bytes between workers, memory)',
   },
+  explain: {
+    load: () => import('./explain.mjs'),
+    summary: 'attribution methods: ms per MNIST image in-thread and over 1, 2 workers; BlockMNIST localisation per model',
+  },
   learning: {
     load: () => import('./learning.mjs'),
     summary: 'MNIST training per learning rule (accuracy, s/epoch, peak memory) vs backprop in tfjs-wasm',

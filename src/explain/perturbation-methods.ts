@@ -60,9 +60,14 @@ export async function featureAblation(ev: Evaluator, x: Float32Array, base: Floa
   return { values: Float32Array.from(groupOf, (g) => drop.get(g)!), score: fx };
 }
 
+/** The feature number (0 … M − 1) of each element. */
+const featureOf = (groupOf: Int32Array, index: Map<number, number>) => Int32Array.from(groupOf, (g) => index.get(g)!);
+
 /** The input with the features of `present` from x and the others from the reference. */
-function compose(x: Float32Array, ref: Float32Array, groupOf: Int32Array, index: Map<number, number>, present: Uint8Array): Float32Array {
-  return Float32Array.from(x, (v, i) => (present[index.get(groupOf[i])!] ? v : ref[i]));
+function compose(x: Float32Array, ref: Float32Array, feature: Int32Array, present: Uint8Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = present[feature[i]] ? x[i] : ref[i];
+  return out;
 }
 
 const binomial = (n: number, k: number) => { let r = 1; for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i; return r; };
@@ -75,7 +80,7 @@ const binomial = (n: number, k: number) => { let r = 1; for (let i = 1; i <= k; 
  */
 export async function kernelShap(ev: Evaluator, x: Float32Array, refs: Float32Array[], t: number, o: ExplainOptions): Promise<Raw> {
   const { groupOf, groups } = featureGroups(ev.model.inputShape, o.featureMask, 4);
-  const M = groups.length, index = new Map(groups.map((g, k) => [g, k]));
+  const M = groups.length, index = new Map(groups.map((g, k) => [g, k])), feature = featureOf(groupOf, index);
   const budget = o.samples ?? 2048, rng = new Rng(o.seed ?? 0);
   const coalitions: Uint8Array[] = [], weights: number[] = [];
   if (M <= 30 && 2 ** M - 2 <= budget) {
@@ -98,7 +103,7 @@ export async function kernelShap(ev: Evaluator, x: Float32Array, refs: Float32Ar
     }
   }
   const value = async (zs: Uint8Array[]) => {
-    const inputs = zs.flatMap((z) => refs.map((r) => compose(x, r, groupOf, index, z)));
+    const inputs = zs.flatMap((z) => refs.map((r) => compose(x, r, feature, z)));
     const s = await ev.scores(inputs, t);
     return Float64Array.from(zs, (_, k) => { let a = 0; for (let r = 0; r < refs.length; r++) a += s[k * refs.length + r]; return a / refs.length; });
   };
@@ -123,10 +128,10 @@ export async function kernelShap(ev: Evaluator, x: Float32Array, refs: Float32Ar
  */
 export async function lime(ev: Evaluator, x: Float32Array, base: Float32Array, t: number, o: ExplainOptions): Promise<Raw> {
   const { groupOf, groups } = featureGroups(ev.model.inputShape, o.featureMask, 4);
-  const M = groups.length, index = new Map(groups.map((g, k) => [g, k]));
+  const M = groups.length, index = new Map(groups.map((g, k) => [g, k])), feature = featureOf(groupOf, index);
   const n = o.samples ?? 1000, rng = new Rng(o.seed ?? 0);
   const zs = Array.from({ length: n }, (_, k) => (k === 0 ? new Uint8Array(M).fill(1) : Uint8Array.from({ length: M }, () => (rng.uniform() < 0.5 ? 1 : 0))));
-  const f = await ev.scores(zs.map((z) => compose(x, base, groupOf, index, z)), t);
+  const f = await ev.scores(zs.map((z) => compose(x, base, feature, z)), t);
   const X = new Float64Array(n * (M + 1)), w = new Float64Array(n);
   zs.forEach((z, k) => {
     const on = z.reduce((a, b) => a + b, 0);

@@ -15,6 +15,7 @@ import { TpSgd } from '../learn/tpsgd.js';
 import { Backprop } from '../learn/backprop.js';
 import { NoPropBase } from '../learn/noprop/base.js';
 import { Channel, type PortLike } from './channel.js';
+import { fromRule, type Explainable, type GradientRule } from '../explain/model.js';
 import { fromWire, toWire, type WireTensor } from './wire.js';
 
 export interface StageInit {
@@ -55,6 +56,7 @@ interface ActMessage { x: WireTensor; y: Int32Array; share: number }
  */
 export class StageHost {
   private rule: LearningRule | null = null;
+  private config: RuleConfig | null = null;
   private backend: Backend | null = null;
   private label = 'stage';
   private batches: BatchIterator | null = null;
@@ -69,6 +71,7 @@ export class StageHost {
     (this.backend as { destroy?: () => void } | null)?.destroy?.(); // a WebGPU device is not left behind
     this.backend = await lh.createBackend(c.backend ?? 'wasm');
     this.rule = createRule(c.rule, this.backend);
+    this.config = c.rule;
     this.backend.resetPeak();
     return { backend: this.backend.flavour, groups: this.rule.groups().map((g) => g.name) };
   }
@@ -210,6 +213,22 @@ export class StageHost {
       dispose([x, y]);
       await this.needNext().send('act', w, [w.data.buffer as ArrayBuffer]);
     }
+  }
+
+  /** Explanations spread over workers: this replica's class scores for a share of a batch. */
+  async explainScores(x: Float32Array, batch: number): Promise<Float32Array> {
+    return this.explainable().scores(x, batch);
+  }
+
+  /** …and its input gradients (plain or guided) for that share. */
+  async explainGradients(x: Float32Array, batch: number, targets: Int32Array, rule: GradientRule): Promise<Float32Array> {
+    const m = this.explainable();
+    return m.gradients ? m.gradients(x, batch, targets, rule) : fail('INVALID_ARGUMENT', `${this.label}: this model has no gradients`, 'use a perturbation method');
+  }
+
+  private explainable(): Explainable {
+    const rule = this.needRule(), c = this.config!;
+    return fromRule(rule, c.inputShape, c.classes);
   }
 
   /** Fault injection: destroys this stage's WebGPU device (its `lost` promise fires), as a GPU reset would. */

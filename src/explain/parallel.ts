@@ -1,0 +1,47 @@
+
+import type { RuleConfig } from '../learn/create.js';
+import type { LearningRule } from '../learn/rule.js';
+import { WorkerPool } from '../parallel/pool.js';
+import type { Spawner } from '../parallel/spawn.js';
+import { fromRule, type Explainable } from './model.js';
+
+/**
+ * An Explainable whose model calls are spread over a pool of stage workers, each holding a replica of the
+ * rule: every batch of inputs (IG's path points, SmoothGrad's noisy copies, occlusion's windows, SHAP's
+ * coalitions) is split into one share per worker and the shares run at once. Layer gradients (CAM) and
+ * DeepLIFT run in this thread on the given rule.
+ */
+export async function parallelExplainable(config: RuleConfig, rule: LearningRule, o: { workers: number; spawn: Spawner; backend?: string; timeoutMs?: number }):
+  Promise<Explainable & { close(): Promise<void> }> {
+  const local = fromRule(rule, config.inputShape, config.classes);
+  const pool = new WorkerPool(o.spawn, o.workers, { timeoutMs: o.timeoutMs });
+  try {
+    const states = Object.fromEntries(await Promise.all(rule.groups().map(async (g) => [g.name, await rule.saveGroup(g.name)] as const)));
+    await Promise.all(Array.from({ length: o.workers }, async (_, i) => {
+      await pool.call(i, 'explain', (s) => s.init({ rule: config, backend: o.backend, label: `explain worker ${i}` }));
+      await pool.call(i, 'explain', (s) => s.loadGroups(states));
+    }));
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  const per = config.inputShape.reduce((p, d) => p * d, 1);
+  /** Rows [from, to) of each worker's share of a batch. */
+  const shares = (batch: number) => Array.from({ length: o.workers }, (_, i) => [Math.floor((i * batch) / o.workers), Math.floor(((i + 1) * batch) / o.workers)] as const).filter(([a, b]) => b > a);
+  const spread = async (batch: number, width: number, run: (i: number, from: number, to: number) => Promise<Float32Array>) => {
+    const parts = await Promise.all(shares(batch).map(([a, b], i) => run(i, a, b)));
+    const out = new Float32Array(batch * width);
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.length; }
+    return out;
+  };
+  return {
+    ...local,
+    scores: (x, batch) => spread(batch, config.classes, (i, a, b) => pool.call(i, 'scores', (s) => s.explainScores(x.slice(a * per, b * per), b - a))),
+    gradients: local.gradients
+      ? (x, batch, targets, r = 'gradient') => spread(batch, per, (i, a, b) => pool.call(i, 'gradients', (s) => s.explainGradients(x.slice(a * per, b * per), b - a, targets.slice(a, b), r)))
+      : undefined,
+    close: () => pool.close(),
+  };
+}
+
