@@ -65,7 +65,7 @@ export function fromSequential(model: Sequential): Explainable {
     for (let i = to - 1; i >= 0; i--) {
       const layer = model.layers[i];
       const custom = act(layer, i, g);
-      g = custom ?? layer.backward(g, f.caches[i], true).dx!;
+      g = custom ?? layer.backward(g, f.caches[i], true, false).dx!;
     }
     return g;
   };
@@ -119,7 +119,7 @@ export function fromSequential(model: Sequential): Explainable {
         const f = forward(input(x, batch));
         const g = onehot(targets);
         let d = g;
-        for (let i = model.layers.length - 1; i > layer; i--) d = model.layers[i].backward(d, f.caches[i], true).dx!;
+        for (let i = model.layers.length - 1; i > layer; i--) d = model.layers[i].backward(d, f.caches[i], true, false).dx!;
         return [f.outs[layer], d];
       });
       return { act: await read(act), grad: await read(grad), shape };

@@ -50,6 +50,9 @@ export interface Layer {
   readonly params: Map<string, Tensor>;
   readonly buffers: Map<string, Tensor>;
   forward(x: Tensor, ctx: ForwardContext): { y: Tensor; cache: Cache };
-  /** `wantDx: false` lets a layer skip the input gradient (it may then return dx: null). */
-  backward(dy: Tensor, cache: Cache, wantDx?: boolean): Gradients;
+  /**
+   * `wantDx: false` lets a layer skip the input gradient (it may then return dx: null); `wantGrads: false` its
+   * parameter gradients (attribution methods need only the input gradient).
+   */
+  backward(dy: Tensor, cache: Cache, wantDx?: boolean, wantGrads?: boolean): Gradients;
 }

@@ -12,7 +12,7 @@ export abstract class BaseLayer<S extends LayerSpec = LayerSpec> implements Laye
   }
 
   abstract forward(x: Tensor, ctx: ForwardContext): { y: Tensor; cache: Cache };
-  abstract backward(dy: Tensor, cache: Cache, wantDx?: boolean): Gradients;
+  abstract backward(dy: Tensor, cache: Cache, wantDx?: boolean, wantGrads?: boolean): Gradients;
 
   protected param(name: string): Tensor {
     return this.params.get(name)!;

@@ -57,10 +57,10 @@ export class BatchNorm extends BaseLayer<BnSpec> {
    * With batch statistics dx = invStd · (dxhat − mean(dxhat) − xhat · mean(dxhat · xhat)); with the running
    * statistics (evaluation) the normalisation is a fixed affine map and dx = dxhat · invStd.
    */
-  backward(dy: Tensor, cache: Cache): Gradients {
+  backward(dy: Tensor, cache: Cache, _wantDx = true, wantGrads = true): Gradients {
     const { xhat, invStd, training } = cache as { xhat: Tensor; invStd: Tensor; training: boolean };
     const gamma = this.param('gamma').reshape(this.bshape);
-    const grads = { gamma: sum(mul(dy, xhat), this.axes), beta: sum(dy, this.axes) };
+    const grads: Record<string, Tensor> = wantGrads ? { gamma: sum(mul(dy, xhat), this.axes), beta: sum(dy, this.axes) } : {};
     const dx = tidy(() => {
       const dxhat = mul(dy, gamma);
       if (!training) return mul(dxhat, invStd);

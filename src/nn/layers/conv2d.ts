@@ -37,10 +37,13 @@ export class Conv2d extends BaseLayer<ConvSpec> {
     return { y, cache: x };
   }
 
-  backward(dy: Tensor, cache: Cache, wantDx = true): Gradients {
+  backward(dy: Tensor, cache: Cache, wantDx = true, wantGrads = true): Gradients {
     const x = cache as Tensor, w = this.param('weight');
-    const grads: Record<string, Tensor> = { weight: conv2dBackpropFilter(x, dy, w.shape, this.opts) };
-    if (this.params.has('bias')) grads.bias = sum(dy, [0, 2, 3]);
+    const grads: Record<string, Tensor> = {};
+    if (wantGrads) {
+      grads.weight = conv2dBackpropFilter(x, dy, w.shape, this.opts);
+      if (this.params.has('bias')) grads.bias = sum(dy, [0, 2, 3]);
+    }
     return { dx: wantDx ? conv2dBackpropInput(dy, w, x.shape, this.opts) : null, grads };
   }
 }

@@ -29,10 +29,13 @@ export class Dense extends BaseLayer<DenseSpec> {
     return { y, cache: x };
   }
 
-  backward(dy: Tensor, cache: Cache, wantDx = true): Gradients {
+  backward(dy: Tensor, cache: Cache, wantDx = true, wantGrads = true): Gradients {
     const x = cache as Tensor;
-    const grads: Record<string, Tensor> = { weight: matmul(x, dy, { transposeA: true }) };
-    if (this.params.has('bias')) grads.bias = sum(dy, 0);
+    const grads: Record<string, Tensor> = {};
+    if (wantGrads) {
+      grads.weight = matmul(x, dy, { transposeA: true });
+      if (this.params.has('bias')) grads.bias = sum(dy, 0);
+    }
     return { dx: wantDx ? matmul(dy, this.param('weight'), { transposeB: true }) : null, grads };
   }
 }
