@@ -1,3 +1,5 @@
+import { sizeClass } from '../size-class.js';
+
 /**
  * The allocator for tensors in the kernels' linear memory. Blocks come in size classes (four per power
  * of two, so at most 25% slack); a freed block goes to its class's free list and is reused by the next
@@ -22,10 +24,7 @@ export class Heap {
 
   /** The class size a request rounds up to. */
   static classOf(bytes: number): number {
-    const b = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
-    const p = 2 ** Math.floor(Math.log2(b));
-    const step = Math.max(ALIGN, p / 4);
-    return Math.ceil(b / step) * step;
+    return sizeClass(bytes, ALIGN);
   }
 
   alloc(bytes: number): { ptr: number; bytes: number } {

@@ -1,3 +1,5 @@
+import { sizeClass } from '../size-class.js';
+
 /**
  * GPU buffers in size classes (four per power of two, so at most 25% slack), reused through free lists: a
  * training loop allocates the same sizes every step, so buffers stop being created after the first one.
@@ -12,10 +14,7 @@ export class BufferPool {
   constructor(private device: GPUDevice, private usage: GPUBufferUsageFlags) {}
 
   static classOf(bytes: number): number {
-    const b = Math.max(256, Math.ceil(bytes / 256) * 256);
-    const p = 2 ** Math.floor(Math.log2(b));
-    const step = Math.max(256, p / 4);
-    return Math.ceil(b / step) * step;
+    return sizeClass(bytes, 256);
   }
 
   acquire(bytes: number): { buffer: GPUBuffer; bytes: number } {

@@ -18,9 +18,14 @@ export function randomNormalRef(b: CpuBackend, _: readonly Tensor[], a: { shape:
 }
 
 /** Inverted dropout: each element kept with probability 1 − p and scaled by 1 / (1 − p). */
+export function fillDropoutMask(M: Float32Array, p: number, rng: Rng): Float32Array {
+  const scale = p < 1 ? 1 / (1 - p) : 0;
+  for (let i = 0; i < M.length; i++) M[i] = rng.uniform() >= p ? scale : 0;
+  return M;
+}
+
 export function dropoutMaskRef(b: CpuBackend, _: readonly Tensor[], a: { shape: number[]; p: number; rng: Rng }): Tensor {
   const out = makeTensor(b, a.shape);
-  const M = f32(b, out), scale = a.p < 1 ? 1 / (1 - a.p) : 0;
-  for (let i = 0; i < M.length; i++) M[i] = a.rng.uniform() >= a.p ? scale : 0;
+  fillDropoutMask(f32(b, out), a.p, a.rng);
   return out;
 }

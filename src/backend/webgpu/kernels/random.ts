@@ -1,6 +1,7 @@
 import type { Tensor } from '../../../core/tensor.js';
 import type { Rng } from '../../../core/rng.js';
 import { makeTensor } from '../../engine.js';
+import { fillDropoutMask } from '../../js/kernels/random.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
 
 /**
@@ -24,7 +25,5 @@ export function randomNormalGpu(b: WebGpuBackend, _: readonly Tensor[], a: { sha
 }
 
 export function dropoutMaskGpu(b: WebGpuBackend, _: readonly Tensor[], a: { shape: number[]; p: number; rng: Rng }): Tensor {
-  const m = new Float32Array(sizeOf(a.shape)), scale = a.p < 1 ? 1 / (1 - a.p) : 0;
-  for (let i = 0; i < m.length; i++) m[i] = a.rng.uniform() >= a.p ? scale : 0;
-  return upload(b, a.shape, m);
+  return upload(b, a.shape, fillDropoutMask(new Float32Array(sizeOf(a.shape)), a.p, a.rng));
 }
