@@ -23,6 +23,7 @@ export function upsample(map: Float64Array, h: number, w: number, H: number, W: 
  * (those powers averaged over noisy inputs) and NormGrad (per location ‖gradient‖·‖activation‖ over channels).
  */
 export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainOptions, kind: CamKind): Promise<Raw> {
+  // t = −1: the predicted class, found in the same forward pass as the maps
   const model = ev.model;
   const lg = model.layerGradients ?? fail('INVALID_ARGUMENT', `${kind} needs a network with convolutional layers`, 'explain a Sequential CNN, or use a perturbation method');
   const layers = model.mapLayers ?? [];
@@ -41,6 +42,7 @@ export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainO
     for (let i = 0; i < b; i++) flat.set(inputs[s + i], i * per);
     const r = await lg.call(model, flat, b, new Int32Array(b).fill(t), layer);
     ev.calls += b;
+    t = r.targets[0]; // −1 (the predicted class) resolved by the first pass; the noisy copies explain that class
     shape = r.shape;
     const size = r.shape.reduce((p, d) => p * d, 1);
     if (!act) act = r.act.slice(0, size); // the maps of the first (clean, for n = 1) input
@@ -79,5 +81,5 @@ export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainO
   }
   const [Cin, H, W] = model.inputShape.length === 3 ? model.inputShape : [1, 1, per];
   const up = upsample(map, h, w, H, W);
-  return { values: Float32Array.from({ length: Cin * H * W }, (_, i) => up[i % (H * W)]) };
+  return { values: Float32Array.from({ length: Cin * H * W }, (_, i) => up[i % (H * W)]), target: t };
 }

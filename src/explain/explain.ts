@@ -38,12 +38,13 @@ export async function explain(model: ExplainTarget, input: Float32Array | Tensor
   if (x.length !== per) fail('SHAPE_MISMATCH', `the input has ${x.length} values but the model takes [${m.inputShape.join(', ')}] (${per})`, 'pass one sample, flattened or with the model input shape');
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) fail('NON_FINITE', `the input holds ${x[i]} at index ${i}`, 'explain a finite input');
   const ev = new Evaluator(m, o.batchSize ?? 64);
-  let target = o.target;
+  const camMethod = ['grad-cam', 'grad-cam++', 'normgrad'].includes(o.method); // one clean pass (not the noisy Smooth Grad-CAM++)
+  let target = o.target ?? (camMethod ? -1 : undefined); // CAM methods find the predicted class in their own forward pass
   if (target === undefined) {
     const [scores] = await ev.allScores([x]);
     target = scores.indexOf(Math.max(...scores));
   }
-  if (!(Number.isInteger(target) && target >= 0 && target < m.classes)) fail('INVALID_ARGUMENT', `target class ${target} is outside [0, ${m.classes})`, `pass a class index below ${m.classes}`);
+  if (!(Number.isInteger(target) && (target >= 0 || (camMethod && target === -1 && o.target === undefined)) && target < m.classes)) fail('INVALID_ARGUMENT', `target class ${target} is outside [0, ${m.classes})`, `pass a class index below ${m.classes}`);
   const baseline = typeof o.baseline === 'number' || o.baseline === undefined ? new Float32Array(per).fill(o.baseline ?? 0) : o.baseline;
   if (baseline.length !== per) fail('SHAPE_MISMATCH', `the baseline has ${baseline.length} values, the input ${per}`, 'pass a baseline of the input shape, or one number');
   const refs = o.background?.length ? o.background : [baseline];
@@ -69,5 +70,5 @@ export async function explain(model: ExplainTarget, input: Float32Array | Tensor
     'normgrad': () => cam(ev, x, t, o, 'normgrad'),
   }[o.method];
   const raw = await run();
-  return { method: o.method, target: t, shape: [...m.inputShape], modelCalls: ev.calls, ...raw };
+  return { method: o.method, shape: [...m.inputShape], modelCalls: ev.calls, ...raw, target: raw.target ?? t };
 }

@@ -5,7 +5,7 @@ import type { ExplainOptions } from './types.js';
 import { gaussLegendre, riemann } from './quadrature.js';
 
 /** What a method returns before the common fields are added. */
-export interface Raw { values: Float32Array; delta?: number; score?: number; baselineScore?: number }
+export interface Raw { values: Float32Array; delta?: number; score?: number; baselineScore?: number; /** the class, where the method picked it (−1 asked for the predicted one) */ target?: number }
 
 const sumOf = (v: ArrayLike<number>) => { let s = 0; for (let i = 0; i < v.length; i++) s += v[i]; return s; };
 

@@ -2,9 +2,9 @@ import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Cache, Layer } from '../nn/layer.js';
-import { tidy } from '../core/scope.js';
+import { dispose, tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
-import { add, concat, div, mul, relu, slice, sub, tensor, unaryGrad, zeros } from '../ops/index.js';
+import { add, concat, copy, div, mul, relu, slice, sub, tensor, unaryGrad, zeros } from '../ops/index.js';
 import { unaryGradUses, type UnaryOp } from '../backend/kernel-names.js';
 
 /** How gradients pass activations: plainly, or guided backprop's positive-only rule. */
@@ -26,8 +26,11 @@ export interface Explainable {
   gradients?(x: Float32Array, batch: number, targets: Int32Array, rule?: GradientRule): Promise<Float32Array>;
   /** DeepLIFT (rescale rule): per sample, multipliers × (x − baseline), so they sum to the score difference on piecewise-linear paths. */
   deeplift?(x: Float32Array, baseline: Float32Array, batch: number, targets: Int32Array): Promise<Float32Array>;
-  /** Activations of layer `layer`'s output and the target score's gradient there, [B, ...shape]. */
-  layerGradients?(x: Float32Array, batch: number, targets: Int32Array, layer: number): Promise<{ act: Float32Array; grad: Float32Array; shape: number[] }>;
+  /**
+   * Activations of layer `layer`'s output and the target score's gradient there, [B, ...shape]; a target of −1
+   * is the predicted class, picked from the same forward pass (the targets used come back).
+   */
+  layerGradients?(x: Float32Array, batch: number, targets: Int32Array, layer: number): Promise<{ act: Float32Array; grad: Float32Array; shape: number[]; targets: Int32Array }>;
   /** Indices of layers whose output is a feature map [C, H, W] (Grad-CAM's candidates), first to last. */
   readonly mapLayers?: number[];
 }
@@ -112,17 +115,29 @@ export function fromSequential(model: Sequential): Explainable {
       }));
     },
     async layerGradients(x, batch, targets, layer) {
-      check(targets);
       if (!(Number.isInteger(layer) && layer >= 0 && layer < model.layers.length)) fail('INVALID_ARGUMENT', `layer ${layer} does not exist (the model has ${model.layers.length})`, `layers with feature maps: ${mapLayers.join(', ') || 'none'}`);
       const shape = [...model.layers[layer].outputShape];
-      const [act, grad] = tidy(() => {
-        const f = forward(input(x, batch));
-        const g = onehot(targets);
-        let d = g;
-        for (let i = model.layers.length - 1; i > layer; i--) d = model.layers[i].backward(d, f.caches[i], true, false).dx!;
-        return [f.outs[layer], d];
-      });
-      return { act: await read(act), grad: await read(grad), shape };
+      const f = tidy(() => forward(input(x, batch)));
+      try {
+        if (targets.some((t) => t === -1)) {
+          const logits = await f.y.data();
+          targets = targets.map((t, b) => {
+            if (t !== -1) return t;
+            let best = 0;
+            for (let k = 1; k < classes; k++) if (logits[b * classes + k] > logits[b * classes + best]) best = k;
+            return best;
+          });
+        }
+        check(targets);
+        const [act, grad] = tidy(() => {
+          let d = onehot(targets);
+          for (let i = model.layers.length - 1; i > layer; i--) d = model.layers[i].backward(d, f.caches[i], true, false).dx!;
+          return [copy(f.outs[layer]), d];
+        });
+        return { act: await read(act), grad: await read(grad), shape, targets };
+      } finally {
+        dispose(f);
+      }
     },
   };
 }
