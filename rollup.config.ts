@@ -1,5 +1,6 @@
 import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
 import type { RollupOptions } from 'rollup';
 
 /** Node built-ins and the CLI's dependencies stay imports; comlink is bundled so the worker file stands alone in a browser. */
@@ -21,6 +22,8 @@ const config: RollupOptions = {
   external,
   plugins: [
     nodeResolve({ browser: false, preferBuiltins: true }),
+    // onnx-proto (and protobufjs under it) are CommonJS; bundled so the browser build can export ONNX
+    commonjs(),
     typescript({ tsconfig: './tsconfig.build.json' }),
   ],
 };

@@ -31,3 +31,4 @@ export type { StageHost, StageStats } from './parallel/stage-host.js';
 export type { GroupState } from './learn/group-state.js';
 export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';
 export * from './explain/index.js';
+export { exportOnnx, type ExportOptions } from './onnx/export.js';
