@@ -32,3 +32,4 @@ export type { GroupState } from './learn/group-state.js';
 export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';
 export * from './explain/index.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';
+export { importOnnx, loadOnnx, type ImportedModel } from './onnx/import.js';
