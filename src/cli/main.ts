@@ -4,7 +4,7 @@ import { defaultWorkers } from '../parallel/pool.js';
 import Table from 'cli-table3';
 import { collectInfo } from './info.js';
 import { runDemo } from './demo.js';
-import { runEval, runPlan, runTrain } from './train.js';
+import { runEval, runExport, runPlan, runTrain } from './train.js';
 import { runExplain, runExplainEval } from './explain.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
@@ -113,6 +113,13 @@ program
   .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
   .option('--json', 'print JSON')
   .action(async (o) => runExplainEval({ ...o, json: !!o.json }));
+
+program
+  .command('export')
+  .description('write a trained network (backprop or tpsgd checkpoint) as an ONNX file (opset 17)')
+  .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
+  .requiredOption('--out <file>', 'the .onnx file to write')
+  .action(async (o: { model: string; out: string }) => runExport(o));
 
 program
   .command('plan')

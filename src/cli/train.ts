@@ -15,6 +15,8 @@ import { trainParallel, type ParallelReport } from '../parallel/train-parallel.j
 import { nodeSpawner } from '../parallel/spawn-node.js';
 import { formatPlan, makePlan, measureCosts } from '../parallel/placement.js';
 import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
+import { Sequential } from '../nn/sequential.js';
+import { exportOnnx } from '../onnx/export.js';
 
 /** Which half holds the digit, for each image of a BlockMNIST split (see explain-eval). */
 export const digitOnTop = new WeakMap<ImageDataset, Uint8Array>();
@@ -149,4 +151,15 @@ export async function runEval(a: { model: string; data: string; backend: string;
   console.log(a.json ? JSON.stringify({ rule: config.rule, model: config.model, data: a.data, test_accuracy: acc }) : `${config.rule} (${config.model}) on ${a.data}: test accuracy ${(100 * acc).toFixed(2)}% (${test.count} images)`);
   rule.dispose();
   return acc;
+}
+
+/** `layerhive export`: a checkpoint's network as an ONNX file. */
+export async function runExport(a: { model: string; out: string }): Promise<void> {
+  const { rule, config } = await loadRuleCheckpoint(a.model, 'wasm');
+  const model = (rule as { model?: unknown }).model;
+  if (!(model instanceof Sequential)) { rule.dispose(); fail('INVALID_ARGUMENT', `a ${config.rule} model is not a stack of layers`, 'export a backprop or tpsgd checkpoint (NoProp export comes later)'); }
+  const bytes = await exportOnnx(model);
+  await writeFile(a.out, bytes);
+  console.log(`wrote ${a.out} (${bytes.length} bytes, opset 17, input [N, ${config.inputShape.join(', ')}] → logits [N, ${config.classes}])`);
+  rule.dispose();
 }

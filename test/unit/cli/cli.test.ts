@@ -87,6 +87,17 @@ describe('layerhive train / eval', () => {
     expect(fails('explain', '--model', `${dir}ck`, '--index', '99999')).toMatch(/--index 99999 is outside the 10000 test images/);
   });
 
+  it('export writes an ONNX file that onnxruntime-node runs to the checkpoint\'s predictions', async () => {
+    expect(run('export', '--model', `${dir}ck`, '--out', `${dir}model.onnx`)).toMatch(/wrote .*model\.onnx \(\d+ bytes, opset 17, input \[N, 1, 28, 28\] → logits \[N, 10\]\)/);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(readFileSync(`${dir}model.onnx`));
+    const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(784).fill(0.5), [1, 1, 28, 28]) });
+    expect(out.logits.dims).toEqual([1, 10]);
+    await session.release();
+    const fails = (...args: string[]) => { try { run(...args); } catch (e) { return String((e as { stderr: string }).stderr); } return 'no error'; };
+    expect(fails('export', '--model', `${dir}ck2`, '--out', `${dir}x.onnx`)).toMatch(/noprop-dt model is not a stack of layers/);
+  });
+
   it('plan prints a balanced placement for each kind of rule', () => {
     expect(run('plan', '--rule', 'noprop-dt', '--blocks', '4', '--workers', '2')).toMatch(/noprop-dt: independent over 2 worker\(s\)[^]*worker 0: [^]*worker 1: /);
     const plan = JSON.parse(run('plan', '--rule', 'tpsgd', '--workers', '3', '--json'));
