@@ -77,7 +77,7 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   const restarts: Restart[] = [];
   /** Each stage's backend: the requested one, or wasm once that stage's WebGPU device was lost. */
   const stageBackend = plan.stages.map(() => o.backend);
-  let syncBytes = 0, chunkNo = 0;
+  let syncBytes = 0, chunkNo = 0, samplesTrained = 0;
 
   /** Brings every stage to the snapshot: rule, weights, optimizer and random state, data cursor, pipeline ports. */
   const restore = async () => {
@@ -157,7 +157,7 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
         await sync();
         const batchSamples = Math.min(n * o.batchSize, trainSet.count - done * o.batchSize);
         for (const l of losses) lossSum += l;
-        seen += batchSamples; step += n; done += n;
+        seen += batchSamples; samplesTrained += batchSamples; step += n; done += n;
         o.onProgress?.({ epoch: e, batch: done, batches: bpe, samplesSeen: seen, loss: losses[losses.length - 1], samplesPerSecond: seen / ((performance.now() - t0) / 1000) });
         await new Promise((r) => setTimeout(r, 0));
       }
@@ -168,8 +168,7 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
     }
     const workers = await Promise.all(plan.stages.map((_, i) => pool.call(i, label(i), (s) => s.stats())));
     const stageBytes = workers.reduce((s, w) => s + w.bytesSent, 0);
-    const samples = epochs.reduce((s, r) => s + r.samplesPerSecond * r.seconds, 0);
-    return { rule, report: { plan, epochs, stageBytes, stageBytesPerSample: samples ? stageBytes / samples : 0, syncBytes, restarts, workers } };
+    return { rule, report: { plan, epochs, stageBytes, stageBytesPerSample: samplesTrained ? stageBytes / samplesTrained : 0, syncBytes, restarts, workers } };
   } catch (e) {
     rule.dispose();
     throw e instanceof LayerhiveError ? e : new LayerhiveError('WORKER_FAILED', String(e), 'see the message');
