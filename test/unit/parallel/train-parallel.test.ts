@@ -83,7 +83,7 @@ describe('parallel training', () => {
     const killed: number[] = [];
     const { rule, report } = await trainParallel(noprop, trainSet, testSet, {
       ...opts, workers: 2, spawn, syncEvery: 3,
-      onChunkStart: ({ chunk }, pool) => { if (chunk === 1) { killed.push(chunk); setTimeout(() => void pool.kill(1), 5); } },
+      onChunkStart: ({ chunk }, pool) => { if (chunk === 1) { killed.push(chunk); void pool.kill(1); } },
     });
     expect(killed).toEqual([1]);
     expect(report.restarts).toHaveLength(1);
