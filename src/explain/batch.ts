@@ -5,6 +5,7 @@ import type { Explainable, GradientRule } from './model.js';
 export class Evaluator {
   calls = 0;
   readonly per: number;
+  private readonly scored = new WeakMap<Float32Array, Float32Array>();
 
   constructor(readonly model: Explainable, readonly batchSize = 64) {
     this.per = model.inputShape.reduce((p, d) => p * d, 1);
@@ -24,21 +25,22 @@ export class Evaluator {
 
   /** The target's score (logit) for each input. */
   async scores(inputs: readonly Float32Array[], target: number): Promise<Float64Array> {
-    const K = this.model.classes;
-    const s = await this.chunks(inputs, async (x, n) => {
-      const v = await this.model.scores(x, n);
-      return Array.from({ length: n }, (_, i) => v[i * K + target]);
-    });
-    return Float64Array.from(s);
+    return Float64Array.from(await this.allScores(inputs), (row) => row[target]);
   }
 
-  /** All class scores of each input. */
+  /**
+   * All class scores of each input. Rows are remembered per input array, so a method asking again for an input
+   * already scored (IG's endpoints after the predicted class was found on them) costs no model call.
+   */
   async allScores(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
     const K = this.model.classes;
-    return this.chunks(inputs, async (x, n) => {
+    const missing = [...new Set(inputs.filter((x) => !this.scored.has(x)))];
+    const rows = await this.chunks(missing, async (x, n) => {
       const v = await this.model.scores(x, n);
       return Array.from({ length: n }, (_, i) => v.slice(i * K, (i + 1) * K));
     });
+    missing.forEach((x, i) => this.scored.set(x, rows[i]));
+    return inputs.map((x) => this.scored.get(x)!);
   }
 
   /** The target score's gradient at each input. */

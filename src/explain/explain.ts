@@ -26,6 +26,9 @@ async function asArray(input: Float32Array | Tensor | ArrayLike<number>): Promis
   return Float32Array.from(input as ArrayLike<number>);
 }
 
+/** Methods that report the completeness residual, so score the baseline as well as the input. */
+const completeness = new Set(['integrated-gradients', 'deeplift']);
+
 /**
  * One attribution of `input` (one sample, the model's input shape) for the target class (default: the predicted
  * one) by `method`, with what it cost and, where defined, the completeness residual.
@@ -39,14 +42,15 @@ export async function explain(model: ExplainTarget, input: Float32Array | Tensor
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) fail('NON_FINITE', `the input holds ${x[i]} at index ${i}`, 'explain a finite input');
   const ev = new Evaluator(m, o.batchSize ?? 64);
   const camMethod = ['grad-cam', 'grad-cam++', 'normgrad'].includes(o.method); // one clean pass (not the noisy Smooth Grad-CAM++)
+  const baseline = typeof o.baseline === 'number' || o.baseline === undefined ? new Float32Array(per).fill(o.baseline ?? 0) : o.baseline;
+  if (baseline.length !== per) fail('SHAPE_MISMATCH', `the baseline has ${baseline.length} values, the input ${per}`, 'pass a baseline of the input shape, or one number');
   let target = o.target ?? (camMethod ? -1 : undefined); // CAM methods find the predicted class in their own forward pass
   if (target === undefined) {
-    const [scores] = await ev.allScores([x]);
+    // IG and DeepLIFT need F(x′) too: score both in one call (the Evaluator remembers them)
+    const [scores] = await ev.allScores(completeness.has(o.method) ? [x, baseline] : [x]);
     target = scores.indexOf(Math.max(...scores));
   }
   if (!(Number.isInteger(target) && (target >= 0 || (camMethod && target === -1 && o.target === undefined)) && target < m.classes)) fail('INVALID_ARGUMENT', `target class ${target} is outside [0, ${m.classes})`, `pass a class index below ${m.classes}`);
-  const baseline = typeof o.baseline === 'number' || o.baseline === undefined ? new Float32Array(per).fill(o.baseline ?? 0) : o.baseline;
-  if (baseline.length !== per) fail('SHAPE_MISMATCH', `the baseline has ${baseline.length} values, the input ${per}`, 'pass a baseline of the input shape, or one number');
   const refs = o.background?.length ? o.background : [baseline];
   const t = target;
   const run: () => Promise<Raw> = {

@@ -4,7 +4,8 @@ import type { Sequential } from '../nn/sequential.js';
 import type { Cache, Layer } from '../nn/layer.js';
 import { dispose, tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
-import { add, concat, copy, div, mul, relu, slice, sub, tensor, unaryGrad, zeros } from '../ops/index.js';
+import { add, concat, copy, div, maxPool2dGrad, mul, relu, slice, sub, tensor, unaryGrad, zeros } from '../ops/index.js';
+import { Pool2d } from '../nn/layers/pool.js';
 import { unaryGradUses, type UnaryOp } from '../backend/kernel-names.js';
 
 /** How gradients pass activations: plainly, or guided backprop's positive-only rule. */
@@ -100,16 +101,25 @@ export function fromSequential(model: Sequential): Explainable {
         const xs = input(x, batch), bs = input(baseline, batch);
         const f = forward(concat([xs, bs], 0));
         const g0 = concat([onehot(targets), zeros([batch, classes], 'float32', backend)], 0);
+        const tiny = 1e-12;
+        /** Δy/Δx where Δx is not ~0, else `near` (the local gradient): (Δy·Δx + near·tiny) / (Δx² + tiny). */
+        const ratio = (dyv: Tensor, dx: Tensor, near: Tensor) => div(add(mul(dyv, dx), mul(near, tiny)), add(mul(dx, dx), tiny));
         const m = backward(g0, f, model.layers.length, (layer, i, dy) => {
+          const top = (t: Tensor) => slice(t, 0, 0, batch), bottom = (t: Tensor) => slice(t, 0, batch, batch);
+          const lower = (t: Tensor) => concat([t, zeros(t.shape, 'float32', backend)], 0);
+          if (layer instanceof Pool2d && layer.spec.type === 'maxpool2d') {
+            // each window's Δy goes to x's maximum of the window, as a multiplier Δy/Δx there (summation to delta
+            // holds window by window); where Δx ≈ 0 it passes the plain gradient
+            const xt = top(f.ins[i]), g = top(dy);
+            const dx = sub(xt, bottom(f.ins[i])), dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
+            return lower(ratio(maxPool2dGrad(mul(g, dyv), xt, layer.opts), dx, maxPool2dGrad(g, xt, layer.opts)));
+          }
           if (!activations.has(layer.spec.type)) return null;
           const op = layer.spec.type as UnaryOp;
-          const top = (t: Tensor) => slice(t, 0, 0, batch), bottom = (t: Tensor) => slice(t, 0, batch, batch);
           const dx = sub(top(f.ins[i]), bottom(f.ins[i])), dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
           const slopeAt = unaryGradUses[op] === 'x' ? top(f.ins[i]) : top(f.outs[i]);
           const slope = unaryGrad(op, add(zeros(dx.shape, 'float32', backend), 1), slopeAt);
-          const tiny = 1e-12;
-          const multiplier = div(add(mul(dyv, dx), mul(slope, tiny)), add(mul(dx, dx), tiny));
-          return concat([mul(top(dy), multiplier), zeros(dx.shape, 'float32', backend)], 0);
+          return lower(mul(top(dy), ratio(dyv, dx, slope)));
         });
         return mul(slice(m, 0, 0, batch), sub(xs, bs));
       }));

@@ -10,7 +10,8 @@ type PoolSpec = Extract<LayerSpec, { type: 'maxpool2d' | 'avgpool2d' }>;
 const pair = (v: number | [number, number] | undefined, d: [number, number]): [number, number] => (v === undefined ? d : typeof v === 'number' ? [v, v] : v);
 
 export class Pool2d extends BaseLayer<PoolSpec> {
-  private opts: Pool2DOptions;
+  /** Window, stride and padding (DeepLIFT's max-pool rule needs them). */
+  readonly opts: Pool2DOptions;
 
   constructor(spec: PoolSpec, inputShape: readonly number[]) {
     super(spec, inputShape);

@@ -44,6 +44,18 @@ describe('attributions with a known answer', () => {
     expect(Math.abs(ig.delta!)).toBeLessThan(1e-4);
   });
 
+  it('DeepLIFT through max-pooling (the window rule) sums to F(x) − F(x′) on a CNN; the plain gradient would not', async () => {
+    const m = new nn.Sequential({ input: [2, 6, 6], layers: [{ type: 'conv2d', filters: 3, kernel: 3, pad: 1 }, { type: 'tanh' }, { type: 'maxpool2d', kernel: 2 },
+      { type: 'flatten' }, { type: 'dense', units: 4 }, { type: 'relu' }, { type: 'dense', units: 3 }] }, { backend: wasmRelaxed, rng: new Rng(5) });
+    const xi = randomArray(new Rng(10), 72, -1, 1), bi = randomArray(new Rng(11), 72, -1, 1);
+    for (const target of [0, 1, 2]) {
+      const dl = await explain(m, xi, { method: 'deeplift', target, baseline: bi });
+      const gap = Math.abs(dl.score! - dl.baselineScore!);
+      expect(gap).toBeGreaterThan(1e-2);
+      expect(Math.abs(dl.delta!), `class ${target}`).toBeLessThan(1e-4 * Math.max(1, gap));
+    }
+  });
+
   it('KernelSHAP with every coalition equals the exact Shapley values (enumeration, 10 features)', async () => {
     const m = new nn.Sequential({ input: [10], layers: [{ type: 'dense', units: 8 }, { type: 'tanh' }, { type: 'dense', units: 3 }] }, { backend: js, rng: new Rng(3) });
     const model = fromSequential(m);
