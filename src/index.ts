@@ -33,3 +33,4 @@ export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';
 export * from './explain/index.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';
 export { importOnnx, loadOnnx, type ImportedModel } from './onnx/import.js';
+export * from './store/index.js';

@@ -5,6 +5,7 @@ import Table from 'cli-table3';
 import { collectInfo } from './info.js';
 import { runDemo } from './demo.js';
 import { runEval, runExport, runPlan, runTrain } from './train.js';
+import { runCheckpoints } from './checkpoints.js';
 import { runExplain, runExplainEval } from './explain.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
@@ -79,7 +80,10 @@ program
   .option('--embed-dim <n>', 'noprop: dimension of a learned embedding', int('--embed-dim'))
   .addOption(new Option('--weighting <name>', 'noprop-ct: weight of each t in the loss').choices(['uniform', 'snr-derivative']).default('uniform'))
   .option('--limit <n>', 'train on the first N training images only', int('--limit'))
-  .option('--out <dir>', 'write a checkpoint to this folder')
+  .option('--out <dir>', 'save a checkpoint version to this folder after every epoch')
+  .option('--resume <dir>', 'continue the run saved in this checkpoint folder up to --epochs in all (same data, batch, lr, schedule; saves there unless --out)')
+  .option('--keep <n>', 'with --out/--resume: keep the newest N versions', int('--keep'), 3)
+  .option('--quantize', 'store weights as block-wise int8 and optimizer moments in 8 bits (about 4× smaller)')
   .option('--report <file>', 'write a JSON report (accuracy, time, samples/s, peak memory)')
   .addOption(new Option('--backend <name>', 'compute backend (webgpu: a GPU through the webgpu package; software adapters are slow)').choices(['wasm', 'js', 'webgpu']).default('wasm'))
   .option('--workers [n]', 'train over N stage workers (NoProp: blocks side by side; tpsgd, backprop: a pipeline); without N: one per core, at most 8', int('--workers'))
@@ -87,7 +91,17 @@ program
   .option('--sync-every <n>', 'with --workers: steps between syncs of the coordinator copy (the restart point)', int('--sync-every'), 50)
   .option('--micro-batches <n>', 'with --workers, backprop: micro-batches per batch (GPipe)', int('--micro-batches'), 4)
   .option('--no-progress', 'no progress bar')
-  .action(async (o) => runTrain({ ...o, workers: o.workers === true ? defaultWorkers(availableParallelism()) : o.workers, workerUrl }));
+  .action(async (o) => runTrain({ ...o, quantize: !!o.quantize, workers: o.workers === true ? defaultWorkers(availableParallelism()) : o.workers, workerUrl }));
+
+program
+  .command('checkpoints')
+  .description('list the versions of a checkpoint folder; roll back to one, delete one, or keep the newest N')
+  .argument('<dir>', 'checkpoint folder (the --out of train)')
+  .option('--rollback <version>', 'make this version the newest again (a copy; history is kept)', int('--rollback'))
+  .option('--delete <version>', 'delete this version', int('--delete'))
+  .option('--keep <n>', 'delete all but the newest N versions', (v) => Number.parseInt(v, 10))
+  .option('--json', 'print JSON')
+  .action(async (dir, o) => runCheckpoints({ dir, ...o, json: !!o.json }));
 
 program
   .command('explain')
@@ -139,6 +153,7 @@ program
   .command('eval')
   .description('test accuracy of a checkpoint written by `layerhive train`')
   .requiredOption('--model <dir>', 'checkpoint folder (the --out of train)')
+  .option('--version <n>', 'a version from `layerhive checkpoints` (default the newest)', int('--version'))
   .option('--data <mnist|dir>', "'mnist' or a folder with the four IDX files", 'mnist')
   .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
   .option('--json', 'print JSON')

@@ -4,7 +4,10 @@ import { loadIdxDir, loadMnist, type TrainTest } from '../data/idx-file.js';
 import { subset } from '../data/dataset.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
 import { evaluate, train } from '../learn/trainer.js';
-import { loadCheckpoint, saveCheckpoint } from '../store/fs-checkpoint.js';
+import { FsCheckpointStore } from '../store/fs-store.js';
+import { captureCheckpoint, restoreRule } from '../store/checkpoint.js';
+import type { Loaded } from '../store/store.js';
+import type { Schedule } from '../learn/optim/index.js';
 import type { LearningRule } from '../learn/rule.js';
 import { writeFile } from 'node:fs/promises';
 import { fail } from '../core/errors.js';
@@ -37,14 +40,12 @@ export async function loadData(data: string, limit?: number): Promise<TrainTest>
   return d;
 }
 
-interface CheckpointMeta { config: RuleConfig; data: string; epochs: number; testAccuracy: number }
-
-/** Every tensor a rule needs to predict again: parameters and buffers (running statistics, projections, embeddings). */
-const ruleTensors = (r: LearningRule) => new Map([...r.params(), ...r.buffers()]);
+/** The run's settings, stored in each checkpoint's meta so that `--resume` continues the same run. */
+interface RunMeta { data: string; limit?: number; batch: number; lr: number; seed: number; schedule: Schedule; epochs: number; epochsDone: number; testAccuracy: number }
 
 export interface TrainArgs {
   rule: RuleConfig['rule']; model: RuleConfig['model']; data: string; epochs: number; batch: number; lr: number; seed: number;
-  out?: string; report?: string; limit?: number; backend: string; optimizer: 'sgd' | 'adam' | 'adamw'; progress: boolean;
+  out?: string; resume?: string; keep: number; quantize: boolean; report?: string; limit?: number; backend: string; optimizer: 'sgd' | 'adam' | 'adamw'; progress: boolean;
   schedule: 'constant' | 'cosine'; localLoss: 'l2' | 'l1'; blocks: number; embedding: EmbeddingKind; embedDim?: number; weighting: 'snr-derivative' | 'uniform';
   /** Train over this many stage workers (dist/stage.worker.js at `workerUrl`); in this thread when absent. */
   workers?: number; workerMemory?: number; syncEvery: number; microBatches: number; workerUrl: URL;
@@ -78,28 +79,47 @@ export async function runTrain(a: TrainArgs): Promise<void> {
   const t0 = performance.now();
   if (a.backend === 'webgpu') await useNodeWebGpu();
   const backend = await lh.createBackend(a.backend);
-  const { train: trainSet, test: testSet } = await loadData(a.data, a.limit);
-  const config = ruleConfig(a, trainSet);
-  const steps = a.epochs * Math.ceil(trainSet.count / a.batch);
-  console.log(`training ${a.rule} (${a.model}) on ${a.data}: ${trainSet.count} images, ${a.epochs} epoch(s), batch ${a.batch}, lr ${a.lr}, ${backend.flavour}${a.workers ? `, ${a.workers} worker(s)` : ''}`);
+  let resumed: Loaded | null = null;
+  if (a.resume) {
+    const { store, name } = FsCheckpointStore.at(a.resume);
+    resumed = await store.load(name, { fallback: true });
+    for (const s of resumed.skipped) console.log(`skipped damaged version ${s.version}: ${s.error}`);
+  }
+  const before = resumed?.meta.run as RunMeta | undefined;
+  if (resumed && (!before || !resumed.cursor)) fail('DATA_INVALID', `${a.resume} holds no run settings or data cursor to resume from`, 'resume a checkpoint written by `layerhive train --out`');
+  if (before && a.epochs <= before.epochsDone) fail('INVALID_ARGUMENT', `${a.resume} has trained ${before.epochsDone} of its epochs already`, `pass --epochs above ${before.epochsDone} (the total to reach)`);
+  const data = before?.data ?? a.data, limit = before ? before.limit : a.limit;
+  const { train: trainSet, test: testSet } = await loadData(data, limit);
+  const config = resumed?.config ?? ruleConfig(a, trainSet);
+  const run = before ?? {
+    data, limit, batch: a.batch, lr: a.lr, seed: a.seed, epochs: a.epochs, epochsDone: 0, testAccuracy: 0,
+    schedule: a.schedule === 'cosine' ? { type: 'cosine' as const, totalSteps: a.epochs * Math.ceil(trainSet.count / a.batch) } : { type: 'constant' as const },
+  };
+  const out = a.out ?? a.resume;
+  const target = out ? FsCheckpointStore.at(out) : null;
+  console.log(`${resumed ? `resuming ${a.resume} (version ${resumed.info.version}, ${before!.epochsDone} epoch(s) done): ` : ''}training ${config.rule} (${config.model}) on ${data}: ${trainSet.count} images, ${a.epochs} epoch(s), batch ${run.batch}, lr ${run.lr}, ${backend.flavour}${a.workers ? `, ${a.workers} worker(s)` : ''}`);
   const bar = a.progress ? new cliProgress.SingleBar({ format: 'epoch {epoch} {bar} {percentage}% | {value}/{total} batches | {sps} samples/s | loss {loss} | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   const options = {
-    epochs: a.epochs, batchSize: a.batch, seed: a.seed, lr: a.lr,
-    schedule: a.schedule === 'cosine' ? { type: 'cosine' as const, totalSteps: steps } : { type: 'constant' as const },
+    epochs: a.epochs, batchSize: run.batch, seed: run.seed, lr: run.lr, schedule: run.schedule, cursor: resumed?.cursor ?? undefined,
     onProgress: (p: lh.Progress) => {
       if (!bar) return;
       if (!bar.isActive) bar.start(p.batches, 0, { epoch: p.epoch + 1, sps: '…', loss: '…' });
       bar.update(p.batch, { epoch: p.epoch + 1, sps: p.samplesPerSecond.toFixed(0), loss: p.loss.toFixed(4) });
     },
-    onEpoch: (e: lh.EpochReport) => {
+    onEpoch: async (e: lh.EpochReport, cursor: lh.BatchCursor, rule: LearningRule) => {
       bar?.stop();
       console.log(`epoch ${e.epoch + 1}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)}%, ${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s`);
+      if (!target) return;
+      const meta: RunMeta = { ...run, epochs: a.epochs, epochsDone: e.epoch + 1, testAccuracy: e.testAccuracy };
+      const v = await target.store.save(target.name, await captureCheckpoint(rule, config, { cursor, meta: { run: meta } }),
+        { keep: a.keep, quantize: a.quantize ? { weights: true, optimizer: true } : undefined });
+      console.log(`checkpoint ${out} version ${v.version} (${(v.bytes / 2 ** 20).toFixed(2)} MiB${v.quantized ? ', int8' : ''})`);
     },
   };
   let rule: LearningRule, epochs: lh.EpochReport[], parallel: ParallelReport | null = null;
   if (a.workers) {
     const r = await trainParallel(config, trainSet, testSet, {
-      ...options, workers: a.workers, backend: a.backend, spawn: nodeSpawner(a.workerUrl), syncEvery: a.syncEvery, microBatches: a.microBatches,
+      ...options, initial: resumed?.groups, workers: a.workers, backend: a.backend, spawn: nodeSpawner(a.workerUrl), syncEvery: a.syncEvery, microBatches: a.microBatches,
       maxBytesPerWorker: a.workerMemory === undefined ? undefined : a.workerMemory * 2 ** 20,
     });
     ({ rule } = r);
@@ -109,17 +129,13 @@ export async function runTrain(a: TrainArgs): Promise<void> {
     console.log(`between stages: ${(parallel.stageBytes / 2 ** 20).toFixed(1)} MiB (${parallel.stageBytesPerSample.toFixed(0)} B/sample); synced into the coordinator: ${(parallel.syncBytes / 2 ** 20).toFixed(1)} MiB`);
     for (const x of parallel.restarts) console.log(`restart in epoch ${x.epoch + 1}, chunk ${x.chunk}: ${x.reason}; replayed ${x.replayedSteps} steps`);
   } else {
-    rule = createRule(config, backend);
+    rule = resumed ? restoreRule(resumed, backend) : createRule(config, backend);
     ({ epochs } = await train(rule, trainSet, testSet, options));
   }
   const last = epochs[epochs.length - 1];
-  if (a.out) {
-    await saveCheckpoint<CheckpointMeta>(a.out, { config, data: a.data, epochs: a.epochs, testAccuracy: last.testAccuracy }, ruleTensors(rule));
-    console.log(`checkpoint written to ${a.out}`);
-  }
   const wall = (performance.now() - t0) / 1000;
   const report = {
-    rule: a.rule, model: a.model, data: a.data, epochs: a.epochs, test_accuracy: last.testAccuracy, wall_s: wall,
+    rule: config.rule, model: config.model, data, epochs: a.epochs, test_accuracy: last.testAccuracy, wall_s: wall,
     samples_per_s: epochs.reduce((s, e) => s + e.samplesPerSecond, 0) / epochs.length,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024, per_epoch: epochs,
     ...(parallel ? {
@@ -131,21 +147,16 @@ export async function runTrain(a: TrainArgs): Promise<void> {
   rule.dispose();
 }
 
-/** A rule with the weights of a checkpoint written by `train`, and its config. */
-export async function loadRuleCheckpoint(dir: string, backendName: string): Promise<{ rule: LearningRule; config: RuleConfig; backend: lh.Backend }> {
-  const { meta, tensors } = await loadCheckpoint<CheckpointMeta>(dir);
+/** A rule in the state of a checkpoint written by `train` (its newest version, or `version`), and its config. */
+export async function loadRuleCheckpoint(dir: string, backendName: string, version?: number): Promise<{ rule: LearningRule; config: RuleConfig; backend: lh.Backend }> {
+  const { store, name } = FsCheckpointStore.at(dir);
+  const ck = await store.load(name, { version });
   const backend = await lh.createBackend(backendName);
-  const rule = createRule(meta.config, backend);
-  for (const [name, t] of ruleTensors(rule)) {
-    const v = tensors.get(name);
-    if (!v) { rule.dispose(); fail('DATA_INVALID', `checkpoint ${dir} lacks tensor '${name}'`, 'the checkpoint is from another model; train again'); }
-    lh.tidy(() => lh.assign(t, lh.tensor(v, t.shape, t.dtype, backend)));
-  }
-  return { rule, config: meta.config, backend };
+  return { rule: restoreRule(ck, backend), config: ck.config, backend };
 }
 
-export async function runEval(a: { model: string; data: string; backend: string; json: boolean }): Promise<number> {
-  const { rule, config, backend } = await loadRuleCheckpoint(a.model, a.backend);
+export async function runEval(a: { model: string; version?: number; data: string; backend: string; json: boolean }): Promise<number> {
+  const { rule, config, backend } = await loadRuleCheckpoint(a.model, a.backend, a.version);
   const { test } = await loadData(a.data);
   const acc = await evaluate((x) => rule.predict(x), backend, test);
   console.log(a.json ? JSON.stringify({ rule: config.rule, model: config.model, data: a.data, test_accuracy: acc }) : `${config.rule} (${config.model}) on ${a.data}: test accuracy ${(100 * acc).toFixed(2)}% (${test.count} images)`);

@@ -12,7 +12,10 @@ export type ErrorCode =
   | 'DATA_INVALID'
   | 'WORKER_FAILED'
   | 'TIMEOUT'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'NOT_FOUND'
+  | 'CHECKSUM_MISMATCH'
+  | 'QUOTA_EXCEEDED';
 
 export class LayerhiveError extends Error {
   readonly code: ErrorCode;

@@ -48,6 +48,7 @@ export async function explain(model: ExplainTarget, input: Float32Array | Tensor
   if (target === undefined) {
     // IG and DeepLIFT need F(x′) too: score both in one call (the Evaluator remembers them)
     const [scores] = await ev.allScores(completeness.has(o.method) ? [x, baseline] : [x]);
+    if (scores.some((v) => !Number.isFinite(v))) fail('NON_FINITE', `the model's class scores for this input are not finite (${[...scores].join(', ')})`, 'check the model: its weights may have diverged');
     target = scores.indexOf(Math.max(...scores));
   }
   if (!(Number.isInteger(target) && (target >= 0 || (camMethod && target === -1 && o.target === undefined)) && target < m.classes)) fail('INVALID_ARGUMENT', `target class ${target} is outside [0, ${m.classes})`, `pass a class index below ${m.classes}`);

@@ -35,7 +35,8 @@ export interface TrainOptions {
   /** Resume the data order exactly (from a checkpoint). */
   cursor?: BatchCursor;
   onProgress?: (p: Progress) => void;
-  onEpoch?: (e: EpochReport) => void;
+  /** After each epoch, with the cursor a resumed run starts from and the rule (awaited: save a checkpoint here). */
+  onEpoch?: (e: EpochReport, cursor: BatchCursor, rule: LearningRule) => void | Promise<void>;
   /** Give the event loop a turn every this many batches (progress bars, UI); default 4. */
   yieldEvery?: number;
 }
@@ -84,7 +85,7 @@ export async function train(rule: LearningRule, trainSet: ImageDataset, testSet:
     const seconds = (performance.now() - t0) / 1000;
     const report = { epoch: e, trainLoss: lossSum / seen, testAccuracy: await evaluate((x) => rule.predict(x), rule.backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
     epochs.push(report);
-    o.onEpoch?.(report);
+    await o.onEpoch?.(report, it.getCursor(), rule);
   }
   return { epochs, iterator: it };
 }

@@ -29,6 +29,8 @@ export interface ParallelOptions {
   maxBytesPerWorker?: number;
   /** Gives up after this many restarts in one run (default 5). */
   maxRestarts?: number;
+  /** Start from these group states (a resumed checkpoint) instead of the config's initial weights; pass the cursor too. */
+  initial?: Record<string, GroupState>;
   /** Called as each chunk of steps starts (fault injection in tests: kill a worker here). */
   onChunkStart?: (info: { epoch: number; chunk: number }, pool: WorkerPool) => void;
 }
@@ -65,6 +67,7 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   }
   const backend: Backend = await createBackend(o.backend ?? 'wasm');
   const rule = createRule(config, backend);
+  for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
   const plan = makePlan(config, measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
   const pool = new WorkerPool(o.spawn, plan.stages.length, { timeoutMs: o.timeoutMs });
   const schedule = o.schedule ?? { type: 'constant' };
@@ -164,7 +167,7 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
       const seconds = (performance.now() - t0) / 1000;
       const report = { epoch: e, trainLoss: lossSum / Math.max(1, done), testAccuracy: await evaluate((x) => rule.predict(x), backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
       epochs.push(report);
-      o.onEpoch?.(report);
+      await o.onEpoch?.(report, snapshot.cursor, rule);
     }
     const workers = await Promise.all(plan.stages.map((_, i) => pool.call(i, label(i), (s) => s.stats())));
     const stageBytes = workers.reduce((s, w) => s + w.bytesSent, 0);

@@ -98,6 +98,25 @@ describe('layerhive train / eval', () => {
     expect(fails('export', '--model', `${dir}ck2`, '--out', `${dir}x.onnx`)).toMatch(/noprop-dt model is not a stack of layers/);
   });
 
+  it('train --out keeps a version per epoch; --resume continues the run; checkpoints lists, rolls back and prunes', () => {
+    const args = ['train', '--rule', 'backprop', '--limit', '320', '--batch', '32', '--seed', '5', '--no-progress'];
+    run(...args, '--epochs', '1', '--out', `${dir}ck3`);
+    const out = run('train', '--resume', `${dir}ck3`, '--epochs', '3', '--no-progress', '--keep', '2');
+    expect(out).toMatch(/resuming .*ck3 \(version 1, 1 epoch\(s\) done\): training backprop \(mlp\) on mnist: 320 images, 3 epoch\(s\), batch 32/);
+    expect(out).not.toMatch(/epoch 1:/);
+    expect(out).toMatch(/epoch 2: [^]*version 2 [^]*epoch 3: [^]*version 3 /);
+    const versions = JSON.parse(run('checkpoints', `${dir}ck3`, '--json'));
+    expect(versions.map((v: { version: number }) => v.version)).toEqual([2, 3]); // --keep 2
+    expect(versions[1].meta.run).toMatchObject({ epochsDone: 3, epochs: 3, batch: 32, seed: 5 });
+    const rolled = JSON.parse(run('checkpoints', `${dir}ck3`, '--rollback', '2', '--json').replace(/^version .*\n/, ''));
+    expect(rolled.map((v: { version: number; rolledBackFrom?: number }) => [v.version, v.rolledBackFrom])).toEqual([[2, undefined], [3, undefined], [4, 2]]);
+    expect(JSON.parse(run('eval', '--model', `${dir}ck3`, '--json')).test_accuracy).toBe(versions[0].meta.run.testAccuracy);
+    expect(run('checkpoints', `${dir}ck3`, '--keep', '1')).toMatch(/deleted versions: 2, 3[^]*copy of 2/);
+    const fails = (...a: string[]) => { try { run(...a); } catch (e) { return String((e as { stderr: string }).stderr); } return 'no error'; };
+    expect(fails('train', '--resume', `${dir}ck3`, '--epochs', '2')).toMatch(/has trained 2 of its epochs already .* pass --epochs above 2/);
+    expect(fails('eval', '--model', `${dir}ck3`, '--version', '9')).toMatch(/checkpoint 'ck3' has no version 9 .* versions: 4/);
+  });
+
   it('plan prints a balanced placement for each kind of rule', () => {
     expect(run('plan', '--rule', 'noprop-dt', '--blocks', '4', '--workers', '2')).toMatch(/noprop-dt: independent over 2 worker\(s\)[^]*worker 0: [^]*worker 1: /);
     const plan = JSON.parse(run('plan', '--rule', 'tpsgd', '--workers', '3', '--json'));
@@ -107,8 +126,9 @@ describe('layerhive train / eval', () => {
 
   it('a truncated checkpoint, a missing data folder and a bad option are clear errors', () => {
     const fails = (...args: string[]) => { try { run(...args); } catch (e) { return String((e as { stderr: string }).stderr); } return 'no error'; };
-    truncateSync(`${dir}ck/tensors.bin`, 100);
-    expect(fails('eval', '--model', `${dir}ck`)).toMatch(/error: .*tensors.bin: tensor '.*' needs bytes .* but the data holds 100/);
+    truncateSync(`${dir}ck/v000001/records.bin`, 100);
+    expect(fails('eval', '--model', `${dir}ck`)).toMatch(/error: .*'ck' version 1: tensor 'param\/segment0\/[^']+' has 100 bytes, expected \d+ \(truncated\?\)/);
+    expect(fails('eval', '--model', `${dir}nothing`)).toMatch(/error: no checkpoint named 'nothing' in /);
     expect(fails('train', '--data', `${dir}nowhere`, '--limit', '10')).toMatch(/error: .*train-images-idx3-ubyte/);
     expect(fails('train', '--lr', '-1')).toMatch(/--lr must be a positive number/);
     expect(fails('train', '--rule', 'magic')).toMatch(/Allowed choices are backprop, tpsgd, noprop-dt/);

@@ -1,0 +1,51 @@
+import type { Backend } from '../backend/backend.js';
+import type { BatchCursor } from '../data/batches.js';
+import { fail } from '../core/errors.js';
+import { tidy } from '../core/scope.js';
+import { assign, tensor } from '../ops/index.js';
+import { createRule, type RuleConfig } from '../learn/create.js';
+import type { GroupState, PlainTensor } from '../learn/group-state.js';
+import type { LearningRule } from '../learn/rule.js';
+
+/**
+ * Everything a training run needs to go on exactly where it stopped: the rule's configuration (which fixes
+ * the model), every group's parameters, optimizer moments, step count and random stream, the saved-but-not-
+ * trained buffers (batch-norm statistics, fixed projections), and the data cursor (epoch, position, shuffle
+ * state). `meta` is free JSON for the caller (dataset name, accuracy, …).
+ */
+export interface Checkpoint {
+  config: RuleConfig;
+  groups: Record<string, GroupState>;
+  buffers: Record<string, PlainTensor>;
+  cursor: BatchCursor | null;
+  meta: Record<string, unknown>;
+}
+
+/** The rule's full state now (nothing may train until the promise settles). */
+export async function captureCheckpoint(rule: LearningRule, config: RuleConfig, o: { cursor?: BatchCursor | null; meta?: Record<string, unknown> } = {}): Promise<Checkpoint> {
+  const states = rule.groups().map((g) => [g.name, rule.saveGroup(g.name)] as const);
+  const buffers = await Promise.all([...rule.buffers()].map(async ([k, t]): Promise<[string, PlainTensor]> => [k, { shape: [...t.shape] as number[], data: Float32Array.from(await t.data() as Float32Array) }]));
+  const groups: Record<string, GroupState> = {};
+  for (const [name, s] of states) groups[name] = await s;
+  return { config, groups, buffers: Object.fromEntries(buffers), cursor: o.cursor ?? null, meta: o.meta ?? {} };
+}
+
+/** A new rule on `backend` in the checkpoint's state; a checkpoint that does not fit its own config is an error. */
+export function restoreRule(ck: Checkpoint, backend: Backend): LearningRule {
+  const rule = createRule(ck.config, backend);
+  try {
+    for (const g of rule.groups()) {
+      const s = ck.groups[g.name] ?? fail('DATA_INVALID', `the checkpoint lacks group '${g.name}' of its ${ck.config.rule} model`, 'it was written by another version of the model; train again');
+      rule.loadGroup(g.name, s);
+    }
+    for (const [k, t] of rule.buffers()) {
+      const v = ck.buffers[k];
+      if (!v || v.data.length !== t.size) fail('DATA_INVALID', `the checkpoint ${v ? `has ${v.data.length} values for buffer '${k}', not ${t.size}` : `lacks buffer '${k}'`}`, 'it was written by another version of the model; train again');
+      tidy(() => assign(t, tensor(v.data, t.shape, 'float32', backend)));
+    }
+  } catch (e) {
+    rule.dispose();
+    throw e;
+  }
+  return rule;
+}
