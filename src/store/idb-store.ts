@@ -95,7 +95,11 @@ export class IdbCheckpointStore extends VersionedStore {
       await Promise.all([done, ...writes]);
     } catch (e) {
       const err = e as DOMException;
-      if (err?.name === 'QuotaExceededError') fail('QUOTA_EXCEEDED', `the browser refused ${mib(m.bytes)} for checkpoint '${name}' (quota exceeded)`, 'delete old versions or other data; the previous version is unchanged');
+      if (err?.name === 'QuotaExceededError') {
+        const now = await storageEstimate();
+        fail('QUOTA_EXCEEDED', `the browser refused ${mib(m.bytes)} for checkpoint '${name}' (quota exceeded${now ? `; this origin uses ${mib(now.usage)} of ${mib(now.quota)} by navigator.storage.estimate()` : ''})`,
+          'delete old versions or other data; the previous version is unchanged');
+      }
       if (err?.name === 'AbortError' || o.signal?.aborted) fail('ABORTED', `saving checkpoint '${name}' was aborted; nothing of it was stored`, 'the previous version is unchanged');
       throw e;
     } finally {

@@ -5,15 +5,23 @@ import { fileURLToPath } from 'node:url';
 
 const profiles = fileURLToPath(new URL('../../.tmp/profiles/', import.meta.url));
 
-/** Debian's Chromium through playwright-core, headless, with a fresh profile (never a downloaded browser). */
-export async function launch(extraArgs: string[] = []): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+/** A new empty profile folder (for `launch(…, { profile })` across browser restarts); remove it when done. */
+export function newProfile(): string {
   mkdirSync(profiles, { recursive: true });
-  const dir = mkdtempSync(join(profiles, 'p-'));
+  return mkdtempSync(join(profiles, 'p-'));
+}
+
+/**
+ * Debian's Chromium through playwright-core, headless (never a downloaded browser), with a fresh profile that
+ * `close` removes — or with `profile`, which is kept, so a second launch is the same browser restarted.
+ */
+export async function launch(extraArgs: string[] = [], o: { profile?: string } = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  const dir = o.profile ?? newProfile();
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--disable-quic', ...extraArgs],
   });
-  return { context, close: async () => { await context.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return { context, close: async () => { await context.close(); if (!o.profile) rmSync(dir, { recursive: true, force: true }); } };
 }

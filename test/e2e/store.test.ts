@@ -1,0 +1,99 @@
+/**
+ * The IndexedDB CheckpointStore in real Chromium (real IndexedDB, not a fake): a checkpoint survives a reload
+ * and a browser restart with the same profile; an aborted save, a Web Worker killed mid-save and a page closed
+ * mid-save each leave the previous version; a corrupted record is caught by name and fallback recovers; a
+ * save over the origin's quota (set through the DevTools protocol) is a typed error with the sizes and keeps the
+ * previous version.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { serveRepo } from './server.js';
+import { launch, newProfile } from './chromium.js';
+
+type Api = Record<string, (...a: unknown[]) => Promise<Record<string, unknown>>>;
+let server: Awaited<ReturnType<typeof serveRepo>>;
+const profile = newProfile();
+let browser: Awaited<ReturnType<typeof launch>>;
+beforeAll(async () => { server = await serveRepo(); browser = await launch([], { profile }); });
+afterAll(async () => { await browser?.close(); await server?.close(); rmSync(profile, { recursive: true, force: true }); });
+
+async function open(): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}/test/e2e/pages/store.html`);
+  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+  return page;
+}
+const call = (page: Page, fn: string, ...args: unknown[]) =>
+  page.evaluate(({ fn, args }) => ((window as unknown as { api: Api }).api[fn])(...args), { fn, args }) as Promise<Record<string, unknown> & { error?: string; code?: string }>;
+
+describe('IndexedDB checkpoints in Chromium', () => {
+  let saved: { hash: string; version: number };
+
+  it('a saved checkpoint loads back identical after a reload and after a browser restart (same profile)', async () => {
+    let page = await open();
+    saved = await call(page, 'save', 'model', 1) as typeof saved;
+    expect(saved).toMatchObject({ version: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    expect(await call(page, 'load', 'model')).toMatchObject({ version: 1, seed: 1, hash: saved.hash });
+    await browser.close();
+    browser = await launch([], { profile });
+    page = await open();
+    expect(await call(page, 'load', 'model')).toMatchObject({ version: 1, seed: 1, hash: saved.hash });
+    await page.close();
+  }, 120_000);
+
+  it('an aborted save, a worker killed mid-save and a page closed mid-save all leave version 1', async () => {
+    const page = await open();
+    expect(await call(page, 'saveAborted', 'model', 2)).toMatchObject({ code: 'ABORTED' });
+    expect(await call(page, 'killWorkerMidSave', 'model', 3)).toEqual({ mid: 'mid' });
+    expect(await call(page, 'list', 'model')).toEqual([1]);
+
+    const doomed = await open();
+    const mid = doomed.waitForEvent('console', (m) => m.text() === 'mid-save');
+    void call(doomed, 'saveBlocking', 'model', 4, 20_000).catch(() => undefined);
+    await mid;
+    await doomed.close();
+    expect(await call(page, 'list', 'model')).toEqual([1]);
+    expect(await call(page, 'load', 'model')).toMatchObject({ version: 1, hash: saved.hash });
+    // and the store still takes a save after all that
+    expect(await call(page, 'save', 'model', 5)).toMatchObject({ version: 2 });
+    await page.close();
+  }, 120_000);
+
+  it('a corrupted record is a CHECKSUM_MISMATCH naming the tensor; fallback loads the previous version', async () => {
+    const page = await open();
+    const { key } = await call(page, 'corrupt', 'model', 2, 3) as { key: string };
+    const bad = await call(page, 'load', 'model');
+    expect(bad.code).toBe('CHECKSUM_MISMATCH');
+    expect(bad.error).toContain(`'model' version 2: tensor '${key}' fails its SHA-256 check`);
+    const ok = await call(page, 'load', 'model', { fallback: true });
+    expect(ok).toMatchObject({ version: 1, hash: saved.hash, skipped: [{ version: 2 }] });
+    await page.close();
+  }, 60_000);
+
+  it('a save over the origin quota is QUOTA_EXCEEDED with the sizes, and the previous version stays', async () => {
+    const fresh = await serveRepo(); // a new port is a new origin with its own, empty storage
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${fresh.url}/test/e2e/pages/store.html`);
+      await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+      // the quota manager enforces an override on writes to storage opened after it (navigator.storage.estimate()
+      // does not report it): 4 MiB hold one version (2.6 MiB) but not two
+      const cdp = await browser.context.newCDPSession(page);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url, quotaSize: 4 * 2 ** 20 });
+      const first = await call(page, 'save', 'q', 7) as { hash: string };
+      expect(first).toMatchObject({ version: 1 });
+      const r = await call(page, 'save', 'q', 8);
+      expect(r.code).toBe('QUOTA_EXCEEDED');
+      expect(r.error).toMatch(/the browser refused 2\.6 MiB for checkpoint 'q' \(quota exceeded; this origin uses [\d.]+ MiB of [\d.]+ MiB by navigator\.storage\.estimate\(\)\)/);
+      expect(await call(page, 'list', 'q')).toEqual([1]);
+      expect(await call(page, 'load', 'q')).toMatchObject({ version: 1, hash: first.hash });
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url });
+      await page.close();
+    } finally {
+      await fresh.close();
+    }
+  }, 60_000);
+});
