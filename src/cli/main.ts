@@ -4,7 +4,7 @@ import { defaultWorkers } from '../parallel/pool.js';
 import Table from 'cli-table3';
 import { collectInfo } from './info.js';
 import { runDemo } from './demo.js';
-import { runEval, runExport, runPlan, runTrain } from './train.js';
+import { runEval, runExport, runImport, runPlan, runTrain } from './train.js';
 import { runCheckpoints } from './checkpoints.js';
 import { runExplain, runExplainEval } from './explain.js';
 import { ruleNames } from '../learn/rule.js';
@@ -130,10 +130,20 @@ program
 
 program
   .command('export')
-  .description('write a trained network (backprop or tpsgd checkpoint) as an ONNX file (opset 17)')
+  .description('write a trained network (backprop, tpsgd; noprop-dt with its inference unrolled) as an ONNX file (opset 17)')
   .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
+  .option('--version <n>', 'a version from `layerhive checkpoints` (default the newest)', int('--version'))
   .requiredOption('--out <file>', 'the .onnx file to write')
-  .action(async (o: { model: string; out: string }) => runExport(o));
+  .action(async (o: { model: string; version?: number; out: string }) => runExport(o));
+
+program
+  .command('import')
+  .description('an ONNX classifier (Gemm, MatMul, Add, Conv, pooling, Flatten, Reshape, BatchNormalization, activations, Softmax, Dropout; opsets 11–21) as a checkpoint folder')
+  .argument('<file>', 'the .onnx file')
+  .requiredOption('--out <dir>', 'checkpoint folder to write (eval, explain, export take it)')
+  .addOption(new Option('--rule <rule>', 'the learning rule that fine-tunes it').choices(['backprop', 'tpsgd']).default('backprop'))
+  .option('--lr <x>', 'its learning rate', positive('--lr'), 1e-3)
+  .action(async (file: string, o: { out: string; rule: 'backprop' | 'tpsgd'; lr: number }) => runImport({ file, ...o }));
 
 program
   .command('plan')

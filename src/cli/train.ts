@@ -20,6 +20,7 @@ import { formatPlan, makePlan, measureCosts } from '../parallel/placement.js';
 import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
 import { Sequential } from '../nn/sequential.js';
 import { exportOnnx } from '../onnx/export.js';
+import { loadOnnx } from '../onnx/import.js';
 
 /** Which half holds the digit, for each image of a BlockMNIST split (see explain-eval). */
 export const digitOnTop = new WeakMap<ImageDataset, Uint8Array>();
@@ -164,13 +165,36 @@ export async function runEval(a: { model: string; version?: number; data: string
   return acc;
 }
 
-/** `layerhive export`: a checkpoint's network as an ONNX file. */
-export async function runExport(a: { model: string; out: string }): Promise<void> {
-  const { rule, config } = await loadRuleCheckpoint(a.model, 'wasm');
-  const model = (rule as { model?: unknown }).model;
-  if (!(model instanceof Sequential)) { rule.dispose(); fail('INVALID_ARGUMENT', `a ${config.rule} model is not a stack of layers`, 'export a backprop or tpsgd checkpoint (NoProp export comes later)'); }
-  const bytes = await exportOnnx(model);
-  await writeFile(a.out, bytes);
-  console.log(`wrote ${a.out} (${bytes.length} bytes, opset 17, input [N, ${config.inputShape.join(', ')}] → logits [N, ${config.classes}])`);
+/** `layerhive export`: a checkpoint's network (or NoProp-DT's unrolled inference) as an ONNX file. */
+export async function runExport(a: { model: string; version?: number; out: string }): Promise<void> {
+  const { rule, config } = await loadRuleCheckpoint(a.model, 'wasm', a.version);
+  try {
+    const bytes = await exportOnnx(rule);
+    await writeFile(a.out, bytes);
+    const noise = config.rule === 'noprop-dt' ? `, noise [N, ${(rule as unknown as { embedding: lh.Tensor }).embedding.shape[1]}] (z_0: N(0, I) draws)` : '';
+    console.log(`wrote ${a.out} (${bytes.length} bytes, opset 17, input [N, ${config.inputShape.join(', ')}]${noise} → logits [N, ${config.classes}])`);
+  } finally {
+    rule.dispose();
+  }
+}
+
+/** `layerhive import`: an ONNX network as a checkpoint (version 1 of the folder) to evaluate, explain or fine-tune. */
+export async function runImport(a: { file: string; out: string; rule: 'backprop' | 'tpsgd'; lr: number }): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const backend = await lh.createBackend('wasm');
+  const { model, notes } = await loadOnnx(new Uint8Array(await readFile(a.file)), backend);
+  const free = () => lh.dispose([...model.namedParams().values(), ...model.namedBuffers().values()]);
+  const [classes, ...rest] = model.outputShape;
+  if (rest.length) { free(); fail('DATA_INVALID', `${a.file} outputs [N, ${model.outputShape.join(', ')}], not class scores [N, classes]`, 'import a classifier'); }
+  const config: RuleConfig = { rule: a.rule, model: 'mlp', layers: model.spec.layers, inputShape: [...model.spec.input], classes, seed: 0, optimizer: { type: 'adam', lr: a.lr } };
+  const rule = createRule(config, backend);
+  const net = (rule as unknown as { model: Sequential }).model;
+  net.setParams(Object.fromEntries(await Promise.all([...model.namedParams()].map(async ([k, t]) => [k, Float32Array.from(await t.data() as Float32Array)] as const))));
+  lh.tidy(() => { for (const [k, t] of model.namedBuffers()) lh.assign(net.namedBuffers().get(k)!, t); });
+  free();
+  const { store, name } = FsCheckpointStore.at(a.out);
+  const v = await store.save(name, await captureCheckpoint(rule, config, { meta: { importedFrom: a.file, notes } }));
   rule.dispose();
+  for (const n of notes) console.log(`note: ${n}`);
+  console.log(`imported ${a.file} as ${config.rule} [${config.inputShape.join(', ')}] → ${classes} classes (${config.layers!.length} layers) into ${a.out} version ${v.version}`);
 }

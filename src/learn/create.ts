@@ -1,7 +1,8 @@
 import type { Backend } from '../backend/backend.js';
 import { Rng } from '../core/rng.js';
 import { fail } from '../core/errors.js';
-import { Sequential } from '../nn/sequential.js';
+import { Sequential, type ModelSpec } from '../nn/sequential.js';
+import type { LayerSpec } from '../nn/layer.js';
 import { createOptimizer, type OptimizerSpec } from './optim/index.js';
 import { Backprop } from './backprop.js';
 import { TpSgd, type TpSgdOptions } from './tpsgd.js';
@@ -16,6 +17,8 @@ export interface RuleConfig {
   rule: RuleName;
   /** backprop, tpsgd: the network; noprop: the kind of block. */
   model: ModelName;
+  /** backprop, tpsgd: these layers instead of the built-in `model` (an imported ONNX network, your own stack). */
+  layers?: LayerSpec[];
   inputShape: number[];
   classes: number;
   optimizer: OptimizerSpec;
@@ -25,6 +28,8 @@ export interface RuleConfig {
     & Pick<NoPropCTOptions, 'gammaMax' | 'gammaMin' | 'weighting' | 'steps'> & Pick<NoPropFMOptions, 'steps'>;
 }
 
+const networkSpec = (c: RuleConfig): ModelSpec => (c.layers ? { input: c.inputShape, layers: c.layers } : modelSpec(c.model, c.inputShape, c.classes));
+
 /** A learning rule with a freshly initialised model (weights from `seed`). */
 export function createRule(c: RuleConfig, backend: Backend): LearningRule {
   const rng = new Rng(c.seed);
@@ -32,9 +37,9 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
   const common = { inputShape: c.inputShape, classes: c.classes, block: c.model, seed: c.seed };
   switch (c.rule) {
     case 'backprop':
-      return new Backprop(new Sequential(modelSpec(c.model, c.inputShape, c.classes), { backend, rng }), optimizer, rng);
+      return new Backprop(new Sequential(networkSpec(c), { backend, rng }), optimizer, rng);
     case 'tpsgd':
-      return new TpSgd(new Sequential(modelSpec(c.model, c.inputShape, c.classes), { backend, rng }), optimizer, rng,
+      return new TpSgd(new Sequential(networkSpec(c), { backend, rng }), optimizer, rng,
         { ...c.tpsgd, classes: c.classes, projectionSeed: c.seed + 1 });
     case 'noprop-dt':
       return new NoPropDT(backend, optimizer, { ...c.noprop, ...common });

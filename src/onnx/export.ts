@@ -1,10 +1,16 @@
 import { fail } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import type { Sequential } from '../nn/sequential.js';
+import { Sequential } from '../nn/sequential.js';
 import type { LayerSpec } from '../nn/layer.js';
+import type { Branches } from '../nn/layers/branches.js';
+import type { LearningRule } from '../learn/rule.js';
+import { NoPropDT } from '../learn/noprop/dt.js';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
 
 type Onnx = typeof OnnxNamespace;
+type Node = InstanceType<Onnx['NodeProto']>;
+type Init = InstanceType<Onnx['TensorProto']>;
+type Attr = InstanceType<Onnx['AttributeProto']>;
 const pair = (v: number | [number, number] | undefined, d: [number, number]): [number, number] => (v === undefined ? d : typeof v === 'number' ? [v, v] : v);
 
 export interface ExportOptions {
@@ -15,92 +21,148 @@ export interface ExportOptions {
   outputName?: string;
 }
 
+/** Nodes and initializers of a graph under construction, every name prefixed so that sub-networks do not clash. */
+class GraphBuilder {
+  readonly nodes: Node[] = [];
+  readonly inits: Init[] = [];
+  constructor(readonly onnx: Onnx) {}
+
+  async init(name: string, t: Tensor | Float32Array, dims?: number[]): Promise<string> {
+    const data = t instanceof Float32Array ? t : Float32Array.from(await t.data() as Float32Array);
+    this.inits.push(this.onnx.TensorProto.create({ name, dataType: this.onnx.TensorProto.DataType.FLOAT, dims: dims ?? [...(t as Tensor).shape], floatData: Array.from(data) }));
+    return name;
+  }
+
+  scalar(name: string, v: number): Promise<string> { return this.init(name, Float32Array.of(v), []); }
+
+  node(opType: string, input: string[], output: string, attribute: Attr[] = []): string {
+    this.nodes.push(this.onnx.NodeProto.create({ opType, input, output: [output], name: output, attribute }));
+    return output;
+  }
+
+  ints(name: string, ints: number[]): Attr { return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.INTS, ints }); }
+  int(name: string, i: number): Attr { return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.INT, i }); }
+  float(name: string, f: number): Attr { return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.FLOAT, f }); }
+
+  /** The layers of `model` applied to `input`; node and weight names start with `prefix`; returns the output's name. */
+  async sequential(model: Sequential, input: string, prefix: string): Promise<string> {
+    let h = input;
+    for (const [i, layer] of model.layers.entries()) {
+      const spec: LayerSpec = layer.spec, out = `${prefix}h${i}`, p = (k: string) => layer.params.get(k), n = (k: string) => `${prefix}${k}${i}`;
+      switch (spec.type) {
+        case 'flatten': this.node('Flatten', [h], out, [this.int('axis', 1)]); break;
+        case 'dense': {
+          if (layer.inputShape.length !== 1) fail('INVALID_ARGUMENT', `layer ${prefix}${i} (dense) takes a ${layer.inputShape.length + 1}-D input; ONNX Gemm takes 2-D`, 'put a flatten layer before it');
+          const inputs = [h, await this.init(n('w'), p('weight')!)];
+          if (p('bias')) inputs.push(await this.init(n('b'), p('bias')!));
+          this.node('Gemm', inputs, out);
+          break;
+        }
+        case 'conv2d': {
+          const w = p('weight')!, stride = pair(spec.stride, [1, 1]), pad = pair(spec.pad, [0, 0]);
+          const inputs = [h, await this.init(n('w'), w)];
+          if (p('bias')) inputs.push(await this.init(n('b'), p('bias')!));
+          this.node('Conv', inputs, out, [this.ints('kernel_shape', [w.shape[2], w.shape[3]]), this.ints('strides', stride), this.ints('pads', [pad[0], pad[1], pad[0], pad[1]])]);
+          break;
+        }
+        case 'maxpool2d': case 'avgpool2d': {
+          const kernel = pair(spec.kernel, [1, 1]), stride = pair(spec.stride, kernel), pad = pair(spec.pad, [0, 0]);
+          const a = [this.ints('kernel_shape', kernel), this.ints('strides', stride), this.ints('pads', [pad[0], pad[1], pad[0], pad[1]])];
+          this.node(spec.type === 'maxpool2d' ? 'MaxPool' : 'AveragePool', [h], out, spec.type === 'avgpool2d' ? [...a, this.int('count_include_pad', 0)] : a);
+          break;
+        }
+        case 'relu': this.node('Relu', [h], out); break;
+        case 'sigmoid': this.node('Sigmoid', [h], out); break;
+        case 'tanh': this.node('Tanh', [h], out); break;
+        case 'gelu': {
+          const div = this.node('Div', [h, await this.scalar(n('sqrt2_'), Math.SQRT2)], n('gelu_div'));
+          const add = this.node('Add', [this.node('Erf', [div], n('gelu_erf')), await this.scalar(n('one_'), 1)], n('gelu_add'));
+          this.node('Mul', [this.node('Mul', [h, add], n('gelu_mul')), await this.scalar(n('half_'), 0.5)], out);
+          break;
+        }
+        case 'batchnorm': {
+          const b = (k: string) => layer.buffers.get(k)!;
+          this.node('BatchNormalization', [h, await this.init(n('gamma'), p('gamma')!), await this.init(n('beta'), p('beta')!), await this.init(n('mean'), b('runningMean')), await this.init(n('var'), b('runningVar'))],
+            out, [this.float('epsilon', spec.epsilon ?? 1e-5)]);
+          break;
+        }
+        case 'dropout': this.node('Identity', [h], out); break;
+        case 'branches': {
+          const ys: string[] = [];
+          for (const [b, branch] of (layer as Branches).branches.entries()) ys.push(await this.sequential(branch, h, `${prefix}${i}.${b}.`));
+          if (spec.merge === 'concat') this.node('Concat', ys, out, [this.int('axis', 1)]);
+          else ys.slice(1).reduce((acc, y, k) => this.node('Add', [acc, y], k === ys.length - 2 ? out : `${out}_sum${k}`), ys[0]);
+          if (ys.length === 1) this.node('Identity', ys, out);
+          break;
+        }
+        default:
+          fail('INVALID_ARGUMENT', `layer ${prefix}${i} (${spec.type}) has no ONNX export`, 'export networks of dense, conv2d, pooling, flatten, activation, batchnorm and dropout layers');
+      }
+      h = out;
+    }
+    return h;
+  }
+}
+
 /**
- * A Sequential network as an ONNX model (opset 17, IR 8): the batch dimension is symbolic ('N'), weights are
- * initializers. Dense → Gemm, conv2d → Conv, pooling → MaxPool/AveragePool (padding not counted), flatten →
- * Flatten, activations → Relu/Sigmoid/Tanh and GELU as x·½(1 + erf(x/√2)), batch norm → BatchNormalization
- * (running statistics), dropout → Identity. Embedding and branch layers are a typed error naming the layer.
+ * NoProp-DT's inference unrolled: z ← a_t·(softmax(block_t(x, z))·W) + b_t·z for t = 1 … T from z_0, then the
+ * head. z_0 is the graph's second input `noise` [N, d] (feed N(0, I) draws, or `rule.initialNoise(N)` for
+ * layerhive's own), so the file computes exactly what `rule.predict` does.
  */
-export async function exportOnnx(model: Sequential, o: ExportOptions = {}): Promise<Uint8Array> {
+async function noPropDT(g: GraphBuilder, rule: NoPropDT, input: string, noise: string): Promise<string> {
+  if (rule.inferenceNoise) fail('INVALID_ARGUMENT', 'this NoProp-DT rule adds fresh noise at every inference step, which an ONNX graph cannot reproduce', 'export a rule created with inferenceNoise off (the default)');
+  const W = await g.init('embedding', rule.embedding);
+  let z = noise;
+  for (const [k, block] of rule.blocks.entries()) {
+    const t = k + 1, p = `block${t}.`;
+    const hx = await g.sequential(block.image, input, `${p}image.`), hz = await g.sequential(block.label, z, `${p}label.`);
+    const logits = await g.sequential(block.fused, g.node('Concat', [hx, hz], `${p}concat`, [g.int('axis', 1)]), `${p}fused.`);
+    const uHat = g.node('MatMul', [g.node('Softmax', [logits], `${p}softmax`, [g.int('axis', 1)]), W], `${p}u`);
+    const a = g.node('Mul', [uHat, await g.scalar(`${p}a`, rule.schedule.a[t])], `${p}au`);
+    z = g.node('Add', [a, g.node('Mul', [z, await g.scalar(`${p}b`, rule.schedule.b[t])], `${p}bz`)], `${p}z`);
+  }
+  return g.sequential(rule.head, z, 'head.');
+}
+
+/**
+ * A network as an ONNX model (opset 17, IR 8): the batch dimension is symbolic ('N'), weights are initializers.
+ * Takes a Sequential, a backprop/tpSGD rule (its network), or a NoProp-DT rule (inference unrolled, with a second
+ * input `noise`, see noPropDT). Dense → Gemm, conv2d → Conv, pooling → MaxPool/AveragePool (padding not counted),
+ * flatten → Flatten, activations → Relu/Sigmoid/Tanh and GELU as x·½(1 + erf(x/√2)), batch norm →
+ * BatchNormalization (running statistics), dropout → Identity, branches → their stacks joined by Add or Concat.
+ * Anything else is a typed error naming it.
+ */
+export async function exportOnnx(target: Sequential | LearningRule, o: ExportOptions = {}): Promise<Uint8Array> {
   // the schema (~0.7 MB of generated code) loads only when a model is exported
   const { onnx }: { onnx: Onnx } = await import('./proto.js');
   const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const g = new GraphBuilder(onnx);
   const inputName = o.inputName ?? 'input', outputName = o.outputName ?? 'logits';
-  const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  const inits: InstanceType<typeof onnx.TensorProto>[] = [];
-  const init = async (name: string, t: Tensor | Float32Array, dims?: number[]) => {
-    const data = t instanceof Float32Array ? t : Float32Array.from(await t.data() as Float32Array);
-    inits.push(onnx.TensorProto.create({ name, dataType: FLOAT, dims: dims ?? [...(t as Tensor).shape], floatData: Array.from(data) }));
-    return name;
-  };
-  const attr = {
-    ints: (name: string, ints: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints }),
-    int: (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i }),
-    float: (name: string, f: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f }),
-  };
-  const node = (opType: string, input: string[], output: string, name: string, attribute: InstanceType<typeof onnx.AttributeProto>[] = []) =>
-    nodes.push(onnx.NodeProto.create({ opType, input, output: [output], name, attribute }));
-
-  let h = inputName;
-  for (const [i, layer] of model.layers.entries()) {
-    const spec: LayerSpec = layer.spec, out = i === model.layers.length - 1 ? outputName : `h${i}`, p = (k: string) => layer.params.get(k);
-    switch (spec.type) {
-      case 'flatten': node('Flatten', [h], out, `flatten${i}`, [attr.int('axis', 1)]); break;
-      case 'dense': {
-        if (layer.inputShape.length !== 1) fail('INVALID_ARGUMENT', `layer ${i} (dense) takes a ${layer.inputShape.length + 1}-D input; ONNX Gemm takes 2-D`, 'put a flatten layer before it');
-        const inputs = [h, await init(`w${i}`, p('weight')!)];
-        if (p('bias')) inputs.push(await init(`b${i}`, p('bias')!));
-        node('Gemm', inputs, out, `dense${i}`);
-        break;
-      }
-      case 'conv2d': {
-        const w = p('weight')!, stride = pair(spec.stride, [1, 1]), pad = pair(spec.pad, [0, 0]);
-        const inputs = [h, await init(`w${i}`, w)];
-        if (p('bias')) inputs.push(await init(`b${i}`, p('bias')!));
-        node('Conv', inputs, out, `conv${i}`, [attr.ints('kernel_shape', [w.shape[2], w.shape[3]]), attr.ints('strides', stride), attr.ints('pads', [pad[0], pad[1], pad[0], pad[1]])]);
-        break;
-      }
-      case 'maxpool2d': case 'avgpool2d': {
-        const kernel = pair(spec.kernel, [1, 1]), stride = pair(spec.stride, kernel), pad = pair(spec.pad, [0, 0]);
-        const a = [attr.ints('kernel_shape', kernel), attr.ints('strides', stride), attr.ints('pads', [pad[0], pad[1], pad[0], pad[1]])];
-        node(spec.type === 'maxpool2d' ? 'MaxPool' : 'AveragePool', [h], out, `pool${i}`, spec.type === 'avgpool2d' ? [...a, attr.int('count_include_pad', 0)] : a);
-        break;
-      }
-      case 'relu': node('Relu', [h], out, `relu${i}`); break;
-      case 'sigmoid': node('Sigmoid', [h], out, `sigmoid${i}`); break;
-      case 'tanh': node('Tanh', [h], out, `tanh${i}`); break;
-      case 'gelu': {
-        const c = (n: string, v: number) => init(`${n}${i}`, Float32Array.of(v), []);
-        const [sqrt2, one, half] = [await c('sqrt2_', Math.SQRT2), await c('one_', 1), await c('half_', 0.5)];
-        node('Div', [h, sqrt2], `gelu_div${i}`, `gelu_div${i}`);
-        node('Erf', [`gelu_div${i}`], `gelu_erf${i}`, `gelu_erf${i}`);
-        node('Add', [`gelu_erf${i}`, one], `gelu_add${i}`, `gelu_add${i}`);
-        node('Mul', [h, `gelu_add${i}`], `gelu_mul${i}`, `gelu_mul${i}`);
-        node('Mul', [`gelu_mul${i}`, half], out, `gelu${i}`);
-        break;
-      }
-      case 'batchnorm': {
-        const b = (k: string) => layer.buffers.get(k)!;
-        node('BatchNormalization', [h, await init(`gamma${i}`, p('gamma')!), await init(`beta${i}`, p('beta')!), await init(`mean${i}`, b('runningMean')), await init(`var${i}`, b('runningVar'))],
-          out, `batchnorm${i}`, [attr.float('epsilon', spec.epsilon ?? 1e-5)]);
-        break;
-      }
-      case 'dropout': node('Identity', [h], out, `dropout${i}`); break;
-      default:
-        fail('INVALID_ARGUMENT', `layer ${i} (${spec.type}) has no ONNX export`, 'export networks of dense, conv2d, pooling, flatten, activation, batchnorm and dropout layers');
-    }
-    h = out;
-  }
-  if (model.layers.length === 0) node('Identity', [inputName], outputName, 'identity');
+  const seq = target instanceof Sequential ? target : (target as { model?: unknown }).model;
   const info = (name: string, dims: (number | string)[]) => onnx.ValueInfoProto.create({
     name,
     type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: FLOAT, shape: onnx.TensorShapeProto.create({
       dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === 'string' ? { dimParam: d } : { dimValue: d })),
     }) }) }),
   });
+  let out: string, inputs: ReturnType<typeof info>[], outDims: number[];
+  if (seq instanceof Sequential) {
+    out = await g.sequential(seq, inputName, '');
+    inputs = [info(inputName, ['N', ...seq.spec.input])];
+    outDims = [...seq.outputShape];
+  } else if (target instanceof NoPropDT) {
+    out = await noPropDT(g, target, inputName, 'noise');
+    inputs = [info(inputName, ['N', ...target.blocks[0].image.spec.input]), info('noise', ['N', target.embedding.shape[1]])];
+    outDims = [...target.head.outputShape];
+  } else {
+    return fail('INVALID_ARGUMENT', `a ${(target as LearningRule).name} model has no ONNX export yet`, 'export a Sequential, a backprop or tpsgd rule, or a noprop-dt rule');
+  }
+  // the last node writes the graph's output (an empty network passes its input through)
+  const last = g.nodes.at(-1);
+  if (last && last.output[0] === out) last.output = [outputName];
+  else g.node('Identity', [out], outputName);
   const graph = onnx.GraphProto.create({
-    name: o.name ?? 'layerhive', node: nodes, initializer: inits,
-    input: [info(inputName, ['N', ...model.spec.input])], output: [info(outputName, ['N', ...model.outputShape])],
+    name: o.name ?? 'layerhive', node: g.nodes, initializer: g.inits, input: inputs, output: [info(outputName, ['N', ...outDims])],
   });
   const m = onnx.ModelProto.create({ irVersion: 8, producerName: 'layerhive', opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })], graph });
   return onnx.ModelProto.encode(m).finish();

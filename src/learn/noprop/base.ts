@@ -38,7 +38,8 @@ export abstract class NoPropBase implements LearningRule {
   abstract readonly name: RuleName;
   readonly backend: Backend;
   readonly head: Sequential;
-  protected readonly embedding: Tensor;
+  /** The label embedding W [classes, d] (read it; train it only through the rule). */
+  readonly embedding: Tensor;
   protected readonly embeddingTrainable: boolean;
   private headOptimizer: Optimizer;
   private headRng: Rng;
@@ -152,10 +153,16 @@ export abstract class NoPropBase implements LearningRule {
    * steps − 1), each in its own scope so their activations never live at once; the head's logits on the
    * result. The generator is seeded per call, so predictions repeat.
    */
-  protected integrate(x: Tensor, steps: number, step: (z: Tensor, k: number, rng: Rng) => Tensor): Tensor {
+  /** z_0 of inference for a batch of `batch`: N(0, I) from the rule's fixed inference stream (the same every call). */
+  initialNoise(batch: number): { z: Tensor; rng: Rng } {
     const rng = new Rng(this.seed + 7);
+    return { z: randomNormal([batch, this.embedDim], rng, 0, 1, this.backend), rng };
+  }
+
+  protected integrate(x: Tensor, steps: number, step: (z: Tensor, k: number, rng: Rng) => Tensor): Tensor {
     return tidy(() => {
-      let z = randomNormal([x.shape[0], this.embedDim], rng, 0, 1, this.backend);
+      const start = this.initialNoise(x.shape[0]), rng = start.rng;
+      let z = start.z;
       for (let k = 0; k < steps; k++) {
         const prev = z;
         z = tidy(() => step(prev, k, rng));

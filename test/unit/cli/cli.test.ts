@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import pngjs from 'pngjs';
 
 const { PNG } = pngjs;
@@ -94,8 +94,18 @@ describe('layerhive train / eval', () => {
     const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(784).fill(0.5), [1, 1, 28, 28]) });
     expect(out.logits.dims).toEqual([1, 10]);
     await session.release();
+    // NoProp-DT: its inference unrolled, with z_0 as a second input
+    expect(run('export', '--model', `${dir}ck2`, '--out', `${dir}noprop.onnx`)).toMatch(/input \[N, 1, 28, 28\], noise \[N, 10\] \(z_0: N\(0, I\) draws\) → logits \[N, 10\]/);
+    const np = await ort.InferenceSession.create(readFileSync(`${dir}noprop.onnx`));
+    const o2 = await np.run({ input: new ort.Tensor('float32', new Float32Array(784).fill(0.5), [1, 1, 28, 28]), noise: new ort.Tensor('float32', new Float32Array(10), [1, 10]) });
+    expect(o2.logits.dims).toEqual([1, 10]);
+    await np.release();
+    // and back in: import the exported MLP as a checkpoint that eval scores like the original
+    expect(run('import', `${dir}model.onnx`, '--out', `${dir}imported`)).toMatch(/imported .*model\.onnx as backprop \[1, 28, 28\] → 10 classes \(6 layers\) into .*imported version 1/);
+    expect(JSON.parse(run('eval', '--model', `${dir}imported`, '--json')).test_accuracy).toBe(JSON.parse(run('eval', '--model', `${dir}ck`, '--json')).test_accuracy);
     const fails = (...args: string[]) => { try { run(...args); } catch (e) { return String((e as { stderr: string }).stderr); } return 'no error'; };
-    expect(fails('export', '--model', `${dir}ck2`, '--out', `${dir}x.onnx`)).toMatch(/noprop-dt model is not a stack of layers/);
+    writeFileSync(`${dir}junk.onnx`, 'not a model');
+    expect(fails('import', `${dir}junk.onnx`, '--out', `${dir}junk`)).toMatch(/error: the bytes are not an ONNX model/);
   });
 
   it('train --out keeps a version per epoch; --resume continues the run; checkpoints lists, rolls back and prunes', () => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { assign, exportOnnx, nn, Rng, tensor, tidy } from '../../../src/index.js';
+import { assign, createRule, exportOnnx, nn, Rng, tensor, tidy, type RuleConfig } from '../../../src/index.js';
+import type { NoPropDT } from '../../../src/learn/noprop/dt.js';
 import type { LayerSpec } from '../../../src/nn/layer.js';
 import { randomArray, wasmRelaxed } from '../helpers.js';
 
@@ -33,8 +34,47 @@ describe('ONNX export', () => {
     }
   });
 
-  it('a layer without an ONNX counterpart is a typed error naming it', async () => {
-    const model = new nn.Sequential({ input: [4], layers: [{ type: 'dense', units: 3 }, { type: 'branches', merge: 'concat', branches: [[{ type: 'dense', units: 2 }], [{ type: 'dense', units: 2 }]] }] }, { backend: wasmRelaxed, rng: new Rng(1) });
-    await expect(exportOnnx(model)).rejects.toThrow(/layer 1 \(branches\) has no ONNX export/);
+  it.each(['mlp', 'cnn'] as const)('NoProp-DT (%s blocks): the unrolled inference runs in onnxruntime-node and -web with rule.predict\'s outputs', async (block) => {
+    const config: RuleConfig = { rule: 'noprop-dt', model: block, inputShape: [1, 28, 28], classes: 10, seed: 2, optimizer: { type: 'adam', lr: 1e-3 }, noprop: { T: 3 } };
+    const rule = createRule(config, wasmRelaxed) as NoPropDT;
+    const bytes = await exportOnnx(rule);
+    const N = 2, x = randomArray(new Rng(5), N * 784, -1, 2);
+    const { z } = rule.initialNoise(N);
+    const noise = Float32Array.from(z.dataSync() as Float32Array);
+    z.dispose();
+    const expected = tidy(() => rule.predict(tensor(x, [N, 1, 28, 28], 'float32', wasmRelaxed)).dataSync());
+    for (const ort of [ortNode, ortWeb] as const) {
+      const O = ort as typeof ortNode;
+      const session = await O.InferenceSession.create(bytes);
+      expect(session.inputNames).toEqual(['input', 'noise']);
+      const got = (await session.run({ input: new O.Tensor('float32', x, [N, 1, 28, 28]), noise: new O.Tensor('float32', noise, [N, 10]) })).logits.data as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+      expect(got.length).toBe(expected.length);
+      expect(worst, ort === ortNode ? 'onnxruntime-node' : 'onnxruntime-web').toBeLessThanOrEqual(1e-4);
+      await session.release();
+    }
+    rule.dispose();
+  });
+
+  it('a NoProp-CT rule is a typed error (its time-conditioned network has no export yet)', async () => {
+    const rule = createRule({ rule: 'noprop-ct', model: 'mlp', inputShape: [1, 28, 28], classes: 10, seed: 1, optimizer: { type: 'adam', lr: 1e-3 } }, wasmRelaxed);
+    await expect(exportOnnx(rule)).rejects.toThrow(/a noprop-ct model has no ONNX export yet/);
+    rule.dispose();
+  });
+
+  it('a layer without an ONNX counterpart is a typed error naming it; branches export as Add / Concat', async () => {
+    const emb = new nn.Sequential({ input: [4], layers: [{ type: 'embedding', vocab: 10, dim: 3 }] }, { backend: wasmRelaxed, rng: new Rng(1) });
+    await expect(exportOnnx(emb)).rejects.toThrow(/layer 0 \(embedding\) has no ONNX export/);
+    for (const merge of ['add', 'concat'] as const) {
+      const model = new nn.Sequential({ input: [4], layers: [{ type: 'dense', units: 3 }, { type: 'branches', merge, branches: [[], [{ type: 'dense', units: 3 }, { type: 'tanh' }], [{ type: 'relu' }]] }] }, { backend: wasmRelaxed, rng: new Rng(1) });
+      const x = randomArray(new Rng(2), 8, -1, 1);
+      const expected = tidy(() => model.predict(tensor(x, [2, 4], 'float32', wasmRelaxed)).dataSync());
+      const session = await ortNode.InferenceSession.create(await exportOnnx(model));
+      const got = (await session.run({ input: new ortNode.Tensor('float32', x, [2, 4]) })).logits.data as Float32Array;
+      expect(got.length, merge).toBe(merge === 'add' ? 6 : 18);
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected[i]), merge).toBeLessThanOrEqual(1e-5);
+      await session.release();
+    }
   });
 });
