@@ -25,6 +25,7 @@ export { WorkerPool, defaultWorkers, type PoolOptions } from './parallel/pool.js
 export type { Spawner, WorkerHandle } from './parallel/spawn.js';
 export { webSpawner } from './parallel/spawn-web.js';
 export { trainParallel, type ParallelOptions, type ParallelReport, type Restart } from './parallel/train-parallel.js';
+export { FrozenStage, trainOnFrozen, frozenAccuracy, type FrozenStageOptions } from './parallel/frozen-stage.js';
 export { PipelinedModel, type PipelineOptions } from './parallel/pipelined-model.js';
 export { makePlan, measureCosts, formatPlan, partitionContiguous, assignIndependent, type Plan, type StagePlan, type GroupCost } from './parallel/placement.js';
 export type { StageHost, StageStats } from './parallel/stage-host.js';

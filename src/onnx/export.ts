@@ -19,6 +19,8 @@ export interface ExportOptions {
   /** Names of the graph's input and output (default 'input', 'logits'). */
   inputName?: string;
   outputName?: string;
+  /** A Sequential's first `upTo` layers only (a frozen feature extractor for `FrozenStage`); default all. */
+  upTo?: number;
 }
 
 /** Nodes and initializers of a graph under construction, every name prefixed so that sub-networks do not clash. */
@@ -45,9 +47,9 @@ class GraphBuilder {
   float(name: string, f: number): Attr { return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.FLOAT, f }); }
 
   /** The layers of `model` applied to `input`; node and weight names start with `prefix`; returns the output's name. */
-  async sequential(model: Sequential, input: string, prefix: string): Promise<string> {
+  async sequential(model: Sequential, input: string, prefix: string, upTo = model.layers.length): Promise<string> {
     let h = input;
-    for (const [i, layer] of model.layers.entries()) {
+    for (const [i, layer] of model.layers.slice(0, upTo).entries()) {
       const spec: LayerSpec = layer.spec, out = `${prefix}h${i}`, p = (k: string) => layer.params.get(k), n = (k: string) => `${prefix}${k}${i}`;
       switch (spec.type) {
         case 'flatten': this.node('Flatten', [h], out, [this.int('axis', 1)]); break;
@@ -147,9 +149,11 @@ export async function exportOnnx(target: Sequential | LearningRule, o: ExportOpt
   });
   let out: string, inputs: ReturnType<typeof info>[], outDims: number[];
   if (seq instanceof Sequential) {
-    out = await g.sequential(seq, inputName, '');
+    const upTo = o.upTo ?? seq.layers.length;
+    if (!(Number.isInteger(upTo) && upTo >= Math.min(1, seq.layers.length) && upTo <= seq.layers.length)) fail('INVALID_ARGUMENT', `upTo ${upTo} is not a layer count in [1, ${seq.layers.length}]`, 'pass how many of the first layers to export');
+    out = await g.sequential(seq, inputName, '', upTo);
     inputs = [info(inputName, ['N', ...seq.spec.input])];
-    outDims = [...seq.outputShape];
+    outDims = [...(upTo ? seq.layers[upTo - 1].outputShape : seq.spec.input)];
   } else if (target instanceof NoPropDT) {
     out = await noPropDT(g, target, inputName, 'noise');
     inputs = [info(inputName, ['N', ...target.blocks[0].image.spec.input]), info('noise', ['N', target.embedding.shape[1]])];
@@ -157,7 +161,7 @@ export async function exportOnnx(target: Sequential | LearningRule, o: ExportOpt
   } else {
     return fail('INVALID_ARGUMENT', `a ${(target as LearningRule).name} model has no ONNX export yet`, 'export a Sequential, a backprop or tpsgd rule, or a noprop-dt rule');
   }
-  // the last node writes the graph's output (an empty network passes its input through)
+  // the last node writes the graph's output
   const last = g.nodes.at(-1);
   if (last && last.output[0] === out) last.output = [outputName];
   else g.node('Identity', [out], outputName);

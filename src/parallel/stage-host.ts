@@ -17,6 +17,7 @@ import { NoPropBase } from '../learn/noprop/base.js';
 import { Channel, type PortLike } from './channel.js';
 import { fromRule, type Explainable, type GradientRule } from '../explain/model.js';
 import { fromWire, toWire, type WireTensor } from './wire.js';
+import { FrozenSession, type FrozenOptions } from './frozen-session.js';
 
 export interface StageInit {
   rule: RuleConfig;
@@ -64,6 +65,7 @@ export class StageHost {
   private next: Channel | null = null;
   private bytesSentBefore = 0;
   private waitMsBefore = 0;
+  private frozen: FrozenSession | null = null;
 
   async init(c: StageInit): Promise<{ backend: string; groups: string[] }> {
     this.label = c.label;
@@ -229,6 +231,19 @@ export class StageHost {
   private explainable(): Explainable {
     const rule = this.needRule(), c = this.config!;
     return fromRule(rule, c.inputShape, c.classes);
+  }
+
+  /** Holds an ONNX model in onnxruntime as this stage's frozen feature extractor (replacing one held before). */
+  async loadFrozen(bytes: Uint8Array, o: FrozenOptions = {}): Promise<void> {
+    await this.frozen?.release();
+    this.frozen = null;
+    this.frozen = await FrozenSession.open(bytes, o);
+  }
+
+  /** The frozen model's output for a batch [N, ...sample]. */
+  async runFrozen(x: Float32Array, shape: number[]): Promise<{ data: Float32Array; shape: number[] }> {
+    const f = this.frozen ?? fail('INVALID_ARGUMENT', `${this.label} holds no frozen model`, 'call loadFrozen first');
+    return f.run(x, shape);
   }
 
   /** Fault injection: destroys this stage's WebGPU device (its `lost` promise fires), as a GPU reset would. */
