@@ -29,12 +29,14 @@ const versionRange = (name: string, v: number) => IDBKeyRange.bound([name, v, ''
 /**
  * Checkpoints in IndexedDB (browsers and workers), through `idb`. A version's manifest and every tensor record
  * are written — and older versions dropped — in one readwrite transaction: it commits whole or not at all (an
- * abort, a closed page or a killed worker leave the store as it was). Before writing, the origin's quota is
- * checked; a full disk during the write is a QUOTA_EXCEEDED error too, with the sizes.
+ * abort, a closed page or a killed worker leave the store as it was). The first save asks the browser to persist
+ * the origin's storage (`navigator.storage.persist()`); before writing, the origin's quota is checked, and a write
+ * the browser refuses for quota is a QUOTA_EXCEEDED error too, with the sizes.
  */
 export class IdbCheckpointStore extends VersionedStore {
   protected readonly where: string;
   private db: Promise<IDBPDatabase<Schema>> | null = null;
+  private persistence: Promise<boolean> | null = null;
 
   constructor(readonly dbName = 'layerhive-checkpoints') {
     super();
@@ -74,7 +76,14 @@ export class IdbCheckpointStore extends VersionedStore {
     return out;
   }
 
+  /** Whether the browser agreed to keep this origin's data under storage pressure (asked once, at the first save). */
+  persisted(): Promise<boolean> {
+    this.persistence ??= requestPersistence().catch(() => false);
+    return this.persistence;
+  }
+
   protected async commit(name: string, m: Manifest, records: ReadonlyMap<string, Uint8Array>, drop: number[], o: SaveOptions): Promise<void> {
+    await this.persisted();
     const est = await storageEstimate();
     if (est && est.usage + m.bytes > est.quota) {
       fail('QUOTA_EXCEEDED', `checkpoint '${name}' needs ${mib(m.bytes)} but this origin uses ${mib(est.usage)} of its ${mib(est.quota)} quota`, 'delete old versions or other data (or call requestPersistence()); the previous version is unchanged');

@@ -34,6 +34,7 @@ describe('IndexedDB checkpoints in Chromium', () => {
     let page = await open();
     saved = await call(page, 'save', 'model', 1) as typeof saved;
     expect(saved).toMatchObject({ version: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await call(page, 'persisted')).toEqual({ persisted: expect.any(Boolean) }); // asked at the first save
     await page.reload();
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     expect(await call(page, 'load', 'model')).toMatchObject({ version: 1, seed: 1, hash: saved.hash });
