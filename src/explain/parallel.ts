@@ -4,6 +4,7 @@ import type { LearningRule } from '../learn/rule.js';
 import { WorkerPool } from '../parallel/pool.js';
 import type { Spawner } from '../parallel/spawn.js';
 import { fromRule, type Explainable } from './model.js';
+import { fail } from '../core/errors.js';
 
 /**
  * An Explainable whose model calls are spread over a pool of stage workers, each holding a replica of the
@@ -11,10 +12,13 @@ import { fromRule, type Explainable } from './model.js';
  * coalitions) is split into one share per worker and the shares run at once. Layer gradients (CAM) and
  * DeepLIFT run in this thread on the given rule.
  */
-export async function parallelExplainable(config: RuleConfig, rule: LearningRule, o: { workers: number; spawn: Spawner; backend?: string; timeoutMs?: number }):
-  Promise<Explainable & { close(): Promise<void> }> {
+export async function parallelExplainable(config: RuleConfig, rule: LearningRule,
+  o: { workers: number; spawn?: Spawner; pool?: WorkerPool; backend?: string; timeoutMs?: number }): Promise<Explainable & { close(): Promise<void> }> {
   const local = fromRule(rule, config.inputShape, config.classes);
-  const pool = new WorkerPool(o.spawn, o.workers, { timeoutMs: o.timeoutMs });
+  if (o.pool && o.pool.size < o.workers) fail('INVALID_ARGUMENT', `${o.workers} workers asked for but the pool has ${o.pool.size}`, 'pass a larger pool');
+  if (!o.pool && !o.spawn) fail('INVALID_ARGUMENT', 'parallelExplainable needs a spawn function or a pool', 'pass spawn: nodeSpawner(url) / webSpawner(url), or a WorkerPool');
+  const pool = o.pool ?? new WorkerPool(o.spawn!, o.workers, { timeoutMs: o.timeoutMs });
+  const close = () => (o.pool ? Promise.resolve() : pool.close()); // a pool passed in stays open
   try {
     const states = Object.fromEntries(await Promise.all(rule.groups().map(async (g) => [g.name, await rule.saveGroup(g.name)] as const)));
     await Promise.all(Array.from({ length: o.workers }, async (_, i) => {
@@ -22,7 +26,7 @@ export async function parallelExplainable(config: RuleConfig, rule: LearningRule
       await pool.call(i, 'explain', (s) => s.loadGroups(states));
     }));
   } catch (e) {
-    await pool.close();
+    await close();
     throw e;
   }
   const per = config.inputShape.reduce((p, d) => p * d, 1);
@@ -41,7 +45,7 @@ export async function parallelExplainable(config: RuleConfig, rule: LearningRule
     gradients: local.gradients
       ? (x, batch, targets, r = 'gradient') => spread(batch, per, (i, a, b) => pool.call(i, 'gradients', (s) => s.explainGradients(x.slice(a * per, b * per), b - a, targets.slice(a, b), r)))
       : undefined,
-    close: () => pool.close(),
+    close,
   };
 }
 

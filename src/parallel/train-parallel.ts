@@ -16,7 +16,8 @@ import type { StageStats } from './stage-host.js';
 
 export interface ParallelOptions {
   workers: number;
-  spawn: Spawner;
+  /** How to start stage workers (nodeSpawner / webSpawner); not needed with `pool`. */
+  spawn?: Spawner;
   /** The backend every stage uses (default 'wasm'). */
   backend?: string;
   /** Steps between syncs of the coordinator's copy (the restart point after a fault); default 50. */
@@ -29,6 +30,11 @@ export interface ParallelOptions {
   maxBytesPerWorker?: number;
   /** Gives up after this many restarts in one run (default 5). */
   maxRestarts?: number;
+  /**
+   * Run on this pool (kept open afterwards) instead of starting `workers` new ones: an app spawns its workers
+   * once, so later runs make no requests. It needs at least as many workers as the plan has stages.
+   */
+  pool?: WorkerPool;
   /** Start from these group states (a resumed checkpoint) instead of the config's initial weights; pass the cursor too. */
   initial?: Record<string, GroupState>;
   /** Called as each chunk of steps starts (fault injection in tests: kill a worker here). */
@@ -69,7 +75,9 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   const rule = createRule(config, backend);
   for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
   const plan = makePlan(config, measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
-  const pool = new WorkerPool(o.spawn, plan.stages.length, { timeoutMs: o.timeoutMs });
+  if (o.pool && o.pool.size < plan.stages.length) throw new LayerhiveError('INVALID_ARGUMENT', `the plan has ${plan.stages.length} stages but the pool has ${o.pool.size} workers`, 'pass a larger pool or fewer workers');
+  if (!o.pool && !o.spawn) throw new LayerhiveError('INVALID_ARGUMENT', 'trainParallel needs a spawn function or a pool', 'pass spawn: nodeSpawner(url) / webSpawner(url), or a WorkerPool');
+  const pool = o.pool ?? new WorkerPool(o.spawn!, plan.stages.length, { timeoutMs: o.timeoutMs });
   const schedule = o.schedule ?? { type: 'constant' };
   const fresh = new BatchIterator(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: o.cursor });
   const bpe = fresh.batchesPerEpoch;
@@ -176,6 +184,6 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
     rule.dispose();
     throw e instanceof LayerhiveError ? e : new LayerhiveError('WORKER_FAILED', String(e), 'see the message');
   } finally {
-    await pool.close();
+    if (!o.pool) await pool.close();
   }
 }

@@ -49,3 +49,20 @@ export function restoreRule(ck: Checkpoint, backend: Backend): LearningRule {
   }
   return rule;
 }
+
+/**
+ * Copies the parameter values (and batch-norm statistics) of `ck` into `rule` by name, whatever rule wrote them:
+ * how a network trained by backprop is handed to tpSGD or NoProp for fine-tuning. The optimizer and random state
+ * stay the rule's own. A parameter missing from the checkpoint, or of another size, is an error that changes nothing.
+ */
+export function copyWeights(ck: Checkpoint, rule: LearningRule): void {
+  const values = new Map<string, PlainTensor>();
+  for (const g of Object.values(ck.groups)) for (const [k, t] of Object.entries(g.tensors)) values.set(k, t);
+  for (const [k, t] of Object.entries(ck.buffers)) values.set(k, t);
+  const targets = [...rule.params(), ...[...rule.buffers()].filter(([k]) => values.has(k))];
+  for (const [k, t] of targets) {
+    const v = values.get(k);
+    if (!v || v.data.length !== t.size) fail('SHAPE_MISMATCH', `the checkpoint ${v ? `has ${v.data.length} values for '${k}', not ${t.size}` : `has no parameter '${k}'`}`, 'copy weights between rules on the same network');
+  }
+  tidy(() => { for (const [k, t] of targets) assign(t, tensor(values.get(k)!.data, t.shape, 'float32', t.backend)); });
+}

@@ -77,6 +77,20 @@ export async function encodeCheckpoint(ck: Checkpoint, q: QuantizeOptions = {}):
   };
 }
 
+/**
+ * The records of a version stored back to back in manifest order (the file layout: records.bin). A short file
+ * yields short or missing records, which `decodeCheckpoint` reports by name.
+ */
+export function splitRecords(m: Manifest, data: Uint8Array): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  let at = 0;
+  for (const e of m.records) {
+    if (at < data.byteLength) out.set(e.key, data.subarray(at, Math.min(data.byteLength, at + e.bytes)));
+    at += e.bytes;
+  }
+  return out;
+}
+
 /** Bytes a record must have for its shape and encoding. */
 export function expectedBytes(e: RecordEntry): number {
   const n = size(e.shape);

@@ -1,10 +1,10 @@
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from '../core/errors.js';
-import type { Manifest } from './codec.js';
+import { splitRecords, type Manifest } from './codec.js';
 import { checkName, VersionedStore, type SaveOptions } from './store.js';
 
-const MANIFEST = 'manifest.json', RECORDS = 'records.bin';
+export const MANIFEST = 'manifest.json', RECORDS = 'records.bin';
 const VERSION_DIR = /^v(\d{6,})$/;
 const dirOf = (v: number) => `v${String(v).padStart(6, '0')}`;
 
@@ -67,15 +67,7 @@ export class FsCheckpointStore extends VersionedStore {
   }
 
   protected async records(name: string, m: Manifest): Promise<Map<string, Uint8Array>> {
-    const data = new Uint8Array(await readFile(join(this.root, name, dirOf(m.version), RECORDS)).catch(() => Buffer.alloc(0)));
-    const out = new Map<string, Uint8Array>();
-    let at = 0;
-    for (const e of m.records) {
-      // a short file yields short (or no) records, which the checksum step reports by name
-      if (at < data.byteLength) out.set(e.key, data.subarray(at, Math.min(data.byteLength, at + e.bytes)));
-      at += e.bytes;
-    }
-    return out;
+    return splitRecords(m, new Uint8Array(await readFile(join(this.root, name, dirOf(m.version), RECORDS)).catch(() => Buffer.alloc(0))));
   }
 
   protected async commit(name: string, m: Manifest, records: ReadonlyMap<string, Uint8Array>, drop: number[], o: SaveOptions): Promise<void> {

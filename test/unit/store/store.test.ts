@@ -8,11 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { captureCheckpoint, createRule, dequantize, evaluate, LayerhiveError, quantize, restoreRule, Rng, train, type LearningRule, type RuleConfig } from '../../../src/index.js';
+import { captureCheckpoint, copyWeights, createRule, dequantize, evaluate, fetchCheckpoint, LayerhiveError, quantize, restoreRule, Rng, tensor, tidy, train, type LearningRule, type RuleConfig } from '../../../src/index.js';
 import { FsCheckpointStore } from '../../../src/store/fs-store.js';
 import { loadMnist } from '../../../src/data/idx-file.js';
 import { subset } from '../../../src/data/dataset.js';
-import { wasmRelaxed } from '../helpers.js';
+import { expectClose, wasmRelaxed } from '../helpers.js';
 
 const root = fileURLToPath(new URL('../../../.tmp/store-test/', import.meta.url));
 const mnist = await loadMnist();
@@ -139,6 +139,28 @@ describe('FsCheckpointStore', () => {
     expect([loaded.info.version, loaded.meta.seed]).toEqual([1, 1]);
     await store.save('m', await checkpoint(3));
     expect(readdirSync(`${root}atomic/m`).sort()).toEqual(['v000001', 'v000002']); // the next save cleared the leftover
+  });
+});
+
+describe('weights across rules, and a checkpoint over HTTP', () => {
+  it('copyWeights hands a backprop network to tpSGD (same predictions); fetchCheckpoint reads the file layout', async () => {
+    const store = fresh8();
+    const bp = createRule(configs[0], wasmRelaxed);
+    await train(bp, trainSet, testSet, { epochs: 1, batchSize: 32, seed: 1, lr: 2e-3 });
+    await store.save('bp', await captureCheckpoint(bp, configs[0]));
+    // served as files: a fetch over the version folder
+    const fetcher = (async (url: string) => {
+      try { const b = readFileSync(fileURLToPath(url)); return new Response(b); } catch { return new Response(null, { status: 404 }); }
+    }) as typeof fetch;
+    const ck = await fetchCheckpoint(new URL(`file://${root}q8/bp/v000001`).href, fetcher);
+    await expect(fetchCheckpoint(new URL(`file://${root}q8/bp/v000009`).href, fetcher)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const tp = createRule({ ...configs[1], optimizer: configs[0].optimizer }, wasmRelaxed);
+    copyWeights(ck, tp);
+    const x = tensor(new Float32Array(784 * 4).map((_, i) => Math.sin(i)), [4, 1, 28, 28], 'float32', wasmRelaxed);
+    expectClose(tidy(() => tp.predict(x).dataSync() as Float32Array), tidy(() => bp.predict(x).dataSync() as Float32Array), 0, 0, 'predictions');
+    const other = createRule({ ...configs[0], model: 'cnn' }, wasmRelaxed);
+    expect(() => copyWeights(ck, other)).toThrow(/the checkpoint has \d+ values for '0.weight', not \d+|has no parameter/);
+    [bp, tp, other].forEach((r) => r.dispose()); x.dispose();
   });
 });
 
