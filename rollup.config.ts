@@ -28,4 +28,12 @@ const config: RollupOptions = {
   ],
 };
 
-export default config;
+/** The app (pwa/): lit components and the library for browsers, with its own copy of the stage worker. */
+const app: RollupOptions = {
+  input: { app: 'pwa/src/main.ts', 'stage.worker': 'workers/stage.worker.ts' },
+  output: { dir: 'dist/pwa', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },
+  external,
+  plugins: [nodeResolve({ browser: true, preferBuiltins: false }), commonjs(), typescript({ tsconfig: './tsconfig.pwa.json' })],
+};
+
+export default [config, app];

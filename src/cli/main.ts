@@ -1,11 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { defaultWorkers } from '../parallel/pool.js';
 import Table from 'cli-table3';
 import { collectInfo } from './info.js';
 import { runDemo } from './demo.js';
 import { runEval, runExport, runImport, runPlan, runTrain } from './train.js';
 import { runCheckpoints } from './checkpoints.js';
+import { serveApp } from './serve.js';
 import { runExplain, runExplainEval } from './explain.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
@@ -92,6 +94,17 @@ program
   .option('--micro-batches <n>', 'with --workers, backprop: micro-batches per batch (GPipe)', int('--micro-batches'), 4)
   .option('--no-progress', 'no progress bar')
   .action(async (o) => runTrain({ ...o, quantize: !!o.quantize, workers: o.workers === true ? defaultWorkers(availableParallelism()) : o.workers, workerUrl }));
+
+program
+  .command('serve')
+  .description('serve the app (dist/pwa) on this machine with the headers it needs (COOP/COEP, CSP); prints the address')
+  .option('--port <n>', 'port (0: any free one)', (v) => Number.parseInt(v, 10), 8080)
+  .option('--host <name>', 'interface to listen on', '127.0.0.1')
+  .option('--dir <dir>', 'the built app', fileURLToPath(new URL('./pwa/', import.meta.url)))
+  .action(async (o: { port: number; host: string; dir: string }) => {
+    const { url } = await serveApp(o.dir, o);
+    console.log(`layerhive app at ${url} (Ctrl-C stops it)`);
+  });
 
 program
   .command('checkpoints')

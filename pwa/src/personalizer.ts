@@ -1,0 +1,168 @@
+import { openDB, type IDBPDatabase } from 'idb';
+import * as lh from '../../src/index.js';
+import type { Attribution, LearningRule, MethodName, RuleConfig } from '../../src/index.js';
+
+export interface Sample { id?: number; pixels: Uint8Array; label: number; at: number }
+export interface LearnPoint { step: number; loss: number; accuracy?: number; /** share of the run done, 0…1 */ done: number }
+export interface Status { source: string; version: number | null; backends: string[]; plan: string; samples: number }
+
+const STORE = 'layerhive-app', NAME = 'my-digits';
+
+/**
+ * Everything the app does with the model, off the main thread where it is heavy: the network (a CNN trained by
+ * backprop, shipped as base/), personalised by tpSGD on its last layer across two stage workers (the hidden
+ * layers stay as shipped: their learning rate is 0), explained by the attribution methods on the same workers,
+ * and kept in IndexedDB as versions.
+ */
+export class Personalizer {
+  readonly store = new lh.IdbCheckpointStore(STORE);
+  private db: Promise<IDBPDatabase> = openDB('layerhive-app-samples', 1, { upgrade: (db) => { db.createObjectStore('samples', { keyPath: 'id', autoIncrement: true }); } });
+  private pool: lh.WorkerPool;
+  private backend!: lh.Backend;
+  private explainer: (lh.Explainable & { close(): Promise<void> }) | null = null;
+  config!: RuleConfig;
+  rule!: LearningRule;
+  status!: Status;
+  private replay!: lh.ImageDataset;
+
+  constructor(private workerUrl: URL, private workerBackend = 'wasm', private workers = 2) {
+    // the workers start now, with the page: learning and explaining later fetch nothing
+    this.pool = new lh.WorkerPool(lh.webSpawner(workerUrl), workers);
+  }
+
+  /** Loads the newest personalised version from IndexedDB, or the base model shipped with the app. */
+  async start(base: URL): Promise<Status> {
+    this.backend = await lh.createBackend('wasm');
+    const [images, labels] = await Promise.all(['replay-images.bin', 'replay-labels.bin'].map(async (f) => new Uint8Array(await (await fetch(new URL(f, base))).arrayBuffer())));
+    this.replay = { images, labels, count: labels.length, shape: [1, 28, 28], classes: 10 };
+    const versions = await this.store.list(NAME);
+    let source: string, version: number | null = null;
+    if (versions.length) {
+      const ck = await this.store.load(NAME, { fallback: true });
+      this.config = ck.config;
+      this.rule = lh.restoreRule(ck, this.backend);
+      source = `your model (version ${ck.info.version})`;
+      version = ck.info.version;
+    } else {
+      const ck = await lh.fetchCheckpoint(new URL('base/', base).href);
+      // the shipped network, handed to tpSGD: only the output layer learns on the device
+      this.config = { ...ck.config, rule: 'tpsgd', optimizer: { type: 'adam', lr: 5e-3 }, tpsgd: { hiddenLrScale: 0 } };
+      this.rule = lh.createRule(this.config, this.backend);
+      lh.copyWeights(ck, this.rule);
+      source = `base model (backprop CNN, ${(100 * Number((ck.meta.run as { testAccuracy?: number })?.testAccuracy ?? 0)).toFixed(1)}% on MNIST)`;
+    }
+    const inits = await Promise.all(Array.from({ length: this.workers }, (_, i) => this.pool.call(i, 'start', (s) => s.init({ rule: this.config, backend: this.workerBackend, label: `worker ${i}` }))));
+    const plan = lh.makePlan(this.config, lh.measureCosts(this.config, this.backend), this.workers);
+    this.status = { source, version, backends: inits.map((r) => r.backend), plan: lh.formatPlan(plan), samples: (await this.samples()).length };
+    return this.status;
+  }
+
+  /** Class probabilities for one 28×28 drawing (one forward pass here: about a millisecond). */
+  async predict(pixels: Uint8Array): Promise<Float64Array> {
+    const x = lh.normalizePixels(pixels);
+    const logits = lh.tidy(() => this.rule.predict(lh.tensor(x, [1, 1, 28, 28], 'float32', this.backend)));
+    const v = await logits.data() as Float32Array;
+    logits.dispose();
+    const m = Math.max(...v), e = Float64Array.from(v, (z) => Math.exp(z - m)), sum = e.reduce((a, b) => a + b, 0);
+    return e.map((z) => z / sum);
+  }
+
+  async addSample(pixels: Uint8Array, label: number): Promise<void> {
+    await (await this.db).add('samples', { pixels, label, at: Date.now() } satisfies Sample);
+    this.status.samples++;
+  }
+
+  async samples(): Promise<Sample[]> { return (await this.db).getAll('samples'); }
+
+  private dataset(samples: Sample[], repeat: number): lh.ImageDataset {
+    const n = samples.length * repeat;
+    const images = new Uint8Array(n * 784), labels = new Uint8Array(n);
+    for (let r = 0; r < repeat; r++) samples.forEach((s, i) => { images.set(s.pixels, (r * samples.length + i) * 784); labels[r * samples.length + i] = s.label; });
+    return { images, labels, count: n, shape: [1, 28, 28], classes: 10 };
+  }
+
+  /**
+   * Personalises on your samples (repeated to about half of each epoch) mixed with shipped MNIST digits (so the
+   * model does not forget the others), over the workers; saves a version when done.
+   */
+  async learn(onPoint: (p: LearnPoint) => void, o: { epochs?: number } = {}): Promise<{ accuracy: number; version: number }> {
+    const mine = await this.samples();
+    if (!mine.length) throw new Error('draw and label a few digits first');
+    const repeat = Math.max(1, Math.round(this.replay.count / mine.length));
+    const own = this.dataset(mine, repeat);
+    const train: lh.ImageDataset = { images: new Uint8Array([...own.images, ...this.replay.images]), labels: new Uint8Array([...own.labels, ...this.replay.labels]),
+      count: own.count + this.replay.count, shape: [1, 28, 28], classes: 10 };
+    const test = this.dataset(mine.slice(-32), 1);
+    const initial = Object.fromEntries(await Promise.all(this.rule.groups().map(async (g) => [g.name, await this.rule.saveGroup(g.name)] as const)));
+    let step = 0;
+    const epochs = o.epochs ?? 6;
+    const { rule, report } = await lh.trainParallel(this.config, train, test, {
+      workers: this.workers, pool: this.pool, backend: this.workerBackend, initial, epochs, batchSize: 16, seed: Date.now() % 100000, lr: this.config.optimizer.lr, syncEvery: 10,
+      onProgress: (p) => onPoint({ step: ++step, loss: p.loss, done: (p.epoch * p.batches + p.batch) / (epochs * p.batches) }),
+      onEpoch: (e) => onPoint({ step, loss: NaN, accuracy: e.testAccuracy, done: (e.epoch + 1) / epochs }),
+    });
+    this.rule.dispose();
+    this.rule = rule;
+    this.status.backends = report.workers.map((w) => w.backend);
+    await this.resetExplainer();
+    const accuracy = report.epochs.at(-1)!.testAccuracy;
+    const v = await this.store.save(NAME, await lh.captureCheckpoint(rule, this.config, { meta: { samples: mine.length, accuracy } }), { keep: 5 });
+    this.status.version = v.version;
+    this.status.source = `your model (version ${v.version})`;
+    return { accuracy, version: v.version };
+  }
+
+  /** An attribution of the drawing's prediction; model calls run on the workers (CAM methods: one pass here). */
+  async explain(pixels: Uint8Array, method: MethodName): Promise<Attribution> {
+    this.explainer ??= await lh.parallelExplainable(this.config, this.rule, { workers: this.workers, pool: this.pool, backend: this.workerBackend });
+    const samples = method === 'integrated-gradients' ? 32 : method === 'kernel-shap' ? 512 : method === 'lime' || method === 'rise' ? 300 : undefined;
+    return lh.explain(this.explainer, lh.normalizePixels(pixels), { method, baseline: lh.normalizePixels(new Uint8Array(784)), samples });
+  }
+
+  private async resetExplainer(): Promise<void> {
+    await this.explainer?.close();
+    this.explainer = null;
+  }
+
+  versions(): Promise<lh.VersionInfo[]> { return this.store.list(NAME); }
+
+  async rollback(version: number): Promise<void> {
+    const v = await this.store.rollback(NAME, version);
+    const ck = await this.store.load(NAME);
+    this.rule.dispose();
+    this.rule = lh.restoreRule(ck, this.backend);
+    await this.resetExplainer();
+    this.status.version = v.version;
+    this.status.source = `your model (version ${v.version}, a copy of ${version})`;
+  }
+
+  /** Deletes every sample and every saved version; the base model comes back. */
+  async forget(base: URL): Promise<void> {
+    await (await this.db).clear('samples');
+    await this.store.delete(NAME).catch(() => undefined);
+    this.rule.dispose();
+    await this.resetExplainer();
+    await this.start(base);
+  }
+
+  exportOnnx(): Promise<Uint8Array> { return lh.exportOnnx(this.rule); }
+
+  /** Replaces the network with an imported ONNX classifier of 28×28 digits (tpSGD then personalises its last layer). */
+  async importOnnx(bytes: Uint8Array): Promise<void> {
+    const { model } = await lh.loadOnnx(bytes, this.backend);
+    if (model.spec.input.join() !== '1,28,28' || model.outputShape.join() !== '10') throw new Error(`the model takes [${model.spec.input}] and gives [${model.outputShape}]; this app needs [1, 28, 28] → 10 classes`);
+    const config: RuleConfig = { ...this.config, layers: model.spec.layers };
+    const rule = lh.createRule(config, this.backend);
+    rule.params().forEach((t, k) => lh.tidy(() => lh.assign(t, model.namedParams().get(k)!)));
+    rule.buffers().forEach((t, k) => { const b = model.namedBuffers().get(k); if (b) lh.tidy(() => lh.assign(t, b)); });
+    lh.dispose([...model.namedParams().values(), ...model.namedBuffers().values()]);
+    this.rule.dispose();
+    this.rule = rule;
+    this.config = config;
+    await Promise.all(Array.from({ length: this.workers }, (_, i) => this.pool.call(i, 'import', (s) => s.init({ rule: config, backend: this.workerBackend, label: `worker ${i}` }))));
+    await this.resetExplainer();
+    const v = await this.store.save(NAME, await lh.captureCheckpoint(rule, config, { meta: { imported: true } }), { keep: 5 });
+    this.status.version = v.version;
+    this.status.source = `imported ONNX model (version ${v.version})`;
+  }
+}
