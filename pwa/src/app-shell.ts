@@ -90,8 +90,12 @@ export class AppShell extends LitElement {
     const d = this.pad.digit();
     if (!d || !this.status) return;
     this.shown = d;
-    this.probs = await this.model.predict(d);
     this.attribution = null;
+    try {
+      this.probs = await this.model.predict(d);
+    } catch (e) {
+      this.message = `could not predict: ${(e as Error).message}`;
+    }
   }
 
   private clearPad(): void { this.pad.clear(); this.probs = null; this.attribution = null; this.shown = null; }

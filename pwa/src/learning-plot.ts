@@ -25,9 +25,9 @@ export class LearningPlot extends LitElement {
     const line = losses.map((p) => `${x(p.step).toFixed(1)},${yl(p.loss).toFixed(1)}`).join(' ');
     return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="learning curve">
       ${svg`<line x1=${pad} y1=${H - pad} x2=${W - pad} y2=${H - pad} stroke="#999" />
-      <text x=${pad} y=${pad - 8}>loss (blue, max ${maxLoss.toFixed(2)})</text>
-      <text x=${W - pad} y=${pad - 8} text-anchor="end">accuracy on your digits (red)</text>
-      <text x=${W - pad} y=${H - 8} text-anchor="end">step ${steps}</text>
+      <text x=${pad} y=${pad - 10}>blue: loss (top = ${maxLoss.toFixed(2)})</text>
+      <text x=${pad} y=${H - 8}>red: accuracy on your digits (top = 100%)</text>
+      <text x=${W - pad} y=${pad - 10} text-anchor="end">step ${steps}</text>
       <polyline class="loss" points=${line} />
       ${this.points.filter((p) => p.accuracy !== undefined).map((p) => svg`<circle class="acc" cx=${x(p.step)} cy=${ya(p.accuracy!)} r="4" />`)}`}
     </svg>`;

@@ -101,12 +101,13 @@ export class Personalizer {
       onProgress: (p) => onPoint({ step: ++step, loss: p.loss, done: (p.epoch * p.batches + p.batch) / (epochs * p.batches) }),
       onEpoch: (e) => onPoint({ step, loss: NaN, accuracy: e.testAccuracy, done: (e.epoch + 1) / epochs }),
     });
-    this.rule.dispose();
-    this.rule = rule;
+    // the learned state moves into this thread's copy (on its backend; the coordinator's copy may be another)
+    for (const g of rule.groups()) this.rule.loadGroup(g.name, await rule.saveGroup(g.name));
+    rule.dispose();
     this.status.backends = report.workers.map((w) => w.backend);
     await this.resetExplainer();
     const accuracy = report.epochs.at(-1)!.testAccuracy;
-    const v = await this.store.save(NAME, await lh.captureCheckpoint(rule, this.config, { meta: { samples: mine.length, accuracy } }), { keep: 5 });
+    const v = await this.store.save(NAME, await lh.captureCheckpoint(this.rule, this.config, { meta: { samples: mine.length, accuracy } }), { keep: 5 });
     this.status.version = v.version;
     this.status.source = `your model (version ${v.version})`;
     return { accuracy, version: v.version };

@@ -2,7 +2,7 @@ import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend/backend.js';
 import { dispose, keep, tidy } from '../core/scope.js';
 import { Rng } from '../core/rng.js';
-import { add, div, gather, tensor } from '../ops/index.js';
+import { add, div, gather, tensor, zeros } from '../ops/index.js';
 import { crossEntropyLoss, l1Loss, l2Loss } from './losses.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from './optim/index.js';
@@ -23,7 +23,10 @@ export interface TpSgdOptions {
   projection?: ProjectionKind;
   /** s above (default 1). */
   projectionScale?: number;
-  /** Learning-rate multipliers of the hidden segments and of the output segment (default 1, 1). */
+  /**
+   * Learning-rate multipliers of the hidden segments and of the output segment (default 1, 1). Hidden 0 freezes
+   * the hidden segments: they only pass batches on (no local loss computed or reported) — last-layer fine-tuning.
+   */
   hiddenLrScale?: number;
   outputLrScale?: number;
   /** Where the hidden target applies: the segment's output (default) or the last parametrised layer's output (before the activation). */
@@ -96,6 +99,13 @@ export class TpSgd implements LearningRule {
     let out: Tensor | null = null;
     for (let k = first; k < end; k++) {
       const seg = this.segments[k];
+      if (seg.projection && seg.lrScale === 0) {
+        // a frozen hidden segment (hiddenLrScale 0) learns nothing: it only passes the batch on, and adds no loss
+        const next = tidy(() => this.model.forwardWithCache(h, { training: true, rng: this.rng }, seg.from, seg.to).y);
+        if (h !== x) h.dispose();
+        out = h = next;
+        continue;
+      }
       const r = tidy(() => {
         const ctx = { training: true, rng: this.rng };
         const at = seg.projection ? seg.at : seg.to;
@@ -124,7 +134,7 @@ export class TpSgd implements LearningRule {
       if (!out) break;
       h = out;
     }
-    const loss = losses.reduce((a, b) => add(a, b));
+    const loss = losses.length ? losses.reduce((a, b) => add(a, b)) : zeros([], 'float32', this.backend);
     dispose(losses.filter((l) => l !== loss));
     return { out, loss };
   }

@@ -1,0 +1,164 @@
+/**
+ * The app (dist/pwa, served as `npm start` serves it) in real Chromium: the service worker installs on the first
+ * load and the app then works offline; a digit drawn with synthesised pointer strokes and taught as another label
+ * moves the prediction toward that label after learning; learning and explaining make no request at all, and no
+ * request ever leaves the origin; versions survive a browser restart; the phone layout does not overflow; the
+ * WebGPU path runs the workers on WebGPU. Screenshots go to .tmp/screenshots/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { serveApp } from '../../src/cli/serve.js';
+import { launch, newProfile } from './chromium.js';
+
+const shots = fileURLToPath(new URL('../../.tmp/screenshots/', import.meta.url));
+let server: Awaited<ReturnType<typeof serveApp>>;
+const profile = newProfile();
+let browser: Awaited<ReturnType<typeof launch>>;
+const requests: string[] = [];
+const watch = (c: BrowserContext) => c.on('request', (r) => requests.push(r.url()));
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  server = await serveApp(fileURLToPath(new URL('../../dist/pwa/', import.meta.url)), { host: '127.0.0.1', port: 0 });
+  browser = await launch([], { profile });
+  watch(browser.context);
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.server.close(r));
+  rmSync(profile, { recursive: true, force: true });
+});
+
+const text = (page: Page, sel: string) => page.locator(sel).first().textContent();
+async function ready(page: Page): Promise<string> {
+  await page.waitForFunction(() => /^ready|could not/.test(document.querySelector('lh-app')?.shadowRoot?.querySelector('.msg')?.textContent ?? ''), null, { timeout: 60_000 });
+  return (await text(page, '.msg'))!;
+}
+/** A "4"-ish figure as three pointer strokes on the pad (the same every time, shifted by `d` pad pixels). */
+async function draw(page: Page, d = 0): Promise<void> {
+  const box = (await page.locator('lh-draw-pad canvas').boundingBox())!;
+  const at = (x: number, y: number) => [box.x + (box.width * (x + d)) / 280, box.y + (box.height * (y + d)) / 280] as const;
+  for (const stroke of [[[90, 50], [70, 150], [190, 150]], [[170, 60], [170, 240]], [[120, 100], [125, 110]]]) {
+    await page.mouse.move(...at(stroke[0][0], stroke[0][1]));
+    await page.mouse.down();
+    for (const [x, y] of stroke.slice(1)) await page.mouse.move(...at(x, y), { steps: 8 });
+    await page.mouse.up();
+  }
+}
+async function probabilities(page: Page): Promise<number[]> {
+  await page.locator('nav button', { hasText: 'Predict & explain' }).click();
+  await page.waitForFunction(() => (document.querySelector('lh-app')?.shadowRoot?.querySelectorAll('.bar').length ?? 0) === 10);
+  const bars = await page.locator('.bar span:last-child').allTextContents();
+  return bars.map((t) => Number.parseFloat(t) / 100);
+}
+
+describe('the app in Chromium', () => {
+  let taught = -1, before: number[] = [], after: number[] = [];
+
+  it('installs its service worker on the first load and then works offline', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(server.url);
+    expect(await ready(page)).toMatch(/^ready: base model \(backprop CNN, 99\.\d% on MNIST\)/);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.reload();
+    await ready(page);
+    expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+    await browser.context.setOffline(true);
+    await page.reload();
+    expect(await ready(page)).toMatch(/^ready/);
+    await page.screenshot({ path: `${shots}desktop-offline-start.png` });
+    await page.close();
+  }, 120_000);
+
+  it('learns a taught digit offline: the prediction moves toward the taught label, with no request made', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(server.url); // still offline: served by the service worker
+    await ready(page);
+    await draw(page);
+    before = await probabilities(page);
+    const read = before.indexOf(Math.max(...before));
+    taught = (read + 5) % 10;
+    await page.locator('nav button', { hasText: 'Teach' }).click();
+    for (let i = 0; i < 6; i++) {
+      await page.locator('button', { hasText: 'Clear' }).click();
+      await draw(page, (i % 3) * 4 - 4);
+      await page.locator(`button.digit[data-digit="${taught}"]`).click();
+      await expect.poll(() => text(page, '.msg')).toContain(`kept as a ${taught}`);
+    }
+    const mark = requests.length;
+    await page.locator('#learn').click();
+    await page.waitForFunction(() => /^learned|failed/.test(document.querySelector('lh-app')?.shadowRoot?.querySelector('.msg')?.textContent ?? ''), null, { timeout: 120_000 });
+    expect(await text(page, '.msg')).toMatch(/^learned: \d+% on your digits; saved as version 1/);
+    expect(await page.locator('lh-learning-plot polyline').getAttribute('points')).toMatch(/^[\d.]+,[\d.]+ /);
+    await page.screenshot({ path: `${shots}desktop-learned.png` });
+    await page.locator('button', { hasText: 'Clear' }).click();
+    await draw(page);
+    after = await probabilities(page);
+    expect(after[taught]).toBeGreaterThan(before[taught] + 0.3);
+    // explaining, too, happens on the device
+    for (const method of ['integrated-gradients', 'occlusion', 'grad-cam']) {
+      await page.locator('select').selectOption(method);
+      await page.locator('#explain').click();
+      await expect.poll(() => text(page, '.msg'), { timeout: 60_000 }).toMatch(new RegExp(`^${method}: \\d+ model calls`));
+      expect(await page.locator('canvas.map').isVisible()).toBe(true);
+    }
+    await page.screenshot({ path: `${shots}desktop-explain.png` });
+    expect(requests.slice(mark)).toEqual([]);
+    await page.close();
+  }, 240_000);
+
+  it('lays out on a phone without horizontal overflow', async () => {
+    await browser.context.setOffline(false);
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(server.url);
+    await ready(page);
+    await draw(page);
+    await probabilities(page);
+    for (const tab of ['Teach', 'Predict & explain', 'My model', 'About']) {
+      await page.locator('nav button', { hasText: tab }).click();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), tab).toBeLessThanOrEqual(390);
+    }
+    await page.locator('nav button', { hasText: 'Predict & explain' }).click();
+    await page.screenshot({ path: `${shots}phone.png`, fullPage: true });
+    await page.close();
+  }, 120_000);
+
+  it('keeps the personalised model across a browser restart; no request ever left the origin', async () => {
+    await browser.close();
+    browser = await launch([], { profile });
+    watch(browser.context);
+    const page = await browser.context.newPage();
+    await page.goto(server.url);
+    expect(await ready(page)).toBe('ready: your model (version 1)');
+    await draw(page);
+    const again = await probabilities(page);
+    again.forEach((p, d) => expect(Math.abs(p - after[d]), `class ${d}`).toBeLessThan(0.002));
+    await page.locator('nav button', { hasText: 'My model' }).click();
+    expect(await page.locator('table tr').count()).toBe(2);
+    await page.screenshot({ path: `${shots}desktop-my-model.png` });
+    await page.close();
+    const origin = server.url.replace(/\/$/, '');
+    expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+  }, 120_000);
+
+  it('runs its workers on WebGPU when asked (?backend=webgpu, --enable-unsafe-webgpu)', async () => {
+    const gpu = await launch(['--enable-unsafe-webgpu']);
+    try {
+      const page = await gpu.context.newPage();
+      await page.goto(`${server.url}?backend=webgpu`);
+      expect(await ready(page)).toMatch(/^ready/);
+      await page.locator('nav button', { hasText: 'About' }).click();
+      expect(await page.locator('.backend').allTextContents()).toEqual(['worker 0: webgpu-fallback', 'worker 1: webgpu-fallback']);
+      await draw(page);
+      await page.locator('nav button', { hasText: 'Predict & explain' }).click();
+      await page.locator('select').selectOption('occlusion');
+      await page.locator('#explain').click();
+      await expect.poll(() => text(page, '.msg'), { timeout: 90_000 }).toMatch(/^occlusion: \d+ model calls/);
+    } finally {
+      await gpu.close();
+    }
+  }, 180_000);
+});
