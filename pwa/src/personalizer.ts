@@ -24,6 +24,7 @@ export class Personalizer {
   rule!: LearningRule;
   status!: Status;
   private replay!: lh.ImageDataset;
+  private costs!: lh.GroupCost[];
 
   constructor(private workerUrl: URL, private workerBackend = 'wasm', private workers = 2) {
     // the workers start now, with the page: learning and explaining later fetch nothing
@@ -52,7 +53,8 @@ export class Personalizer {
       source = `base model (backprop CNN, ${(100 * Number((ck.meta.run as { testAccuracy?: number })?.testAccuracy ?? 0)).toFixed(1)}% on MNIST)`;
     }
     const inits = await Promise.all(Array.from({ length: this.workers }, (_, i) => this.pool.call(i, 'start', (s) => s.init({ rule: this.config, backend: this.workerBackend, label: `worker ${i}` }))));
-    const plan = lh.makePlan(this.config, lh.measureCosts(this.config, this.backend), this.workers);
+    this.costs = lh.measureCosts(this.config, this.backend); // once, at start: learning then measures nothing here
+    const plan = lh.makePlan(this.config, this.costs, this.workers);
     this.status = { source, version, backends: inits.map((r) => r.backend), plan: lh.formatPlan(plan), samples: (await this.samples()).length };
     return this.status;
   }
@@ -90,14 +92,16 @@ export class Personalizer {
     if (!mine.length) throw new Error('draw and label a few digits first');
     const repeat = Math.max(1, Math.round(this.replay.count / mine.length));
     const own = this.dataset(mine, repeat);
-    const train: lh.ImageDataset = { images: new Uint8Array([...own.images, ...this.replay.images]), labels: new Uint8Array([...own.labels, ...this.replay.labels]),
-      count: own.count + this.replay.count, shape: [1, 28, 28], classes: 10 };
+    const images = new Uint8Array(own.images.length + this.replay.images.length), labels = new Uint8Array(own.count + this.replay.count);
+    images.set(own.images); images.set(this.replay.images, own.images.length);
+    labels.set(own.labels); labels.set(this.replay.labels, own.count);
+    const train: lh.ImageDataset = { images, labels, count: labels.length, shape: [1, 28, 28], classes: 10 };
     const test = this.dataset(mine.slice(-32), 1);
     const initial = Object.fromEntries(await Promise.all(this.rule.groups().map(async (g) => [g.name, await this.rule.saveGroup(g.name)] as const)));
     let step = 0;
     const epochs = o.epochs ?? 6;
     const { rule, report } = await lh.trainParallel(this.config, train, test, {
-      workers: this.workers, pool: this.pool, backend: this.workerBackend, initial, epochs, batchSize: 16, seed: Date.now() % 100000, lr: this.config.optimizer.lr, syncEvery: 10,
+      workers: this.workers, pool: this.pool, backend: this.workerBackend, initial, costs: this.costs, epochs, batchSize: 16, seed: Date.now() % 100000, lr: this.config.optimizer.lr, syncEvery: 10,
       onProgress: (p) => onPoint({ step: ++step, loss: p.loss, done: (p.epoch * p.batches + p.batch) / (epochs * p.batches) }),
       onEpoch: (e) => onPoint({ step, loss: NaN, accuracy: e.testAccuracy, done: (e.epoch + 1) / epochs }),
     });

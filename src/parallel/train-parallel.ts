@@ -9,7 +9,7 @@ import type { GroupState } from '../learn/group-state.js';
 import { lrAt } from '../learn/optim/index.js';
 import type { LearningRule } from '../learn/rule.js';
 import { evaluate, type EpochReport, type TrainOptions } from '../learn/trainer.js';
-import { makePlan, measureCosts, type Plan } from './placement.js';
+import { makePlan, measureCosts, type GroupCost, type Plan } from './placement.js';
 import { WorkerPool } from './pool.js';
 import type { Spawner } from './spawn.js';
 import type { StageStats } from './stage-host.js';
@@ -35,6 +35,8 @@ export interface ParallelOptions {
    * once, so later runs make no requests. It needs at least as many workers as the plan has stages.
    */
   pool?: WorkerPool;
+  /** Group costs from an earlier `measureCosts(config, backend)`: placement then measures nothing on this thread. */
+  costs?: GroupCost[];
   /** Start from these group states (a resumed checkpoint) instead of the config's initial weights; pass the cursor too. */
   initial?: Record<string, GroupState>;
   /** Called as each chunk of steps starts (fault injection in tests: kill a worker here). */
@@ -74,7 +76,7 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   const backend: Backend = await createBackend(o.backend ?? 'wasm');
   const rule = createRule(config, backend);
   for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
-  const plan = makePlan(config, measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
+  const plan = makePlan(config, o.costs ?? measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
   if (o.pool && o.pool.size < plan.stages.length) throw new LayerhiveError('INVALID_ARGUMENT', `the plan has ${plan.stages.length} stages but the pool has ${o.pool.size} workers`, 'pass a larger pool or fewer workers');
   if (!o.pool && !o.spawn) throw new LayerhiveError('INVALID_ARGUMENT', 'trainParallel needs a spawn function or a pool', 'pass spawn: nodeSpawner(url) / webSpawner(url), or a WorkerPool');
   const pool = o.pool ?? new WorkerPool(o.spawn!, plan.stages.length, { timeoutMs: o.timeoutMs });

@@ -88,6 +88,12 @@ describe('the app in Chromium', () => {
       await expect.poll(() => text(page, '.msg')).toContain(`kept as a ${taught}`);
     }
     const mark = requests.length;
+    // long tasks (> 50 ms on the main thread) while learning and explaining: the UI must stay responsive
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) w.longTasks.push(Math.round(e.duration)); }).observe({ type: 'longtask' });
+    });
     await page.locator('#learn').click();
     await page.waitForFunction(() => /^learned|failed/.test(document.querySelector('lh-app')?.shadowRoot?.querySelector('.msg')?.textContent ?? ''), null, { timeout: 120_000 });
     expect(await text(page, '.msg')).toMatch(/^learned: \d+% on your digits; saved as version 1/);
@@ -106,6 +112,7 @@ describe('the app in Chromium', () => {
     }
     await page.screenshot({ path: `${shots}desktop-explain.png` });
     expect(requests.slice(mark)).toEqual([]);
+    expect(await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks)).toEqual([]);
     await page.close();
   }, 240_000);
 
@@ -143,6 +150,37 @@ describe('the app in Chromium', () => {
     const origin = server.url.replace(/\/$/, '');
     expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
   }, 120_000);
+
+  it('My model: learn again, roll back, export ONNX and import it, and forget me', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(server.url);
+    await ready(page);
+    await draw(page);
+    await page.locator('button.digit[data-digit="1"]').click();
+    await page.locator('#learn').click();
+    await expect.poll(() => text(page, '.msg'), { timeout: 120_000 }).toMatch(/saved as version 2/);
+    await page.locator('nav button', { hasText: 'My model' }).click();
+    await page.locator('tr', { hasText: /^1/ }).locator('button', { hasText: 'Use this' }).click();
+    await expect.poll(() => text(page, '.msg')).toBe('back to version 1');
+    expect(await page.locator('table tr td:first-child').allTextContents()).toEqual(['3', '2', '1']);
+    expect(await text(page, 'section p')).toBe('your model (version 3, a copy of 1)');
+    const download = page.waitForEvent('download');
+    await page.locator('#export').click();
+    const file = `${shots}my-digits.onnx`;
+    await (await download).saveAs(file);
+    expect(await text(page, '.msg')).toMatch(/^exported my-digits\.onnx \(\d+ bytes\)/);
+    await page.locator('input[type=file]').setInputFiles(file);
+    await expect.poll(() => text(page, '.msg')).toBe('imported my-digits.onnx');
+    expect(await text(page, 'section p')).toBe('imported ONNX model (version 4)');
+    page.once('dialog', (d) => d.accept());
+    await page.locator('#forget').click();
+    await expect.poll(() => text(page, '.msg')).toMatch(/^forgotten/);
+    expect(await text(page, 'section p')).toMatch(/^base model/);
+    expect(await page.locator('section').textContent()).toContain('No saved versions yet');
+    await page.locator('nav button', { hasText: 'Teach' }).click();
+    expect(await text(page, '#learn')).toBe('Learn from my 0 samples');
+    await page.close();
+  }, 240_000);
 
   it('runs its workers on WebGPU when asked (?backend=webgpu, --enable-unsafe-webgpu)', async () => {
     const gpu = await launch(['--enable-unsafe-webgpu']);
