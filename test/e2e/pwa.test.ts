@@ -146,8 +146,15 @@ describe('the app in Chromium', () => {
     await page.locator('nav button', { hasText: 'My model' }).click();
     expect(await page.locator('table tr').count()).toBe(2);
     await page.screenshot({ path: `${shots}desktop-my-model.png` });
+    // the Content-Security-Policy refuses a request to another origin
+    const blocked = await page.evaluate(() => new Promise<string>((resolve) => {
+      document.addEventListener('securitypolicyviolation', (e) => resolve(e.effectiveDirective), { once: true });
+      fetch('http://127.0.0.2:9/steal').catch(() => undefined);
+    }));
+    expect(blocked).toBe('connect-src');
     await page.close();
     const origin = server.url.replace(/\/$/, '');
+    // (the refused fetch above never became a request)
     expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
   }, 120_000);
 
