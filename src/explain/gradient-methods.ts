@@ -53,7 +53,11 @@ export async function smoothGrad(ev: Evaluator, x: Float32Array, t: number, o: E
 export async function integratedGradients(ev: Evaluator, x: Float32Array, base: Float32Array, t: number, o: ExplainOptions): Promise<Raw> {
   const n = o.samples ?? 64;
   const { points, weights } = (o.integration ?? 'gauss-legendre') === 'riemann' ? riemann(n) : gaussLegendre(n);
-  const path = Array.from(points, (a) => Float32Array.from(x, (v, i) => base[i] + a * (v - base[i])));
+  const path = Array.from(points, (a) => {
+    const p = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) p[i] = base[i] + a * (x[i] - base[i]);
+    return p;
+  });
   const grads = await ev.gradients(path, t);
   const acc = new Float64Array(x.length);
   grads.forEach((g, k) => { for (let i = 0; i < g.length; i++) acc[i] += weights[k] * g[i]; });

@@ -1,5 +1,16 @@
-/** Gauss–Legendre nodes and weights on [0, 1] (Newton's iteration on P_n; exact for polynomials of degree 2n − 1). */
+const computed = new Map<number, { points: Float64Array; weights: Float64Array }>();
+
+/**
+ * Gauss–Legendre nodes and weights on [0, 1] (Newton's iteration on P_n; exact for polynomials of degree 2n − 1).
+ * Computed once per n (the arrays are shared: do not write to them).
+ */
 export function gaussLegendre(n: number): { points: Float64Array; weights: Float64Array } {
+  let r = computed.get(n);
+  if (!r) computed.set(n, (r = solveGaussLegendre(n)));
+  return r;
+}
+
+function solveGaussLegendre(n: number): { points: Float64Array; weights: Float64Array } {
   const points = new Float64Array(n), weights = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let x = Math.cos(Math.PI * (i + 0.75) / (n + 0.5)), dp = 0;

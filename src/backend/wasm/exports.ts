@@ -8,6 +8,9 @@ export interface KernelExports {
     outH: number, outW: number, col: number, ldcol: number): void;
   col2im(col: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
     outH: number, outW: number, x: number, ldcol: number): void;
+  winoFilter(w: number, O: number, C: number, flip: number, u: number): void;
+  winoInput(x: number, Q: number, H: number, W: number, ph: number, pw: number, tH: number, tW: number, v: number, ldv: number, col0: number, buf: number): void;
+  winoOutput(m: number, P: number, OH: number, OW: number, tH: number, tW: number, ldm: number, col0: number, y: number): void;
   relu(x: number, y: number, n: number): void;
   sigmoid(x: number, y: number, n: number): void;
   tanh(x: number, y: number, n: number): void;

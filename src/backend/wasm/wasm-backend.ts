@@ -27,7 +27,7 @@ export class WasmBackend implements CpuBackend {
   readonly flavour: 'wasm-simd' | 'wasm-relaxed';
   readonly k: KernelExports;
   private heap: Heap;
-  private scratch: ({ ptr: number; bytes: number } | null)[] = [null, null, null];
+  private scratch: ({ ptr: number; bytes: number } | null)[] = [null, null, null, null, null];
 
   private constructor(flavour: 'wasm-simd' | 'wasm-relaxed', exports: KernelExports, memory: WebAssembly.Memory) {
     this.flavour = flavour;
@@ -78,10 +78,10 @@ export class WasmBackend implements CpuBackend {
 
   /**
    * A scratch block of at least `bytes`, kept and reused across kernel calls. Slot 0 holds the GEMM packing
-   * buffers, slot 1 the im2col matrix, slot 2 a GEMM operand or result in another layout, so one kernel can
-   * use all three at once.
+   * buffers, slot 1 the im2col matrix, slot 2 a GEMM operand or result in another layout, slots 3 and 4 more
+   * (Winograd: filters, patches, products and a padded plane), so one kernel can use them all at once.
    */
-  scratchPtr(bytes: number, slot: 0 | 1 | 2 = 0): number {
+  scratchPtr(bytes: number, slot: 0 | 1 | 2 | 3 | 4 = 0): number {
     const cur = this.scratch[slot];
     if (cur && cur.bytes >= bytes) return cur.ptr;
     if (cur) this.heap.release(cur.ptr, cur.bytes);

@@ -25,6 +25,10 @@ const convs: { x: number[]; w: number[]; stride: number; pad: number }[] = [
   { x: [2, 32, 14, 14], w: [64, 32, 3, 3], stride: 1, pad: 1 },
   // 7 images of 14×14 run as a chunk of 6 and a chunk of 1 on wasm (chunks aim at ~1024 GEMM columns)
   { x: [7, 3, 14, 14], w: [5, 3, 3, 3], stride: 1, pad: 1 },
+  // Winograd on wasm (3×3, stride 1, ≥ 8 channels each side): odd sizes clip the last 2×2 tiles; pads 0, 1, 2
+  { x: [3, 8, 7, 9], w: [8, 8, 3, 3], stride: 1, pad: 1 },
+  { x: [2, 9, 6, 5], w: [10, 9, 3, 3], stride: 1, pad: 0 },
+  { x: [1, 8, 5, 5], w: [12, 8, 3, 3], stride: 1, pad: 2 },
 ];
 for (const c of convs) {
   const o = { stride: c.stride, pad: c.pad };
