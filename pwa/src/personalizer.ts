@@ -26,7 +26,7 @@ export class Personalizer {
   private replay!: lh.ImageDataset;
   private costs!: lh.GroupCost[];
 
-  constructor(private workerUrl: URL, private workerBackend = 'wasm', private workers = 2) {
+  constructor(workerUrl: URL, private workerBackend = 'wasm', private workers = 2) {
     // the workers start now, with the page: learning and explaining later fetch nothing
     this.pool = new lh.WorkerPool(lh.webSpawner(workerUrl), workers);
   }
@@ -164,6 +164,8 @@ export class Personalizer {
     this.rule.dispose();
     this.rule = rule;
     this.config = config;
+    this.costs = lh.measureCosts(config, this.backend);
+    this.status.plan = lh.formatPlan(lh.makePlan(config, this.costs, this.workers));
     await Promise.all(Array.from({ length: this.workers }, (_, i) => this.pool.call(i, 'import', (s) => s.init({ rule: config, backend: this.workerBackend, label: `worker ${i}` }))));
     await this.resetExplainer();
     const v = await this.store.save(NAME, await lh.captureCheckpoint(rule, config, { meta: { imported: true } }), { keep: 5 });

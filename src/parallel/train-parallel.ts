@@ -75,7 +75,12 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   }
   const backend: Backend = await createBackend(o.backend ?? 'wasm');
   const rule = createRule(config, backend);
-  for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
+  try {
+    for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
+  } catch (e) {
+    rule.dispose();
+    throw e;
+  }
   const plan = makePlan(config, o.costs ?? measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
   if (o.pool && o.pool.size < plan.stages.length) throw new LayerhiveError('INVALID_ARGUMENT', `the plan has ${plan.stages.length} stages but the pool has ${o.pool.size} workers`, 'pass a larger pool or fewer workers');
   if (!o.pool && !o.spawn) throw new LayerhiveError('INVALID_ARGUMENT', 'trainParallel needs a spawn function or a pool', 'pass spawn: nodeSpawner(url) / webSpawner(url), or a WorkerPool');
