@@ -66,6 +66,7 @@ export class StageHost {
   private bytesSentBefore = 0;
   private waitMsBefore = 0;
   private frozen: FrozenSession | null = null;
+  private explained: { rule: LearningRule; ex: Explainable } | null = null;
 
   async init(c: StageInit): Promise<{ backend: string; groups: string[] }> {
     this.label = c.label;
@@ -228,9 +229,11 @@ export class StageHost {
     return m.gradients ? m.gradients(x, batch, targets, rule) : fail('INVALID_ARGUMENT', `${this.label}: this model has no gradients`, 'use a perturbation method');
   }
 
+  /** The rule as an Explainable, made once per rule (weights loaded later are seen: they are the same tensors). */
   private explainable(): Explainable {
     const rule = this.needRule(), c = this.config!;
-    return fromRule(rule, c.inputShape, c.classes);
+    if (this.explained?.rule !== rule) this.explained = { rule, ex: fromRule(rule, c.inputShape, c.classes) };
+    return this.explained.ex;
   }
 
   /** Holds an ONNX model in onnxruntime as this stage's frozen feature extractor (replacing one held before). */
