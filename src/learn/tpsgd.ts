@@ -99,37 +99,33 @@ export class TpSgd implements LearningRule {
     let out: Tensor | null = null;
     for (let k = first; k < end; k++) {
       const seg = this.segments[k];
-      if (seg.projection && seg.lrScale === 0) {
-        // a frozen hidden segment (hiddenLrScale 0) learns nothing: it only passes the batch on, and adds no loss
-        const next = tidy(() => this.model.forwardWithCache(h, { training: true, rng: this.rng }, seg.from, seg.to).y);
-        if (h !== x) h.dispose();
-        out = h = next;
-        continue;
-      }
-      const r = tidy(() => {
-        const ctx = { training: true, rng: this.rng };
-        const at = seg.projection ? seg.at : seg.to;
-        const { y: o, caches } = this.model.forwardWithCache(h, ctx, seg.from, at);
-        let dy: Tensor, loss: Tensor;
-        if (!seg.projection) {
-          const ce = crossEntropyLoss(o, y);
-          loss = ce.loss;
-          dy = ce.grad;
-        } else {
-          const target = gather(seg.projection, y).reshape(o.shape);
-          const local = (this.loss === 'l1' ? l1Loss : l2Loss)(o, target);
-          loss = local.loss;
-          // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
-          dy = this.loss === 'drtp' ? div(target, -o.shape[0]) : local.grad;
-        }
-        const { grads } = this.model.backwardWithCache(dy, caches, seg.from, at, false);
-        seg.optimizer.step(this.segmentParams(seg), grads);
-        // the rest of the segment (the activation) has no parameters: its output is what the next segment reads
-        const next = seg.projection ? (at < seg.to ? this.model.forwardWithCache(o, ctx, at, seg.to).y : o) : null;
-        return { next, loss };
-      });
+      // a frozen hidden segment (hiddenLrScale 0) learns nothing: it only passes the batch on, and adds no loss
+      const r = seg.projection && seg.lrScale === 0
+        ? { next: tidy(() => this.model.forwardWithCache(h, { training: true, rng: this.rng }, seg.from, seg.to).y), loss: null }
+        : tidy(() => {
+          const ctx = { training: true, rng: this.rng };
+          const at = seg.projection ? seg.at : seg.to;
+          const { y: o, caches } = this.model.forwardWithCache(h, ctx, seg.from, at);
+          let dy: Tensor, loss: Tensor;
+          if (!seg.projection) {
+            const ce = crossEntropyLoss(o, y);
+            loss = ce.loss;
+            dy = ce.grad;
+          } else {
+            const target = gather(seg.projection, y).reshape(o.shape);
+            const local = (this.loss === 'l1' ? l1Loss : l2Loss)(o, target);
+            loss = local.loss;
+            // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
+            dy = this.loss === 'drtp' ? div(target, -o.shape[0]) : local.grad;
+          }
+          const { grads } = this.model.backwardWithCache(dy, caches, seg.from, at, false);
+          seg.optimizer.step(this.segmentParams(seg), grads);
+          // the rest of the segment (the activation) has no parameters: its output is what the next segment reads
+          const next = seg.projection ? (at < seg.to ? this.model.forwardWithCache(o, ctx, at, seg.to).y : o) : null;
+          return { next, loss };
+        });
       if (h !== x) h.dispose();
-      losses.push(r.loss);
+      if (r.loss) losses.push(r.loss);
       out = r.next;
       if (!out) break;
       h = out;

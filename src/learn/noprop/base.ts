@@ -148,17 +148,17 @@ export abstract class NoPropBase implements LearningRule {
     loadGroupState(name, state, g.tensors, g.optimizer, g.rng);
   }
 
-  /**
-   * Inference shared by the variants: z_0 ~ N(0, I), then `steps` updates z ← step(z, k, rng) (k = 0 …
-   * steps − 1), each in its own scope so their activations never live at once; the head's logits on the
-   * result. The generator is seeded per call, so predictions repeat.
-   */
   /** z_0 of inference for a batch of `batch`: N(0, I) from the rule's fixed inference stream (the same every call). */
   initialNoise(batch: number): { z: Tensor; rng: Rng } {
     const rng = new Rng(this.seed + 7);
     return { z: randomNormal([batch, this.embedDim], rng, 0, 1, this.backend), rng };
   }
 
+  /**
+   * Inference shared by the variants: z_0 from `initialNoise`, then `steps` updates z ← step(z, k, rng) (k = 0 …
+   * steps − 1), each in its own scope so their activations never live at once; the head's logits on the
+   * result. The generator is seeded per call, so predictions repeat.
+   */
   protected integrate(x: Tensor, steps: number, step: (z: Tensor, k: number, rng: Rng) => Tensor): Tensor {
     return tidy(() => {
       const start = this.initialNoise(x.shape[0]), rng = start.rng;
