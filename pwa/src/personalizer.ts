@@ -62,11 +62,10 @@ export class Personalizer {
   /** Class probabilities for one 28×28 drawing (one forward pass here: about a millisecond). */
   async predict(pixels: Uint8Array): Promise<Float64Array> {
     const x = lh.normalizePixels(pixels);
-    const logits = lh.tidy(() => this.rule.predict(lh.tensor(x, [1, 1, 28, 28], 'float32', this.backend)));
-    const v = await logits.data() as Float32Array;
-    logits.dispose();
-    const m = Math.max(...v), e = Float64Array.from(v, (z) => Math.exp(z - m)), sum = e.reduce((a, b) => a + b, 0);
-    return e.map((z) => z / sum);
+    const probs = lh.tidy(() => lh.softmax(this.rule.predict(lh.tensor(x, [1, 1, 28, 28], 'float32', this.backend))));
+    const v = Float64Array.from(await probs.data() as Float32Array);
+    probs.dispose();
+    return v;
   }
 
   async addSample(pixels: Uint8Array, label: number): Promise<void> {
@@ -97,7 +96,7 @@ export class Personalizer {
     labels.set(own.labels); labels.set(this.replay.labels, own.count);
     const train: lh.ImageDataset = { images, labels, count: labels.length, shape: [1, 28, 28], classes: 10 };
     const test = this.dataset(mine.slice(-32), 1);
-    const initial = Object.fromEntries(await Promise.all(this.rule.groups().map(async (g) => [g.name, await this.rule.saveGroup(g.name)] as const)));
+    const initial = await lh.saveGroups(this.rule);
     let step = 0;
     const epochs = o.epochs ?? 6;
     const { rule, report } = await lh.trainParallel(this.config, train, test, {
@@ -106,7 +105,7 @@ export class Personalizer {
       onEpoch: (e) => onPoint({ step, loss: NaN, accuracy: e.testAccuracy, done: (e.epoch + 1) / epochs }),
     });
     // the learned state moves into this thread's copy (on its backend; the coordinator's copy may be another)
-    for (const g of rule.groups()) this.rule.loadGroup(g.name, await rule.saveGroup(g.name));
+    for (const [g, st] of Object.entries(await lh.saveGroups(rule))) this.rule.loadGroup(g, st);
     rule.dispose();
     this.status.backends = report.workers.map((w) => w.backend);
     await this.resetExplainer();

@@ -209,7 +209,7 @@ function checkCursor(c: BatchCursor, epochEnd: number): void {
 }
 
 /** The batch as tensors on `backend` (or the current default): x float32 [B, C, H, W], y int32 [B]. */
-export function toTensors(batch: Batch, backend?: Backend): { x: Tensor; y: Tensor } {
+export function toTensors(batch: Pick<Batch, 'x' | 'y'> & { shape: readonly number[] }, backend?: Backend): { x: Tensor; y: Tensor } {
   const x = tensor(batch.x, batch.shape, 'float32', backend);
   try {
     return { x, y: tensor(batch.y, [batch.y.length], 'int32', backend) };

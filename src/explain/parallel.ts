@@ -1,4 +1,5 @@
 
+import { saveGroups } from '../learn/group-state.js';
 import type { RuleConfig } from '../learn/create.js';
 import type { LearningRule } from '../learn/rule.js';
 import { WorkerPool } from '../parallel/pool.js';
@@ -20,7 +21,7 @@ export async function parallelExplainable(config: RuleConfig, rule: LearningRule
   const pool = o.pool ?? new WorkerPool(o.spawn!, o.workers, { timeoutMs: o.timeoutMs });
   const close = () => (o.pool ? Promise.resolve() : pool.close()); // a pool passed in stays open
   try {
-    const states = Object.fromEntries(await Promise.all(rule.groups().map(async (g) => [g.name, await rule.saveGroup(g.name)] as const)));
+    const states = await saveGroups(rule);
     await Promise.all(Array.from({ length: o.workers }, async (_, i) => {
       await pool.call(i, 'explain', (s) => s.init({ rule: config, backend: o.backend, label: `explain worker ${i}` }));
       await pool.call(i, 'explain', (s) => s.loadGroups(states));

@@ -2,7 +2,7 @@ import type { Backend } from '../backend/backend.js';
 import { tidy } from '../core/scope.js';
 import { argmax } from '../ops/index.js';
 import type { Tensor } from '../core/tensor.js';
-import { BatchIterator, toTensors, type BatchCursor, type Normalization } from '../data/batches.js';
+import { BatchIterator, toTensors, type Batch, type BatchCursor, type Normalization } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { lrAt, type Schedule } from './optim/index.js';
 import type { LearningRule } from './rule.js';
@@ -39,14 +39,23 @@ export interface TrainOptions {
   onEpoch?: (e: EpochReport, cursor: BatchCursor, rule: LearningRule) => void | Promise<void>;
   /** Give the event loop a turn every this many batches (progress bars, UI); default 4. */
   yieldEvery?: number;
+  /**
+   * What the rule learns from instead of a batch's pixels, e.g. a frozen stage's features; the next batch's are
+   * asked for while this one trains. Test accuracy goes through it too.
+   */
+  features?: Features;
 }
 
-/** Share of `ds` that `predict` classifies correctly, in batches. */
-export async function evaluate(predict: (x: Tensor) => Tensor, backend: Backend, ds: ImageDataset, batchSize = 256, normalization?: Normalization): Promise<number> {
+/** Inputs computed from a batch (any shape [B, ...]); the labels stay the batch's. */
+export type Features = (b: Batch) => Promise<{ x: Float32Array; shape: number[] }>;
+
+/** Share of `ds` that `predict` classifies correctly, in batches (of `features` of them, when given). */
+export async function evaluate(predict: (x: Tensor) => Tensor, backend: Backend, ds: ImageDataset, batchSize = 256, normalization?: Normalization, features?: Features): Promise<number> {
   const it = new BatchIterator(ds, { batchSize, shuffle: false, normalization });
   let correct = 0;
   for (const b of it.restOfEpoch()) {
-    const predicted = tidy(() => argmax(predict(toTensors(b, backend).x), -1));
+    const input = features ? { ...await features(b), y: b.y } : b;
+    const predicted = tidy(() => argmax(predict(toTensors(input, backend).x), -1));
     const pred = await predicted.data();
     predicted.dispose();
     for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) correct++;
@@ -71,19 +80,30 @@ export async function train(rule: LearningRule, trainSet: ImageDataset, testSet:
   for (let e = firstEpoch; e < o.epochs; e++) {
     const t0 = performance.now();
     let seen = 0, lossSum = 0, batch = 0;
-    for (const b of it.restOfEpoch()) {
+    const batches = it.restOfEpoch();
+    const ask = () => {
+      const r = batches.next();
+      if (r.done) return null;
+      const f = o.features?.(r.value);
+      f?.catch(() => undefined); // a failure surfaces where it is awaited, not as an unhandled rejection
+      return { b: r.value, f };
+    };
+    for (let cur = ask(); cur; ) {
+      const next = ask(); // with features, the next batch's are computed while this one trains
+      const b = cur.b, input = cur.f ? { ...await cur.f, y: b.y } : b;
       rule.setLr(lrAt(o.lr, schedule, step++));
       const loss = await readLoss(tidy(() => {
-        const { x, y } = toTensors(b, rule.backend);
+        const { x, y } = toTensors(input, rule.backend);
         return rule.trainStep(x, y).loss;
       }));
+      cur = next;
       seen += b.y.length; lossSum += loss * b.y.length; batch++;
       const sps = seen / ((performance.now() - t0) / 1000);
       o.onProgress?.({ epoch: e, batch, batches: it.batchesPerEpoch, samplesSeen: seen, loss, samplesPerSecond: sps });
       if (batch % (o.yieldEvery ?? 4) === 0) await new Promise((r) => setTimeout(r, 0));
     }
     const seconds = (performance.now() - t0) / 1000;
-    const report = { epoch: e, trainLoss: lossSum / seen, testAccuracy: await evaluate((x) => rule.predict(x), rule.backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
+    const report = { epoch: e, trainLoss: lossSum / seen, testAccuracy: await evaluate((x) => rule.predict(x), rule.backend, testSet, 256, o.normalization, o.features), seconds, samplesPerSecond: seen / seconds };
     epochs.push(report);
     await o.onEpoch?.(report, it.getCursor(), rule);
   }

@@ -1,14 +1,11 @@
 import * as Comlink from 'comlink';
 import { createBackend } from '../backend/select.js';
 import { fail } from '../core/errors.js';
-import { tidy } from '../core/scope.js';
-import { argmax, tensor } from '../ops/index.js';
-import { BatchIterator, type Normalization } from '../data/batches.js';
+import type { Batch } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
 import type { LearningRule } from '../learn/rule.js';
-import { lrAt } from '../learn/optim/index.js';
-import { readLoss, type EpochReport, type TrainOptions } from '../learn/trainer.js';
+import { train, type EpochReport, type TrainOptions } from '../learn/trainer.js';
 import { WorkerPool } from './pool.js';
 import type { Spawner } from './spawn.js';
 import type { FrozenOptions } from './frozen-session.js';
@@ -49,63 +46,26 @@ export class FrozenStage {
   close(): Promise<void> { return this.pool.close(); }
 }
 
-const sampleOf = (shape: number[]) => shape.slice(1);
-
 /**
  * Trains a head (a rule whose inputShape is the frozen model's output per sample) on the frozen stage's features
- * of each batch: the worker computes the next batch's features while this thread trains on the current one.
- * Same batches as `train` (seed, cursor); per-epoch test accuracy of the whole frozen + head model.
+ * of each batch: `train` with the stage as its `features`, so the worker computes the next batch's features while
+ * this thread trains on the current one. Same batches as `train` (seed, cursor); per-epoch test accuracy of the
+ * whole frozen + head model.
  */
 export async function trainOnFrozen(stage: FrozenStage, head: RuleConfig, trainSet: ImageDataset, testSet: ImageDataset,
   o: TrainOptions & { backend?: string }): Promise<{ rule: LearningRule; epochs: EpochReport[] }> {
-  const backend = await createBackend(o.backend ?? 'wasm');
-  const rule = createRule(head, backend);
-  const it = new BatchIterator(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: o.cursor });
+  const rule = createRule(head, await createBackend(o.backend ?? 'wasm'));
   const featureSize = head.inputShape.reduce((p, d) => p * d, 1);
-  const check = (f: { shape: number[] }) => {
-    const n = sampleOf(f.shape).reduce((p, d) => p * d, 1);
-    if (n !== featureSize) fail('SHAPE_MISMATCH', `the frozen model gives [${sampleOf(f.shape).join(', ')}] per sample but the head takes [${head.inputShape.join(', ')}]`, 'set the head\'s inputShape to the frozen model\'s output shape');
+  const features = async (b: Batch) => {
+    const f = await stage.features(b.x, b.y.length);
+    const sample = f.shape.slice(1);
+    if (sample.reduce((p, d) => p * d, 1) !== featureSize) fail('SHAPE_MISMATCH', `the frozen model gives [${sample.join(', ')}] per sample but the head takes [${head.inputShape.join(', ')}]`, 'set the head\'s inputShape to the frozen model\'s output shape');
+    return { x: f.data, shape: [b.y.length, ...head.inputShape] };
   };
-  const epochs: EpochReport[] = [];
   try {
-    let step = (o.cursor?.epoch ?? 0) * it.batchesPerEpoch + Math.ceil((o.cursor?.position ?? 0) / o.batchSize);
-    for (let e = o.cursor?.epoch ?? 0; e < o.epochs; e++) {
-      const t0 = performance.now();
-      const batches = it.restOfEpoch();
-      const fetch = () => { const r = batches.next(); return r.done ? null : { b: r.value, f: stage.features(r.value.x, r.value.y.length) }; };
-      let seen = 0, lossSum = 0, batch = 0;
-      for (let cur = fetch(); cur; ) {
-        const next = fetch(); // the worker starts on the next batch now
-        const f = await cur.f;
-        check(f);
-        rule.setLr(lrAt(o.lr, o.schedule ?? { type: 'constant' }, step++));
-        const loss = await readLoss(tidy(() => rule.trainStep(tensor(f.data, [cur!.b.y.length, ...head.inputShape], 'float32', backend), tensor(cur!.b.y, [cur!.b.y.length], 'int32', backend)).loss));
-        seen += cur.b.y.length; lossSum += loss * cur.b.y.length; batch++;
-        o.onProgress?.({ epoch: e, batch, batches: it.batchesPerEpoch, samplesSeen: seen, loss, samplesPerSecond: seen / ((performance.now() - t0) / 1000) });
-        cur = next;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      const report = { epoch: e, trainLoss: lossSum / seen, testAccuracy: await frozenAccuracy(stage, rule, head.inputShape, testSet, o.normalization), seconds, samplesPerSecond: seen / seconds };
-      epochs.push(report);
-      await o.onEpoch?.(report, it.getCursor(), rule);
-    }
+    return { rule, epochs: (await train(rule, trainSet, testSet, { ...o, features })).epochs };
   } catch (err) {
     rule.dispose();
     throw err;
   }
-  return { rule, epochs };
-}
-
-/** Share of `ds` the frozen stage + head classify correctly. */
-export async function frozenAccuracy(stage: FrozenStage, rule: LearningRule, featureShape: number[], ds: ImageDataset, normalization?: Normalization): Promise<number> {
-  const it = new BatchIterator(ds, { batchSize: 256, shuffle: false, normalization });
-  let correct = 0;
-  for (const b of it.restOfEpoch()) {
-    const f = await stage.features(b.x, b.y.length);
-    const pred = tidy(() => argmax(rule.predict(tensor(f.data, [b.y.length, ...featureShape], 'float32', rule.backend)), -1));
-    const p = await pred.data();
-    pred.dispose();
-    for (let i = 0; i < p.length; i++) if (p[i] === b.y[i]) correct++;
-  }
-  return correct / ds.count;
 }

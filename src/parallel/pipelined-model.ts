@@ -1,4 +1,5 @@
 import * as Comlink from 'comlink';
+import { saveGroups } from '../learn/group-state.js';
 import { createBackend } from '../backend/select.js';
 import { fail } from '../core/errors.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
@@ -43,7 +44,7 @@ export class PipelinedModel {
       await Promise.all(plan.stages.map(async (st, i) => {
         const name = st.groups.join(', ');
         await pool.call(i, name, (s) => s.init({ rule: config, backend: o.backend, label: `stage ${i} (${name})` }));
-        const states = Object.fromEntries(await Promise.all(st.groups.map(async (g) => [g, await rule.saveGroup(g)] as const)));
+        const states = await saveGroups(rule, st.groups);
         await pool.call(i, name, (s) => s.loadGroups(states));
         const prev = links[i].port2, next = links[i + 1].port1;
         await pool.call(i, name, (s) => s.connect(Comlink.transfer({ prev, next }, [prev, next])));

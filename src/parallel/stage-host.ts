@@ -10,7 +10,7 @@ import type { ImageDataset } from '../data/dataset.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
 import { readLoss } from '../learn/trainer.js';
 import type { LearningRule } from '../learn/rule.js';
-import type { GroupState } from '../learn/group-state.js';
+import { saveGroups, type GroupState } from '../learn/group-state.js';
 import { TpSgd } from '../learn/tpsgd.js';
 import { Backprop } from '../learn/backprop.js';
 import { NoPropBase } from '../learn/noprop/base.js';
@@ -258,8 +258,7 @@ export class StageHost {
   }
 
   async saveGroups(names: string[]): Promise<Record<string, GroupState>> {
-    const rule = this.needRule();
-    return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await rule.saveGroup(n)] as const)));
+    return saveGroups(this.needRule(), names);
   }
 
   loadGroups(states: Record<string, GroupState>): void {

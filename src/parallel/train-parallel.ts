@@ -5,7 +5,7 @@ import { LayerhiveError } from '../core/errors.js';
 import { BatchIterator } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
-import type { GroupState } from '../learn/group-state.js';
+import { saveGroups, type GroupState } from '../learn/group-state.js';
 import { lrAt } from '../learn/optim/index.js';
 import type { LearningRule } from '../learn/rule.js';
 import { evaluate, type EpochReport, type TrainOptions } from '../learn/trainer.js';
@@ -73,22 +73,24 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
     throw new LayerhiveError('INVALID_ARGUMENT', 'a learned label embedding is read by every block and trained by the head each step, so NoProp groups are not independent',
       'use the onehot or prototype embedding with --workers, or train on one worker');
   }
+  if (o.features) throw new LayerhiveError('INVALID_ARGUMENT', 'trainParallel trains on the batches\' pixels; it takes no features', 'train a head on features with train() or trainOnFrozen()');
+  if (!o.pool && !o.spawn) throw new LayerhiveError('INVALID_ARGUMENT', 'trainParallel needs a spawn function or a pool', 'pass spawn: nodeSpawner(url) / webSpawner(url), or a WorkerPool');
   const backend: Backend = await createBackend(o.backend ?? 'wasm');
   const rule = createRule(config, backend);
+  let plan: Plan;
   try {
     for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
+    plan = makePlan(config, o.costs ?? measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
+    if (o.pool && o.pool.size < plan.stages.length) throw new LayerhiveError('INVALID_ARGUMENT', `the plan has ${plan.stages.length} stages but the pool has ${o.pool.size} workers`, 'pass a larger pool or fewer workers');
   } catch (e) {
     rule.dispose();
     throw e;
   }
-  const plan = makePlan(config, o.costs ?? measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
-  if (o.pool && o.pool.size < plan.stages.length) throw new LayerhiveError('INVALID_ARGUMENT', `the plan has ${plan.stages.length} stages but the pool has ${o.pool.size} workers`, 'pass a larger pool or fewer workers');
-  if (!o.pool && !o.spawn) throw new LayerhiveError('INVALID_ARGUMENT', 'trainParallel needs a spawn function or a pool', 'pass spawn: nodeSpawner(url) / webSpawner(url), or a WorkerPool');
   const pool = o.pool ?? new WorkerPool(o.spawn!, plan.stages.length, { timeoutMs: o.timeoutMs });
   const schedule = o.schedule ?? { type: 'constant' };
   const fresh = new BatchIterator(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: o.cursor });
   const bpe = fresh.batchesPerEpoch;
-  let snapshot = { states: Object.fromEntries(await Promise.all(rule.groups().map(async (g) => [g.name, await rule.saveGroup(g.name)] as const))), cursor: fresh.getCursor() };
+  let snapshot = { states: await saveGroups(rule), cursor: fresh.getCursor() };
   const pipeline = plan.mode === 'pipeline';
   const holdsData = (i: number) => !pipeline || i === 0;
   const label = (i: number) => `${plan.stages[i].groups.join(', ')}`;

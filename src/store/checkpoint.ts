@@ -4,7 +4,7 @@ import { fail } from '../core/errors.js';
 import { tidy } from '../core/scope.js';
 import { assign, tensor } from '../ops/index.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
-import type { GroupState, PlainTensor } from '../learn/group-state.js';
+import { plainTensors, saveGroups, type GroupState, type PlainTensor } from '../learn/group-state.js';
 import type { LearningRule } from '../learn/rule.js';
 
 /**
@@ -23,11 +23,8 @@ export interface Checkpoint {
 
 /** The rule's full state now (nothing may train until the promise settles). */
 export async function captureCheckpoint(rule: LearningRule, config: RuleConfig, o: { cursor?: BatchCursor | null; meta?: Record<string, unknown> } = {}): Promise<Checkpoint> {
-  const states = rule.groups().map((g) => [g.name, rule.saveGroup(g.name)] as const);
-  const buffers = await Promise.all([...rule.buffers()].map(async ([k, t]): Promise<[string, PlainTensor]> => [k, { shape: [...t.shape] as number[], data: Float32Array.from(await t.data() as Float32Array) }]));
-  const groups: Record<string, GroupState> = {};
-  for (const [name, s] of states) groups[name] = await s;
-  return { config, groups, buffers: Object.fromEntries(buffers), cursor: o.cursor ?? null, meta: o.meta ?? {} };
+  const [groups, buffers] = await Promise.all([saveGroups(rule), plainTensors(rule.buffers())]);
+  return { config, groups, buffers, cursor: o.cursor ?? null, meta: o.meta ?? {} };
 }
 
 /** A new rule on `backend` in the checkpoint's state; a checkpoint that does not fit its own config is an error. */

@@ -4,7 +4,7 @@ import { fail } from '../core/errors.js';
 import { splitRecords, type Manifest } from './codec.js';
 import { checkName, VersionedStore, type SaveOptions } from './store.js';
 
-export const MANIFEST = 'manifest.json', RECORDS = 'records.bin';
+const MANIFEST = 'manifest.json', RECORDS = 'records.bin';
 const VERSION_DIR = /^v(\d{6,})$/;
 const dirOf = (v: number) => `v${String(v).padStart(6, '0')}`;
 
