@@ -33,5 +33,5 @@ export { saveGroups, type GroupState } from './learn/group-state.js';
 export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';
 export * from './explain/index.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';
-export { importOnnx, loadOnnx, type ImportedModel } from './onnx/import.js';
+export { importOnnx, loadOnnx, ruleFromOnnx, type ImportedModel } from './onnx/import.js';
 export * from './store/index.js';

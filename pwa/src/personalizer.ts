@@ -153,13 +153,11 @@ export class Personalizer {
 
   /** Replaces the network with an imported ONNX classifier of 28×28 digits (tpSGD then personalises its last layer). */
   async importOnnx(bytes: Uint8Array): Promise<void> {
-    const { model } = await lh.loadOnnx(bytes, this.backend);
-    if (model.spec.input.join() !== '1,28,28' || model.outputShape.join() !== '10') throw new Error(`the model takes [${model.spec.input}] and gives [${model.outputShape}]; this app needs [1, 28, 28] → 10 classes`);
-    const config: RuleConfig = { ...this.config, layers: model.spec.layers };
-    const rule = lh.createRule(config, this.backend);
-    rule.params().forEach((t, k) => lh.tidy(() => lh.assign(t, model.namedParams().get(k)!)));
-    rule.buffers().forEach((t, k) => { const b = model.namedBuffers().get(k); if (b) lh.tidy(() => lh.assign(t, b)); });
-    lh.dispose([...model.namedParams().values(), ...model.namedBuffers().values()]);
+    const { rule, config } = await lh.ruleFromOnnx(bytes, this.backend, this.config);
+    if (config.inputShape.join() !== '1,28,28' || config.classes !== 10) {
+      rule.dispose();
+      throw new Error(`the model takes [${config.inputShape}] and gives ${config.classes} classes; this app needs [1, 28, 28] → 10 classes`);
+    }
     this.rule.dispose();
     this.rule = rule;
     this.config = config;

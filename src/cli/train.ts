@@ -9,7 +9,7 @@ import { captureCheckpoint, restoreRule } from '../store/checkpoint.js';
 import type { Loaded } from '../store/store.js';
 import type { Schedule } from '../learn/optim/index.js';
 import type { LearningRule } from '../learn/rule.js';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fail } from '../core/errors.js';
 import { classPrototypes, type EmbeddingKind } from '../learn/noprop/embedding.js';
 import type { ImageDataset } from '../data/dataset.js';
@@ -18,9 +18,8 @@ import { trainParallel, type ParallelReport } from '../parallel/train-parallel.j
 import { nodeSpawner } from '../parallel/spawn-node.js';
 import { formatPlan, makePlan, measureCosts } from '../parallel/placement.js';
 import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
-import { Sequential } from '../nn/sequential.js';
 import { exportOnnx } from '../onnx/export.js';
-import { loadOnnx } from '../onnx/import.js';
+import { ruleFromOnnx } from '../onnx/import.js';
 
 /** Which half holds the digit, for each image of a BlockMNIST split (see explain-eval). */
 export const digitOnTop = new WeakMap<ImageDataset, Uint8Array>();
@@ -180,21 +179,12 @@ export async function runExport(a: { model: string; version?: number; out: strin
 
 /** `layerhive import`: an ONNX network as a checkpoint (version 1 of the folder) to evaluate, explain or fine-tune. */
 export async function runImport(a: { file: string; out: string; rule: 'backprop' | 'tpsgd'; lr: number }): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
   const backend = await lh.createBackend('wasm');
-  const { model, notes } = await loadOnnx(new Uint8Array(await readFile(a.file)), backend);
-  const free = () => lh.dispose([...model.namedParams().values(), ...model.namedBuffers().values()]);
-  const [classes, ...rest] = model.outputShape;
-  if (rest.length) { free(); fail('DATA_INVALID', `${a.file} outputs [N, ${model.outputShape.join(', ')}], not class scores [N, classes]`, 'import a classifier'); }
-  const config: RuleConfig = { rule: a.rule, model: 'mlp', layers: model.spec.layers, inputShape: [...model.spec.input], classes, seed: 0, optimizer: { type: 'adam', lr: a.lr } };
-  const rule = createRule(config, backend);
-  const net = (rule as unknown as { model: Sequential }).model;
-  net.setParams(Object.fromEntries(await Promise.all([...model.namedParams()].map(async ([k, t]) => [k, Float32Array.from(await t.data() as Float32Array)] as const))));
-  lh.tidy(() => { for (const [k, t] of model.namedBuffers()) lh.assign(net.namedBuffers().get(k)!, t); });
-  free();
+  const { rule, config, notes } = await ruleFromOnnx(new Uint8Array(await readFile(a.file)), backend,
+    { rule: a.rule, model: 'mlp', seed: 0, optimizer: { type: 'adam', lr: a.lr } });
   const { store, name } = FsCheckpointStore.at(a.out);
   const v = await store.save(name, await captureCheckpoint(rule, config, { meta: { importedFrom: a.file, notes } }));
   rule.dispose();
   for (const n of notes) console.log(`note: ${n}`);
-  console.log(`imported ${a.file} as ${config.rule} [${config.inputShape.join(', ')}] → ${classes} classes (${config.layers!.length} layers) into ${a.out} version ${v.version}`);
+  console.log(`imported ${a.file} as ${config.rule} [${config.inputShape.join(', ')}] → ${config.classes} classes (${config.layers!.length} layers) into ${a.out} version ${v.version}`);
 }

@@ -2,7 +2,9 @@ import type { Backend } from '../backend/backend.js';
 import { fail, LayerhiveError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { Sequential, type ModelSpec } from '../nn/sequential.js';
-import { tidy } from '../core/scope.js';
+import { dispose, tidy } from '../core/scope.js';
+import { createRule, type RuleConfig } from '../learn/create.js';
+import type { LearningRule } from '../learn/rule.js';
 import { assign, tensor } from '../ops/index.js';
 import type { LayerSpec } from '../nn/layer.js';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
@@ -182,4 +184,28 @@ export async function loadOnnx(bytes: Uint8Array, backend: Backend): Promise<{ m
   model.setParams(m.params);
   tidy(() => { for (const [k, v] of Object.entries(m.buffers)) { const t = buffers.get(k)!; assign(t, tensor(v, t.shape, 'float32', backend)); } });
   return { model, notes: m.notes };
+}
+
+/**
+ * An imported ONNX classifier as a learning rule over its layers (backprop or tpSGD: `base` gives the rule, its
+ * optimizer and options), with the file's weights. Output other than class scores [N, classes] is an error.
+ */
+export async function ruleFromOnnx(bytes: Uint8Array, backend: Backend, base: Omit<RuleConfig, 'layers' | 'inputShape' | 'classes'>):
+  Promise<{ rule: LearningRule; config: RuleConfig; notes: string[] }> {
+  const { model, notes } = await loadOnnx(bytes, backend);
+  const imported = [...model.namedParams().values(), ...model.namedBuffers().values()];
+  try {
+    const [classes, ...rest] = model.outputShape;
+    if (rest.length) throw err(`the model outputs [N, ${model.outputShape.join(', ')}], not class scores [N, classes]`, 'import a classifier');
+    const config: RuleConfig = { ...base, layers: model.spec.layers, inputShape: [...model.spec.input], classes };
+    const rule = createRule(config, backend);
+    const params = model.namedParams(), buffers = model.namedBuffers();
+    tidy(() => {
+      for (const [k, t] of rule.params()) assign(t, params.get(k)!);
+      for (const [k, t] of rule.buffers()) { const b = buffers.get(k); if (b) assign(t, b); } // tpSGD's projections are its own
+    });
+    return { rule, config, notes };
+  } finally {
+    dispose(imported);
+  }
 }
