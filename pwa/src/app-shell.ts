@@ -114,10 +114,10 @@ export class AppShell extends LitElement {
     this.message = 'learning on the workers…';
     try {
       const r = await this.model.learn((p) => { this.points = [...this.points, p]; this.done = p.done; });
-      this.message = `learned: ${(100 * r.accuracy).toFixed(0)}% on your digits; saved as version ${r.version}`;
       this.status = { ...this.model.status };
       if (this.shown) this.probs = await this.model.predict(this.shown);
       await this.refreshModelTab();
+      this.message = `learned: ${(100 * r.accuracy).toFixed(0)}% on your digits; saved as version ${r.version}`;
     } catch (e) {
       this.message = `learning failed: ${(e as Error).message}`;
     } finally {
@@ -152,8 +152,8 @@ export class AppShell extends LitElement {
   private async rollback(v: number): Promise<void> {
     await this.model.rollback(v);
     this.status = { ...this.model.status };
-    this.message = `back to version ${v}`;
     await this.refreshModelTab();
+    this.message = `back to version ${v}`; // the message says the work, the versions table included, is done
   }
 
   private async forget(): Promise<void> {
@@ -161,8 +161,8 @@ export class AppShell extends LitElement {
     await this.model.forget(this.base);
     this.status = { ...this.model.status };
     this.clearPad();
-    this.message = 'forgotten: your samples and models are deleted; the base model is back';
     await this.refreshModelTab();
+    this.message = 'forgotten: your samples and models are deleted; the base model is back';
   }
 
   private async exportOnnx(): Promise<void> {
@@ -181,8 +181,8 @@ export class AppShell extends LitElement {
     try {
       await this.model.importOnnx(new Uint8Array(await file.arrayBuffer()));
       this.status = { ...this.model.status };
-      this.message = `imported ${file.name}`;
       await this.refreshModelTab();
+      this.message = `imported ${file.name}`;
     } catch (err) {
       this.message = `import failed: ${(err as Error).message}`;
     }
