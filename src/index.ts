@@ -1,7 +1,5 @@
 // Public API. It never imports a backend's internals: backends register themselves on import.
-import './backend/js/index.js';
-import './backend/wasm/index.js';
-import './backend/webgpu/index.js';
+import './backend/builtin.js';
 
 export { Tensor } from './core/tensor.js';
 export { LayerhiveError, type ErrorCode } from './core/errors.js';
@@ -17,7 +15,7 @@ export * as nn from './nn/index.js';
 export { unaryOps, unaryGradUses, binaryOps, type UnaryOp, type BinaryOp, type KernelName } from './backend/kernel-names.js';
 export * from './data/index.js';
 export { createRule, type RuleConfig } from './learn/create.js';
-export { ruleNames, type RuleName, type LearningRule, type ParamGroup } from './learn/rule.js';
+export { ruleNames, saveGroups, type RuleName, type LearningRule, type ParamGroup } from './learn/rule.js';
 export { modelNames, modelSpec, type ModelName } from './learn/models.js';
 export { train, evaluate, type TrainOptions, type EpochReport, type Progress, type Features } from './learn/trainer.js';
 export { createOptimizer, lrAt, type Optimizer, type OptimizerSpec, type Schedule } from './learn/optim/index.js';
@@ -29,7 +27,7 @@ export { FrozenStage, trainOnFrozen, type FrozenStageOptions } from './parallel/
 export { PipelinedModel, type PipelineOptions } from './parallel/pipelined-model.js';
 export { makePlan, measureCosts, formatPlan, partitionContiguous, assignIndependent, type Plan, type StagePlan, type GroupCost } from './parallel/placement.js';
 export type { StageHost, StageStats } from './parallel/stage-host.js';
-export { saveGroups, type GroupState } from './learn/group-state.js';
+export type { GroupState } from './learn/group-state.js';
 export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';
 export * from './explain/index.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';

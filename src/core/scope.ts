@@ -1,25 +1,33 @@
-import type { Tensor } from './tensor.js';
 import { fail } from './errors.js';
+
+/**
+ * A tensor as a scope sees it: only what freeing needs. tensor.ts calls track/untrack, so this file
+ * names no Tensor (importing it back would make a circle).
+ */
+export interface Tracked {
+  readonly disposed: boolean;
+  dispose(): void;
+}
 
 /**
  * Deterministic freeing. Every tensor created inside `tidy(fn)` is disposed when fn returns, except
  * the tensors fn returns (they move to the enclosing scope) and those passed to `keep`.
  */
-const scopes: Set<Tensor>[] = [];
-const live = new Set<Tensor>();
+const scopes: Set<Tracked>[] = [];
+const live = new Set<Tracked>();
 
-export function track(t: Tensor): void {
+export function track(t: Tracked): void {
   live.add(t);
   scopes[scopes.length - 1]?.add(t);
 }
 
-export function untrack(t: Tensor): void {
+export function untrack(t: Tracked): void {
   live.delete(t);
   for (const s of scopes) s.delete(t);
 }
 
 /** Exempt a tensor from every enclosing tidy; the caller now owns it. */
-export function keep<T extends Tensor>(t: T): T {
+export function keep<T extends Tracked>(t: T): T {
   for (const s of scopes) s.delete(t);
   return t;
 }
@@ -28,7 +36,7 @@ export function keep<T extends Tensor>(t: T): T {
 export type TensorContainer = unknown;
 
 export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
+  const scope = new Set<Tracked>();
   scopes.push(scope);
   let result: T;
   try {
@@ -40,7 +48,7 @@ export function tidy<T>(fn: () => T): T {
     // the tensors an async function makes after its first await would escape the scope unseen
     fail('INVALID_ARGUMENT', 'tidy() was given an async function', 'tidy the synchronous parts, or dispose tensors yourself around awaits');
   }
-  const kept = new Set<Tensor>();
+  const kept = new Set<Tracked>();
   collect(result, kept);
   for (const t of scope) if (!kept.has(t)) t.dispose();
   const parent = scopes[scopes.length - 1];
@@ -48,16 +56,19 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-function collect(v: TensorContainer, out: Set<Tensor>): void {
+// a Tensor, known by its fields rather than its class: this file does not import tensor.ts (see Tracked)
+const isTensor = (v: object): v is Tracked => 'storage' in v && 'backend' in v;
+
+function collect(v: TensorContainer, out: Set<Tracked>): void {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
   if (Array.isArray(v)) { for (const x of v) collect(x, out); return; }
-  if ('storage' in v && 'backend' in v) { out.add(v as Tensor); return; }
+  if (isTensor(v)) { out.add(v); return; }
   for (const x of Object.values(v)) collect(x, out);
 }
 
 /** Dispose every tensor in a container. */
 export function dispose(v: TensorContainer): void {
-  const s = new Set<Tensor>();
+  const s = new Set<Tracked>();
   collect(v, s);
   for (const t of s) t.dispose();
 }

@@ -1,7 +1,6 @@
 
-import { saveGroups } from '../learn/group-state.js';
 import type { RuleConfig } from '../learn/create.js';
-import type { LearningRule } from '../learn/rule.js';
+import { saveGroups, type LearningRule } from '../learn/rule.js';
 import { WorkerPool } from '../parallel/pool.js';
 import type { Spawner } from '../parallel/spawn.js';
 import { fromRule, type Explainable } from './model.js';

@@ -4,7 +4,6 @@ import { fail } from '../core/errors.js';
 import { tidy } from '../core/scope.js';
 import { assign, tensor } from '../ops/index.js';
 import type { Optimizer } from './optim/index.js';
-import type { LearningRule } from './rule.js';
 
 /** A tensor as plain data (what crosses threads and what a snapshot holds). */
 export interface PlainTensor {
@@ -31,14 +30,6 @@ export async function saveGroupState(tensors: ReadonlyMap<string, Tensor>, optim
   // the step count and random state are taken before the first await: nothing may train in between
   const steps = optimizer.steps, rngState = rng ? rng.getState() : null;
   return { tensors: await plainTensors(tensors), optimizer: { steps, slots: await plainTensors(optimizer.stateTensors()) }, rng: rngState };
-}
-
-/**
- * The state of the named groups of a rule (default all of them). Every save starts before the first await, so
- * they describe one moment: nothing may train until the promise settles.
- */
-export async function saveGroups(rule: LearningRule, names: readonly string[] = rule.groups().map((g) => g.name)): Promise<Record<string, GroupState>> {
-  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await rule.saveGroup(n)] as const)));
 }
 
 /** Writes a saved state back in place; a missing or mis-shaped tensor is an error that changes nothing. */

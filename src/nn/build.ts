@@ -26,7 +26,7 @@ const builders: Record<LayerSpec['type'], Builder> = {
   batchnorm: (s, i, c) => new BatchNorm(s, i, c),
   dropout: (s, i) => new Dropout(s, i),
   embedding: (s, i, c) => new Embedding(s, i, c),
-  branches: (s, i, c) => new Branches(s, i, c),
+  branches: (s, i, c) => new Branches(s, i, c, buildLayer),
 };
 
 export function buildLayer(spec: LayerSpec, inputShape: readonly number[], ctx: BuildContext): Layer {

@@ -4,8 +4,9 @@ import { fail } from '../core/errors.js';
 import { fmt, sameShape } from '../core/shape.js';
 import { tidy } from '../core/scope.js';
 import { assign, tensor } from '../ops/index.js';
-import type { BuildContext, Cache, ForwardContext, Gradients, Layer, LayerSpec } from './layer.js';
+import type { BuildContext, Cache, ForwardContext, LayerSpec } from './layer.js';
 import { buildLayer } from './build.js';
+import { LayerStack } from './stack.js';
 
 /** A model as data: the per-sample input shape and the layers in order. */
 export interface ModelSpec {
@@ -13,36 +14,15 @@ export interface ModelSpec {
   layers: LayerSpec[];
 }
 
-/** Layers in a row. Parameter names are `<index>.<name>`, e.g. `0.weight`, `3.1.bias` inside branches. */
-export class Sequential {
+/** A model: its layers in a row (see LayerStack for parameter names), with the input checked on the way in. */
+export class Sequential extends LayerStack {
   readonly spec: ModelSpec;
-  readonly layers: Layer[] = [];
-  readonly outputShape: readonly number[];
   readonly backend: Backend;
 
   constructor(spec: ModelSpec, ctx: BuildContext) {
+    super(spec.input, spec.layers, ctx, buildLayer);
     this.spec = structuredClone(spec);
     this.backend = ctx.backend;
-    let shape: readonly number[] = spec.input;
-    spec.layers.forEach((ls, i) => {
-      try {
-        const layer = buildLayer(ls, shape, ctx);
-        this.layers.push(layer);
-        shape = layer.outputShape;
-      } catch (e) {
-        if (e instanceof Error) e.message = `layer ${i} (${ls.type}): ${e.message}`;
-        throw e;
-      }
-    });
-    this.outputShape = shape;
-  }
-
-  namedParams(): Map<string, Tensor> {
-    return this.collect((l) => l.params);
-  }
-
-  namedBuffers(): Map<string, Tensor> {
-    return this.collect((l) => l.buffers);
   }
 
   /** Overwrite parameters in place from plain arrays keyed like `namedParams` (weights from a file or another thread). */
@@ -56,12 +36,6 @@ export class Sequential {
       }
       tidy(() => assign(p, tensor(Float32Array.from(v), p.shape, 'float32', p.backend)));
     }
-  }
-
-  private collect(of: (l: Layer) => Map<string, Tensor>): Map<string, Tensor> {
-    const out = new Map<string, Tensor>();
-    this.layers.forEach((l, i) => { for (const [k, t] of of(l)) out.set(`${i}.${k}`, t); });
-    return out;
   }
 
   private checkInput(x: Tensor): void {
@@ -84,39 +58,8 @@ export class Sequential {
     return tidy(() => this.forwardWithCache(x, { training: false }).y);
   }
 
-  /**
-   * Forward through layers [from, to) keeping each layer's cache for `backwardWithCache`; call both inside
-   * one tidy. The whole model by default.
-   */
-  forwardWithCache(x: Tensor, ctx: ForwardContext, from = 0, to = this.layers.length): { y: Tensor; caches: Cache[] } {
-    const caches: Cache[] = [];
-    let y = x;
-    for (let i = from; i < to; i++) {
-      const r = this.layers[i].forward(y, ctx);
-      caches.push(r.cache);
-      y = r.y;
-    }
-    return { y: y === x ? x.reshape(x.shape) : y, caches };
-  }
-
   forward(x: Tensor, ctx: ForwardContext): { y: Tensor; caches: Cache[] } {
     this.checkInput(x);
     return this.forwardWithCache(x, ctx);
-  }
-
-  /**
-   * The VJP through layers [from, to) from their output gradient; gradients keyed like namedParams.
-   * `wantDx: false` skips the gradient to the range's input (local learning rules do not need it).
-   */
-  backwardWithCache(dy: Tensor, caches: Cache[], from = 0, to = this.layers.length, wantDx = true): Gradients {
-    const grads: Record<string, Tensor> = {};
-    let g: Tensor | null = dy;
-    for (let i = to - 1; i >= from; i--) {
-      if (!g) fail('INVALID_ARGUMENT', `layer ${i} needs a gradient but the layer after it has no input gradient`, 'only the first layer may take integer inputs');
-      const r = this.layers[i].backward(g, caches[i - from], wantDx || i > from);
-      for (const [k, t] of Object.entries(r.grads)) grads[`${i}.${k}`] = t;
-      g = r.dx;
-    }
-    return { dx: g, grads };
   }
 }

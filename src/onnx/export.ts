@@ -1,6 +1,7 @@
 import { fail } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { Sequential } from '../nn/sequential.js';
+import type { LayerStack } from '../nn/stack.js';
 import type { LayerSpec } from '../nn/layer.js';
 import type { Branches } from '../nn/layers/branches.js';
 import type { LearningRule } from '../learn/rule.js';
@@ -47,7 +48,7 @@ class GraphBuilder {
   float(name: string, f: number): Attr { return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.FLOAT, f }); }
 
   /** The layers of `model` applied to `input`; node and weight names start with `prefix`; returns the output's name. */
-  async sequential(model: Sequential, input: string, prefix: string, upTo = model.layers.length): Promise<string> {
+  async sequential(model: LayerStack, input: string, prefix: string, upTo = model.layers.length): Promise<string> {
     let h = input;
     for (const [i, layer] of model.layers.slice(0, upTo).entries()) {
       const spec: LayerSpec = layer.spec, out = `${prefix}h${i}`, p = (k: string) => layer.params.get(k), n = (k: string) => `${prefix}${k}${i}`;

@@ -1,9 +1,8 @@
 import * as Comlink from 'comlink';
-import { saveGroups } from '../learn/group-state.js';
 import { createBackend } from '../backend/select.js';
 import { fail } from '../core/errors.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
-import type { LearningRule } from '../learn/rule.js';
+import { saveGroups, type LearningRule } from '../learn/rule.js';
 import { Backprop } from '../learn/backprop.js';
 import { TpSgd } from '../learn/tpsgd.js';
 import { Channel } from './channel.js';

@@ -1,18 +1,21 @@
-import * as lh from '../index.js';
+// the stage worker imports only this file: register the backends here, not through the public entry
+import '../backend/builtin.js';
 import type { Backend } from '../backend/backend.js';
+import { createBackend } from '../backend/select.js';
 import type { Tensor } from '../core/tensor.js';
 import { dispose, keep, liveTensors, tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
-import { add, mul } from '../ops/index.js';
+import { add, mul, tensor } from '../ops/index.js';
 import { crossEntropyLoss } from '../learn/losses.js';
 import { BatchIterator, toTensors, type Batch, type BatchCursor, type Normalization } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
 import { readLoss } from '../learn/trainer.js';
-import type { LearningRule } from '../learn/rule.js';
-import { saveGroups, type GroupState } from '../learn/group-state.js';
+import { saveGroups, type LearningRule } from '../learn/rule.js';
+import type { GroupState } from '../learn/group-state.js';
 import { TpSgd } from '../learn/tpsgd.js';
 import { Backprop } from '../learn/backprop.js';
+import type { Sequential } from '../nn/sequential.js';
 import { NoPropBase } from '../learn/noprop/base.js';
 import { Channel, type PortLike } from './channel.js';
 import { fromRule, type Explainable, type GradientRule } from '../explain/model.js';
@@ -72,7 +75,7 @@ export class StageHost {
     this.label = c.label;
     this.rule?.dispose();
     (this.backend as { destroy?: () => void } | null)?.destroy?.(); // a WebGPU device is not left behind
-    this.backend = await lh.createBackend(c.backend ?? 'wasm');
+    this.backend = await createBackend(c.backend ?? 'wasm');
     this.rule = createRule(c.rule, this.backend);
     this.config = c.rule;
     this.backend.resetPeak();
@@ -168,7 +171,7 @@ export class StageHost {
         else {
           const msg = await this.needPrev().receive<ActMessage | null>('act');
           if (!msg) break; // the end of this batch's micro-batches
-          x = fromWire(msg.x, this.backend!); y = lh.tensor(msg.y, [msg.y.length], 'int32', this.backend!); labels = msg.y; share = msg.share;
+          x = fromWire(msg.x, this.backend!); y = tensor(msg.y, [msg.y.length], 'int32', this.backend!); labels = msg.y; share = msg.share;
         }
         const fwd = tidy(() => rule.model.forwardWithCache(x, { training: true, rng: rule.rng }, from, to));
         if (isLast) {
@@ -208,7 +211,7 @@ export class StageHost {
   /** Inference: `count` micro-batches arrive from the previous stage (or the coordinator), pass layers [from, to), and move on. */
   async predict(from: number, to: number, count: number): Promise<void> {
     const rule = this.needRule();
-    const model = (rule as { model?: lh.nn.Sequential }).model ?? fail('INVALID_ARGUMENT', `${this.label}: ${rule.name} has no layer model to pipeline`, 'pipeline a backprop or tpsgd model');
+    const model = (rule as { model?: Sequential }).model ?? fail('INVALID_ARGUMENT', `${this.label}: ${rule.name} has no layer model to pipeline`, 'pipeline a backprop or tpsgd model');
     for (let i = 0; i < count; i++) {
       const x = fromWire(await this.needPrev().receive<WireTensor>('act'), this.backend!);
       const y = tidy(() => model.forwardWithCache(x, { training: false }, from, to).y);
@@ -286,7 +289,7 @@ export class StageHost {
       return { ...toTensors(b, this.backend!), labels: Int32Array.from(b.y) };
     }
     const msg = await this.needPrev().receive<ActMessage>('act');
-    return { x: fromWire(msg.x, this.backend!), y: lh.tensor(msg.y, [msg.y.length], 'int32', this.backend!), labels: msg.y };
+    return { x: fromWire(msg.x, this.backend!), y: tensor(msg.y, [msg.y.length], 'int32', this.backend!), labels: msg.y };
   }
 
   private microBatches(n: number): { x: Tensor; y: Tensor; labels: Int32Array; share: number }[] {
@@ -296,8 +299,8 @@ export class StageHost {
     for (let m = 0; m < parts; m++) {
       const s = Math.floor((m * B) / parts), e = Math.floor(((m + 1) * B) / parts);
       out.push({
-        x: keep(lh.tensor(b.x.slice(s * per, e * per), [e - s, ...b.shape.slice(1)], 'float32', this.backend!)),
-        y: keep(lh.tensor(b.y.slice(s, e), [e - s], 'int32', this.backend!)),
+        x: keep(tensor(b.x.slice(s * per, e * per), [e - s, ...b.shape.slice(1)], 'float32', this.backend!)),
+        y: keep(tensor(b.y.slice(s, e), [e - s], 'int32', this.backend!)),
         labels: b.y.slice(s, e),
         share: (e - s) / B,
       });

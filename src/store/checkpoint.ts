@@ -4,8 +4,8 @@ import { fail } from '../core/errors.js';
 import { tidy } from '../core/scope.js';
 import { assign, tensor } from '../ops/index.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
-import { plainTensors, saveGroups, type GroupState, type PlainTensor } from '../learn/group-state.js';
-import type { LearningRule } from '../learn/rule.js';
+import { plainTensors, type GroupState, type PlainTensor } from '../learn/group-state.js';
+import { saveGroups, type LearningRule } from '../learn/rule.js';
 
 /**
  * Everything a training run needs to go on exactly where it stopped: the rule's configuration (which fixes

@@ -4,7 +4,7 @@ import { fail } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
 import type { BuildContext, Cache, ForwardContext, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
-import { Sequential } from '../sequential.js';
+import { LayerStack, type LayerBuilder } from '../stack.js';
 
 type BranchSpec = Extract<LayerSpec, { type: 'branches' }>;
 
@@ -13,11 +13,12 @@ type BranchSpec = Extract<LayerSpec, { type: 'branches' }>;
  * axis, 'add' sums. An empty branch is the identity, so { merge: 'add', branches: [[], body] } is a skip.
  */
 export class Branches extends BaseLayer<BranchSpec> {
-  readonly branches: Sequential[];
+  readonly branches: LayerStack[];
 
-  constructor(spec: BranchSpec, inputShape: readonly number[], ctx: BuildContext) {
+  /** `build` builds the branches' layers: build.ts passes itself. */
+  constructor(spec: BranchSpec, inputShape: readonly number[], ctx: BuildContext, build: LayerBuilder) {
     super(spec, inputShape);
-    this.branches = spec.branches.map((layers) => new Sequential({ input: [...inputShape], layers }, ctx));
+    this.branches = spec.branches.map((layers) => new LayerStack(inputShape, layers, ctx, build));
     const shapes = this.branches.map((b) => b.outputShape);
     const ok = shapes.every((s) => s.length === shapes[0].length && s.every((d, i) => (spec.merge === 'concat' && i === 0) || d === shapes[0][i]));
     if (!ok) fail('SPEC_INVALID', `branches to ${spec.merge} have shapes ${shapes.map(fmt).join(', ')}`, `${spec.merge} needs equal shapes${spec.merge === 'concat' ? ' except the feature axis' : ''}`);
