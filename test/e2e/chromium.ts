@@ -2,6 +2,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findChromium } from '../setup/find-chromium.mjs';
 
 const profiles = fileURLToPath(new URL('../../.tmp/profiles/', import.meta.url));
 
@@ -11,6 +12,12 @@ export function newProfile(): string {
   return mkdtempSync(join(profiles, 'p-'));
 }
 
+function chromiumPath(): string {
+  const path = findChromium();
+  if (!path) throw new Error('no Chromium found: `npm test` installs one (pretest), or set CHROME_PATH');
+  return path;
+}
+
 /**
  * Debian's Chromium through playwright-core, headless (never a downloaded browser), with a fresh profile that
  * `close` removes — or with `profile`, which is kept, so a second launch is the same browser restarted.
@@ -18,7 +25,7 @@ export function newProfile(): string {
 export async function launch(extraArgs: string[] = [], o: { profile?: string } = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const dir = o.profile ?? newProfile();
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     headless: true,
     args: ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--disable-quic', ...extraArgs],

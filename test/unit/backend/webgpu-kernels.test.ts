@@ -21,41 +21,41 @@ async function agree(b: Backend, c: Case, seed: number): Promise<void> {
   });
 }
 
-describe.skipIf(!gpu)(`webgpu (${gpu?.capabilities().adapter ?? 'no adapter'}) agrees with the js reference`, () => {
-  it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_n, c, i) => agree(gpu!, c, 1000 + i));
+describe(`webgpu (${gpu.capabilities().adapter}) agrees with the js reference`, () => {
+  it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_n, c, i) => agree(gpu, c, 1000 + i));
 });
 
-describe.skipIf(!gpu)('both matmul kernels agree with the js reference', () => {
+describe('both matmul kernels agree with the js reference', () => {
   const matmuls = cases.filter((c) => c.name.startsWith('matmul'));
   for (const variant of ['tiled', 'blocked'] as const) {
     it.each(matmuls.map((c, i) => [c.name, c, i] as const))(`${variant}: %s`, async (_n, c, i) => {
-      const before = gpu!.matMulVariant;
-      gpu!.matMulVariant = variant;
-      try { await agree(gpu!, c, 2000 + i); } finally { gpu!.matMulVariant = before; }
+      const before = gpu.matMulVariant;
+      gpu.matMulVariant = variant;
+      try { await agree(gpu, c, 2000 + i); } finally { gpu.matMulVariant = before; }
     });
   }
 });
 
-describe.skipIf(!gpu)('the webgpu backend', () => {
+describe('the webgpu backend', () => {
   it('reads back only asynchronously, and says how', async () => {
-    const t = tensor([1, 2, 3], [3], 'float32', gpu!);
+    const t = tensor([1, 2, 3], [3], 'float32', gpu);
     expect(() => t.dataSync()).toThrow(/await tensor.data\(\)/);
     expect(Array.from(await t.data())).toEqual([1, 2, 3]);
     t.dispose();
   });
 
   it('reuses pooled buffers: a loop of steps stops allocating after the first', async () => {
-    const step = () => lh.tidy(() => { lh.sum(lh.tanh(lh.matmul(tensor(new Float32Array(64 * 32).fill(0.1), [64, 32], 'float32', gpu!), tensor(new Float32Array(32 * 16).fill(0.2), [32, 16], 'float32', gpu!)))); });
+    const step = () => lh.tidy(() => { lh.sum(lh.tanh(lh.matmul(tensor(new Float32Array(64 * 32).fill(0.1), [64, 32], 'float32', gpu), tensor(new Float32Array(32 * 16).fill(0.2), [32, 16], 'float32', gpu)))); });
     step();
-    await gpu!.sync();
-    const reserved = gpu!.memory().bytesReserved;
+    await gpu.sync();
+    const reserved = gpu.memory().bytesReserved;
     for (let k = 0; k < 20; k++) step();
-    await gpu!.sync();
-    expect(gpu!.memory().bytesReserved).toBe(reserved);
+    await gpu.sync();
+    expect(gpu.memory().bytesReserved).toBe(reserved);
   });
 
   it('chose its matmul kernel by measuring both on this adapter', () => {
-    expect(['tiled', 'blocked']).toContain(gpu!.matMulVariant);
-    expect(gpu!.capabilities().adapter).toBeTruthy();
+    expect(['tiled', 'blocked']).toContain(gpu.matMulVariant);
+    expect(gpu.capabilities().adapter).toBeTruthy();
   });
 });
