@@ -28,6 +28,18 @@ const config: RollupOptions = {
   ],
 };
 
+/**
+ * The stage worker for pages that use layerhive as a dependency: one self-contained file (no chunks; the Node-only
+ * branches stay dynamic imports that a browser never runs), so a bundler can copy it as one asset
+ * (`import url from 'layerhive/stage.worker.js?url'` in Vite) or a site can serve it as it is.
+ */
+const browserWorker: RollupOptions = {
+  input: 'workers/stage.worker.ts',
+  output: { file: 'dist/browser/stage.worker.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+  external,
+  plugins: [nodeResolve({ browser: true, preferBuiltins: false }), commonjs(), typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, outDir: 'dist/browser' })],
+};
+
 /** The app (pwa/): lit components and the library for browsers, with its own copy of the stage worker. */
 const app: RollupOptions = {
   input: { app: 'pwa/src/main.ts', 'stage.worker': 'workers/stage.worker.ts' },
@@ -36,4 +48,4 @@ const app: RollupOptions = {
   plugins: [nodeResolve({ browser: true, preferBuiltins: false }), commonjs(), typescript({ tsconfig: './tsconfig.pwa.json' })],
 };
 
-export default [config, app];
+export default [config, browserWorker, app];

@@ -26,6 +26,16 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          testTimeout: 400_000,
+          hookTimeout: 700_000,
+        },
+      },
     ],
   },
 });

@@ -17,7 +17,7 @@ export const CSP = "default-src 'self'; connect-src 'self'; script-src 'self' 'w
  */
 export async function serveApp(dir: string, o: { host: string; port: number }): Promise<{ server: Server; url: string }> {
   const rootDir = resolve(dir);
-  if (!(await stat(join(rootDir, 'index.html')).catch(() => null))) fail('NOT_FOUND', `${rootDir} has no index.html`, 'build the app first: npm run build');
+  if (!(await stat(join(rootDir, 'index.html')).catch(() => null))) fail('NOT_FOUND', `${rootDir} has no index.html`, 'build the app first (npm run build in a clone of layerhive; the npm package does not ship it), or pass --dir');
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     const file = resolve(rootDir, `.${path.endsWith('/') ? `${path}index.html` : path}`);

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { setGpuProvider } from './provider.js';
 
 /** Chromium's software Vulkan driver, used when no other Vulkan driver is named (Debian's chromium package ships it). */
@@ -16,6 +15,8 @@ export async function useNodeWebGpu(dawnOptions: string[] = []): Promise<boolean
   } catch {
     return false;
   }
+  // node:fs is loaded here, not at the top, so a browser bundle that inlines this module never imports it
+  const { existsSync } = await import('node:fs');
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   setGpuProvider(mod.create(dawnOptions));
   return true;
