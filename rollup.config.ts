@@ -4,7 +4,8 @@ import commonjs from '@rollup/plugin-commonjs';
 import type { RollupOptions } from 'rollup';
 
 /** Node built-ins and the CLI's dependencies stay imports; comlink is bundled so the worker file stands alone in a browser. */
-const external = (id: string) => id.startsWith('node:') || /^(commander|cli-table3|cli-progress|webgpu|pngjs)(\/|$)/.test(id);
+const external = (id: string) =>
+  id.startsWith('node:') || /^(commander|cli-table3|cli-progress|webgpu|pngjs)(\/|$)/.test(id);
 
 const config: RollupOptions = {
   input: {
@@ -37,7 +38,16 @@ const browserWorker: RollupOptions = {
   input: 'workers/stage.worker.ts',
   output: { file: 'dist/browser/stage.worker.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
   external,
-  plugins: [nodeResolve({ browser: true, preferBuiltins: false }), commonjs(), typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, outDir: 'dist/browser' })],
+  plugins: [
+    nodeResolve({ browser: true, preferBuiltins: false }),
+    commonjs(),
+    typescript({
+      tsconfig: './tsconfig.build.json',
+      declaration: false,
+      declarationDir: undefined,
+      outDir: 'dist/browser',
+    }),
+  ],
 };
 
 /** The app (pwa/): lit components and the library for browsers, with its own copy of the stage worker. */
@@ -45,7 +55,11 @@ const app: RollupOptions = {
   input: { app: 'pwa/src/main.ts', 'stage.worker': 'workers/stage.worker.ts' },
   output: { dir: 'dist/pwa', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },
   external,
-  plugins: [nodeResolve({ browser: true, preferBuiltins: false }), commonjs(), typescript({ tsconfig: './tsconfig.pwa.json' })],
+  plugins: [
+    nodeResolve({ browser: true, preferBuiltins: false }),
+    commonjs(),
+    typescript({ tsconfig: './tsconfig.pwa.json' }),
+  ],
 };
 
 export default [config, browserWorker, app];

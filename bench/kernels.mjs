@@ -162,7 +162,12 @@ export async function runSuite(opts = {}) {
     return 2;
   }
   const wanted = opts.impl
-    ? new Set(String(opts.impl).split(',').map((s) => s.trim()).filter(Boolean))
+    ? new Set(
+        String(opts.impl)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
     : null;
 
   const t0 = performance.now();
@@ -171,7 +176,9 @@ export async function runSuite(opts = {}) {
     const known = new Set([...KNOWN_IMPLS, ...impls.map((i) => i.name), ...skipped.map((s) => s.name)]);
     const unknown = [...wanted].filter((n) => !known.has(n));
     if (unknown.length) {
-      console.error(`kernels: unknown --impl ${unknown.map((n) => `"${n}"`).join(', ')}; impls: ${[...known].join(', ')}`);
+      console.error(
+        `kernels: unknown --impl ${unknown.map((n) => `"${n}"`).join(', ')}; impls: ${[...known].join(', ')}`,
+      );
       await disposeAll(impls);
       return 2;
     }

@@ -32,19 +32,28 @@ async function data() {
 }
 
 async function runLayerhive() {
-  if (!lh.ruleNames.includes(job.rule)) return send({ type: 'skipped', reason: `'${job.rule}' is not a rule of this build (${lh.ruleNames.join(', ')})` });
+  if (!lh.ruleNames.includes(job.rule))
+    return send({ type: 'skipped', reason: `'${job.rule}' is not a rule of this build (${lh.ruleNames.join(', ')})` });
   if (job.backend === 'webgpu') await useNodeWebGpu();
   const backend = await lh.createBackend(job.backend ?? 'wasm');
   const caps = backend.capabilities?.() ?? {};
-  const flavour = backend.name === 'webgpu'
-    ? `webgpu: ${caps.adapter}${caps.fallbackAdapter ? ' (SOFTWARE adapter: says nothing about GPU speed)' : ''}`
-    : caps.relaxedSimd ? 'wasm-relaxed' : 'wasm-simd';
+  const flavour =
+    backend.name === 'webgpu'
+      ? `webgpu: ${caps.adapter}${caps.fallbackAdapter ? ' (SOFTWARE adapter: says nothing about GPU speed)' : ''}`
+      : caps.relaxedSimd
+        ? 'wasm-relaxed'
+        : 'wasm-simd';
   const { trainSet, testSet } = await data();
   const s = job.settings;
   const config = {
-    rule: job.rule, model: job.model, inputShape: [...trainSet.shape], classes: trainSet.classes,
-    optimizer: s.optimizer, seed: job.seed,
-    ...(s.tpsgd ? { tpsgd: s.tpsgd } : {}), ...(s.noprop ? { noprop: s.noprop } : {}),
+    rule: job.rule,
+    model: job.model,
+    inputShape: [...trainSet.shape],
+    classes: trainSet.classes,
+    optimizer: s.optimizer,
+    seed: job.seed,
+    ...(s.tpsgd ? { tpsgd: s.tpsgd } : {}),
+    ...(s.noprop ? { noprop: s.noprop } : {}),
   };
   let rule;
   try {
@@ -59,27 +68,41 @@ async function runLayerhive() {
   // training steps alone (sampled after every step, before the epoch's test pass).
   // Resident: what stays allocated between steps (parameters, optimizer state, projections); the working
   // memory of a step is its peak above that — the activations, gradients and temporaries the rule needs.
-  let stepPeak = 0, resident = 0;
+  let stepPeak = 0,
+    resident = 0;
   backend.resetPeak();
   try {
     const { epochs } = await lh.train(rule, trainSet, testSet, {
-      epochs: job.epochs, batchSize: job.batch, seed: job.seed, lr: s.optimizer.lr,
-      schedule: { type: 'cosine', totalSteps: job.epochs * steps }, normalization: job.normalization,
+      epochs: job.epochs,
+      batchSize: job.batch,
+      seed: job.seed,
+      lr: s.optimizer.lr,
+      schedule: { type: 'cosine', totalSteps: job.epochs * steps },
+      normalization: job.normalization,
       onProgress: () => {
         const m = backend.memory();
         stepPeak = Math.max(stepPeak, m.peakBytesInUse);
         resident = Math.max(resident, m.bytesInUse);
       },
-      onEpoch: (r) => { process.send({ type: 'epoch', report: r }); },
+      onEpoch: (r) => {
+        process.send({ type: 'epoch', report: r });
+      },
     });
     const mem = backend.memory();
     return send({
       type: 'done',
       result: {
-        impl: `layerhive-${backend.name}`, flavour, epochs,
-        peakTensorBytes: mem.peakBytesInUse, stepPeakTensorBytes: stepPeak, residentTensorBytes: resident, heapReservedMb: mb(mem.bytesReserved),
+        impl: `layerhive-${backend.name}`,
+        flavour,
+        epochs,
+        peakTensorBytes: mem.peakBytesInUse,
+        stepPeakTensorBytes: stepPeak,
+        residentTensorBytes: resident,
+        heapReservedMb: mb(mem.bytesReserved),
         params: [...rule.params().values()].reduce((n, t) => n + t.size, 0),
-        rssStartMb: rssStart, peakRssMb: peakRssMb(), steps: job.epochs * steps,
+        rssStartMb: rssStart,
+        peakRssMb: peakRssMb(),
+        steps: job.epochs * steps,
       },
     });
   } finally {
@@ -88,21 +111,32 @@ async function runLayerhive() {
 }
 
 async function runTfjs() {
-  if (job.model !== 'mlp') return send({ type: 'skipped', reason: `the tfjs reference is the MLP only (--model ${job.model})` });
+  if (job.model !== 'mlp')
+    return send({ type: 'skipped', reason: `the tfjs reference is the MLP only (--model ${job.model})` });
   const { trainTfjsMlp } = await import('./peers/tfjs-train.mjs');
   const { trainSet, testSet } = await data();
   const rssStart = rssMb();
   const r = await trainTfjsMlp(trainSet, testSet, {
-    epochs: job.epochs, batchSize: job.batch, lr: job.settings.optimizer.lr, epsilon: job.settings.optimizer.epsilon,
-    normalization: job.normalization, seed: job.seed,
+    epochs: job.epochs,
+    batchSize: job.batch,
+    lr: job.settings.optimizer.lr,
+    epsilon: job.settings.optimizer.epsilon,
+    normalization: job.normalization,
+    seed: job.seed,
     onEpoch: (report) => process.send({ type: 'epoch', report }),
   });
   return send({
     type: 'done',
     result: {
-      impl: 'tfjs-wasm', flavour: `tfjs-core ${r.version} / ${r.backend}`, epochs: r.epochs,
-      peakTensorBytes: r.peakTensorBytes, stepPeakTensorBytes: r.peakTensorBytes, params: 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10,
-      rssStartMb: rssStart, peakRssMb: peakRssMb(), steps: job.epochs * Math.ceil(trainSet.count / job.batch),
+      impl: 'tfjs-wasm',
+      flavour: `tfjs-core ${r.version} / ${r.backend}`,
+      epochs: r.epochs,
+      peakTensorBytes: r.peakTensorBytes,
+      stepPeakTensorBytes: r.peakTensorBytes,
+      params: 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10,
+      rssStartMb: rssStart,
+      peakRssMb: peakRssMb(),
+      steps: job.epochs * Math.ceil(trainSet.count / job.batch),
     },
   });
 }

@@ -24,11 +24,23 @@ export const TFJS = 'tfjs';
 export const RULE_SETTINGS = {
   backprop: { optimizer: { type: 'adam', lr: 1e-3 }, tuned: true },
   tpsgd: { optimizer: { type: 'adam', lr: 5e-3 }, tpsgd: { loss: 'l2' }, tuned: true },
-  'noprop-dt': { optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 }, noprop: { T: 10, embedding: 'onehot' }, tuned: true },
+  'noprop-dt': {
+    optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 },
+    noprop: { T: 10, embedding: 'onehot' },
+    tuned: true,
+  },
   // Paper (CT): Adam lr 1e-3, wd 1e-3, η = 1. Decoupled decay (AdamW) as for DT.
-  'noprop-ct': { optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 }, noprop: { embedding: 'onehot', eta: 1, weighting: 'uniform' }, tuned: false },
+  'noprop-ct': {
+    optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 },
+    noprop: { embedding: 'onehot', eta: 1, weighting: 'uniform' },
+    tuned: false,
+  },
   // No figure in the paper for MNIST; DT's optimizer.
-  'noprop-fm': { optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 }, noprop: { embedding: 'onehot' }, tuned: false },
+  'noprop-fm': {
+    optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 },
+    noprop: { embedding: 'onehot' },
+    tuned: false,
+  },
 };
 
 /**

@@ -10,12 +10,25 @@ function short(text, max = 90) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-const HEAD = ['rule', 'model', 'impl', 'test acc per epoch', 'final acc', 's/epoch', 'samples/s', 'peak tensor MB (steps)', 'resident / step working MB', 'peak RSS MB', 'step working vs backprop'];
+const HEAD = [
+  'rule',
+  'model',
+  'impl',
+  'test acc per epoch',
+  'final acc',
+  's/epoch',
+  'samples/s',
+  'peak tensor MB (steps)',
+  'resident / step working MB',
+  'peak RSS MB',
+  'step working vs backprop',
+];
 
 function cells(row, ratios) {
   const ep = row.epochs;
   const sum = (k) => ep.reduce((s, e) => s + e[k], 0);
-  const rel = row.impl === 'layerhive-wasm' && row.rule !== 'backprop' ? ratios.peak_tensor_vs_backprop?.[row.rule] : null;
+  const rel =
+    row.impl === 'layerhive-wasm' && row.rule !== 'backprop' ? ratios.peak_tensor_vs_backprop?.[row.rule] : null;
   return [
     ep.map((e) => pct(e.test_accuracy)).join(' '),
     pct(row.test_accuracy),
@@ -31,13 +44,19 @@ function cells(row, ratios) {
 function ratioLines(ratios) {
   const lines = [];
   for (const [rule, r] of Object.entries(ratios.peak_tensor_vs_backprop ?? {})) {
-    lines.push(`tensor memory ${rule} ÷ backprop: a step's working memory ${ratio(r.step_working)}; peak of the training steps ${ratio(r.steps)}; peak of the whole train() call ${ratio(r.whole)}`);
+    lines.push(
+      `tensor memory ${rule} ÷ backprop: a step's working memory ${ratio(r.step_working)}; peak of the training steps ${ratio(r.steps)}; peak of the whole train() call ${ratio(r.whole)}`,
+    );
   }
   if (ratios.tpsgd_minus_backprop_accuracy_pp != null) {
-    lines.push(`accuracy tpsgd − backprop: ${ratios.tpsgd_minus_backprop_accuracy_pp >= 0 ? '+' : ''}${ratios.tpsgd_minus_backprop_accuracy_pp.toFixed(2)} percentage points`);
+    lines.push(
+      `accuracy tpsgd − backprop: ${ratios.tpsgd_minus_backprop_accuracy_pp >= 0 ? '+' : ''}${ratios.tpsgd_minus_backprop_accuracy_pp.toFixed(2)} percentage points`,
+    );
   }
   if (ratios.backprop_speed_vs_tfjs != null) {
-    lines.push(`backprop speed vs tfjs-wasm = tfjs s/epoch ÷ layerhive s/epoch: ${ratio(ratios.backprop_speed_vs_tfjs)} (> 1: layerhive faster)`);
+    lines.push(
+      `backprop speed vs tfjs-wasm = tfjs s/epoch ÷ layerhive s/epoch: ${ratio(ratios.backprop_speed_vs_tfjs)} (> 1: layerhive faster)`,
+    );
   }
   return lines;
 }
@@ -51,7 +70,10 @@ export function printLearningTable(result) {
   for (const row of result.rows) {
     const lead = [row.rule, row.model, row.impl];
     if (row.skipped || row.error) {
-      table.push([...lead, { colSpan: HEAD.length - 3, content: short(row.skipped ? `skipped: ${row.skipped}` : `FAILED: ${row.error}`) }]);
+      table.push([
+        ...lead,
+        { colSpan: HEAD.length - 3, content: short(row.skipped ? `skipped: ${row.skipped}` : `FAILED: ${row.error}`) },
+      ]);
     } else {
       table.push([...lead, ...cells(row, result.ratios)]);
     }
@@ -74,9 +96,10 @@ export function learningMarkdown(result) {
   ];
   for (const row of result.rows) {
     const lead = [row.rule, row.model, row.impl];
-    const rest = row.skipped || row.error
-      ? [row.skipped ? `skipped: ${row.skipped}` : `FAILED: ${row.error}`, ...Array(HEAD.length - 4).fill('')]
-      : cells(row, result.ratios);
+    const rest =
+      row.skipped || row.error
+        ? [row.skipped ? `skipped: ${row.skipped}` : `FAILED: ${row.error}`, ...Array(HEAD.length - 4).fill('')]
+        : cells(row, result.ratios);
     out.push(`| ${[...lead, ...rest].map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`);
   }
   out.push('');

@@ -17,7 +17,15 @@ import { fileURLToPath } from 'node:url';
 import { machineInfo } from './machine.mjs';
 import { printLearningTable, learningMarkdown } from './learning-table.mjs';
 import {
-  DEFAULT_BATCH, FULL, NORMALIZATION, QUICK, RULES, RULE_SETTINGS, SEED, TFJS, TFJS_SETTINGS,
+  DEFAULT_BATCH,
+  FULL,
+  NORMALIZATION,
+  QUICK,
+  RULES,
+  RULE_SETTINGS,
+  SEED,
+  TFJS,
+  TFJS_SETTINGS,
 } from './learning-settings.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -52,7 +60,10 @@ function runChild(job, onEpoch) {
     child.on('exit', (code, signal) => {
       if (final) return resolve(final.type === 'failed' ? { type: 'failed', error: final.error } : final);
       const tail = Buffer.concat(stderr).toString().trim().split('\n').slice(-1)[0] ?? '';
-      resolve({ type: 'failed', error: `child exited (${signal ?? `code ${code}`}) without a result${tail ? `: ${tail}` : ''}` });
+      resolve({
+        type: 'failed',
+        error: `child exited (${signal ?? `code ${code}`}) without a result${tail ? `: ${tail}` : ''}`,
+      });
     });
   });
 }
@@ -61,17 +72,26 @@ function parseOptions(opts) {
   const quick = !!opts.quick;
   const base = quick ? QUICK : FULL;
   const rules = opts.rules
-    ? String(opts.rules).split(',').map((s) => s.trim()).filter(Boolean)
+    ? String(opts.rules)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
     : [...RULES, TFJS];
   const unknown = rules.filter((r) => !RULES.includes(r) && r !== TFJS);
-  if (unknown.length) return { error: `unknown --rules ${unknown.map((r) => `"${r}"`).join(', ')}; rules: ${[...RULES, TFJS].join(', ')}` };
+  if (unknown.length)
+    return {
+      error: `unknown --rules ${unknown.map((r) => `"${r}"`).join(', ')}; rules: ${[...RULES, TFJS].join(', ')}`,
+    };
   const model = opts.model ?? 'mlp';
   if (!MODELS.includes(model)) return { error: `unknown --model "${model}"; models: ${MODELS.join(', ')}` };
   const trainImages = Math.min(opts.limit ?? base.trainImages, 60000);
   const backend = opts.backend ?? 'wasm';
   if (!['wasm', 'webgpu'].includes(backend)) return { error: `learning: --backend "${backend}"; use wasm or webgpu` };
   return {
-    quick, rules, model, backend,
+    quick,
+    rules,
+    model,
+    backend,
     epochs: opts.epochs ?? base.epochs,
     batch: opts.batch ?? DEFAULT_BATCH,
     trainImages,
@@ -93,26 +113,49 @@ export async function runSuite(opts = {}) {
   // Ordered as the table: layerhive rules in RULES order, then tfjs.
   const order = [...RULES, TFJS].filter((r) => o.rules.includes(r));
   const stepsPerEpoch = Math.ceil(o.trainImages / o.batch);
-  log(`MNIST ${o.trainImages} train / ${o.testImages} test images, ${o.epochs} epoch(s) of ${stepsPerEpoch} steps, batch ${o.batch}, model ${o.model}: ${order.join(', ')}`);
+  log(
+    `MNIST ${o.trainImages} train / ${o.testImages} test images, ${o.epochs} epoch(s) of ${stepsPerEpoch} steps, batch ${o.batch}, model ${o.model}: ${order.join(', ')}`,
+  );
 
   const rows = [];
   for (const rule of order) {
     const settings = rule === TFJS ? TFJS_SETTINGS : RULE_SETTINGS[rule];
     const job = {
-      rule, model: o.model, epochs: o.epochs, batch: o.batch, trainImages: o.trainImages, testImages: o.testImages,
-      seed: SEED, normalization: NORMALIZATION, settings, backend: o.backend,
+      rule,
+      model: o.model,
+      epochs: o.epochs,
+      batch: o.batch,
+      trainImages: o.trainImages,
+      testImages: o.testImages,
+      seed: SEED,
+      normalization: NORMALIZATION,
+      settings,
+      backend: o.backend,
     };
     const label = rule === TFJS ? 'tfjs (backprop, tfjs-wasm)' : rule;
     log(`${label}: training…`);
     const started = performance.now();
     const r = await runChild(job, (e) => {
-      log(`${label} ${o.model} epoch ${e.epoch + 1}/${o.epochs}: test ${(e.testAccuracy * 100).toFixed(2)}%, ` +
-        `${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s, train loss ${e.trainLoss.toFixed(4)}`);
+      log(
+        `${label} ${o.model} epoch ${e.epoch + 1}/${o.epochs}: test ${(e.testAccuracy * 100).toFixed(2)}%, ` +
+          `${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s, train loss ${e.trainLoss.toFixed(4)}`,
+      );
     });
-    const base = { rule: rule === TFJS ? 'backprop' : rule, model: o.model, impl: rule === TFJS ? 'tfjs-wasm' : `layerhive-${o.backend}` };
+    const base = {
+      rule: rule === TFJS ? 'backprop' : rule,
+      model: o.model,
+      impl: rule === TFJS ? 'tfjs-wasm' : `layerhive-${o.backend}`,
+    };
     if (r.type === 'skipped') {
       log(`${label}: skipped (${r.reason})`);
-      rows.push({ ...base, skipped: r.reason, epochs: [], test_accuracy: null, peak_tensor_mb: null, peak_rss_mb: null });
+      rows.push({
+        ...base,
+        skipped: r.reason,
+        epochs: [],
+        test_accuracy: null,
+        peak_tensor_mb: null,
+        peak_rss_mb: null,
+      });
       continue;
     }
     if (r.type === 'failed') {
@@ -134,10 +177,12 @@ export async function runSuite(opts = {}) {
       test_accuracy: epochs.at(-1)?.test_accuracy ?? null,
       peak_tensor_mb: round(mb(res.peakTensorBytes), 4),
       peak_step_tensor_mb: round(mb(res.stepPeakTensorBytes), 4),
-      ...(res.residentTensorBytes !== undefined ? {
-        resident_tensor_mb: round(mb(res.residentTensorBytes), 4),
-        step_working_tensor_mb: round(mb(res.stepPeakTensorBytes - res.residentTensorBytes), 4),
-      } : {}),
+      ...(res.residentTensorBytes !== undefined
+        ? {
+            resident_tensor_mb: round(mb(res.residentTensorBytes), 4),
+            step_working_tensor_mb: round(mb(res.stepPeakTensorBytes - res.residentTensorBytes), 4),
+          }
+        : {}),
       peak_rss_mb: round(res.peakRssMb, 4),
       rss_at_start_mb: round(res.rssStartMb, 4),
       params: res.params,
@@ -145,7 +190,9 @@ export async function runSuite(opts = {}) {
       backend: res.flavour,
       wall_s: round((performance.now() - started) / 1000, 4),
     });
-    log(`${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s (peak tensor ${mb(res.peakTensorBytes).toFixed(1)} MB, peak RSS ${res.peakRssMb.toFixed(0)} MB)`);
+    log(
+      `${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s (peak tensor ${mb(res.peakTensorBytes).toFixed(1)} MB, peak RSS ${res.peakRssMb.toFixed(0)} MB)`,
+    );
   }
 
   const result = {
@@ -162,10 +209,15 @@ export async function runSuite(opts = {}) {
       seed: SEED,
       normalization: NORMALIZATION,
       schedule: { type: 'cosine', totalSteps: o.epochs * stepsPerEpoch },
-      backend: o.backend === 'webgpu' ? "layerhive createBackend('webgpu') (the webgpu package in Node; see each row's backend for the adapter)" : "layerhive createBackend('wasm') (relaxed SIMD when the engine validates it)",
+      backend:
+        o.backend === 'webgpu'
+          ? "layerhive createBackend('webgpu') (the webgpu package in Node; see each row's backend for the adapter)"
+          : "layerhive createBackend('wasm') (relaxed SIMD when the engine validates it)",
       rules: Object.fromEntries(order.map((r) => [r, r === TFJS ? TFJS_SETTINGS : RULE_SETTINGS[r]])),
-      peak_tensor_mb: 'wasm-heap tensor bytes in use at most, from resetPeak() before train() to its end (training steps + the test pass after each epoch); peak_step_tensor_mb: the training steps only. tfjs: tf.memory().numBytes sampled inside each step',
-      peak_rss_mb: 'process.resourceUsage().maxRSS of the run\'s own child process (includes Node, the MNIST bytes and the wasm memory reserved)',
+      peak_tensor_mb:
+        'wasm-heap tensor bytes in use at most, from resetPeak() before train() to its end (training steps + the test pass after each epoch); peak_step_tensor_mb: the training steps only. tfjs: tf.memory().numBytes sampled inside each step',
+      peak_rss_mb:
+        "process.resourceUsage().maxRSS of the run's own child process (includes Node, the MNIST bytes and the wasm memory reserved)",
       seconds: 'training steps of the epoch only (the test pass excluded)',
     },
     rows,
@@ -206,14 +258,16 @@ function ratiosOf(rows) {
       };
     }
     ratios.peak_tensor_vs_backprop = vs;
-    ratios.peak_tensor_vs_backprop_note = 'peak tensor MB of the rule ÷ layerhive backprop\'s, same model: whole = the train() call, steps = training steps only, step_working = a step\'s peak above what stays resident between steps (parameters, optimizer state)';
+    ratios.peak_tensor_vs_backprop_note =
+      "peak tensor MB of the rule ÷ layerhive backprop's, same model: whole = the train() call, steps = training steps only, step_working = a step's peak above what stays resident between steps (parameters, optimizer state)";
   }
   const tp = ours('tpsgd');
   if (bp && tp) ratios.tpsgd_minus_backprop_accuracy_pp = round((tp.test_accuracy - bp.test_accuracy) * 100, 4);
   if (bp && tfjs) {
     const secs = (r) => r.epochs.reduce((s, e) => s + e.seconds, 0);
     ratios.backprop_speed_vs_tfjs = round(secs(tfjs) / secs(bp), 4);
-    ratios.backprop_speed_vs_tfjs_note = 'tfjs-wasm training seconds ÷ layerhive backprop training seconds, summed over the epochs (> 1: layerhive faster)';
+    ratios.backprop_speed_vs_tfjs_note =
+      'tfjs-wasm training seconds ÷ layerhive backprop training seconds, summed over the epochs (> 1: layerhive faster)';
     ratios.backprop_minus_tfjs_accuracy_pp = round((bp.test_accuracy - tfjs.test_accuracy) * 100, 4);
   }
   return ratios;

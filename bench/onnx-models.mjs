@@ -49,8 +49,7 @@ export function matmulModel(M, K, N) {
 export function conv2dModel({ N, Cin, H, W, Cout, k, stride, pad }, weight = null) {
   const Hout = Math.floor((H + 2 * pad - k) / stride) + 1;
   const Wout = Math.floor((W + 2 * pad - k) / stride) + 1;
-  const attr = (name, ints) =>
-    onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
+  const attr = (name, ints) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
   const graph = onnx.GraphProto.create({
     name: `conv_${H}x${W}x${Cin}_${Cout}`,
     node: [
@@ -67,7 +66,9 @@ export function conv2dModel({ N, Cin, H, W, Cout, k, stride, pad }, weight = nul
         ],
       }),
     ],
-    input: weight ? [valueInfo('X', [N, Cin, H, W])] : [valueInfo('X', [N, Cin, H, W]), valueInfo('W', [Cout, Cin, k, k])],
+    input: weight
+      ? [valueInfo('X', [N, Cin, H, W])]
+      : [valueInfo('X', [N, Cin, H, W]), valueInfo('W', [Cout, Cin, k, k])],
     initializer: weight
       ? [
           onnx.TensorProto.create({

@@ -30,7 +30,8 @@ export function referenceConv2d({ N, Cin, H, W, Cout, k, stride, pad }, x, w) {
               if (ih < 0 || ih >= H) continue;
               for (let kw = 0; kw < k; kw++) {
                 const iw = ow * stride - pad + kw;
-                if (iw >= 0 && iw < W) s += x[((n * Cin + ci) * H + ih) * W + iw] * w[((co * Cin + ci) * k + kh) * k + kw];
+                if (iw >= 0 && iw < W)
+                  s += x[((n * Cin + ci) * H + ih) * W + iw] * w[((co * Cin + ci) * k + kh) * k + kw];
               }
             }
           y[((n * Cout + co) * Hout + oh) * Wout + ow] = s;

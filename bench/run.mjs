@@ -16,7 +16,8 @@ const SUITES = {
   },
   explain: {
     load: () => import('./explain.mjs'),
-    summary: 'attribution methods: ms per MNIST image in-thread and over 1, 2 workers; BlockMNIST localisation per model',
+    summary:
+      'attribution methods: ms per MNIST image in-thread and over 1, 2 workers; BlockMNIST localisation per model',
   },
   learning: {
     load: () => import('./learning.mjs'),
@@ -38,9 +39,15 @@ const program = new Command()
   .name('bench/run.mjs')
   .description('layerhive benchmarks')
   .argument('<suite>', `suite to run: ${Object.keys(SUITES).join(', ')}`)
-  .option('--quick', 'kernels: fewer repeats and shapes (under a minute); learning: 4 000 images, 1 epoch, 1 000 test images')
+  .option(
+    '--quick',
+    'kernels: fewer repeats and shapes (under a minute); learning: 4 000 images, 1 epoch, 1 000 test images',
+  )
   .option('--impl <names>', 'comma-separated impls to time, e.g. wasm-relaxed,ort-node')
-  .option('--backend <name>', 'kernels: time this layerhive backend only (js, wasm-simd, wasm-relaxed, webgpu; = --impl <name>); learning: wasm (default) or webgpu')
+  .option(
+    '--backend <name>',
+    'kernels: time this layerhive backend only (js, wasm-simd, wasm-relaxed, webgpu; = --impl <name>); learning: wasm (default) or webgpu',
+  )
   .option('--op <op>', 'only this op (kernels: matmul | conv2d)')
   .option('--repeats <n>', 'timed samples per row (slow rows may get fewer)', positiveInt)
   .option('--epochs <n>', 'learning: epochs (default 3; --quick 1)', positiveInt)
@@ -59,7 +66,9 @@ const [suiteName] = program.args;
 const opts = program.opts();
 if (suiteNameArg() === 'kernels' && opts.backend && !opts.impl) opts.impl = opts.backend;
 
-function suiteNameArg() { return program.args[0]; }
+function suiteNameArg() {
+  return program.args[0];
+}
 
 const suite = SUITES[suiteName];
 if (!suite) {

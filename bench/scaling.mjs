@@ -22,7 +22,12 @@ const RESULTS_FILE = join(here, 'results', 'scaling.json');
 const spawn = nodeSpawner(stageWorkerUrl);
 const log = (m) => process.stderr.write(`[scaling] ${m}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const base = { inputShape: [1, 28, 28], classes: 10, seed: 1, optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 } };
+const base = {
+  inputShape: [1, 28, 28],
+  classes: 10,
+  seed: 1,
+  optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 },
+};
 const TRAIN = [
   { name: 'noprop-dt', config: { ...base, rule: 'noprop-dt', model: 'mlp', noprop: { T: 10 } } },
   { name: 'tpsgd', config: { ...base, rule: 'tpsgd', model: 'mlp' } },
@@ -42,8 +47,10 @@ async function trainRow(job, workers, sets, o) {
   rule.dispose();
   const e = report.epochs[0];
   return {
-    samples_per_s: e.samplesPerSecond, test_accuracy: e.testAccuracy,
-    stage_bytes_per_sample: report.stageBytesPerSample, sync_bytes_per_sample: report.syncBytes / sets.train.count,
+    samples_per_s: e.samplesPerSecond,
+    test_accuracy: e.testAccuracy,
+    stage_bytes_per_sample: report.stageBytesPerSample,
+    sync_bytes_per_sample: report.syncBytes / sets.train.count,
     worker_peak_tensor_mb: report.workers.map((w) => w.peakTensorBytes / 2 ** 20),
     plan: report.plan.stages.map((s) => s.groups.join('+')).join(' | '),
   };
@@ -59,7 +66,8 @@ async function inferenceRow(model, workers, x, n, micro) {
       const times = [];
       for (let r = 0; r < 6; r++) {
         const t0 = performance.now();
-        for (let s = 0; s < n; s += micro) lh.tidy(() => rule.predict(lh.slice(xt, 0, s, Math.min(micro, n - s))).dataSync());
+        for (let s = 0; s < n; s += micro)
+          lh.tidy(() => rule.predict(lh.slice(xt, 0, s, Math.min(micro, n - s))).dataSync());
         if (r > 0) times.push(performance.now() - t0);
       }
       xt.dispose();
@@ -76,8 +84,10 @@ async function inferenceRow(model, workers, x, n, micro) {
       const stats = await m.stats();
       const bytes = stats.reduce((s, w) => s + w.bytesSent, 0);
       return {
-        samples_per_s: n / (median(times) / 1000), stage_bytes_per_sample: bytes / (6 * n),
-        worker_peak_tensor_mb: stats.map((w) => w.peakTensorBytes / 2 ** 20), plan: m.plan.stages.map((s) => s.groups.join('+')).join(' | '),
+        samples_per_s: n / (median(times) / 1000),
+        stage_bytes_per_sample: bytes / (6 * n),
+        worker_peak_tensor_mb: stats.map((w) => w.peakTensorBytes / 2 ** 20),
+        plan: m.plan.stages.map((s) => s.groups.join('+')).join(' | '),
       };
     } finally {
       await m.close();
@@ -102,36 +112,82 @@ export async function runSuite(opts) {
       rows.push({ kind: 'train', rule: job.name, model: 'mlp', workers: w, ...(await trainRow(job, w, sets, o)) });
     }
   }
-  const n = quick ? 1024 : 4096, micro = 64;
+  const n = quick ? 1024 : 4096,
+    micro = 64;
   const x = lh.normalizePixels(mnist.test.images.subarray(0, n * 784));
   for (const model of ['mlp', 'cnn']) {
     for (const w of [0, ...workerCounts]) {
       log(`pipelined inference (${model}), ${w === 0 ? 'in-thread' : `${w} worker(s)`}…`);
       const m = model === 'cnn' ? n / 4 : n;
-      rows.push({ kind: 'inference', rule: 'predict', model, workers: w, ...(await inferenceRow(model, w, x.subarray(0, m * 784), m, micro)) });
+      rows.push({
+        kind: 'inference',
+        rule: 'predict',
+        model,
+        workers: w,
+        ...(await inferenceRow(model, w, x.subarray(0, m * 784), m, micro)),
+      });
     }
   }
   for (const r of rows) {
     const one = rows.find((q) => q.kind === r.kind && q.rule === r.rule && q.model === r.model && q.workers === 1);
     r.speedup_vs_1 = r.workers > 0 && one ? r.samples_per_s / one.samples_per_s : null;
   }
-  const traffic = (rule) => rows.find((r) => r.kind === 'train' && r.rule === rule && r.workers === 2)?.stage_bytes_per_sample;
+  const traffic = (rule) =>
+    rows.find((r) => r.kind === 'train' && r.rule === rule && r.workers === 2)?.stage_bytes_per_sample;
   const ratios = {
-    stage_bytes_vs_backprop_2_workers: { 'noprop-dt': traffic('noprop-dt') / traffic('backprop'), tpsgd: traffic('tpsgd') / traffic('backprop') },
+    stage_bytes_vs_backprop_2_workers: {
+      'noprop-dt': traffic('noprop-dt') / traffic('backprop'),
+      tpsgd: traffic('tpsgd') / traffic('backprop'),
+    },
   };
-  const table = new Table({ head: ['what', 'model', 'workers', 'samples/s', 'speed-up vs 1', 'B/sample between workers', 'sync B/sample', 'peak tensor MB per worker', 'placement'] });
+  const table = new Table({
+    head: [
+      'what',
+      'model',
+      'workers',
+      'samples/s',
+      'speed-up vs 1',
+      'B/sample between workers',
+      'sync B/sample',
+      'peak tensor MB per worker',
+      'placement',
+    ],
+  });
   const f = (x, d = 0) => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(d));
   for (const r of rows) {
-    table.push([`${r.kind === 'train' ? `train ${r.rule}` : 'pipelined inference'}`, r.model, r.workers === 0 ? 'in-thread' : r.workers,
-      f(r.samples_per_s), r.speedup_vs_1 == null ? '-' : `${r.speedup_vs_1.toFixed(2)}×`, f(r.stage_bytes_per_sample), f(r.sync_bytes_per_sample),
-      r.worker_peak_tensor_mb ? r.worker_peak_tensor_mb.map((m) => m.toFixed(1)).join(' / ') : '-', r.plan ?? '-']);
+    table.push([
+      `${r.kind === 'train' ? `train ${r.rule}` : 'pipelined inference'}`,
+      r.model,
+      r.workers === 0 ? 'in-thread' : r.workers,
+      f(r.samples_per_s),
+      r.speedup_vs_1 == null ? '-' : `${r.speedup_vs_1.toFixed(2)}×`,
+      f(r.stage_bytes_per_sample),
+      f(r.sync_bytes_per_sample),
+      r.worker_peak_tensor_mb ? r.worker_peak_tensor_mb.map((m) => m.toFixed(1)).join(' / ') : '-',
+      r.plan ?? '-',
+    ]);
   }
   console.log(table.toString());
-  console.log(`traffic between workers ÷ backprop's (2 workers): noprop-dt ${f(ratios.stage_bytes_vs_backprop_2_workers['noprop-dt'], 2)}, tpsgd ${f(ratios.stage_bytes_vs_backprop_2_workers.tpsgd, 2)}`);
+  console.log(
+    `traffic between workers ÷ backprop's (2 workers): noprop-dt ${f(ratios.stage_bytes_vs_backprop_2_workers['noprop-dt'], 2)}, tpsgd ${f(ratios.stage_bytes_vs_backprop_2_workers.tpsgd, 2)}`,
+  );
   console.log('3 workers oversubscribe this 2-core machine (the coordinator thread shares the cores as well).');
   const out = opts.out ?? RESULTS_FILE;
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ suite: 'scaling', machine: machineInfo(), settings: { limit, batch, sync_every: o.syncEvery, inference_images: n, micro_batch: micro }, rows, ratios }, null, 2));
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        suite: 'scaling',
+        machine: machineInfo(),
+        settings: { limit, batch, sync_every: o.syncEvery, inference_images: n, micro_batch: micro },
+        rows,
+        ratios,
+      },
+      null,
+      2,
+    ),
+  );
   log(`wrote ${out}`);
   return 0;
 }

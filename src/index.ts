@@ -7,12 +7,28 @@ export { Rng } from './core/rng.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export { tidy, keep, dispose, liveTensors } from './core/scope.js';
 export type { Backend } from './backend/backend.js';
-export { ready, setBackend, getBackend, createBackend, setBackendPriority, registeredBackends, backendFailures, type BackendOptions } from './backend/select.js';
+export {
+  ready,
+  setBackend,
+  getBackend,
+  createBackend,
+  setBackendPriority,
+  registeredBackends,
+  backendFailures,
+  type BackendOptions,
+} from './backend/select.js';
 export { listKernels } from './backend/registry.js';
 export { setCheckNumerics } from './backend/engine.js';
 export * from './ops/index.js';
 export * as nn from './nn/index.js';
-export { unaryOps, unaryGradUses, binaryOps, type UnaryOp, type BinaryOp, type KernelName } from './backend/kernel-names.js';
+export {
+  unaryOps,
+  unaryGradUses,
+  binaryOps,
+  type UnaryOp,
+  type BinaryOp,
+  type KernelName,
+} from './backend/kernel-names.js';
 export * from './data/index.js';
 export { createRule, type RuleConfig } from './learn/create.js';
 export { ruleNames, saveGroups, type RuleName, type LearningRule, type ParamGroup } from './learn/rule.js';
@@ -25,7 +41,16 @@ export { webSpawner } from './parallel/spawn-web.js';
 export { trainParallel, type ParallelOptions, type ParallelReport, type Restart } from './parallel/train-parallel.js';
 export { FrozenStage, trainOnFrozen, type FrozenStageOptions } from './parallel/frozen-stage.js';
 export { PipelinedModel, type PipelineOptions } from './parallel/pipelined-model.js';
-export { makePlan, measureCosts, formatPlan, partitionContiguous, assignIndependent, type Plan, type StagePlan, type GroupCost } from './parallel/placement.js';
+export {
+  makePlan,
+  measureCosts,
+  formatPlan,
+  partitionContiguous,
+  assignIndependent,
+  type Plan,
+  type StagePlan,
+  type GroupCost,
+} from './parallel/placement.js';
 export type { StageHost, StageStats } from './parallel/stage-host.js';
 export type { GroupState } from './learn/group-state.js';
 export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';

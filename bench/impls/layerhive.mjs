@@ -10,27 +10,41 @@ function impl(name, backend, extra = {}) {
   const runner = (compute, inputs) => {
     let out = null;
     return {
-      run() { out?.dispose(); out = compute(); return settle?.(); },
-      async output() { return Float32Array.from(await out.data()); },
-      dispose() { out?.dispose(); lh.dispose(inputs); },
+      run() {
+        out?.dispose();
+        out = compute();
+        return settle?.();
+      },
+      async output() {
+        return Float32Array.from(await out.data());
+      },
+      dispose() {
+        out?.dispose();
+        lh.dispose(inputs);
+      },
     };
   };
   return {
     name,
     ...extra,
     async matmul(M, K, N, a, b) {
-      const ta = lh.tensor(a, [M, K], 'float32', backend), tb = lh.tensor(b, [K, N], 'float32', backend);
+      const ta = lh.tensor(a, [M, K], 'float32', backend),
+        tb = lh.tensor(b, [K, N], 'float32', backend);
       return runner(() => lh.matmul(ta, tb), [ta, tb]);
     },
     async conv2d({ N, Cin, H, W, Cout, k, stride, pad }, x, w) {
-      const tx = lh.tensor(x, [N, Cin, H, W], 'float32', backend), tw = lh.tensor(w, [Cout, Cin, k, k], 'float32', backend);
+      const tx = lh.tensor(x, [N, Cin, H, W], 'float32', backend),
+        tw = lh.tensor(w, [Cout, Cin, k, k], 'float32', backend);
       return runner(() => lh.conv2d(tx, tw, { stride, pad }), [tx, tw]);
     },
   };
 }
 
 export async function layerhiveImpls() {
-  const impls = [impl('js', await lh.createBackend('js')), impl('wasm-simd', await lh.createBackend('wasm', { simd: 'plain' }))];
+  const impls = [
+    impl('js', await lh.createBackend('js')),
+    impl('wasm-simd', await lh.createBackend('wasm', { simd: 'plain' })),
+  ];
   try {
     impls.push(impl('wasm-relaxed', await lh.createBackend('wasm', { simd: 'relaxed' })));
   } catch (e) {
@@ -40,10 +54,12 @@ export async function layerhiveImpls() {
     if (!(await useNodeWebGpu())) throw new Error('the webgpu package is not installed');
     const gpu = await lh.createBackend('webgpu');
     const caps = gpu.capabilities();
-    impls.push(impl('webgpu', gpu, {
-      note: `webgpu: ${caps.adapter} (matmul kernel: ${gpu.matMulVariant})${caps.fallbackAdapter ? ' — a SOFTWARE adapter: these figures say nothing about GPU speed' : ''}`,
-      dispose: () => gpu.destroy(),
-    }));
+    impls.push(
+      impl('webgpu', gpu, {
+        note: `webgpu: ${caps.adapter} (matmul kernel: ${gpu.matMulVariant})${caps.fallbackAdapter ? ' — a SOFTWARE adapter: these figures say nothing about GPU speed' : ''}`,
+        dispose: () => gpu.destroy(),
+      }),
+    );
   } catch (e) {
     impls.push({ name: 'webgpu', unavailable: e instanceof Error ? e.message : String(e) });
   }

@@ -28,7 +28,9 @@ function shuffled(count, rand) {
   for (let i = 0; i < count; i++) order[i] = i;
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
-    const t = order[i]; order[i] = order[j]; order[j] = t;
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
   }
   return order;
 }
@@ -41,17 +43,24 @@ function shuffled(count, rand) {
 export async function trainTfjsMlp(trainSet, testSet, o) {
   await tfjsWasmImpl(); // sets the wasm backend (1 thread) once
   if (tf.getBackend() !== 'wasm') throw new Error(`tfjs backend is ${tf.getBackend()}, not wasm`);
-  const D = 784, H = 512, C = 10;
+  const D = 784,
+    H = 512,
+    C = 10;
   const table = lookupTable(o.normalization);
   const rand = mulberry32(o.seed);
   const seedBase = o.seed * 1000;
 
-  const he = (fanIn, fanOut, k) => tf.variable(tf.randomNormal([fanIn, fanOut], 0, Math.sqrt(2 / fanIn), 'float32', seedBase + k));
-  const w1 = he(D, H, 1), b1 = tf.variable(tf.zeros([H]));
-  const w2 = he(H, H, 2), b2 = tf.variable(tf.zeros([H]));
-  const w3 = he(H, C, 3), b3 = tf.variable(tf.zeros([C]));
+  const he = (fanIn, fanOut, k) =>
+    tf.variable(tf.randomNormal([fanIn, fanOut], 0, Math.sqrt(2 / fanIn), 'float32', seedBase + k));
+  const w1 = he(D, H, 1),
+    b1 = tf.variable(tf.zeros([H]));
+  const w2 = he(H, H, 2),
+    b2 = tf.variable(tf.zeros([H]));
+  const w3 = he(H, C, 3),
+    b3 = tf.variable(tf.zeros([C]));
   const vars = [w1, b1, w2, b2, w3, b3];
-  const logitsOf = (x) => tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(x, w1), b1)), w2), b2)), w3), b3);
+  const logitsOf = (x) =>
+    tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(x, w1), b1)), w2), b2)), w3), b3);
   const optimizer = tf.train.adam(o.lr, 0.9, 0.999, o.epsilon);
 
   const batchOf = (ds, idx, from, n, buf) => {
@@ -91,7 +100,8 @@ export async function trainTfjsMlp(trainSet, testSet, o) {
       const t0 = performance.now();
       let lossSum = 0;
       for (let bi = 0; bi < batches; bi++) {
-        const from = bi * B, n = Math.min(B, trainSet.count - from);
+        const from = bi * B,
+          n = Math.min(B, trainSet.count - from);
         const { x, y } = batchOf(trainSet, order, from, n, buf);
         optimizer.learningRate = 0.5 * o.lr * (1 + Math.cos(Math.PI * Math.min(1, step++ / totalSteps)));
         const loss = tf.tidy(() => {
@@ -106,7 +116,13 @@ export async function trainTfjsMlp(trainSet, testSet, o) {
         lossSum += loss * n;
       }
       const seconds = (performance.now() - t0) / 1000;
-      const report = { epoch: e, trainLoss: lossSum / trainSet.count, testAccuracy: evaluate(), seconds, samplesPerSecond: trainSet.count / seconds };
+      const report = {
+        epoch: e,
+        trainLoss: lossSum / trainSet.count,
+        testAccuracy: evaluate(),
+        seconds,
+        samplesPerSecond: trainSet.count / seconds,
+      };
       reports.push(report);
       o.onEpoch?.(report);
       await new Promise((r) => setTimeout(r, 0));

@@ -64,7 +64,12 @@ export async function tfjsWasmImpl() {
       // Materialize the transposes in setup so run() times only the convolution.
       tx.dataSync();
       tw.dataSync();
-      const pads = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+      const pads = [
+        [0, 0],
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ];
       const Hout = Math.floor((H + 2 * pad - k) / stride) + 1;
       const Wout = Math.floor((W + 2 * pad - k) / stride) + 1;
       let last = null;
@@ -81,8 +86,7 @@ export async function tfjsWasmImpl() {
           const plane = Hout * Wout;
           for (let n = 0; n < N; n++)
             for (let p = 0; p < plane; p++)
-              for (let c = 0; c < Cout; c++)
-                out[(n * Cout + c) * plane + p] = last[(n * plane + p) * Cout + c];
+              for (let c = 0; c < Cout; c++) out[(n * Cout + c) * plane + p] = last[(n * plane + p) * Cout + c];
           return out;
         },
         dispose() {

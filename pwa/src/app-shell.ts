@@ -7,11 +7,19 @@ import './draw-pad.js';
 import './learning-plot.js';
 
 const METHODS: [MethodName, string, string][] = [
-  ['integrated-gradients', 'Integrated gradients', 'how much each pixel adds to the score on the way from a blank image to yours (red: for this digit, blue: against)'],
-  ['smoothgrad', 'SmoothGrad', 'the gradient averaged over noisy copies of your drawing: where a small change moves the score most'],
+  [
+    'integrated-gradients',
+    'Integrated gradients',
+    'how much each pixel adds to the score on the way from a blank image to yours (red: for this digit, blue: against)',
+  ],
+  [
+    'smoothgrad',
+    'SmoothGrad',
+    'the gradient averaged over noisy copies of your drawing: where a small change moves the score most',
+  ],
   ['occlusion', 'Occlusion', 'how much the score drops when each 4×4 patch is blanked out'],
   ['grad-cam', 'Grad-CAM', 'which regions the last convolution layer looked at for this digit'],
-  ['kernel-shap', 'KernelSHAP', 'Shapley values of 4×4 patches: each patch\'s fair share of the score'],
+  ['kernel-shap', 'KernelSHAP', "Shapley values of 4×4 patches: each patch's fair share of the score"],
   ['lime', 'LIME', 'a simple linear model of the network around your drawing, by patch'],
   ['saliency', 'Saliency', 'the size of the gradient: where a tiny change in ink matters most'],
 ];
@@ -21,9 +29,18 @@ type Tab = 'teach' | 'explain' | 'model' | 'start';
 /** The app: draw, teach, learn, predict and explain, and manage the model — all on this device. */
 export class AppShell extends LitElement {
   static override properties = {
-    tab: { state: true }, status: { state: true }, probs: { state: true }, points: { state: true }, learning: { state: true },
-    done: { state: true }, message: { state: true }, attribution: { state: true }, method: { state: true }, versions: { state: true },
-    quota: { state: true }, explaining: { state: true },
+    tab: { state: true },
+    status: { state: true },
+    probs: { state: true },
+    points: { state: true },
+    learning: { state: true },
+    done: { state: true },
+    message: { state: true },
+    attribution: { state: true },
+    method: { state: true },
+    versions: { state: true },
+    quota: { state: true },
+    explaining: { state: true },
   };
   declare tab: Tab;
   declare status: Status | null;
@@ -68,8 +85,18 @@ export class AppShell extends LitElement {
 
   constructor() {
     super();
-    this.tab = 'teach'; this.status = null; this.probs = null; this.points = []; this.learning = false; this.explaining = false; this.done = 0;
-    this.message = 'loading the model…'; this.attribution = null; this.method = 'integrated-gradients'; this.versions = []; this.quota = null;
+    this.tab = 'teach';
+    this.status = null;
+    this.probs = null;
+    this.points = [];
+    this.learning = false;
+    this.explaining = false;
+    this.done = 0;
+    this.message = 'loading the model…';
+    this.attribution = null;
+    this.method = 'integrated-gradients';
+    this.versions = [];
+    this.quota = null;
     const backend = new URLSearchParams(location.search).get('backend') ?? 'wasm';
     this.model = new Personalizer(new URL('./stage.worker.js', import.meta.url), backend);
   }
@@ -84,7 +111,9 @@ export class AppShell extends LitElement {
     }
   }
 
-  private get pad(): DrawPad { return this.renderRoot.querySelector('lh-draw-pad') as DrawPad; }
+  private get pad(): DrawPad {
+    return this.renderRoot.querySelector('lh-draw-pad') as DrawPad;
+  }
 
   private async onStroke(): Promise<void> {
     const d = this.pad.digit();
@@ -98,11 +127,19 @@ export class AppShell extends LitElement {
     }
   }
 
-  private clearPad(): void { this.pad.clear(); this.probs = null; this.attribution = null; this.shown = null; }
+  private clearPad(): void {
+    this.pad.clear();
+    this.probs = null;
+    this.attribution = null;
+    this.shown = null;
+  }
 
   private async teach(label: number): Promise<void> {
     const d = this.pad.digit();
-    if (!d) { this.message = 'draw a digit first'; return; }
+    if (!d) {
+      this.message = 'draw a digit first';
+      return;
+    }
     await this.model.addSample(d, label);
     this.status = { ...this.status! };
     this.message = `kept as a ${label} (${this.status.samples} samples)`;
@@ -110,10 +147,15 @@ export class AppShell extends LitElement {
   }
 
   private async learn(): Promise<void> {
-    this.learning = true; this.points = []; this.done = 0;
+    this.learning = true;
+    this.points = [];
+    this.done = 0;
     this.message = 'learning on the workers…';
     try {
-      const r = await this.model.learn((p) => { this.points = [...this.points, p]; this.done = p.done; });
+      const r = await this.model.learn((p) => {
+        this.points = [...this.points, p];
+        this.done = p.done;
+      });
       this.status = { ...this.model.status };
       if (this.shown) this.probs = await this.model.predict(this.shown);
       await this.refreshModelTab();
@@ -126,7 +168,10 @@ export class AppShell extends LitElement {
   }
 
   private async explain(): Promise<void> {
-    if (!this.shown) { this.message = 'draw a digit to explain'; return; }
+    if (!this.shown) {
+      this.message = 'draw a digit to explain';
+      return;
+    }
     this.explaining = true;
     try {
       const t0 = performance.now();
@@ -135,7 +180,8 @@ export class AppShell extends LitElement {
       await this.updateComplete;
       const pic = lh.overlayPicture(lh.normalizePixels(this.shown), this.attribution.values, [1, 28, 28], 10);
       const c = this.renderRoot.querySelector('canvas.map') as HTMLCanvasElement;
-      c.width = pic.width; c.height = pic.height;
+      c.width = pic.width;
+      c.height = pic.height;
       c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(pic.rgba), pic.width, pic.height), 0, 0);
     } catch (e) {
       this.message = `explaining failed: ${(e as Error).message}`;
@@ -189,11 +235,21 @@ export class AppShell extends LitElement {
   }
 
   override render() {
-    const tabs: [Tab, string][] = [['teach', 'Teach'], ['explain', 'Predict & explain'], ['model', 'My model'], ['start', 'About']];
+    const tabs: [Tab, string][] = [
+      ['teach', 'Teach'],
+      ['explain', 'Predict & explain'],
+      ['model', 'My model'],
+      ['start', 'About'],
+    ];
     const best = this.probs ? this.probs.indexOf(Math.max(...this.probs)) : -1;
     return html`
       <header><h1>Learn my handwriting</h1><p>Everything runs on this device: nothing you draw leaves it.</p></header>
-      <nav role="tablist">${tabs.map(([t, label]) => html`<button role="tab" aria-selected=${this.tab === t} @click=${() => { this.tab = t; }}>${label}</button>`)}</nav>
+      <nav role="tablist">${tabs.map(
+        ([t, label]) =>
+          html`<button role="tab" aria-selected=${this.tab === t} @click=${() => {
+            this.tab = t;
+          }}>${label}</button>`,
+      )}</nav>
       <div class="layout">
         <div class="pad">
           <lh-draw-pad @stroke=${this.onStroke}></lh-draw-pad>
@@ -218,7 +274,10 @@ export class AppShell extends LitElement {
     return html`
       ${this.probs ? html`<div>${Array.from(this.probs, (p, d) => html`<div class="bar ${d === best ? 'top' : ''}"><span>${d}</span><div style="width:${(100 * p).toFixed(1)}%"></div><span>${(100 * p).toFixed(1)}%</span></div>`)}</div>` : html`<p>Draw a digit to see what the model reads.</p>`}
       <div class="row">
-        <select aria-label="attribution method" @change=${(e: Event) => { this.method = (e.target as HTMLSelectElement).value as MethodName; this.attribution = null; }}>
+        <select aria-label="attribution method" @change=${(e: Event) => {
+          this.method = (e.target as HTMLSelectElement).value as MethodName;
+          this.attribution = null;
+        }}>
           ${METHODS.map(([m, name]) => html`<option value=${m} ?selected=${m === this.method}>${name}</option>`)}</select>
         <button id="explain" ?disabled=${!this.shown || this.explaining || this.learning} @click=${this.explain}>Why?</button>
       </div>
@@ -230,11 +289,18 @@ export class AppShell extends LitElement {
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
     return html`
       <p>${this.status?.source ?? '…'}</p>
-      ${this.versions.length ? html`<table><tr><th>version</th><th>saved</th><th>size</th><th>accuracy</th><th></th></tr>
-        ${[...this.versions].reverse().map((v) => html`<tr><td>${v.version}</td><td>${new Date(v.createdAt).toLocaleString()}</td><td>${mib(v.bytes)}</td>
+      ${
+        this.versions.length
+          ? html`<table><tr><th>version</th><th>saved</th><th>size</th><th>accuracy</th><th></th></tr>
+        ${[...this.versions].reverse().map(
+          (
+            v,
+          ) => html`<tr><td>${v.version}</td><td>${new Date(v.createdAt).toLocaleString()}</td><td>${mib(v.bytes)}</td>
           <td>${v.meta.accuracy !== undefined ? `${(100 * Number(v.meta.accuracy)).toFixed(0)}%` : ''}</td>
-          <td>${v.version === this.status?.version ? 'in use' : html`<button @click=${() => this.rollback(v.version)}>Use this</button>`}</td></tr>`)}</table>`
-        : html`<p>No saved versions yet: teach and learn first.</p>`}
+          <td>${v.version === this.status?.version ? 'in use' : html`<button @click=${() => this.rollback(v.version)}>Use this</button>`}</td></tr>`,
+        )}</table>`
+          : html`<p>No saved versions yet: teach and learn first.</p>`
+      }
       <p>Storage: ${this.quota ? `${mib(this.quota.usage)} used of ${mib(this.quota.quota)}` : 'unknown'}</p>
       <div class="row"><button id="export" @click=${this.exportOnnx}>Export ONNX</button>
         <label>Import ONNX <input type="file" accept=".onnx" @change=${this.importOnnx}></label></div>

@@ -22,11 +22,20 @@ export class DrawPad extends LitElement {
 
   private at(e: PointerEvent): [number, number] {
     const r = this.canvas.getBoundingClientRect();
-    return [((e.clientX - r.left) / r.width) * this.canvas.width, ((e.clientY - r.top) / r.height) * this.canvas.height];
+    return [
+      ((e.clientX - r.left) / r.width) * this.canvas.width,
+      ((e.clientY - r.top) / r.height) * this.canvas.height,
+    ];
   }
 
-  private down = (e: PointerEvent) => { this.canvas.setPointerCapture(e.pointerId); this.last = this.at(e); this.stroke(this.last); };
-  private move = (e: PointerEvent) => { if (this.last) this.stroke(this.at(e)); };
+  private down = (e: PointerEvent) => {
+    this.canvas.setPointerCapture(e.pointerId);
+    this.last = this.at(e);
+    this.stroke(this.last);
+  };
+  private move = (e: PointerEvent) => {
+    if (this.last) this.stroke(this.at(e));
+  };
   private up = () => {
     if (!this.last) return;
     this.last = null;
@@ -35,8 +44,14 @@ export class DrawPad extends LitElement {
 
   private stroke(p: [number, number]): void {
     const g = this.canvas.getContext('2d')!;
-    g.strokeStyle = '#fff'; g.lineWidth = 20; g.lineCap = 'round'; g.lineJoin = 'round';
-    g.beginPath(); g.moveTo(...this.last!); g.lineTo(...p); g.stroke();
+    g.strokeStyle = '#fff';
+    g.lineWidth = 20;
+    g.lineCap = 'round';
+    g.lineJoin = 'round';
+    g.beginPath();
+    g.moveTo(...this.last!);
+    g.lineTo(...p);
+    g.stroke();
     this.last = p;
   }
 
@@ -47,6 +62,8 @@ export class DrawPad extends LitElement {
   }
 
   /** The drawing as 28×28 MNIST-like pixels, or null when the pad is empty. */
-  digit(): Uint8Array | null { return toMnist(this.canvas); }
+  digit(): Uint8Array | null {
+    return toMnist(this.canvas);
+  }
 }
 customElements.define('lh-draw-pad', DrawPad);

@@ -12,10 +12,15 @@ export class LearningPlot extends LitElement {
     text { font: 11px system-ui, sans-serif; fill: #555; }
   `;
 
-  constructor() { super(); this.points = []; }
+  constructor() {
+    super();
+    this.points = [];
+  }
 
   override render() {
-    const W = 320, H = 160, pad = 28;
+    const W = 320,
+      H = 160,
+      pad = 28;
     const steps = Math.max(1, ...this.points.map((p) => p.step));
     const losses = this.points.filter((p) => Number.isFinite(p.loss));
     const maxLoss = Math.max(1e-6, ...losses.map((p) => p.loss));

@@ -2,11 +2,28 @@ import { openDB, type IDBPDatabase } from 'idb';
 import * as lh from '../../src/index.js';
 import type { Attribution, LearningRule, MethodName, RuleConfig } from '../../src/index.js';
 
-export interface Sample { id?: number; pixels: Uint8Array; label: number; at: number }
-export interface LearnPoint { step: number; loss: number; accuracy?: number; /** share of the run done, 0…1 */ done: number }
-export interface Status { source: string; version: number | null; backends: string[]; plan: string; samples: number }
+export interface Sample {
+  id?: number;
+  pixels: Uint8Array;
+  label: number;
+  at: number;
+}
+export interface LearnPoint {
+  step: number;
+  loss: number;
+  accuracy?: number /** share of the run done, 0…1 */;
+  done: number;
+}
+export interface Status {
+  source: string;
+  version: number | null;
+  backends: string[];
+  plan: string;
+  samples: number;
+}
 
-const STORE = 'layerhive-app', NAME = 'my-digits';
+const STORE = 'layerhive-app',
+  NAME = 'my-digits';
 
 /**
  * Everything the app does with the model, off the main thread where it is heavy: the network (a CNN trained by
@@ -16,7 +33,11 @@ const STORE = 'layerhive-app', NAME = 'my-digits';
  */
 export class Personalizer {
   readonly store = new lh.IdbCheckpointStore(STORE);
-  private db: Promise<IDBPDatabase> = openDB('layerhive-app-samples', 1, { upgrade: (db) => { db.createObjectStore('samples', { keyPath: 'id', autoIncrement: true }); } });
+  private db: Promise<IDBPDatabase> = openDB('layerhive-app-samples', 1, {
+    upgrade: (db) => {
+      db.createObjectStore('samples', { keyPath: 'id', autoIncrement: true });
+    },
+  });
   private pool: lh.WorkerPool;
   private backend!: lh.Backend;
   private explainer: (lh.Explainable & { close(): Promise<void> }) | null = null;
@@ -26,7 +47,11 @@ export class Personalizer {
   private replay!: lh.ImageDataset;
   private costs!: lh.GroupCost[];
 
-  constructor(workerUrl: URL, private workerBackend = 'wasm', private workers = 2) {
+  constructor(
+    workerUrl: URL,
+    private workerBackend = 'wasm',
+    private workers = 2,
+  ) {
     // the workers start now, with the page: learning and explaining later fetch nothing
     this.pool = new lh.WorkerPool(lh.webSpawner(workerUrl), workers);
   }
@@ -34,10 +59,15 @@ export class Personalizer {
   /** Loads the newest personalised version from IndexedDB, or the base model shipped with the app. */
   async start(base: URL): Promise<Status> {
     this.backend = await lh.createBackend('wasm');
-    const [images, labels] = await Promise.all(['replay-images.bin', 'replay-labels.bin'].map(async (f) => new Uint8Array(await (await fetch(new URL(f, base))).arrayBuffer())));
+    const [images, labels] = await Promise.all(
+      ['replay-images.bin', 'replay-labels.bin'].map(
+        async (f) => new Uint8Array(await (await fetch(new URL(f, base))).arrayBuffer()),
+      ),
+    );
     this.replay = { images, labels, count: labels.length, shape: [1, 28, 28], classes: 10 };
     const versions = await this.store.list(NAME);
-    let source: string, version: number | null = null;
+    let source: string,
+      version: number | null = null;
     if (versions.length) {
       const ck = await this.store.load(NAME, { fallback: true });
       this.config = ck.config;
@@ -52,10 +82,22 @@ export class Personalizer {
       lh.copyWeights(ck, this.rule);
       source = `base model (backprop CNN, ${(100 * Number((ck.meta.run as { testAccuracy?: number })?.testAccuracy ?? 0)).toFixed(1)}% on MNIST)`;
     }
-    const inits = await Promise.all(Array.from({ length: this.workers }, (_, i) => this.pool.call(i, 'start', (s) => s.init({ rule: this.config, backend: this.workerBackend, label: `worker ${i}` }))));
+    const inits = await Promise.all(
+      Array.from({ length: this.workers }, (_, i) =>
+        this.pool.call(i, 'start', (s) =>
+          s.init({ rule: this.config, backend: this.workerBackend, label: `worker ${i}` }),
+        ),
+      ),
+    );
     this.costs = lh.measureCosts(this.config, this.backend); // once, at start: learning then measures nothing here
     const plan = lh.makePlan(this.config, this.costs, this.workers);
-    this.status = { source, version, backends: inits.map((r) => r.backend), plan: lh.formatPlan(plan), samples: (await this.samples()).length };
+    this.status = {
+      source,
+      version,
+      backends: inits.map((r) => r.backend),
+      plan: lh.formatPlan(plan),
+      samples: (await this.samples()).length,
+    };
     return this.status;
   }
 
@@ -63,7 +105,7 @@ export class Personalizer {
   async predict(pixels: Uint8Array): Promise<Float64Array> {
     const x = lh.normalizePixels(pixels);
     const probs = lh.tidy(() => lh.softmax(this.rule.predict(lh.tensor(x, [1, 1, 28, 28], 'float32', this.backend))));
-    const v = Float64Array.from(await probs.data() as Float32Array);
+    const v = Float64Array.from((await probs.data()) as Float32Array);
     probs.dispose();
     return v;
   }
@@ -73,12 +115,19 @@ export class Personalizer {
     this.status.samples++;
   }
 
-  async samples(): Promise<Sample[]> { return (await this.db).getAll('samples'); }
+  async samples(): Promise<Sample[]> {
+    return (await this.db).getAll('samples');
+  }
 
   private dataset(samples: Sample[], repeat: number): lh.ImageDataset {
     const n = samples.length * repeat;
-    const images = new Uint8Array(n * 784), labels = new Uint8Array(n);
-    for (let r = 0; r < repeat; r++) samples.forEach((s, i) => { images.set(s.pixels, (r * samples.length + i) * 784); labels[r * samples.length + i] = s.label; });
+    const images = new Uint8Array(n * 784),
+      labels = new Uint8Array(n);
+    for (let r = 0; r < repeat; r++)
+      samples.forEach((s, i) => {
+        images.set(s.pixels, (r * samples.length + i) * 784);
+        labels[r * samples.length + i] = s.label;
+      });
     return { images, labels, count: n, shape: [1, 28, 28], classes: 10 };
   }
 
@@ -86,22 +135,38 @@ export class Personalizer {
    * Personalises on your samples (repeated to about half of each epoch) mixed with shipped MNIST digits (so the
    * model does not forget the others), over the workers; saves a version when done.
    */
-  async learn(onPoint: (p: LearnPoint) => void, o: { epochs?: number } = {}): Promise<{ accuracy: number; version: number }> {
+  async learn(
+    onPoint: (p: LearnPoint) => void,
+    o: { epochs?: number } = {},
+  ): Promise<{ accuracy: number; version: number }> {
     const mine = await this.samples();
     if (!mine.length) throw new Error('draw and label a few digits first');
     const repeat = Math.max(1, Math.round(this.replay.count / mine.length));
     const own = this.dataset(mine, repeat);
-    const images = new Uint8Array(own.images.length + this.replay.images.length), labels = new Uint8Array(own.count + this.replay.count);
-    images.set(own.images); images.set(this.replay.images, own.images.length);
-    labels.set(own.labels); labels.set(this.replay.labels, own.count);
+    const images = new Uint8Array(own.images.length + this.replay.images.length),
+      labels = new Uint8Array(own.count + this.replay.count);
+    images.set(own.images);
+    images.set(this.replay.images, own.images.length);
+    labels.set(own.labels);
+    labels.set(this.replay.labels, own.count);
     const train: lh.ImageDataset = { images, labels, count: labels.length, shape: [1, 28, 28], classes: 10 };
     const test = this.dataset(mine.slice(-32), 1);
     const initial = await lh.saveGroups(this.rule);
     let step = 0;
     const epochs = o.epochs ?? 6;
     const { rule, report } = await lh.trainParallel(this.config, train, test, {
-      workers: this.workers, pool: this.pool, backend: this.workerBackend, initial, costs: this.costs, epochs, batchSize: 16, seed: Date.now() % 100000, lr: this.config.optimizer.lr, syncEvery: 10,
-      onProgress: (p) => onPoint({ step: ++step, loss: p.loss, done: (p.epoch * p.batches + p.batch) / (epochs * p.batches) }),
+      workers: this.workers,
+      pool: this.pool,
+      backend: this.workerBackend,
+      initial,
+      costs: this.costs,
+      epochs,
+      batchSize: 16,
+      seed: Date.now() % 100000,
+      lr: this.config.optimizer.lr,
+      syncEvery: 10,
+      onProgress: (p) =>
+        onPoint({ step: ++step, loss: p.loss, done: (p.epoch * p.batches + p.batch) / (epochs * p.batches) }),
       onEpoch: (e) => onPoint({ step, loss: NaN, accuracy: e.testAccuracy, done: (e.epoch + 1) / epochs }),
     });
     // the learned state moves into this thread's copy (on its backend; the coordinator's copy may be another)
@@ -110,7 +175,11 @@ export class Personalizer {
     this.status.backends = report.workers.map((w) => w.backend);
     await this.resetExplainer();
     const accuracy = report.epochs.at(-1)!.testAccuracy;
-    const v = await this.store.save(NAME, await lh.captureCheckpoint(this.rule, this.config, { meta: { samples: mine.length, accuracy } }), { keep: 5 });
+    const v = await this.store.save(
+      NAME,
+      await lh.captureCheckpoint(this.rule, this.config, { meta: { samples: mine.length, accuracy } }),
+      { keep: 5 },
+    );
     this.status.version = v.version;
     this.status.source = `your model (version ${v.version})`;
     return { accuracy, version: v.version };
@@ -118,9 +187,24 @@ export class Personalizer {
 
   /** An attribution of the drawing's prediction; model calls run on the workers (CAM methods: one pass here). */
   async explain(pixels: Uint8Array, method: MethodName): Promise<Attribution> {
-    this.explainer ??= await lh.parallelExplainable(this.config, this.rule, { workers: this.workers, pool: this.pool, backend: this.workerBackend });
-    const samples = method === 'integrated-gradients' ? 32 : method === 'kernel-shap' ? 512 : method === 'lime' || method === 'rise' ? 300 : undefined;
-    return lh.explain(this.explainer, lh.normalizePixels(pixels), { method, baseline: lh.normalizePixels(new Uint8Array(784)), samples });
+    this.explainer ??= await lh.parallelExplainable(this.config, this.rule, {
+      workers: this.workers,
+      pool: this.pool,
+      backend: this.workerBackend,
+    });
+    const samples =
+      method === 'integrated-gradients'
+        ? 32
+        : method === 'kernel-shap'
+          ? 512
+          : method === 'lime' || method === 'rise'
+            ? 300
+            : undefined;
+    return lh.explain(this.explainer, lh.normalizePixels(pixels), {
+      method,
+      baseline: lh.normalizePixels(new Uint8Array(784)),
+      samples,
+    });
   }
 
   private async resetExplainer(): Promise<void> {
@@ -128,7 +212,9 @@ export class Personalizer {
     this.explainer = null;
   }
 
-  versions(): Promise<lh.VersionInfo[]> { return this.store.list(NAME); }
+  versions(): Promise<lh.VersionInfo[]> {
+    return this.store.list(NAME);
+  }
 
   async rollback(version: number): Promise<void> {
     const v = await this.store.rollback(NAME, version);
@@ -149,23 +235,33 @@ export class Personalizer {
     await this.start(base);
   }
 
-  exportOnnx(): Promise<Uint8Array> { return lh.exportOnnx(this.rule); }
+  exportOnnx(): Promise<Uint8Array> {
+    return lh.exportOnnx(this.rule);
+  }
 
   /** Replaces the network with an imported ONNX classifier of 28×28 digits (tpSGD then personalises its last layer). */
   async importOnnx(bytes: Uint8Array): Promise<void> {
     const { rule, config } = await lh.ruleFromOnnx(bytes, this.backend, this.config);
     if (config.inputShape.join() !== '1,28,28' || config.classes !== 10) {
       rule.dispose();
-      throw new Error(`the model takes [${config.inputShape}] and gives ${config.classes} classes; this app needs [1, 28, 28] → 10 classes`);
+      throw new Error(
+        `the model takes [${config.inputShape}] and gives ${config.classes} classes; this app needs [1, 28, 28] → 10 classes`,
+      );
     }
     this.rule.dispose();
     this.rule = rule;
     this.config = config;
     this.costs = lh.measureCosts(config, this.backend);
     this.status.plan = lh.formatPlan(lh.makePlan(config, this.costs, this.workers));
-    await Promise.all(Array.from({ length: this.workers }, (_, i) => this.pool.call(i, 'import', (s) => s.init({ rule: config, backend: this.workerBackend, label: `worker ${i}` }))));
+    await Promise.all(
+      Array.from({ length: this.workers }, (_, i) =>
+        this.pool.call(i, 'import', (s) => s.init({ rule: config, backend: this.workerBackend, label: `worker ${i}` })),
+      ),
+    );
     await this.resetExplainer();
-    const v = await this.store.save(NAME, await lh.captureCheckpoint(rule, config, { meta: { imported: true } }), { keep: 5 });
+    const v = await this.store.save(NAME, await lh.captureCheckpoint(rule, config, { meta: { imported: true } }), {
+      keep: 5,
+    });
     this.status.version = v.version;
     this.status.source = `imported ONNX model (version ${v.version})`;
   }

@@ -27,8 +27,11 @@ export function runKernel(name: KernelName, inputs: readonly Tensor[], attrs: ob
   for (const t of inputs) {
     t.storage; // throws TENSOR_DISPOSED
     if (t.backend !== backend) {
-      fail('BACKEND_MISMATCH', `kernel '${name}': ${t} lives on ${t.backend.flavour} but the others on ${backend.flavour}`,
-        'create all operands on the same backend (or copy one over with toBackend)');
+      fail(
+        'BACKEND_MISMATCH',
+        `kernel '${name}': ${t} lives on ${t.backend.flavour} but the others on ${backend.flavour}`,
+        'create all operands on the same backend (or copy one over with toBackend)',
+      );
     }
   }
   const out = getKernel(name, backend.name).kernelFunc(backend, inputs, attrs);
@@ -42,8 +45,11 @@ function assertFinite(t: Tensor, kernel: string): void {
   const d = t.dataSync();
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i])) {
-      fail('NON_FINITE', `kernel '${kernel}' produced ${d[i]} at flat index ${i} of its ${fmt(t.shape)} output`,
-        'check the inputs for values outside the function domain (log/sqrt of negatives, division by zero) or lower the learning rate');
+      fail(
+        'NON_FINITE',
+        `kernel '${kernel}' produced ${d[i]} at flat index ${i} of its ${fmt(t.shape)} output`,
+        'check the inputs for values outside the function domain (log/sqrt of negatives, division by zero) or lower the learning rate',
+      );
     }
   }
 }

@@ -4,7 +4,11 @@ import { fail } from '../core/errors.js';
 import type { KernelName } from './kernel-names.js';
 
 /** A kernel gets validated inputs (ops check shapes and dtypes) and returns new tensors on the same backend. */
-export type KernelFn<B extends Backend = Backend, A = any> = (backend: B, inputs: readonly Tensor[], attrs: A) => Tensor | Tensor[];
+export type KernelFn<B extends Backend = Backend, A = any> = (
+  backend: B,
+  inputs: readonly Tensor[],
+  attrs: A,
+) => Tensor | Tensor[];
 
 export interface KernelConfig<B extends Backend = any> {
   kernelName: KernelName;
@@ -25,10 +29,13 @@ export function getKernel(kernel: KernelName, backend: string): KernelConfig {
   const k = registry.get(key(kernel, backend));
   if (!k) {
     const elsewhere = [...registry.values()].filter((c) => c.kernelName === kernel).map((c) => c.backendName);
-    fail('KERNEL_NOT_FOUND', `kernel '${kernel}' is not registered for backend '${backend}'`,
+    fail(
+      'KERNEL_NOT_FOUND',
+      `kernel '${kernel}' is not registered for backend '${backend}'`,
       elsewhere.length
         ? `it exists on: ${elsewhere.join(', ')} — move the tensors there (or choose that backend)`
-        : 'no backend implements it; check the kernel name');
+        : 'no backend implements it; check the kernel name',
+    );
   }
   return k;
 }

@@ -29,7 +29,11 @@ export function setBackendPriority(names: readonly string[]): void {
 export async function createBackend(name: string, options: BackendOptions = {}): Promise<Backend> {
   const f = factories.get(name);
   if (!f) {
-    fail('BACKEND_UNAVAILABLE', `backend '${name}' is not registered`, `choose one of: ${registeredBackends().join(', ')}`);
+    fail(
+      'BACKEND_UNAVAILABLE',
+      `backend '${name}' is not registered`,
+      `choose one of: ${registeredBackends().join(', ')}`,
+    );
   }
   return f(options);
 }
@@ -38,7 +42,10 @@ export async function createBackend(name: string, options: BackendOptions = {}):
 export async function ready(options: BackendOptions = {}): Promise<Backend> {
   if (current) return current;
   for (const name of priority) {
-    if (!factories.has(name)) { failures.set(name, 'not registered in this build'); continue; }
+    if (!factories.has(name)) {
+      failures.set(name, 'not registered in this build');
+      continue;
+    }
     try {
       current = await createBackend(name, options);
       return current;
@@ -46,8 +53,11 @@ export async function ready(options: BackendOptions = {}): Promise<Backend> {
       failures.set(name, e instanceof Error ? e.message : String(e));
     }
   }
-  fail('BACKEND_UNAVAILABLE', `no backend could start (tried ${priority.join(', ')})`,
-    [...failures].map(([n, why]) => `${n}: ${why}`).join('; '));
+  fail(
+    'BACKEND_UNAVAILABLE',
+    `no backend could start (tried ${priority.join(', ')})`,
+    [...failures].map(([n, why]) => `${n}: ${why}`).join('; '),
+  );
 }
 
 /** Make a named backend the default for new tensors. */

@@ -5,9 +5,12 @@ export const bytesPerElement: Record<DType, number> = { float32: 4, int32: 4, ui
 
 export function arrayFor(dtype: DType, size: number): TypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(size);
-    case 'int32': return new Int32Array(size);
-    case 'uint8': return new Uint8Array(size);
+    case 'float32':
+      return new Float32Array(size);
+    case 'int32':
+      return new Int32Array(size);
+    case 'uint8':
+      return new Uint8Array(size);
   }
 }
 

@@ -22,7 +22,10 @@ export class Rng {
     const s = this.s;
     const r = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
     const t = s[1] << 9;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
     s[2] ^= t;
     s[3] = rotl(s[3], 11);
     return r;
@@ -55,8 +58,12 @@ export class Rng {
     return out;
   }
 
-  getState(): number[] { return Array.from(this.s); }
-  setState(state: readonly number[]): void { this.s.set(state); }
+  getState(): number[] {
+    return Array.from(this.s);
+  }
+  setState(state: readonly number[]): void {
+    this.s.set(state);
+  }
 }
 
 function rotl(x: number, k: number): number {

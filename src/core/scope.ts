@@ -46,7 +46,11 @@ export function tidy<T>(fn: () => T): T {
   }
   if (result instanceof Promise) {
     // the tensors an async function makes after its first await would escape the scope unseen
-    fail('INVALID_ARGUMENT', 'tidy() was given an async function', 'tidy the synchronous parts, or dispose tensors yourself around awaits');
+    fail(
+      'INVALID_ARGUMENT',
+      'tidy() was given an async function',
+      'tidy the synchronous parts, or dispose tensors yourself around awaits',
+    );
   }
   const kept = new Set<Tracked>();
   collect(result, kept);
@@ -61,8 +65,14 @@ const isTensor = (v: object): v is Tracked => 'storage' in v && 'backend' in v;
 
 function collect(v: TensorContainer, out: Set<Tracked>): void {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
-  if (Array.isArray(v)) { for (const x of v) collect(x, out); return; }
-  if (isTensor(v)) { out.add(v); return; }
+  if (Array.isArray(v)) {
+    for (const x of v) collect(x, out);
+    return;
+  }
+  if (isTensor(v)) {
+    out.add(v);
+    return;
+  }
   for (const x of Object.values(v)) collect(x, out);
 }
 

@@ -11,7 +11,11 @@ export function sizeOf(shape: Shape): number {
 export function checkShape(shape: Shape, what = 'shape'): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      fail('INVALID_ARGUMENT', `${what} [${shape.join(',')}] has a bad dimension ${d}`, 'every dimension must be a non-negative integer');
+      fail(
+        'INVALID_ARGUMENT',
+        `${what} [${shape.join(',')}] has a bad dimension ${d}`,
+        'every dimension must be a non-negative integer',
+      );
     }
   }
 }
@@ -19,7 +23,10 @@ export function checkShape(shape: Shape, what = 'shape'): void {
 export function stridesOf(shape: Shape): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
   return s;
 }
 
@@ -39,8 +46,11 @@ export function broadcastShapes(a: Shape, b: Shape, op = 'op'): number[] {
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      fail('SHAPE_MISMATCH', `${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast (dimension ${i}: ${da} vs ${db})`,
-        'make the dimensions equal or 1, or reshape one operand');
+      fail(
+        'SHAPE_MISMATCH',
+        `${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast (dimension ${i}: ${da} vs ${db})`,
+        'make the dimensions equal or 1, or reshape one operand',
+      );
     }
     out[i] = da === 1 ? db : da;
   }
@@ -54,7 +64,11 @@ export function normAxes(axes: number | readonly number[] | undefined, rank: num
   const out = list.map((a) => {
     const ax = a < 0 ? a + rank : a;
     if (!Number.isInteger(ax) || ax < 0 || ax >= rank) {
-      fail('INVALID_ARGUMENT', `${op}: axis ${a} is out of range for rank ${rank}`, `use an axis in [${-rank}, ${rank - 1}]`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${op}: axis ${a} is out of range for rank ${rank}`,
+        `use an axis in [${-rank}, ${rank - 1}]`,
+      );
     }
     return ax;
   });

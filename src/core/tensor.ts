@@ -24,14 +24,21 @@ export class Tensor {
     track(this);
   }
 
-  get rank(): number { return this.shape.length; }
-  get disposed(): boolean { return this._storage === null; }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get disposed(): boolean {
+    return this._storage === null;
+  }
 
   /** The backend storage; throws if the tensor was disposed. */
   get storage(): Storage {
     if (this._storage === null) {
-      fail('TENSOR_DISPOSED', `tensor #${this.id} ${fmt(this.shape)} was already disposed`,
-        'keep it alive with keep() or return it from tidy() if you still need it');
+      fail(
+        'TENSOR_DISPOSED',
+        `tensor #${this.id} ${fmt(this.shape)} was already disposed`,
+        'keep it alive with keep() or return it from tidy() if you still need it',
+      );
     }
     return this._storage;
   }
@@ -56,8 +63,11 @@ export class Tensor {
   reshape(shape: Shape): Tensor {
     const target = resolveShape(shape, this.size);
     if (sizeOf(target) !== this.size) {
-      fail('SHAPE_MISMATCH', `cannot reshape ${fmt(this.shape)} (${this.size} elements) to ${fmt(shape)}`,
-        'the new shape must hold the same number of elements');
+      fail(
+        'SHAPE_MISMATCH',
+        `cannot reshape ${fmt(this.shape)} (${this.size} elements) to ${fmt(shape)}`,
+        'the new shape must hold the same number of elements',
+      );
     }
     const s = this.storage;
     s.refs++;
@@ -86,7 +96,11 @@ function resolveShape(shape: Shape, size: number): number[] {
     out[i] = known === 0 ? 0 : size / known;
   }
   if (out.some((d) => !Number.isInteger(d) || d < 0)) {
-    fail('SHAPE_MISMATCH', `cannot reshape ${size} elements to ${fmt(shape)}`, 'use non-negative integers and at most one -1');
+    fail(
+      'SHAPE_MISMATCH',
+      `cannot reshape ${size} elements to ${fmt(shape)}`,
+      'use non-negative integers and at most one -1',
+    );
   }
   return out;
 }

@@ -6,18 +6,29 @@ import { tensor } from '../ops/creation.js';
 import type { ImageDataset } from './dataset.js';
 
 /** Pixels become `(v / 255 − mean) / std`. */
-export interface Normalization { mean: number; std: number }
+export interface Normalization {
+  mean: number;
+  std: number;
+}
 /** MNIST's training-set mean and standard deviation of v / 255. */
 export const MNIST_NORMALIZATION: Readonly<Normalization> = Object.freeze({ mean: 0.1307, std: 0.3081 });
 /** Plain v / 255, in [0, 1]. */
 export const UNIT_SCALE: Readonly<Normalization> = Object.freeze({ mean: 0, std: 1 });
 
 /** Float32 pixels from bytes; `out` (same length) is reused when given. */
-export function normalizePixels(pixels: Uint8Array, norm: Normalization = MNIST_NORMALIZATION, out?: Float32Array): Float32Array {
+export function normalizePixels(
+  pixels: Uint8Array,
+  norm: Normalization = MNIST_NORMALIZATION,
+  out?: Float32Array,
+): Float32Array {
   const table = lookupTable(norm);
   const o = out ?? new Float32Array(pixels.length);
   if (o.length !== pixels.length) {
-    fail('INVALID_ARGUMENT', `out holds ${o.length} values but there are ${pixels.length} pixels`, 'pass an out array of the same length, or none');
+    fail(
+      'INVALID_ARGUMENT',
+      `out holds ${o.length} values but there are ${pixels.length} pixels`,
+      'pass an out array of the same length, or none',
+    );
   }
   for (let i = 0; i < pixels.length; i++) o[i] = table[pixels[i]];
   return o;
@@ -26,7 +37,11 @@ export function normalizePixels(pixels: Uint8Array, norm: Normalization = MNIST_
 // A byte has 256 values, so one table replaces a division per pixel and rounds each value the same way every time.
 function lookupTable(norm: Normalization): Float32Array {
   if (!Number.isFinite(norm.mean) || !(norm.std > 0) || !Number.isFinite(norm.std)) {
-    fail('INVALID_ARGUMENT', `normalisation mean ${norm.mean}, std ${norm.std} is not usable`, 'use a finite mean and a positive finite std, such as MNIST_NORMALIZATION');
+    fail(
+      'INVALID_ARGUMENT',
+      `normalisation mean ${norm.mean}, std ${norm.std} is not usable`,
+      'use a finite mean and a positive finite std, such as MNIST_NORMALIZATION',
+    );
   }
   const t = new Float32Array(256);
   for (let v = 0; v < 256; v++) t[v] = (v / 255 - norm.mean) / norm.std;
@@ -39,7 +54,9 @@ export function epochOrder(count: number, rng: Rng): Uint32Array {
   for (let i = 0; i < count; i++) order[i] = i;
   for (let i = count - 1; i > 0; i--) {
     const j = uniformInt(rng, i + 1);
-    const t = order[i]; order[i] = order[j]; order[j] = t;
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
   }
   return order;
 }
@@ -48,7 +65,8 @@ export function epochOrder(count: number, rng: Rng): Uint32Array {
 function uniformInt(rng: Rng, n: number): number {
   const limit = 0x1_0000_0000 - (0x1_0000_0000 % n);
   let r: number;
-  do r = rng.nextU32(); while (r >= limit);
+  do r = rng.nextU32();
+  while (r >= limit);
   return r % n;
 }
 
@@ -56,7 +74,11 @@ function uniformInt(rng: Rng, n: number): number {
  * Where an iterator stands: `position` samples into epoch `epoch`, whose order is drawn from a generator in
  * state `rngState`. Plain JSON, so a checkpoint can store it. Positions count samples, not batches.
  */
-export interface BatchCursor { epoch: number; position: number; rngState: number[] }
+export interface BatchCursor {
+  epoch: number;
+  position: number;
+  rngState: number[];
+}
 
 export interface BatchOptions {
   batchSize: number;
@@ -103,11 +125,18 @@ export class BatchIterator {
       fail('INVALID_ARGUMENT', `batch size ${batchSize} is not a positive integer`, 'pass a batch size such as 64');
     }
     if (dataset.count === 0) {
-      fail('DATA_INVALID', 'the dataset holds no images, so there is nothing to batch', 'check the data files, or the --limit you passed');
+      fail(
+        'DATA_INVALID',
+        'the dataset holds no images, so there is nothing to batch',
+        'check the data files, or the --limit you passed',
+      );
     }
     if (dropLast && dataset.count < batchSize) {
-      fail('INVALID_ARGUMENT', `dropLast with batch size ${batchSize} leaves no batch of the ${dataset.count} images`,
-        'use a smaller batch size, or keep the last batch (dropLast: false)');
+      fail(
+        'INVALID_ARGUMENT',
+        `dropLast with batch size ${batchSize} leaves no batch of the ${dataset.count} images`,
+        'use a smaller batch size, or keep the last batch (dropLast: false)',
+      );
     }
     this.dataset = dataset;
     this.batchSize = batchSize;
@@ -151,7 +180,8 @@ export class BatchIterator {
     const { images, labels } = this.dataset;
     const table = this.table;
     for (let i = 0; i < b; i++) {
-      const src = indices[i] * per, dst = i * per;
+      const src = indices[i] * per,
+        dst = i * per;
       for (let k = 0; k < per; k++) x[dst + k] = table[images[src + k]];
       y[i] = labels[indices[i]];
     }
@@ -199,17 +229,35 @@ function identity(n: number): Uint32Array {
 
 function checkCursor(c: BatchCursor, epochEnd: number): void {
   const hint = 'pass a cursor from getCursor() of an iterator over the same dataset with the same dropLast';
-  if (!Number.isInteger(c.epoch) || c.epoch < 0 || !Number.isInteger(c.position) || c.position < 0 || c.position > epochEnd) {
-    fail('INVALID_ARGUMENT', `cursor epoch ${c.epoch}, position ${c.position} does not fit a dataset epoch of ${epochEnd} samples`, hint);
+  if (
+    !Number.isInteger(c.epoch) ||
+    c.epoch < 0 ||
+    !Number.isInteger(c.position) ||
+    c.position < 0 ||
+    c.position > epochEnd
+  ) {
+    fail(
+      'INVALID_ARGUMENT',
+      `cursor epoch ${c.epoch}, position ${c.position} does not fit a dataset epoch of ${epochEnd} samples`,
+      hint,
+    );
   }
   const s = c.rngState;
-  if (!Array.isArray(s) || s.length !== 4 || s.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff) || s.every((v) => v === 0)) {
+  if (
+    !Array.isArray(s) ||
+    s.length !== 4 ||
+    s.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff) ||
+    s.every((v) => v === 0)
+  ) {
     fail('INVALID_ARGUMENT', `cursor rngState ${JSON.stringify(s)} is not four uint32s (not all zero)`, hint);
   }
 }
 
 /** The batch as tensors on `backend` (or the current default): x float32 [B, C, H, W], y int32 [B]. */
-export function toTensors(batch: Pick<Batch, 'x' | 'y'> & { shape: readonly number[] }, backend?: Backend): { x: Tensor; y: Tensor } {
+export function toTensors(
+  batch: Pick<Batch, 'x' | 'y'> & { shape: readonly number[] },
+  backend?: Backend,
+): { x: Tensor; y: Tensor } {
   const x = tensor(batch.x, batch.shape, 'float32', backend);
   try {
     return { x, y: tensor(batch.y, [batch.y.length], 'int32', backend) };

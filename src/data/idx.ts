@@ -12,9 +12,15 @@ export interface IdxArray {
 
 const UBYTE = 0x08;
 const TYPE_NAMES: Record<number, string> = {
-  0x08: 'unsigned byte', 0x09: 'signed byte', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64',
+  0x08: 'unsigned byte',
+  0x09: 'signed byte',
+  0x0b: 'int16',
+  0x0c: 'int32',
+  0x0d: 'float32',
+  0x0e: 'float64',
 };
-const HINT_FILE = 'pass an uncompressed IDX file such as MNIST\'s train-images-idx3-ubyte (gunzip a .gz first), or download it again';
+const HINT_FILE =
+  "pass an uncompressed IDX file such as MNIST's train-images-idx3-ubyte (gunzip a .gz first), or download it again";
 
 /**
  * Reads an IDX file of unsigned bytes. `name` only labels errors. The data is a view, not a copy: MNIST's
@@ -26,14 +32,20 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
     fail('DATA_INVALID', `${name}: truncated header: expected at least 4 bytes, found ${bytes.length}`, HINT_FILE);
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    fail('DATA_INVALID', `${name}: not an IDX file: expected magic bytes 00 00, found ${hex(bytes[0])} ${hex(bytes[1])}`,
-      bytes[0] === 0x1f && bytes[1] === 0x8b ? 'this is a gzip file: gunzip it first' : HINT_FILE);
+    fail(
+      'DATA_INVALID',
+      `${name}: not an IDX file: expected magic bytes 00 00, found ${hex(bytes[0])} ${hex(bytes[1])}`,
+      bytes[0] === 0x1f && bytes[1] === 0x8b ? 'this is a gzip file: gunzip it first' : HINT_FILE,
+    );
   }
   const type = bytes[2];
   if (type !== UBYTE) {
     const what = TYPE_NAMES[type] ?? 'an unknown type';
-    fail('DATA_INVALID', `${name}: unsupported IDX element type ${hex(type)} (${what}); only 0x08 (unsigned byte) is read`,
-      'use an IDX file of unsigned bytes, as MNIST\'s images and labels are');
+    fail(
+      'DATA_INVALID',
+      `${name}: unsupported IDX element type ${hex(type)} (${what}); only 0x08 (unsigned byte) is read`,
+      "use an IDX file of unsigned bytes, as MNIST's images and labels are",
+    );
   }
   const rank = bytes[3];
   if (rank === 0) {
@@ -41,7 +53,11 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
   }
   const headerBytes = 4 + 4 * rank;
   if (bytes.length < headerBytes) {
-    fail('DATA_INVALID', `${name}: truncated header: ${rank} dimensions need ${headerBytes} header bytes, found ${bytes.length}`, HINT_FILE);
+    fail(
+      'DATA_INVALID',
+      `${name}: truncated header: ${rank} dimensions need ${headerBytes} header bytes, found ${bytes.length}`,
+      HINT_FILE,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
@@ -53,12 +69,18 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
   }
   const present = bytes.length - headerBytes;
   if (present < size) {
-    fail('DATA_INVALID', `${name}: truncated data: dims [${dims.join(', ')}] need ${size} bytes after the header, found ${present}`,
-      'the file was cut short: download it again');
+    fail(
+      'DATA_INVALID',
+      `${name}: truncated data: dims [${dims.join(', ')}] need ${size} bytes after the header, found ${present}`,
+      'the file was cut short: download it again',
+    );
   }
   if (present > size) {
-    fail('DATA_INVALID', `${name}: ${present - size} trailing bytes after the ${size} data bytes that dims [${dims.join(', ')}] declare`,
-      'the header and the file length disagree: check this is the right file, or download it again');
+    fail(
+      'DATA_INVALID',
+      `${name}: ${present - size} trailing bytes after the ${size} data bytes that dims [${dims.join(', ')}] declare`,
+      'the header and the file length disagree: check this is the right file, or download it again',
+    );
   }
   return { dims, data: bytes.subarray(headerBytes, headerBytes + size) };
 }

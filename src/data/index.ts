@@ -3,6 +3,14 @@
 export { parseIdx, type IdxArray } from './idx.js';
 export { datasetFromIdx, subset, type DatasetOptions, type ImageDataset } from './dataset.js';
 export {
-  BatchIterator, epochOrder, MNIST_NORMALIZATION, normalizePixels, toTensors, UNIT_SCALE,
-  type Batch, type BatchCursor, type BatchOptions, type Normalization,
+  BatchIterator,
+  epochOrder,
+  MNIST_NORMALIZATION,
+  normalizePixels,
+  toTensors,
+  UNIT_SCALE,
+  type Batch,
+  type BatchCursor,
+  type BatchOptions,
+  type Normalization,
 } from './batches.js';

@@ -7,11 +7,17 @@ export class Evaluator {
   readonly per: number;
   private readonly scored = new WeakMap<Float32Array, Float32Array>();
 
-  constructor(readonly model: Explainable, readonly batchSize = 64) {
+  constructor(
+    readonly model: Explainable,
+    readonly batchSize = 64,
+  ) {
     this.per = model.inputShape.reduce((p, d) => p * d, 1);
   }
 
-  private async chunks<T>(inputs: readonly Float32Array[], run: (x: Float32Array, n: number, from: number) => Promise<T[]>): Promise<T[]> {
+  private async chunks<T>(
+    inputs: readonly Float32Array[],
+    run: (x: Float32Array, n: number, from: number) => Promise<T[]>,
+  ): Promise<T[]> {
     const out: T[] = [];
     for (let s = 0; s < inputs.length; s += this.batchSize) {
       const n = Math.min(this.batchSize, inputs.length - s);
@@ -44,8 +50,18 @@ export class Evaluator {
   }
 
   /** The target score's gradient at each input. */
-  async gradients(inputs: readonly Float32Array[], target: number, rule: GradientRule = 'gradient'): Promise<Float32Array[]> {
-    const grads = this.model.gradients ?? fail('INVALID_ARGUMENT', 'this model has no gradients (it is known only by its predictions)', 'use a perturbation method: occlusion, feature-ablation, lime, kernel-shap or rise');
+  async gradients(
+    inputs: readonly Float32Array[],
+    target: number,
+    rule: GradientRule = 'gradient',
+  ): Promise<Float32Array[]> {
+    const grads =
+      this.model.gradients ??
+      fail(
+        'INVALID_ARGUMENT',
+        'this model has no gradients (it is known only by its predictions)',
+        'use a perturbation method: occlusion, feature-ablation, lime, kernel-shap or rise',
+      );
     return this.chunks(inputs, async (x, n) => {
       const g = await grads.call(this.model, x, n, new Int32Array(n).fill(target), rule);
       return Array.from({ length: n }, (_, i) => g.slice(i * this.per, (i + 1) * this.per));

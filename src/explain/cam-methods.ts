@@ -9,11 +9,20 @@ export type CamKind = 'grad-cam' | 'grad-cam++' | 'smooth-grad-cam++' | 'normgra
 /** Bilinear resize of a [h, w] map to [H, W] (align-corners off, as image libraries do). */
 export function upsample(map: Float64Array, h: number, w: number, H: number, W: number): Float64Array {
   const out = new Float64Array(H * W);
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-    const sy = Math.min(Math.max((y + 0.5) * h / H - 0.5, 0), h - 1), sx = Math.min(Math.max((x + 0.5) * w / W - 0.5, 0), w - 1);
-    const y0 = Math.floor(sy), x0 = Math.floor(sx), y1 = Math.min(y0 + 1, h - 1), x1 = Math.min(x0 + 1, w - 1), fy = sy - y0, fx = sx - x0;
-    out[y * W + x] = (1 - fy) * ((1 - fx) * map[y0 * w + x0] + fx * map[y0 * w + x1]) + fy * ((1 - fx) * map[y1 * w + x0] + fx * map[y1 * w + x1]);
-  }
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const sy = Math.min(Math.max(((y + 0.5) * h) / H - 0.5, 0), h - 1),
+        sx = Math.min(Math.max(((x + 0.5) * w) / W - 0.5, 0), w - 1);
+      const y0 = Math.floor(sy),
+        x0 = Math.floor(sx),
+        y1 = Math.min(y0 + 1, h - 1),
+        x1 = Math.min(x0 + 1, w - 1),
+        fy = sy - y0,
+        fx = sx - x0;
+      out[y * W + x] =
+        (1 - fy) * ((1 - fx) * map[y0 * w + x0] + fx * map[y0 * w + x1]) +
+        fy * ((1 - fx) * map[y1 * w + x0] + fx * map[y1 * w + x1]);
+    }
   return out;
 }
 
@@ -25,20 +34,43 @@ export function upsample(map: Float64Array, h: number, w: number, H: number, W: 
 export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainOptions, kind: CamKind): Promise<Raw> {
   // t = −1: the predicted class, found in the same forward pass as the maps
   const model = ev.model;
-  const lg = model.layerGradients ?? fail('INVALID_ARGUMENT', `${kind} needs a network with convolutional layers`, 'explain a Sequential CNN, or use a perturbation method');
+  const lg =
+    model.layerGradients ??
+    fail(
+      'INVALID_ARGUMENT',
+      `${kind} needs a network with convolutional layers`,
+      'explain a Sequential CNN, or use a perturbation method',
+    );
   const layers = model.mapLayers ?? [];
-  const layer = o.layer ?? layers[layers.length - 1] ?? fail('INVALID_ARGUMENT', `${kind} needs a layer with [C, H, W] output and this model has none`, 'use a CNN, or a gradient or perturbation method');
+  const layer =
+    o.layer ??
+    layers[layers.length - 1] ??
+    fail(
+      'INVALID_ARGUMENT',
+      `${kind} needs a layer with [C, H, W] output and this model has none`,
+      'use a CNN, or a gradient or perturbation method',
+    );
   const rng = new Rng(o.seed ?? 0);
   const n = kind === 'smooth-grad-cam++' ? (o.samples ?? 25) : 1;
-  let lo = Infinity, hi = -Infinity;
-  for (const v of x) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   const sigma = o.noise ?? 0.15 * (hi - lo || 1);
-  const inputs = Array.from({ length: n }, (_, k) => (k === 0 && n === 1 ? x : Float32Array.from(x, (v) => v + sigma * rng.normal())));
-  let act: Float32Array | null = null, shape: number[] = [];
+  const inputs = Array.from({ length: n }, (_, k) =>
+    k === 0 && n === 1 ? x : Float32Array.from(x, (v) => v + sigma * rng.normal()),
+  );
+  let act: Float32Array | null = null,
+    shape: number[] = [];
   const per = model.inputShape.reduce((p, d) => p * d, 1);
-  const g1: Float64Array[] = [], g2: Float64Array[] = [], g3: Float64Array[] = [];
+  const g1: Float64Array[] = [],
+    g2: Float64Array[] = [],
+    g3: Float64Array[] = [];
   for (let s = 0; s < n; s += ev.batchSize) {
-    const b = Math.min(ev.batchSize, n - s), flat = new Float32Array(b * per);
+    const b = Math.min(ev.batchSize, n - s),
+      flat = new Float32Array(b * per);
     for (let i = 0; i < b; i++) flat.set(inputs[s + i], i * per);
     const r = await lg.call(model, flat, b, new Int32Array(b).fill(t), layer);
     ev.calls += b;
@@ -48,18 +80,37 @@ export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainO
     if (!act) act = r.act.slice(0, size); // the maps of the first (clean, for n = 1) input
     for (let i = 0; i < b; i++) {
       const g = r.grad.subarray(i * size, (i + 1) * size);
-      g1.push(Float64Array.from(g)); g2.push(Float64Array.from(g, (v) => v * v)); g3.push(Float64Array.from(g, (v) => v * v * v));
+      g1.push(Float64Array.from(g));
+      g2.push(Float64Array.from(g, (v) => v * v));
+      g3.push(Float64Array.from(g, (v) => v * v * v));
     }
   }
-  if (shape.length !== 3) fail('INVALID_ARGUMENT', `layer ${layer} outputs ${JSON.stringify(shape)}, not feature maps [C, H, W]`, `use one of: ${layers.join(', ')}`);
-  const [C, h, w] = shape, hw = h * w;
-  const mean = (gs: Float64Array[]) => { const m = new Float64Array(gs[0].length); for (const g of gs) for (let i = 0; i < g.length; i++) m[i] += g[i] / gs.length; return m; };
-  const G = mean(g1), G2 = mean(g2), G3 = mean(g3), A = act!;
+  if (shape.length !== 3)
+    fail(
+      'INVALID_ARGUMENT',
+      `layer ${layer} outputs ${JSON.stringify(shape)}, not feature maps [C, H, W]`,
+      `use one of: ${layers.join(', ')}`,
+    );
+  const [C, h, w] = shape,
+    hw = h * w;
+  const mean = (gs: Float64Array[]) => {
+    const m = new Float64Array(gs[0].length);
+    for (const g of gs) for (let i = 0; i < g.length; i++) m[i] += g[i] / gs.length;
+    return m;
+  };
+  const G = mean(g1),
+    G2 = mean(g2),
+    G3 = mean(g3),
+    A = act!;
   const map = new Float64Array(hw);
   if (kind === 'normgrad') {
     for (let p = 0; p < hw; p++) {
-      let ng = 0, na = 0;
-      for (let c = 0; c < C; c++) { ng += G[c * hw + p] ** 2; na += A[c * hw + p] ** 2; }
+      let ng = 0,
+        na = 0;
+      for (let c = 0; c < C; c++) {
+        ng += G[c * hw + p] ** 2;
+        na += A[c * hw + p] ** 2;
+      }
       map[p] = Math.sqrt(ng) * Math.sqrt(na);
     }
   } else {
@@ -70,7 +121,8 @@ export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainO
         let sumA = 0;
         for (let p = 0; p < hw; p++) sumA += A[c * hw + p];
         for (let p = 0; p < hw; p++) {
-          const g = G[c * hw + p], denom = 2 * G2[c * hw + p] + sumA * G3[c * hw + p];
+          const g = G[c * hw + p],
+            denom = 2 * G2[c * hw + p] + sumA * G3[c * hw + p];
           const alpha = g !== 0 && denom !== 0 ? G2[c * hw + p] / denom : 0;
           weight += alpha * Math.max(g, 0);
         }

@@ -5,14 +5,28 @@ import type { ExplainOptions } from './types.js';
 import { gaussLegendre, riemann } from './quadrature.js';
 
 /** What a method returns before the common fields are added. */
-export interface Raw { values: Float32Array; delta?: number; score?: number; baselineScore?: number; /** the class, where the method picked it (−1 asked for the predicted one) */ target?: number }
+export interface Raw {
+  values: Float32Array;
+  delta?: number;
+  score?: number;
+  baselineScore?: number /** the class, where the method picked it (−1 asked for the predicted one) */;
+  target?: number;
+}
 
-const sumOf = (v: ArrayLike<number>) => { let s = 0; for (let i = 0; i < v.length; i++) s += v[i]; return s; };
+const sumOf = (v: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i];
+  return s;
+};
 
 function noiseSigma(x: Float32Array, o: ExplainOptions, fallbackShare: number): number {
   if (o.noise !== undefined) return o.noise;
-  let lo = Infinity, hi = -Infinity;
-  for (const v of x) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   return fallbackShare * (hi - lo || 1);
 }
 
@@ -38,11 +52,27 @@ export async function guidedBackprop(ev: Evaluator, x: Float32Array, t: number):
 }
 
 /** SmoothGrad (mean gradient), SmoothGrad² (mean square) or VarGrad (variance) over Gaussian-noised copies of x. */
-export async function smoothGrad(ev: Evaluator, x: Float32Array, t: number, o: ExplainOptions, kind: 'mean' | 'square' | 'var'): Promise<Raw> {
-  const n = o.samples ?? 50, sigma = noiseSigma(x, o, 0.15), rng = new Rng(o.seed ?? 0);
-  const grads = await ev.gradients(Array.from({ length: n }, () => noisy(x, sigma, rng)), t);
-  const m = new Float64Array(x.length), s = new Float64Array(x.length);
-  for (const g of grads) for (let i = 0; i < g.length; i++) { m[i] += g[i] / n; s[i] += (g[i] * g[i]) / n; }
+export async function smoothGrad(
+  ev: Evaluator,
+  x: Float32Array,
+  t: number,
+  o: ExplainOptions,
+  kind: 'mean' | 'square' | 'var',
+): Promise<Raw> {
+  const n = o.samples ?? 50,
+    sigma = noiseSigma(x, o, 0.15),
+    rng = new Rng(o.seed ?? 0);
+  const grads = await ev.gradients(
+    Array.from({ length: n }, () => noisy(x, sigma, rng)),
+    t,
+  );
+  const m = new Float64Array(x.length),
+    s = new Float64Array(x.length);
+  for (const g of grads)
+    for (let i = 0; i < g.length; i++) {
+      m[i] += g[i] / n;
+      s[i] += (g[i] * g[i]) / n;
+    }
   return { values: Float32Array.from(kind === 'mean' ? m : kind === 'square' ? s : s.map((v, i) => v - m[i] * m[i])) };
 }
 
@@ -50,7 +80,13 @@ export async function smoothGrad(ev: Evaluator, x: Float32Array, t: number, o: E
  * Integrated gradients along the straight path from the baseline: (x − x′)·∫₀¹ ∇F(x′ + α(x − x′)) dα by
  * Gauss–Legendre (default) or midpoint Riemann points; delta = Σ attribution − (F(x) − F(x′)).
  */
-export async function integratedGradients(ev: Evaluator, x: Float32Array, base: Float32Array, t: number, o: ExplainOptions): Promise<Raw> {
+export async function integratedGradients(
+  ev: Evaluator,
+  x: Float32Array,
+  base: Float32Array,
+  t: number,
+  o: ExplainOptions,
+): Promise<Raw> {
   const n = o.samples ?? 64;
   const { points, weights } = (o.integration ?? 'gauss-legendre') === 'riemann' ? riemann(n) : gaussLegendre(n);
   const path = Array.from(points, (a) => {
@@ -60,7 +96,9 @@ export async function integratedGradients(ev: Evaluator, x: Float32Array, base: 
   });
   const grads = await ev.gradients(path, t);
   const acc = new Float64Array(x.length);
-  grads.forEach((g, k) => { for (let i = 0; i < g.length; i++) acc[i] += weights[k] * g[i]; });
+  grads.forEach((g, k) => {
+    for (let i = 0; i < g.length; i++) acc[i] += weights[k] * g[i];
+  });
   const values = Float32Array.from(acc, (v, i) => v * (x[i] - base[i]));
   const [fx, fb] = await ev.scores([x, base], t);
   return { values, delta: sumOf(values) - (fx - fb), score: fx, baselineScore: fb };
@@ -68,7 +106,13 @@ export async function integratedGradients(ev: Evaluator, x: Float32Array, base: 
 
 /** DeepLIFT with the rescale rule (multipliers through each activation); delta as for IG. */
 export async function deepLift(ev: Evaluator, x: Float32Array, base: Float32Array, t: number): Promise<Raw> {
-  const dl = ev.model.deeplift ?? fail('INVALID_ARGUMENT', 'DeepLIFT needs a network of layers', 'explain a Sequential model (backprop or tpsgd), or use a perturbation method');
+  const dl =
+    ev.model.deeplift ??
+    fail(
+      'INVALID_ARGUMENT',
+      'DeepLIFT needs a network of layers',
+      'explain a Sequential model (backprop or tpsgd), or use a perturbation method',
+    );
   const values = await dl.call(ev.model, x, base, 1, Int32Array.of(t));
   ev.calls += 2;
   const [fx, fb] = await ev.scores([x, base], t);
@@ -79,8 +123,16 @@ export async function deepLift(ev: Evaluator, x: Float32Array, base: Float32Arra
  * GradientSHAP (expected gradients): the mean over samples of (x − b)·∇F(b + α(x − b) + ε), b drawn from the
  * background set (or the baseline), α ~ U(0, 1), ε ~ N(0, σ²) (σ default 0).
  */
-export async function gradientShap(ev: Evaluator, x: Float32Array, background: Float32Array[], t: number, o: ExplainOptions): Promise<Raw> {
-  const n = o.samples ?? 50, rng = new Rng(o.seed ?? 0), sigma = o.noise ?? 0;
+export async function gradientShap(
+  ev: Evaluator,
+  x: Float32Array,
+  background: Float32Array[],
+  t: number,
+  o: ExplainOptions,
+): Promise<Raw> {
+  const n = o.samples ?? 50,
+    rng = new Rng(o.seed ?? 0),
+    sigma = o.noise ?? 0;
   const picks = Array.from({ length: n }, () => background[Math.floor(rng.uniform() * background.length)]);
   const points = picks.map((b) => {
     const a = rng.uniform();
@@ -89,7 +141,10 @@ export async function gradientShap(ev: Evaluator, x: Float32Array, background: F
   });
   const grads = await ev.gradients(points, t);
   const acc = new Float64Array(x.length);
-  grads.forEach((g, k) => { const b = picks[k]; for (let i = 0; i < g.length; i++) acc[i] += (g[i] * (x[i] - b[i])) / n; });
+  grads.forEach((g, k) => {
+    const b = picks[k];
+    for (let i = 0; i < g.length; i++) acc[i] += (g[i] * (x[i] - b[i])) / n;
+  });
   const values = Float32Array.from(acc);
   const scores = await ev.scores([x, ...background], t);
   const fb = scores.slice(1).reduce((a, b) => a + b, 0) / background.length;

@@ -3,7 +3,11 @@
  * in colour — signed maps diverge blue (negative) / white / red (positive) around 0, non-negative maps run
  * black → red → yellow — and the map over the input. Each is `scale`× the map's H×W (nearest neighbour).
  */
-export interface Picture { width: number; height: number; rgba: Uint8Array }
+export interface Picture {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
 
 function plane(values: ArrayLike<number>, shape: readonly number[]): { v: Float64Array; H: number; W: number } {
   const [C, H, W] = shape.length === 3 ? shape : [1, 1, values.length];
@@ -12,17 +16,32 @@ function plane(values: ArrayLike<number>, shape: readonly number[]): { v: Float6
   return { v, H, W };
 }
 
-function picture(H: number, W: number, scale: number, colour: (i: number) => [number, number, number, number]): Picture {
-  const width = W * scale, height = H * scale, rgba = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const c = colour(Math.floor(y / scale) * W + Math.floor(x / scale)), o = (y * width + x) * 4;
-    rgba[o] = c[0]; rgba[o + 1] = c[1]; rgba[o + 2] = c[2]; rgba[o + 3] = c[3];
-  }
+function picture(
+  H: number,
+  W: number,
+  scale: number,
+  colour: (i: number) => [number, number, number, number],
+): Picture {
+  const width = W * scale,
+    height = H * scale,
+    rgba = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const c = colour(Math.floor(y / scale) * W + Math.floor(x / scale)),
+        o = (y * width + x) * 4;
+      rgba[o] = c[0];
+      rgba[o + 1] = c[1];
+      rgba[o + 2] = c[2];
+      rgba[o + 3] = c[3];
+    }
   return { width, height, rgba };
 }
 
 /** The map's colour at each pixel, and whether it is signed. */
-export function colours(values: ArrayLike<number>, shape: readonly number[]): { rgb: (i: number) => [number, number, number]; strength: (i: number) => number; H: number; W: number } {
+export function colours(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+): { rgb: (i: number) => [number, number, number]; strength: (i: number) => number; H: number; W: number } {
   const { v, H, W } = plane(values, shape);
   const signed = v.some((a) => a < 0);
   // the 99th percentile of |value| is full colour, so one extreme pixel does not wash out the rest
@@ -30,7 +49,10 @@ export function colours(values: ArrayLike<number>, shape: readonly number[]): { 
   const peak = Math.max(1e-12, sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))]);
   const rgb = (i: number): [number, number, number] => {
     const t = Math.max(-1, Math.min(1, v[i] / peak));
-    if (signed) return t >= 0 ? [255, Math.round(255 * (1 - t)), Math.round(255 * (1 - t))] : [Math.round(255 * (1 + t)), Math.round(255 * (1 + t)), 255];
+    if (signed)
+      return t >= 0
+        ? [255, Math.round(255 * (1 - t)), Math.round(255 * (1 - t))]
+        : [Math.round(255 * (1 + t)), Math.round(255 * (1 + t)), 255];
     return [Math.round(255 * Math.min(1, 2 * t)), Math.round(255 * Math.max(0, 2 * t - 1)), 0];
   };
   return { rgb, strength: (i) => Math.min(1, Math.abs(v[i]) / peak), H, W };
@@ -38,9 +60,16 @@ export function colours(values: ArrayLike<number>, shape: readonly number[]): { 
 
 export function inputPicture(input: ArrayLike<number>, shape: readonly number[], scale = 10): Picture {
   const { v, H, W } = plane(input, shape);
-  let lo = Infinity, hi = -Infinity;
-  for (const a of v) { lo = Math.min(lo, a); hi = Math.max(hi, a); }
-  return picture(H, W, scale, (i) => { const g = Math.round(255 * ((v[i] - lo) / (hi - lo || 1))); return [g, g, g, 255]; });
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const a of v) {
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, a);
+  }
+  return picture(H, W, scale, (i) => {
+    const g = Math.round(255 * ((v[i] - lo) / (hi - lo || 1)));
+    return [g, g, g, 255];
+  });
 }
 
 export function heatmapPicture(values: ArrayLike<number>, shape: readonly number[], scale = 10): Picture {
@@ -49,10 +78,18 @@ export function heatmapPicture(values: ArrayLike<number>, shape: readonly number
 }
 
 /** The heatmap over the (grey) input, each pixel as opaque as the map is strong. */
-export function overlayPicture(input: ArrayLike<number>, values: ArrayLike<number>, shape: readonly number[], scale = 10): Picture {
-  const grey = inputPicture(input, shape, 1), c = colours(values, shape);
+export function overlayPicture(
+  input: ArrayLike<number>,
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  scale = 10,
+): Picture {
+  const grey = inputPicture(input, shape, 1),
+    c = colours(values, shape);
   return picture(c.H, c.W, scale, (i) => {
-    const a = Math.min(1, 0.15 + 0.85 * c.strength(i)), [r, g, b] = c.rgb(i), gr = grey.rgba[i * 4] * 0.8;
+    const a = Math.min(1, 0.15 + 0.85 * c.strength(i)),
+      [r, g, b] = c.rgb(i),
+      gr = grey.rgba[i * 4] * 0.8;
     return [Math.round(a * r + (1 - a) * gr), Math.round(a * g + (1 - a) * gr), Math.round(a * b + (1 - a) * gr), 255];
   });
 }

@@ -2,9 +2,16 @@
  * Weighted least squares (optionally ridge-regularised): β minimising Σ_i w_i (y_i − X_i·β)² + λ‖β‖², from the
  * normal equations solved by Gaussian elimination with partial pivoting in float64. X is row-major [n, m].
  */
-export function weightedLeastSquares(X: Float64Array, y: Float64Array, w: Float64Array, m: number, ridge = 0): Float64Array {
+export function weightedLeastSquares(
+  X: Float64Array,
+  y: Float64Array,
+  w: Float64Array,
+  m: number,
+  ridge = 0,
+): Float64Array {
   const n = y.length;
-  const A = new Float64Array(m * m), b = new Float64Array(m);
+  const A = new Float64Array(m * m),
+    b = new Float64Array(m);
   for (let i = 0; i < n; i++) {
     const wi = w[i];
     if (wi === 0) continue;
@@ -27,10 +34,19 @@ export function solve(A: Float64Array, b: Float64Array, m: number): Float64Array
   for (let c = 0; c < m; c++) {
     let piv = c;
     for (let r = c + 1; r < m; r++) if (Math.abs(A[r * m + c]) > Math.abs(A[piv * m + c])) piv = r;
-    if (Math.abs(A[piv * m + c]) < 1e-12 * scale) { A[c * m + c] = 0; continue; }
+    if (Math.abs(A[piv * m + c]) < 1e-12 * scale) {
+      A[c * m + c] = 0;
+      continue;
+    }
     if (piv !== c) {
-      for (let k = 0; k < m; k++) { const t = A[c * m + k]; A[c * m + k] = A[piv * m + k]; A[piv * m + k] = t; }
-      const t = x[c]; x[c] = x[piv]; x[piv] = t;
+      for (let k = 0; k < m; k++) {
+        const t = A[c * m + k];
+        A[c * m + k] = A[piv * m + k];
+        A[piv * m + k] = t;
+      }
+      const t = x[c];
+      x[c] = x[piv];
+      x[piv] = t;
     }
     for (let r = 0; r < m; r++) {
       if (r === c) continue;

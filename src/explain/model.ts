@@ -4,7 +4,20 @@ import type { Sequential } from '../nn/sequential.js';
 import type { Cache, Layer } from '../nn/layer.js';
 import { dispose, tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
-import { add, concat, copy, div, maxPool2dGrad, mul, relu, slice, sub, tensor, unaryGrad, zeros } from '../ops/index.js';
+import {
+  add,
+  concat,
+  copy,
+  div,
+  maxPool2dGrad,
+  mul,
+  relu,
+  slice,
+  sub,
+  tensor,
+  unaryGrad,
+  zeros,
+} from '../ops/index.js';
 import { Pool2d } from '../nn/layers/pool.js';
 import { unaryGradUses, type UnaryOp } from '../backend/kernel-names.js';
 
@@ -31,7 +44,12 @@ export interface Explainable {
    * Activations of layer `layer`'s output and the target score's gradient there, [B, ...shape]; a target of −1
    * is the predicted class, picked from the same forward pass (the targets used come back).
    */
-  layerGradients?(x: Float32Array, batch: number, targets: Int32Array, layer: number): Promise<{ act: Float32Array; grad: Float32Array; shape: number[]; targets: Int32Array }>;
+  layerGradients?(
+    x: Float32Array,
+    batch: number,
+    targets: Int32Array,
+    layer: number,
+  ): Promise<{ act: Float32Array; grad: Float32Array; shape: number[]; targets: Int32Array }>;
   /** Indices of layers whose output is a feature map [C, H, W] (Grad-CAM's candidates), first to last. */
   readonly mapLayers?: number[];
 }
@@ -47,25 +65,38 @@ export function fromSequential(model: Sequential): Explainable {
   const input = (x: Float32Array, batch: number) => tensor(x, [batch, ...inputShape], 'float32', backend);
   const onehot = (targets: Int32Array) => {
     const v = new Float32Array(targets.length * classes);
-    targets.forEach((t, b) => { v[b * classes + t] = 1; });
+    targets.forEach((t, b) => {
+      v[b * classes + t] = 1;
+    });
     return tensor(v, [targets.length, classes], 'float32', backend);
   };
   const check = (targets: Int32Array) => {
-    for (const t of targets) if (!(Number.isInteger(t) && t >= 0 && t < classes)) fail('INVALID_ARGUMENT', `target class ${t} is outside [0, ${classes})`, `pass a class index below ${classes}`);
+    for (const t of targets)
+      if (!(Number.isInteger(t) && t >= 0 && t < classes))
+        fail('INVALID_ARGUMENT', `target class ${t} is outside [0, ${classes})`, `pass a class index below ${classes}`);
   };
   /** Forward keeping every layer's input, output and cache (top-level tidy: the caller disposes). */
   const forward = (x: Tensor, upTo = model.layers.length) => {
-    const ins: Tensor[] = [], outs: Tensor[] = [], caches: Cache[] = [];
+    const ins: Tensor[] = [],
+      outs: Tensor[] = [],
+      caches: Cache[] = [];
     let h = x;
     for (let i = 0; i < upTo; i++) {
       const r = model.layers[i].forward(h, { training: false });
-      ins.push(h); outs.push(r.y); caches.push(r.cache);
+      ins.push(h);
+      outs.push(r.y);
+      caches.push(r.cache);
       h = r.y;
     }
     return { ins, outs, caches, y: h };
   };
   /** Backward from `g` at the output of layer `to − 1` down to the input, with a rule for activations. */
-  const backward = (g: Tensor, f: ReturnType<typeof forward>, to: number, act: (layer: Layer, i: number, dy: Tensor) => Tensor | null) => {
+  const backward = (
+    g: Tensor,
+    f: ReturnType<typeof forward>,
+    to: number,
+    act: (layer: Layer, i: number, dy: Tensor) => Tensor | null,
+  ) => {
     for (let i = to - 1; i >= 0; i--) {
       const layer = model.layers[i];
       const custom = act(layer, i, g);
@@ -73,59 +104,80 @@ export function fromSequential(model: Sequential): Explainable {
     }
     return g;
   };
-  const read = async (t: Tensor) => { const v = Float32Array.from(await t.data() as Float32Array); t.dispose(); return v; };
+  const read = async (t: Tensor) => {
+    const v = Float32Array.from((await t.data()) as Float32Array);
+    t.dispose();
+    return v;
+  };
   const mapLayers = model.layers.map((l, i) => (l.outputShape.length === 3 ? i : -1)).filter((i) => i >= 0);
 
   return {
-    inputShape, classes, mapLayers,
+    inputShape,
+    classes,
+    mapLayers,
     async scores(x, batch) {
       return read(tidy(() => model.predict(input(x, batch))));
     },
     async gradients(x, batch, targets, rule = 'gradient') {
       check(targets);
-      return read(tidy(() => {
-        const f = forward(input(x, batch));
-        return backward(onehot(targets), f, model.layers.length, (layer, i, dy) => {
-          if (rule !== 'guided' || !activations.has(layer.spec.type)) return null;
-          // guided backprop: only positive gradients pass an activation, times its local slope
-          const op = layer.spec.type as UnaryOp;
-          return unaryGrad(op, relu(dy), unaryGradUses[op] === 'x' ? f.ins[i] : f.outs[i]);
-        });
-      }));
+      return read(
+        tidy(() => {
+          const f = forward(input(x, batch));
+          return backward(onehot(targets), f, model.layers.length, (layer, i, dy) => {
+            if (rule !== 'guided' || !activations.has(layer.spec.type)) return null;
+            // guided backprop: only positive gradients pass an activation, times its local slope
+            const op = layer.spec.type as UnaryOp;
+            return unaryGrad(op, relu(dy), unaryGradUses[op] === 'x' ? f.ins[i] : f.outs[i]);
+          });
+        }),
+      );
     },
     async deeplift(x, baseline, batch, targets) {
       check(targets);
-      return read(tidy(() => {
-        // one forward over [x; x′]; an activation passes the multiplier Δy/Δx (the rescale rule, blended into its
-        // slope where Δx → 0), linear layers their VJP; the baseline half carries no gradient
-        const xs = input(x, batch), bs = input(baseline, batch);
-        const f = forward(concat([xs, bs], 0));
-        const g0 = concat([onehot(targets), zeros([batch, classes], 'float32', backend)], 0);
-        const tiny = 1e-12;
-        /** Δy/Δx where Δx is not ~0, else `near` (the local gradient): (Δy·Δx + near·tiny) / (Δx² + tiny). */
-        const ratio = (dyv: Tensor, dx: Tensor, near: Tensor) => div(add(mul(dyv, dx), mul(near, tiny)), add(mul(dx, dx), tiny));
-        const m = backward(g0, f, model.layers.length, (layer, i, dy) => {
-          const top = (t: Tensor) => slice(t, 0, 0, batch), bottom = (t: Tensor) => slice(t, 0, batch, batch);
-          const lower = (t: Tensor) => concat([t, zeros(t.shape, 'float32', backend)], 0);
-          if (layer instanceof Pool2d && layer.spec.type === 'maxpool2d') {
-            // each window's Δy goes to x's maximum of the window, as a multiplier Δy/Δx there (summation to delta
-            // holds window by window); where Δx ≈ 0 it passes the plain gradient
-            const xt = top(f.ins[i]), g = top(dy);
-            const dx = sub(xt, bottom(f.ins[i])), dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
-            return lower(ratio(maxPool2dGrad(mul(g, dyv), xt, layer.opts), dx, maxPool2dGrad(g, xt, layer.opts)));
-          }
-          if (!activations.has(layer.spec.type)) return null;
-          const op = layer.spec.type as UnaryOp;
-          const dx = sub(top(f.ins[i]), bottom(f.ins[i])), dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
-          const slopeAt = unaryGradUses[op] === 'x' ? top(f.ins[i]) : top(f.outs[i]);
-          const slope = unaryGrad(op, add(zeros(dx.shape, 'float32', backend), 1), slopeAt);
-          return lower(mul(top(dy), ratio(dyv, dx, slope)));
-        });
-        return mul(slice(m, 0, 0, batch), sub(xs, bs));
-      }));
+      return read(
+        tidy(() => {
+          // one forward over [x; x′]; an activation passes the multiplier Δy/Δx (the rescale rule, blended into its
+          // slope where Δx → 0), linear layers their VJP; the baseline half carries no gradient
+          const xs = input(x, batch),
+            bs = input(baseline, batch);
+          const f = forward(concat([xs, bs], 0));
+          const g0 = concat([onehot(targets), zeros([batch, classes], 'float32', backend)], 0);
+          const tiny = 1e-12;
+          /** Δy/Δx where Δx is not ~0, else `near` (the local gradient): (Δy·Δx + near·tiny) / (Δx² + tiny). */
+          const ratio = (dyv: Tensor, dx: Tensor, near: Tensor) =>
+            div(add(mul(dyv, dx), mul(near, tiny)), add(mul(dx, dx), tiny));
+          const m = backward(g0, f, model.layers.length, (layer, i, dy) => {
+            const top = (t: Tensor) => slice(t, 0, 0, batch),
+              bottom = (t: Tensor) => slice(t, 0, batch, batch);
+            const lower = (t: Tensor) => concat([t, zeros(t.shape, 'float32', backend)], 0);
+            if (layer instanceof Pool2d && layer.spec.type === 'maxpool2d') {
+              // each window's Δy goes to x's maximum of the window, as a multiplier Δy/Δx there (summation to delta
+              // holds window by window); where Δx ≈ 0 it passes the plain gradient
+              const xt = top(f.ins[i]),
+                g = top(dy);
+              const dx = sub(xt, bottom(f.ins[i])),
+                dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
+              return lower(ratio(maxPool2dGrad(mul(g, dyv), xt, layer.opts), dx, maxPool2dGrad(g, xt, layer.opts)));
+            }
+            if (!activations.has(layer.spec.type)) return null;
+            const op = layer.spec.type as UnaryOp;
+            const dx = sub(top(f.ins[i]), bottom(f.ins[i])),
+              dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
+            const slopeAt = unaryGradUses[op] === 'x' ? top(f.ins[i]) : top(f.outs[i]);
+            const slope = unaryGrad(op, add(zeros(dx.shape, 'float32', backend), 1), slopeAt);
+            return lower(mul(top(dy), ratio(dyv, dx, slope)));
+          });
+          return mul(slice(m, 0, 0, batch), sub(xs, bs));
+        }),
+      );
     },
     async layerGradients(x, batch, targets, layer) {
-      if (!(Number.isInteger(layer) && layer >= 0 && layer < model.layers.length)) fail('INVALID_ARGUMENT', `layer ${layer} does not exist (the model has ${model.layers.length})`, `layers with feature maps: ${mapLayers.join(', ') || 'none'}`);
+      if (!(Number.isInteger(layer) && layer >= 0 && layer < model.layers.length))
+        fail(
+          'INVALID_ARGUMENT',
+          `layer ${layer} does not exist (the model has ${model.layers.length})`,
+          `layers with feature maps: ${mapLayers.join(', ') || 'none'}`,
+        );
       const shape = [...model.layers[layer].outputShape];
       const f = tidy(() => forward(input(x, batch)));
       try {
@@ -141,7 +193,8 @@ export function fromSequential(model: Sequential): Explainable {
         check(targets);
         const [act, grad] = tidy(() => {
           let d = onehot(targets);
-          for (let i = model.layers.length - 1; i > layer; i--) d = model.layers[i].backward(d, f.caches[i], true, false).dx!;
+          for (let i = model.layers.length - 1; i > layer; i--)
+            d = model.layers[i].backward(d, f.caches[i], true, false).dx!;
           return [copy(f.outs[layer]), d];
         });
         return { act: await read(act), grad: await read(grad), shape, targets };
@@ -152,18 +205,26 @@ export function fromSequential(model: Sequential): Explainable {
   };
 }
 
-
 /** A model known only by its class scores (an ONNX session, a NoProp rule): the perturbation methods work on it. */
-export function fromScores(inputShape: readonly number[], classes: number, scores: (x: Float32Array, batch: number) => Promise<Float32Array>): Explainable {
+export function fromScores(
+  inputShape: readonly number[],
+  classes: number,
+  scores: (x: Float32Array, batch: number) => Promise<Float32Array>,
+): Explainable {
   return { inputShape, classes, scores };
 }
 
 /** A learning rule as an Explainable: its network when it has one (backprop, tpsgd), else its predictions (NoProp). */
-export function fromRule(rule: { predict(x: Tensor): Tensor; backend: Backend; model?: unknown }, inputShape: readonly number[], classes: number): Explainable {
-  if (rule.model instanceof Object && 'layers' in (rule.model as object) && 'namedParams' in (rule.model as object)) return fromSequential(rule.model as Sequential);
+export function fromRule(
+  rule: { predict(x: Tensor): Tensor; backend: Backend; model?: unknown },
+  inputShape: readonly number[],
+  classes: number,
+): Explainable {
+  if (rule.model instanceof Object && 'layers' in (rule.model as object) && 'namedParams' in (rule.model as object))
+    return fromSequential(rule.model as Sequential);
   return fromScores(inputShape, classes, async (x, batch) => {
     const y = tidy(() => rule.predict(tensor(x, [batch, ...inputShape], 'float32', rule.backend)));
-    const v = Float32Array.from(await y.data() as Float32Array);
+    const v = Float32Array.from((await y.data()) as Float32Array);
     y.dispose();
     return v;
   });

@@ -1,8 +1,23 @@
 /** Every attribution method by name. */
 export const methodNames = [
-  'saliency', 'input-x-gradient', 'smoothgrad', 'smoothgrad-sq', 'vargrad', 'integrated-gradients', 'guided-backprop',
-  'deeplift', 'gradient-shap', 'occlusion', 'feature-ablation', 'lime', 'kernel-shap', 'rise',
-  'grad-cam', 'grad-cam++', 'smooth-grad-cam++', 'normgrad',
+  'saliency',
+  'input-x-gradient',
+  'smoothgrad',
+  'smoothgrad-sq',
+  'vargrad',
+  'integrated-gradients',
+  'guided-backprop',
+  'deeplift',
+  'gradient-shap',
+  'occlusion',
+  'feature-ablation',
+  'lime',
+  'kernel-shap',
+  'rise',
+  'grad-cam',
+  'grad-cam++',
+  'smooth-grad-cam++',
+  'normgrad',
 ] as const;
 export type MethodName = (typeof methodNames)[number];
 

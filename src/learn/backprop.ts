@@ -20,7 +20,11 @@ export class Backprop implements LearningRule {
   readonly backend: Backend;
   readonly segments: (Segment & { optimizer: Optimizer })[];
 
-  constructor(readonly model: Sequential, makeOptimizer: () => Optimizer, readonly rng: Rng) {
+  constructor(
+    readonly model: Sequential,
+    makeOptimizer: () => Optimizer,
+    readonly rng: Rng,
+  ) {
     this.backend = model.backend;
     this.segments = segmentsOf(model).map((s) => ({ ...s, optimizer: makeOptimizer() }));
   }
@@ -29,7 +33,13 @@ export class Backprop implements LearningRule {
     return tidy(() => {
       const { y: logits, caches } = this.model.forward(x, { training: true, rng: this.rng });
       const loss = crossEntropy(logits, y);
-      const { grads } = this.model.backwardWithCache(crossEntropyGrad(logits, y), caches, 0, this.model.layers.length, false);
+      const { grads } = this.model.backwardWithCache(
+        crossEntropyGrad(logits, y),
+        caches,
+        0,
+        this.model.layers.length,
+        false,
+      );
       this.stepSegments(0, this.segments.length, grads);
       return { loss };
     });
@@ -40,22 +50,38 @@ export class Backprop implements LearningRule {
     for (const s of this.segments.slice(first, end)) s.optimizer.step(paramsInRange(this.model, s.from, s.to), grads);
   }
 
-  predict(x: Tensor): Tensor { return this.model.predict(x); }
-  params() { return this.model.namedParams(); }
-  buffers() { return this.model.namedBuffers(); }
-  setLr(lr: number) { for (const s of this.segments) s.optimizer.lr = lr; }
+  predict(x: Tensor): Tensor {
+    return this.model.predict(x);
+  }
+  params() {
+    return this.model.namedParams();
+  }
+  buffers() {
+    return this.model.namedBuffers();
+  }
+  setLr(lr: number) {
+    for (const s of this.segments) s.optimizer.lr = lr;
+  }
 
   /** A segment reads the one before it and waits for the error of the one after it: the backward chain. */
   groups(): ParamGroup[] {
     return this.segments.map((s, i, all) => ({
-      name: s.name, params: [...paramsInRange(this.model, s.from, s.to).keys()],
+      name: s.name,
+      params: [...paramsInRange(this.model, s.from, s.to).keys()],
       reads: [i === 0 ? 'x' : `output:${all[i - 1].name}`, ...(i === all.length - 1 ? ['y'] : [])],
       waitsFor: i === all.length - 1 ? [] : [all[i + 1].name],
     }));
   }
 
   private segment(name: string) {
-    return this.segments.find((s) => s.name === name) ?? fail('INVALID_ARGUMENT', `backprop has no group '${name}'`, `use one of: ${this.segments.map((s) => s.name).join(', ')}`);
+    return (
+      this.segments.find((s) => s.name === name) ??
+      fail(
+        'INVALID_ARGUMENT',
+        `backprop has no group '${name}'`,
+        `use one of: ${this.segments.map((s) => s.name).join(', ')}`,
+      )
+    );
   }
 
   saveGroup(name: string): Promise<GroupState> {
@@ -68,5 +94,7 @@ export class Backprop implements LearningRule {
     loadGroupState(name, state, stateInRange(this.model, s.from, s.to), s.optimizer, this.rng);
   }
 
-  dispose(): void { for (const s of this.segments) s.optimizer.dispose(); }
+  dispose(): void {
+    for (const s of this.segments) s.optimizer.dispose();
+  }
 }

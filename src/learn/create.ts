@@ -24,11 +24,14 @@ export interface RuleConfig {
   optimizer: OptimizerSpec;
   seed: number;
   tpsgd?: Omit<TpSgdOptions, 'classes' | 'projectionSeed'>;
-  noprop?: Pick<NoPropOptions, 'T' | 'embedding' | 'embedDim' | 'eta' | 'inferenceNoise' | 'maxAlphaBar'> & { prototypes?: number[] }
-    & Pick<NoPropCTOptions, 'gammaMax' | 'gammaMin' | 'weighting' | 'steps'> & Pick<NoPropFMOptions, 'steps'>;
+  noprop?: Pick<NoPropOptions, 'T' | 'embedding' | 'embedDim' | 'eta' | 'inferenceNoise' | 'maxAlphaBar'> & {
+    prototypes?: number[];
+  } & Pick<NoPropCTOptions, 'gammaMax' | 'gammaMin' | 'weighting' | 'steps'> &
+    Pick<NoPropFMOptions, 'steps'>;
 }
 
-const networkSpec = (c: RuleConfig): ModelSpec => (c.layers ? { input: c.inputShape, layers: c.layers } : modelSpec(c.model, c.inputShape, c.classes));
+const networkSpec = (c: RuleConfig): ModelSpec =>
+  c.layers ? { input: c.inputShape, layers: c.layers } : modelSpec(c.model, c.inputShape, c.classes);
 
 /** A learning rule with a freshly initialised model (weights from `seed`). */
 export function createRule(c: RuleConfig, backend: Backend): LearningRule {
@@ -39,8 +42,11 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
     case 'backprop':
       return new Backprop(new Sequential(networkSpec(c), { backend, rng }), optimizer, rng);
     case 'tpsgd':
-      return new TpSgd(new Sequential(networkSpec(c), { backend, rng }), optimizer, rng,
-        { ...c.tpsgd, classes: c.classes, projectionSeed: c.seed + 1 });
+      return new TpSgd(new Sequential(networkSpec(c), { backend, rng }), optimizer, rng, {
+        ...c.tpsgd,
+        classes: c.classes,
+        projectionSeed: c.seed + 1,
+      });
     case 'noprop-dt':
       return new NoPropDT(backend, optimizer, { ...c.noprop, ...common });
     case 'noprop-ct':
@@ -48,6 +54,10 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
     case 'noprop-fm':
       return new NoPropFM(backend, optimizer, { ...c.noprop, ...common });
     default:
-      return fail('INVALID_ARGUMENT', `unknown learning rule ${JSON.stringify(c.rule)}`, `use one of: ${ruleNames.join(', ')}`);
+      return fail(
+        'INVALID_ARGUMENT',
+        `unknown learning rule ${JSON.stringify(c.rule)}`,
+        `use one of: ${ruleNames.join(', ')}`,
+      );
   }
 }

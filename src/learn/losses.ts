@@ -1,5 +1,17 @@
 import type { Tensor } from '../core/tensor.js';
-import { abs, crossEntropy, crossEntropyGrad, div, matmul, mul, sign, softmax, square, sub, sum } from '../ops/index.js';
+import {
+  abs,
+  crossEntropy,
+  crossEntropyGrad,
+  div,
+  matmul,
+  mul,
+  sign,
+  softmax,
+  square,
+  sub,
+  sum,
+} from '../ops/index.js';
 
 /**
  * A loss value and its gradient with respect to the tensor it was computed from. The value is a scalar
@@ -17,13 +29,15 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor): LossAndGrad {
 
 /** (1/2B)·Σ‖out − target‖², gradient (out − target)/B. */
 export function l2Loss(out: Tensor, target: Tensor): LossAndGrad {
-  const B = out.shape[0], diff = sub(out, target);
+  const B = out.shape[0],
+    diff = sub(out, target);
   return { loss: mul(sum(square(diff)), 0.5 / B), grad: div(diff, B) };
 }
 
 /** (1/B)·Σ|out − target|, gradient sign(out − target)/B. */
 export function l1Loss(out: Tensor, target: Tensor): LossAndGrad {
-  const B = out.shape[0], diff = sub(out, target);
+  const B = out.shape[0],
+    diff = sub(out, target);
   return { loss: div(sum(abs(diff)), B), grad: div(sign(diff), B) };
 }
 
@@ -32,7 +46,8 @@ export function l1Loss(out: Tensor, target: Tensor): LossAndGrad {
  * gradient to pred.
  */
 export function weightedSquaredError(pred: Tensor, target: Tensor, weight: number | Tensor): LossAndGrad {
-  const B = pred.shape[0], diff = sub(pred, target);
+  const B = pred.shape[0],
+    diff = sub(pred, target);
   const wd = mul(diff, weight);
   return { loss: div(sum(mul(wd, diff)), B), grad: mul(wd, 2 / B) };
 }

@@ -47,6 +47,9 @@ export interface LearningRule {
  * The state of the named groups of a rule (default all of them). Every save starts before the first await, so
  * they describe one moment: nothing may train until the promise settles.
  */
-export async function saveGroups(rule: LearningRule, names: readonly string[] = rule.groups().map((g) => g.name)): Promise<Record<string, GroupState>> {
+export async function saveGroups(
+  rule: LearningRule,
+  names: readonly string[] = rule.groups().map((g) => g.name),
+): Promise<Record<string, GroupState>> {
   return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await rule.saveGroup(n)] as const)));
 }

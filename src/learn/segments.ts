@@ -14,7 +14,9 @@ export interface Segment {
  * trainable one join the first segment; batch norm never starts a segment.
  */
 export function segmentsOf(model: Sequential): Segment[] {
-  const starts = model.layers.map((l, i) => (l.params.size > 0 && l.spec.type !== 'batchnorm' ? i : -1)).filter((i) => i >= 0);
+  const starts = model.layers
+    .map((l, i) => (l.params.size > 0 && l.spec.type !== 'batchnorm' ? i : -1))
+    .filter((i) => i >= 0);
   return starts.map((start, k) => ({
     name: `segment${k}`,
     from: k === 0 ? 0 : start,
@@ -23,7 +25,12 @@ export function segmentsOf(model: Sequential): Segment[] {
 }
 
 const inRange = (m: Map<string, Tensor>, from: number, to: number) =>
-  new Map([...m].filter(([k]) => { const i = Number(k.split('.')[0]); return i >= from && i < to; }));
+  new Map(
+    [...m].filter(([k]) => {
+      const i = Number(k.split('.')[0]);
+      return i >= from && i < to;
+    }),
+  );
 
 /** The parameters of layers [from, to) of `model`, keyed as in namedParams. */
 export function paramsInRange(model: Sequential, from: number, to: number): Map<string, Tensor> {

@@ -63,23 +63,44 @@ export class TpSgd implements LearningRule {
   readonly segments: LocalSegment[] = [];
   private loss: LocalLoss;
 
-  constructor(readonly model: Sequential, makeOptimizer: () => Optimizer, private rng: Rng, opts: TpSgdOptions) {
+  constructor(
+    readonly model: Sequential,
+    makeOptimizer: () => Optimizer,
+    private rng: Rng,
+    opts: TpSgdOptions,
+  ) {
     this.backend = model.backend;
     this.loss = opts.loss ?? 'l2';
     const prng = new Rng(opts.projectionSeed ?? 0x7057);
-    const kind = opts.projection ?? 'uniform', scale = opts.projectionScale ?? 1;
+    const kind = opts.projection ?? 'uniform',
+      scale = opts.projectionScale ?? 1;
     const segments = segmentsOf(model);
     segments.forEach(({ name, from, to }, k) => {
       const last = k === segments.length - 1;
       let at = to;
-      if (!last && opts.targetAt === 'preactivation') while (at - 1 > from && model.layers[at - 1].params.size === 0) at--;
+      if (!last && opts.targetAt === 'preactivation')
+        while (at - 1 > from && model.layers[at - 1].params.size === 0) at--;
       const out = model.layers[at - 1].outputShape.reduce((p, d) => p * d, 1);
       const optimizer = makeOptimizer();
       const lrScale = last ? (opts.outputLrScale ?? 1) : (opts.hiddenLrScale ?? 1);
       optimizer.lr *= lrScale;
       this.segments.push({
-        name, from, to, at, optimizer, lrScale,
-        projection: last ? null : keep(tensor(projectionValues(kind, opts.classes * out, scale, prng), [opts.classes, out], 'float32', this.backend)),
+        name,
+        from,
+        to,
+        at,
+        optimizer,
+        lrScale,
+        projection: last
+          ? null
+          : keep(
+              tensor(
+                projectionValues(kind, opts.classes * out, scale, prng),
+                [opts.classes, out],
+                'float32',
+                this.backend,
+              ),
+            ),
       });
     });
   }
@@ -100,30 +121,38 @@ export class TpSgd implements LearningRule {
     for (let k = first; k < end; k++) {
       const seg = this.segments[k];
       // a frozen hidden segment (hiddenLrScale 0) learns nothing: it only passes the batch on, and adds no loss
-      const r = seg.projection && seg.lrScale === 0
-        ? { next: tidy(() => this.model.forwardWithCache(h, { training: true, rng: this.rng }, seg.from, seg.to).y), loss: null }
-        : tidy(() => {
-          const ctx = { training: true, rng: this.rng };
-          const at = seg.projection ? seg.at : seg.to;
-          const { y: o, caches } = this.model.forwardWithCache(h, ctx, seg.from, at);
-          let dy: Tensor, loss: Tensor;
-          if (!seg.projection) {
-            const ce = crossEntropyLoss(o, y);
-            loss = ce.loss;
-            dy = ce.grad;
-          } else {
-            const target = gather(seg.projection, y).reshape(o.shape);
-            const local = (this.loss === 'l1' ? l1Loss : l2Loss)(o, target);
-            loss = local.loss;
-            // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
-            dy = this.loss === 'drtp' ? div(target, -o.shape[0]) : local.grad;
-          }
-          const { grads } = this.model.backwardWithCache(dy, caches, seg.from, at, false);
-          seg.optimizer.step(this.segmentParams(seg), grads);
-          // the rest of the segment (the activation) has no parameters: its output is what the next segment reads
-          const next = seg.projection ? (at < seg.to ? this.model.forwardWithCache(o, ctx, at, seg.to).y : o) : null;
-          return { next, loss };
-        });
+      const r =
+        seg.projection && seg.lrScale === 0
+          ? {
+              next: tidy(() => this.model.forwardWithCache(h, { training: true, rng: this.rng }, seg.from, seg.to).y),
+              loss: null,
+            }
+          : tidy(() => {
+              const ctx = { training: true, rng: this.rng };
+              const at = seg.projection ? seg.at : seg.to;
+              const { y: o, caches } = this.model.forwardWithCache(h, ctx, seg.from, at);
+              let dy: Tensor, loss: Tensor;
+              if (!seg.projection) {
+                const ce = crossEntropyLoss(o, y);
+                loss = ce.loss;
+                dy = ce.grad;
+              } else {
+                const target = gather(seg.projection, y).reshape(o.shape);
+                const local = (this.loss === 'l1' ? l1Loss : l2Loss)(o, target);
+                loss = local.loss;
+                // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
+                dy = this.loss === 'drtp' ? div(target, -o.shape[0]) : local.grad;
+              }
+              const { grads } = this.model.backwardWithCache(dy, caches, seg.from, at, false);
+              seg.optimizer.step(this.segmentParams(seg), grads);
+              // the rest of the segment (the activation) has no parameters: its output is what the next segment reads
+              const next = seg.projection
+                ? at < seg.to
+                  ? this.model.forwardWithCache(o, ctx, at, seg.to).y
+                  : o
+                : null;
+              return { next, loss };
+            });
       if (h !== x) h.dispose();
       if (r.loss) losses.push(r.loss);
       out = r.next;
@@ -140,7 +169,14 @@ export class TpSgd implements LearningRule {
   }
 
   private segment(name: string): LocalSegment {
-    return this.segments.find((s) => s.name === name) ?? fail('INVALID_ARGUMENT', `tpsgd has no group '${name}'`, `use one of: ${this.segments.map((s) => s.name).join(', ')}`);
+    return (
+      this.segments.find((s) => s.name === name) ??
+      fail(
+        'INVALID_ARGUMENT',
+        `tpsgd has no group '${name}'`,
+        `use one of: ${this.segments.map((s) => s.name).join(', ')}`,
+      )
+    );
   }
 
   saveGroup(name: string): Promise<GroupState> {
@@ -153,8 +189,12 @@ export class TpSgd implements LearningRule {
     loadGroupState(name, state, stateInRange(this.model, seg.from, seg.to), seg.optimizer, this.rng);
   }
 
-  predict(x: Tensor): Tensor { return this.model.predict(x); }
-  params() { return this.model.namedParams(); }
+  predict(x: Tensor): Tensor {
+    return this.model.predict(x);
+  }
+  params() {
+    return this.model.namedParams();
+  }
 
   buffers() {
     const b = this.model.namedBuffers();
@@ -162,17 +202,24 @@ export class TpSgd implements LearningRule {
     return b;
   }
 
-  setLr(lr: number) { for (const s of this.segments) s.optimizer.lr = lr * s.lrScale; }
+  setLr(lr: number) {
+    for (const s of this.segments) s.optimizer.lr = lr * s.lrScale;
+  }
 
   /** Each segment reads the previous segment's output and the label; none waits for another's error. */
   groups(): ParamGroup[] {
     return this.segments.map((s, i) => ({
-      name: s.name, params: [...this.segmentParams(s).keys()],
-      reads: [i === 0 ? 'x' : `output:${this.segments[i - 1].name}`, 'y'], waitsFor: [],
+      name: s.name,
+      params: [...this.segmentParams(s).keys()],
+      reads: [i === 0 ? 'x' : `output:${this.segments[i - 1].name}`, 'y'],
+      waitsFor: [],
     }));
   }
 
   dispose(): void {
-    for (const s of this.segments) { s.optimizer.dispose(); s.projection?.dispose(); }
+    for (const s of this.segments) {
+      s.optimizer.dispose();
+      s.projection?.dispose();
+    }
   }
 }

@@ -50,11 +50,18 @@ export interface TrainOptions {
 export type Features = (b: Batch) => Promise<{ x: Float32Array; shape: number[] }>;
 
 /** Share of `ds` that `predict` classifies correctly, in batches (of `features` of them, when given). */
-export async function evaluate(predict: (x: Tensor) => Tensor, backend: Backend, ds: ImageDataset, batchSize = 256, normalization?: Normalization, features?: Features): Promise<number> {
+export async function evaluate(
+  predict: (x: Tensor) => Tensor,
+  backend: Backend,
+  ds: ImageDataset,
+  batchSize = 256,
+  normalization?: Normalization,
+  features?: Features,
+): Promise<number> {
   const it = new BatchIterator(ds, { batchSize, shuffle: false, normalization });
   let correct = 0;
   for (const b of it.restOfEpoch()) {
-    const input = features ? { ...await features(b), y: b.y } : b;
+    const input = features ? { ...(await features(b)), y: b.y } : b;
     const predicted = tidy(() => argmax(predict(toTensors(input, backend).x), -1));
     const pred = await predicted.data();
     predicted.dispose();
@@ -71,15 +78,27 @@ export async function readLoss(loss: Tensor): Promise<number> {
 }
 
 /** Epochs of a learning rule over a dataset, with progress and per-epoch test accuracy. */
-export async function train(rule: LearningRule, trainSet: ImageDataset, testSet: ImageDataset, o: TrainOptions): Promise<{ epochs: EpochReport[]; iterator: BatchIterator }> {
-  const it = new BatchIterator(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: o.cursor });
+export async function train(
+  rule: LearningRule,
+  trainSet: ImageDataset,
+  testSet: ImageDataset,
+  o: TrainOptions,
+): Promise<{ epochs: EpochReport[]; iterator: BatchIterator }> {
+  const it = new BatchIterator(trainSet, {
+    batchSize: o.batchSize,
+    seed: o.seed,
+    normalization: o.normalization,
+    cursor: o.cursor,
+  });
   const schedule = o.schedule ?? { type: 'constant' };
   const epochs: EpochReport[] = [];
   let step = (o.cursor?.epoch ?? 0) * it.batchesPerEpoch + Math.ceil((o.cursor?.position ?? 0) / o.batchSize);
   const firstEpoch = o.cursor?.epoch ?? 0;
   for (let e = firstEpoch; e < o.epochs; e++) {
     const t0 = performance.now();
-    let seen = 0, lossSum = 0, batch = 0;
+    let seen = 0,
+      lossSum = 0,
+      batch = 0;
     const batches = it.restOfEpoch();
     const ask = () => {
       const r = batches.next();
@@ -90,20 +109,31 @@ export async function train(rule: LearningRule, trainSet: ImageDataset, testSet:
     };
     for (let cur = ask(); cur; ) {
       const next = ask(); // with features, the next batch's are computed while this one trains
-      const b = cur.b, input = cur.f ? { ...await cur.f, y: b.y } : b;
+      const b = cur.b,
+        input = cur.f ? { ...(await cur.f), y: b.y } : b;
       rule.setLr(lrAt(o.lr, schedule, step++));
-      const loss = await readLoss(tidy(() => {
-        const { x, y } = toTensors(input, rule.backend);
-        return rule.trainStep(x, y).loss;
-      }));
+      const loss = await readLoss(
+        tidy(() => {
+          const { x, y } = toTensors(input, rule.backend);
+          return rule.trainStep(x, y).loss;
+        }),
+      );
       cur = next;
-      seen += b.y.length; lossSum += loss * b.y.length; batch++;
+      seen += b.y.length;
+      lossSum += loss * b.y.length;
+      batch++;
       const sps = seen / ((performance.now() - t0) / 1000);
       o.onProgress?.({ epoch: e, batch, batches: it.batchesPerEpoch, samplesSeen: seen, loss, samplesPerSecond: sps });
       if (batch % (o.yieldEvery ?? 4) === 0) await new Promise((r) => setTimeout(r, 0));
     }
     const seconds = (performance.now() - t0) / 1000;
-    const report = { epoch: e, trainLoss: lossSum / seen, testAccuracy: await evaluate((x) => rule.predict(x), rule.backend, testSet, 256, o.normalization, o.features), seconds, samplesPerSecond: seen / seconds };
+    const report = {
+      epoch: e,
+      trainLoss: lossSum / seen,
+      testAccuracy: await evaluate((x) => rule.predict(x), rule.backend, testSet, 256, o.normalization, o.features),
+      seconds,
+      samplesPerSecond: seen / seconds,
+    };
     epochs.push(report);
     await o.onEpoch?.(report, it.getCursor(), rule);
   }

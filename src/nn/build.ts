@@ -31,6 +31,11 @@ const builders: Record<LayerSpec['type'], Builder> = {
 
 export function buildLayer(spec: LayerSpec, inputShape: readonly number[], ctx: BuildContext): Layer {
   const b = builders[spec?.type as LayerSpec['type']];
-  if (!b) fail('SPEC_INVALID', `unknown layer type ${JSON.stringify(spec?.type)}`, `use one of: ${Object.keys(builders).join(', ')}`);
+  if (!b)
+    fail(
+      'SPEC_INVALID',
+      `unknown layer type ${JSON.stringify(spec?.type)}`,
+      `use one of: ${Object.keys(builders).join(', ')}`,
+    );
   return b(spec, inputShape, ctx);
 }

@@ -6,8 +6,20 @@ import type { Backend } from '../backend/backend.js';
 /** A layer as data: what `Sequential` specs and checkpoints hold. */
 export type LayerSpec =
   | { type: 'dense'; units: number; bias?: boolean }
-  | { type: 'conv2d'; filters: number; kernel: number | [number, number]; stride?: number | [number, number]; pad?: number | [number, number]; bias?: boolean }
-  | { type: 'maxpool2d' | 'avgpool2d'; kernel: number | [number, number]; stride?: number | [number, number]; pad?: number | [number, number] }
+  | {
+      type: 'conv2d';
+      filters: number;
+      kernel: number | [number, number];
+      stride?: number | [number, number];
+      pad?: number | [number, number];
+      bias?: boolean;
+    }
+  | {
+      type: 'maxpool2d' | 'avgpool2d';
+      kernel: number | [number, number];
+      stride?: number | [number, number];
+      pad?: number | [number, number];
+    }
   | { type: 'flatten' }
   | { type: 'relu' | 'sigmoid' | 'tanh' | 'gelu' }
   | { type: 'batchnorm'; momentum?: number; epsilon?: number }

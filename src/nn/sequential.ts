@@ -30,9 +30,18 @@ export class Sequential extends LayerStack {
     const named = this.namedParams();
     for (const [name, v] of Object.entries(values)) {
       const p = named.get(name);
-      if (!p) fail('SPEC_INVALID', `the model has no parameter '${name}'`, `known parameters: ${[...named.keys()].join(', ')}`);
+      if (!p)
+        fail(
+          'SPEC_INVALID',
+          `the model has no parameter '${name}'`,
+          `known parameters: ${[...named.keys()].join(', ')}`,
+        );
       if (v.length !== p.size) {
-        fail('SHAPE_MISMATCH', `parameter '${name}' has ${p.size} elements ${fmt(p.shape)} but ${v.length} values were given`, 'load weights saved from a model with the same spec');
+        fail(
+          'SHAPE_MISMATCH',
+          `parameter '${name}' has ${p.size} elements ${fmt(p.shape)} but ${v.length} values were given`,
+          'load weights saved from a model with the same spec',
+        );
       }
       tidy(() => assign(p, tensor(Float32Array.from(v), p.shape, 'float32', p.backend)));
     }
@@ -41,13 +50,21 @@ export class Sequential extends LayerStack {
   private checkInput(x: Tensor): void {
     const per = x.shape.slice(1);
     if (x.rank === 0 || !sameShape(per, this.spec.input)) {
-      fail('SHAPE_MISMATCH', `input shape ${fmt(x.shape)} does not match model input [N,${this.spec.input.join(',')}]`,
-        `pass a batch of shape [N, ${this.spec.input.join(', ')}]`);
+      fail(
+        'SHAPE_MISMATCH',
+        `input shape ${fmt(x.shape)} does not match model input [N,${this.spec.input.join(',')}]`,
+        `pass a batch of shape [N, ${this.spec.input.join(', ')}]`,
+      );
     }
     if (x.dtype === 'float32' && !x.backend.asyncOnly) {
       const d = x.dataSync();
       for (let i = 0; i < d.length; i++) {
-        if (!Number.isFinite(d[i])) fail('NON_FINITE', `input holds ${d[i]} at flat index ${i}`, 'clean or impute the input before running the model');
+        if (!Number.isFinite(d[i]))
+          fail(
+            'NON_FINITE',
+            `input holds ${d[i]} at flat index ${i}`,
+            'clean or impute the input before running the model',
+          );
       }
     }
   }

@@ -41,7 +41,9 @@ export class LayerStack {
 
   private collect(of: (l: Layer) => Map<string, Tensor>): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
-    this.layers.forEach((l, i) => { for (const [k, t] of of(l)) out.set(`${i}.${k}`, t); });
+    this.layers.forEach((l, i) => {
+      for (const [k, t] of of(l)) out.set(`${i}.${k}`, t);
+    });
     return out;
   }
 
@@ -68,7 +70,12 @@ export class LayerStack {
     const grads: Record<string, Tensor> = {};
     let g: Tensor | null = dy;
     for (let i = to - 1; i >= from; i--) {
-      if (!g) fail('INVALID_ARGUMENT', `layer ${i} needs a gradient but the layer after it has no input gradient`, 'only the first layer may take integer inputs');
+      if (!g)
+        fail(
+          'INVALID_ARGUMENT',
+          `layer ${i} needs a gradient but the layer after it has no input gradient`,
+          'only the first layer may take integer inputs',
+        );
       const r = this.layers[i].backward(g, caches[i - from], wantDx || i > from);
       for (const [k, t] of Object.entries(r.grads)) grads[`${i}.${k}`] = t;
       g = r.dx;

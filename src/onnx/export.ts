@@ -12,7 +12,8 @@ type Onnx = typeof OnnxNamespace;
 type Node = InstanceType<Onnx['NodeProto']>;
 type Init = InstanceType<Onnx['TensorProto']>;
 type Attr = InstanceType<Onnx['AttributeProto']>;
-const pair = (v: number | [number, number] | undefined, d: [number, number]): [number, number] => (v === undefined ? d : typeof v === 'number' ? [v, v] : v);
+const pair = (v: number | [number, number] | undefined, d: [number, number]): [number, number] =>
+  v === undefined ? d : typeof v === 'number' ? [v, v] : v;
 
 export interface ExportOptions {
   /** Graph name (default 'layerhive'). */
@@ -31,75 +32,149 @@ class GraphBuilder {
   constructor(readonly onnx: Onnx) {}
 
   async init(name: string, t: Tensor | Float32Array, dims?: number[]): Promise<string> {
-    const data = t instanceof Float32Array ? t : Float32Array.from(await t.data() as Float32Array);
-    this.inits.push(this.onnx.TensorProto.create({ name, dataType: this.onnx.TensorProto.DataType.FLOAT, dims: dims ?? [...(t as Tensor).shape], floatData: Array.from(data) }));
+    const data = t instanceof Float32Array ? t : Float32Array.from((await t.data()) as Float32Array);
+    this.inits.push(
+      this.onnx.TensorProto.create({
+        name,
+        dataType: this.onnx.TensorProto.DataType.FLOAT,
+        dims: dims ?? [...(t as Tensor).shape],
+        floatData: Array.from(data),
+      }),
+    );
     return name;
   }
 
-  scalar(name: string, v: number): Promise<string> { return this.init(name, Float32Array.of(v), []); }
+  scalar(name: string, v: number): Promise<string> {
+    return this.init(name, Float32Array.of(v), []);
+  }
 
   node(opType: string, input: string[], output: string, attribute: Attr[] = []): string {
     this.nodes.push(this.onnx.NodeProto.create({ opType, input, output: [output], name: output, attribute }));
     return output;
   }
 
-  ints(name: string, ints: number[]): Attr { return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.INTS, ints }); }
-  int(name: string, i: number): Attr { return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.INT, i }); }
-  float(name: string, f: number): Attr { return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.FLOAT, f }); }
+  ints(name: string, ints: number[]): Attr {
+    return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.INTS, ints });
+  }
+  int(name: string, i: number): Attr {
+    return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.INT, i });
+  }
+  float(name: string, f: number): Attr {
+    return this.onnx.AttributeProto.create({ name, type: this.onnx.AttributeProto.AttributeType.FLOAT, f });
+  }
 
   /** The layers of `model` applied to `input`; node and weight names start with `prefix`; returns the output's name. */
   async sequential(model: LayerStack, input: string, prefix: string, upTo = model.layers.length): Promise<string> {
     let h = input;
     for (const [i, layer] of model.layers.slice(0, upTo).entries()) {
-      const spec: LayerSpec = layer.spec, out = `${prefix}h${i}`, p = (k: string) => layer.params.get(k), n = (k: string) => `${prefix}${k}${i}`;
+      const spec: LayerSpec = layer.spec,
+        out = `${prefix}h${i}`,
+        p = (k: string) => layer.params.get(k),
+        n = (k: string) => `${prefix}${k}${i}`;
       switch (spec.type) {
-        case 'flatten': this.node('Flatten', [h], out, [this.int('axis', 1)]); break;
+        case 'flatten':
+          this.node('Flatten', [h], out, [this.int('axis', 1)]);
+          break;
         case 'dense': {
-          if (layer.inputShape.length !== 1) fail('INVALID_ARGUMENT', `layer ${prefix}${i} (dense) takes a ${layer.inputShape.length + 1}-D input; ONNX Gemm takes 2-D`, 'put a flatten layer before it');
+          if (layer.inputShape.length !== 1)
+            fail(
+              'INVALID_ARGUMENT',
+              `layer ${prefix}${i} (dense) takes a ${layer.inputShape.length + 1}-D input; ONNX Gemm takes 2-D`,
+              'put a flatten layer before it',
+            );
           const inputs = [h, await this.init(n('w'), p('weight')!)];
           if (p('bias')) inputs.push(await this.init(n('b'), p('bias')!));
           this.node('Gemm', inputs, out);
           break;
         }
         case 'conv2d': {
-          const w = p('weight')!, stride = pair(spec.stride, [1, 1]), pad = pair(spec.pad, [0, 0]);
+          const w = p('weight')!,
+            stride = pair(spec.stride, [1, 1]),
+            pad = pair(spec.pad, [0, 0]);
           const inputs = [h, await this.init(n('w'), w)];
           if (p('bias')) inputs.push(await this.init(n('b'), p('bias')!));
-          this.node('Conv', inputs, out, [this.ints('kernel_shape', [w.shape[2], w.shape[3]]), this.ints('strides', stride), this.ints('pads', [pad[0], pad[1], pad[0], pad[1]])]);
+          this.node('Conv', inputs, out, [
+            this.ints('kernel_shape', [w.shape[2], w.shape[3]]),
+            this.ints('strides', stride),
+            this.ints('pads', [pad[0], pad[1], pad[0], pad[1]]),
+          ]);
           break;
         }
-        case 'maxpool2d': case 'avgpool2d': {
-          const kernel = pair(spec.kernel, [1, 1]), stride = pair(spec.stride, kernel), pad = pair(spec.pad, [0, 0]);
-          const a = [this.ints('kernel_shape', kernel), this.ints('strides', stride), this.ints('pads', [pad[0], pad[1], pad[0], pad[1]])];
-          this.node(spec.type === 'maxpool2d' ? 'MaxPool' : 'AveragePool', [h], out, spec.type === 'avgpool2d' ? [...a, this.int('count_include_pad', 0)] : a);
+        case 'maxpool2d':
+        case 'avgpool2d': {
+          const kernel = pair(spec.kernel, [1, 1]),
+            stride = pair(spec.stride, kernel),
+            pad = pair(spec.pad, [0, 0]);
+          const a = [
+            this.ints('kernel_shape', kernel),
+            this.ints('strides', stride),
+            this.ints('pads', [pad[0], pad[1], pad[0], pad[1]]),
+          ];
+          this.node(
+            spec.type === 'maxpool2d' ? 'MaxPool' : 'AveragePool',
+            [h],
+            out,
+            spec.type === 'avgpool2d' ? [...a, this.int('count_include_pad', 0)] : a,
+          );
           break;
         }
-        case 'relu': this.node('Relu', [h], out); break;
-        case 'sigmoid': this.node('Sigmoid', [h], out); break;
-        case 'tanh': this.node('Tanh', [h], out); break;
+        case 'relu':
+          this.node('Relu', [h], out);
+          break;
+        case 'sigmoid':
+          this.node('Sigmoid', [h], out);
+          break;
+        case 'tanh':
+          this.node('Tanh', [h], out);
+          break;
         case 'gelu': {
           const div = this.node('Div', [h, await this.scalar(n('sqrt2_'), Math.SQRT2)], n('gelu_div'));
-          const add = this.node('Add', [this.node('Erf', [div], n('gelu_erf')), await this.scalar(n('one_'), 1)], n('gelu_add'));
+          const add = this.node(
+            'Add',
+            [this.node('Erf', [div], n('gelu_erf')), await this.scalar(n('one_'), 1)],
+            n('gelu_add'),
+          );
           this.node('Mul', [this.node('Mul', [h, add], n('gelu_mul')), await this.scalar(n('half_'), 0.5)], out);
           break;
         }
         case 'batchnorm': {
           const b = (k: string) => layer.buffers.get(k)!;
-          this.node('BatchNormalization', [h, await this.init(n('gamma'), p('gamma')!), await this.init(n('beta'), p('beta')!), await this.init(n('mean'), b('runningMean')), await this.init(n('var'), b('runningVar'))],
-            out, [this.float('epsilon', spec.epsilon ?? 1e-5)]);
+          this.node(
+            'BatchNormalization',
+            [
+              h,
+              await this.init(n('gamma'), p('gamma')!),
+              await this.init(n('beta'), p('beta')!),
+              await this.init(n('mean'), b('runningMean')),
+              await this.init(n('var'), b('runningVar')),
+            ],
+            out,
+            [this.float('epsilon', spec.epsilon ?? 1e-5)],
+          );
           break;
         }
-        case 'dropout': this.node('Identity', [h], out); break;
+        case 'dropout':
+          this.node('Identity', [h], out);
+          break;
         case 'branches': {
           const ys: string[] = [];
-          for (const [b, branch] of (layer as Branches).branches.entries()) ys.push(await this.sequential(branch, h, `${prefix}${i}.${b}.`));
+          for (const [b, branch] of (layer as Branches).branches.entries())
+            ys.push(await this.sequential(branch, h, `${prefix}${i}.${b}.`));
           if (spec.merge === 'concat') this.node('Concat', ys, out, [this.int('axis', 1)]);
-          else ys.slice(1).reduce((acc, y, k) => this.node('Add', [acc, y], k === ys.length - 2 ? out : `${out}_sum${k}`), ys[0]);
+          else
+            ys.slice(1).reduce(
+              (acc, y, k) => this.node('Add', [acc, y], k === ys.length - 2 ? out : `${out}_sum${k}`),
+              ys[0],
+            );
           if (ys.length === 1) this.node('Identity', ys, out);
           break;
         }
         default:
-          fail('INVALID_ARGUMENT', `layer ${prefix}${i} (${spec.type}) has no ONNX export`, 'export networks of dense, conv2d, pooling, flatten, activation, batchnorm and dropout layers');
+          fail(
+            'INVALID_ARGUMENT',
+            `layer ${prefix}${i} (${spec.type}) has no ONNX export`,
+            'export networks of dense, conv2d, pooling, flatten, activation, batchnorm and dropout layers',
+          );
       }
       h = out;
     }
@@ -113,13 +188,24 @@ class GraphBuilder {
  * layerhive's own), so the file computes exactly what `rule.predict` does.
  */
 async function noPropDT(g: GraphBuilder, rule: NoPropDT, input: string, noise: string): Promise<string> {
-  if (rule.inferenceNoise) fail('INVALID_ARGUMENT', 'this NoProp-DT rule adds fresh noise at every inference step, which an ONNX graph cannot reproduce', 'export a rule created with inferenceNoise off (the default)');
+  if (rule.inferenceNoise)
+    fail(
+      'INVALID_ARGUMENT',
+      'this NoProp-DT rule adds fresh noise at every inference step, which an ONNX graph cannot reproduce',
+      'export a rule created with inferenceNoise off (the default)',
+    );
   const W = await g.init('embedding', rule.embedding);
   let z = noise;
   for (const [k, block] of rule.blocks.entries()) {
-    const t = k + 1, p = `block${t}.`;
-    const hx = await g.sequential(block.image, input, `${p}image.`), hz = await g.sequential(block.label, z, `${p}label.`);
-    const logits = await g.sequential(block.fused, g.node('Concat', [hx, hz], `${p}concat`, [g.int('axis', 1)]), `${p}fused.`);
+    const t = k + 1,
+      p = `block${t}.`;
+    const hx = await g.sequential(block.image, input, `${p}image.`),
+      hz = await g.sequential(block.label, z, `${p}label.`);
+    const logits = await g.sequential(
+      block.fused,
+      g.node('Concat', [hx, hz], `${p}concat`, [g.int('axis', 1)]),
+      `${p}fused.`,
+    );
     const uHat = g.node('MatMul', [g.node('Softmax', [logits], `${p}softmax`, [g.int('axis', 1)]), W], `${p}u`);
     const a = g.node('Mul', [uHat, await g.scalar(`${p}a`, rule.schedule.a[t])], `${p}au`);
     z = g.node('Add', [a, g.node('Mul', [z, await g.scalar(`${p}b`, rule.schedule.b[t])], `${p}bz`)], `${p}z`);
@@ -140,35 +226,65 @@ export async function exportOnnx(target: Sequential | LearningRule, o: ExportOpt
   const { onnx }: { onnx: Onnx } = await import('./proto.js');
   const FLOAT = onnx.TensorProto.DataType.FLOAT;
   const g = new GraphBuilder(onnx);
-  const inputName = o.inputName ?? 'input', outputName = o.outputName ?? 'logits';
+  const inputName = o.inputName ?? 'input',
+    outputName = o.outputName ?? 'logits';
   const seq = target instanceof Sequential ? target : (target as { model?: unknown }).model;
-  const info = (name: string, dims: (number | string)[]) => onnx.ValueInfoProto.create({
-    name,
-    type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: FLOAT, shape: onnx.TensorShapeProto.create({
-      dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === 'string' ? { dimParam: d } : { dimValue: d })),
-    }) }) }),
-  });
+  const info = (name: string, dims: (number | string)[]) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: onnx.TypeProto.create({
+        tensorType: onnx.TypeProto.Tensor.create({
+          elemType: FLOAT,
+          shape: onnx.TensorShapeProto.create({
+            dim: dims.map((d) =>
+              onnx.TensorShapeProto.Dimension.create(typeof d === 'string' ? { dimParam: d } : { dimValue: d }),
+            ),
+          }),
+        }),
+      }),
+    });
   let out: string, inputs: ReturnType<typeof info>[], outDims: number[];
   if (seq instanceof Sequential) {
     const upTo = o.upTo ?? seq.layers.length;
-    if (!(Number.isInteger(upTo) && upTo >= Math.min(1, seq.layers.length) && upTo <= seq.layers.length)) fail('INVALID_ARGUMENT', `upTo ${upTo} is not a layer count in [1, ${seq.layers.length}]`, 'pass how many of the first layers to export');
+    if (!(Number.isInteger(upTo) && upTo >= Math.min(1, seq.layers.length) && upTo <= seq.layers.length))
+      fail(
+        'INVALID_ARGUMENT',
+        `upTo ${upTo} is not a layer count in [1, ${seq.layers.length}]`,
+        'pass how many of the first layers to export',
+      );
     out = await g.sequential(seq, inputName, '', upTo);
     inputs = [info(inputName, ['N', ...seq.spec.input])];
     outDims = [...(upTo ? seq.layers[upTo - 1].outputShape : seq.spec.input)];
   } else if (target instanceof NoPropDT) {
     out = await noPropDT(g, target, inputName, 'noise');
-    inputs = [info(inputName, ['N', ...target.blocks[0].image.spec.input]), info('noise', ['N', target.embedding.shape[1]])];
+    inputs = [
+      info(inputName, ['N', ...target.blocks[0].image.spec.input]),
+      info('noise', ['N', target.embedding.shape[1]]),
+    ];
     outDims = [...target.head.outputShape];
   } else {
-    return fail('INVALID_ARGUMENT', `a ${(target as LearningRule).name} model has no ONNX export yet`, 'export a Sequential, a backprop or tpsgd rule, or a noprop-dt rule');
+    return fail(
+      'INVALID_ARGUMENT',
+      `a ${(target as LearningRule).name} model has no ONNX export yet`,
+      'export a Sequential, a backprop or tpsgd rule, or a noprop-dt rule',
+    );
   }
   // the last node writes the graph's output
   const last = g.nodes.at(-1);
   if (last && last.output[0] === out) last.output = [outputName];
   else g.node('Identity', [out], outputName);
   const graph = onnx.GraphProto.create({
-    name: o.name ?? 'layerhive', node: g.nodes, initializer: g.inits, input: inputs, output: [info(outputName, ['N', ...outDims])],
+    name: o.name ?? 'layerhive',
+    node: g.nodes,
+    initializer: g.inits,
+    input: inputs,
+    output: [info(outputName, ['N', ...outDims])],
   });
-  const m = onnx.ModelProto.create({ irVersion: 8, producerName: 'layerhive', opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })], graph });
+  const m = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'layerhive',
+    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })],
+    graph,
+  });
   return onnx.ModelProto.encode(m).finish();
 }

@@ -20,8 +20,10 @@ export interface ImportedModel {
   notes: string[];
 }
 
-const err = (what: string, hint = 'export the model with these ops: Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Conv, MaxPool, AveragePool, Flatten, Reshape, BatchNormalization, Softmax, Dropout') =>
-  new LayerhiveError('DATA_INVALID', what, hint);
+const err = (
+  what: string,
+  hint = 'export the model with these ops: Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Conv, MaxPool, AveragePool, Flatten, Reshape, BatchNormalization, Softmax, Dropout',
+) => new LayerhiveError('DATA_INVALID', what, hint);
 
 /**
  * An ONNX model (opsets 11–21) that is a chain of supported ops, as a layerhive network spec with its weights:
@@ -47,9 +49,14 @@ export async function importOnnx(bytes: Uint8Array): Promise<ImportedModel> {
   for (const t of g.initializer ?? []) {
     const dims = (t.dims ?? []).map(Number);
     const n = dims.reduce((p, d) => p * d, 1);
-    if (!(Number.isSafeInteger(n) && n >= 0 && n <= 2 ** 28) || dims.some((d) => d < 0)) throw err(`initializer '${t.name}' has dims [${dims.join(', ')}]`, 'the file is damaged or the weight is too large to load');
+    if (!(Number.isSafeInteger(n) && n >= 0 && n <= 2 ** 28) || dims.some((d) => d < 0))
+      throw err(
+        `initializer '${t.name}' has dims [${dims.join(', ')}]`,
+        'the file is damaged or the weight is too large to load',
+      );
     let data: Float32Array;
-    if (t.dataType !== onnx.TensorProto.DataType.FLOAT && t.dataType !== onnx.TensorProto.DataType.INT64) throw err(`initializer '${t.name}' has data type ${t.dataType}; only float32 (and int64 shapes) are read`);
+    if (t.dataType !== onnx.TensorProto.DataType.FLOAT && t.dataType !== onnx.TensorProto.DataType.INT64)
+      throw err(`initializer '${t.name}' has data type ${t.dataType}; only float32 (and int64 shapes) are read`);
     if (t.floatData?.length) data = Float32Array.from(t.floatData);
     else if (t.int64Data?.length) data = Float32Array.from(t.int64Data.map(Number));
     else if (t.rawData?.length) {
@@ -58,11 +65,13 @@ export async function importOnnx(bytes: Uint8Array): Promise<ImportedModel> {
         const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
         data = Float32Array.from({ length: raw.byteLength / 8 }, (_, i) => Number(v.getBigInt64(i * 8, true)));
       } else {
-        if (raw.byteLength !== n * 4) throw err(`initializer '${t.name}' holds ${raw.byteLength} bytes for ${n} floats`);
+        if (raw.byteLength !== n * 4)
+          throw err(`initializer '${t.name}' holds ${raw.byteLength} bytes for ${n} floats`);
         data = new Float32Array(raw.slice().buffer);
       }
     } else data = new Float32Array(n);
-    if (data.length !== n) throw err(`initializer '${t.name}' holds ${data.length} values for dims [${dims.join(', ')}]`);
+    if (data.length !== n)
+      throw err(`initializer '${t.name}' holds ${data.length} values for dims [${dims.join(', ')}]`);
     inits.set(t.name ?? '', { dims, data });
   }
   const inputs = (g.input ?? []).filter((i) => !inits.has(i.name ?? ''));
@@ -70,35 +79,61 @@ export async function importOnnx(bytes: Uint8Array): Promise<ImportedModel> {
   const dims = inputs[0].type?.tensorType?.shape?.dim ?? [];
   const input = dims.slice(1).map((d, k) => {
     const v = Number(d.dimValue ?? 0);
-    if (!(v > 0)) throw err(`input dimension ${k + 1} is symbolic or missing ('${d.dimParam ?? ''}'); only the batch may be`);
+    if (!(v > 0))
+      throw err(`input dimension ${k + 1} is symbolic or missing ('${d.dimParam ?? ''}'); only the batch may be`);
     return v;
   });
   if (input.length === 0) throw err('the input has no dimensions besides the batch');
 
-  const layers: LayerSpec[] = [], params: Record<string, Float32Array> = {}, buffers: Record<string, Float32Array> = {}, notes: string[] = [];
+  const layers: LayerSpec[] = [],
+    params: Record<string, Float32Array> = {},
+    buffers: Record<string, Float32Array> = {},
+    notes: string[] = [];
   const attrs = (n: OnnxNamespace.INodeProto) => new Map((n.attribute ?? []).map((a) => [a.name ?? '', a]));
-  const ints = (a: ReturnType<typeof attrs>, k: string, d: number[]) => (a.get(k)?.ints?.length ? a.get(k)!.ints!.map(Number) : d);
-  const weight = (name: string, node: string) => inits.get(name) ?? (() => { throw err(`node '${node}' reads '${name}', which is neither the previous output nor a weight`); })();
+  const ints = (a: ReturnType<typeof attrs>, k: string, d: number[]) =>
+    a.get(k)?.ints?.length ? a.get(k)!.ints!.map(Number) : d;
+  const weight = (name: string, node: string) =>
+    inits.get(name) ??
+    (() => {
+      throw err(`node '${node}' reads '${name}', which is neither the previous output nor a weight`);
+    })();
   let current = inputs[0].name ?? '';
   const nodes = g.node ?? [];
   for (let k = 0; k < nodes.length; k++) {
-    const n = nodes[k], op = n.opType ?? '', name = n.name || `#${k}`, a = attrs(n);
+    const n = nodes[k],
+      op = n.opType ?? '',
+      name = n.name || `#${k}`,
+      a = attrs(n);
     const [x, ...rest] = n.input ?? [];
-    if (x !== current) throw err(`node '${name}' (${op}) does not continue the chain (it reads '${x}', the chain is at '${current}')`, 'only sequential graphs are imported');
+    if (x !== current)
+      throw err(
+        `node '${name}' (${op}) does not continue the chain (it reads '${x}', the chain is at '${current}')`,
+        'only sequential graphs are imported',
+      );
     const L = layers.length;
     switch (op) {
-      case 'Gemm': case 'MatMul': {
+      case 'Gemm':
+      case 'MatMul': {
         const w = weight(rest[0], name);
         if (w.dims.length !== 2) throw err(`node '${name}' (${op}) has a ${w.dims.length}-D weight`);
-        const transB = op === 'Gemm' && Number(a.get('transB')?.i ?? 0) === 1, transA = op === 'Gemm' && Number(a.get('transA')?.i ?? 0) === 1;
+        const transB = op === 'Gemm' && Number(a.get('transB')?.i ?? 0) === 1,
+          transA = op === 'Gemm' && Number(a.get('transA')?.i ?? 0) === 1;
         if (transA) throw err(`node '${name}' (Gemm) transposes its input (transA = 1)`);
-        const alpha = op === 'Gemm' ? (a.get('alpha')?.f ?? 1) : 1, beta = op === 'Gemm' ? (a.get('beta')?.f ?? 1) : 1;
+        const alpha = op === 'Gemm' ? (a.get('alpha')?.f ?? 1) : 1,
+          beta = op === 'Gemm' ? (a.get('beta')?.f ?? 1) : 1;
         const [K, N] = transB ? [w.dims[1], w.dims[0]] : w.dims;
         const W = new Float32Array(K * N);
-        for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) W[i * N + j] = alpha * (transB ? w.data[j * K + i] : w.data[i * N + j]);
-        let bias: Float32Array | null = op === 'Gemm' && rest[1] ? weight(rest[1], name).data.map((v) => v * beta) : null;
+        for (let i = 0; i < K; i++)
+          for (let j = 0; j < N; j++) W[i * N + j] = alpha * (transB ? w.data[j * K + i] : w.data[i * N + j]);
+        let bias: Float32Array | null =
+          op === 'Gemm' && rest[1] ? weight(rest[1], name).data.map((v) => v * beta) : null;
         // MatMul followed by Add of a weight vector is a dense layer with a bias
-        if (op === 'MatMul' && nodes[k + 1]?.opType === 'Add' && nodes[k + 1].input?.[0] === n.output?.[0] && inits.has(nodes[k + 1].input?.[1] ?? '')) {
+        if (
+          op === 'MatMul' &&
+          nodes[k + 1]?.opType === 'Add' &&
+          nodes[k + 1].input?.[0] === n.output?.[0] &&
+          inits.has(nodes[k + 1].input?.[1] ?? '')
+        ) {
           bias = inits.get(nodes[k + 1].input![1])!.data;
           k++;
           current = nodes[k].output?.[0] ?? '';
@@ -115,46 +150,77 @@ export async function importOnnx(bytes: Uint8Array): Promise<ImportedModel> {
         if (Number(a.get('group')?.i ?? 1) !== 1) throw err(`node '${name}' (Conv) is a grouped convolution`);
         if (ints(a, 'dilations', [1, 1]).some((d) => d !== 1)) throw err(`node '${name}' (Conv) is dilated`);
         const pads = ints(a, 'pads', [0, 0, 0, 0]);
-        if (pads[0] !== pads[2] || pads[1] !== pads[3]) throw err(`node '${name}' (Conv) pads unevenly [${pads.join(', ')}]`);
-        if ((a.get('auto_pad')?.s?.length ?? 0) > 0 && String.fromCharCode(...a.get('auto_pad')!.s!) !== 'NOTSET') throw err(`node '${name}' (Conv) uses auto_pad`);
+        if (pads[0] !== pads[2] || pads[1] !== pads[3])
+          throw err(`node '${name}' (Conv) pads unevenly [${pads.join(', ')}]`);
+        if ((a.get('auto_pad')?.s?.length ?? 0) > 0 && String.fromCharCode(...a.get('auto_pad')!.s!) !== 'NOTSET')
+          throw err(`node '${name}' (Conv) uses auto_pad`);
         const strides = ints(a, 'strides', [1, 1]);
-        layers.push({ type: 'conv2d', filters: w.dims[0], kernel: [w.dims[2], w.dims[3]], stride: [strides[0], strides[1]], pad: [pads[0], pads[1]], bias: !!rest[1] });
+        layers.push({
+          type: 'conv2d',
+          filters: w.dims[0],
+          kernel: [w.dims[2], w.dims[3]],
+          stride: [strides[0], strides[1]],
+          pad: [pads[0], pads[1]],
+          bias: !!rest[1],
+        });
         params[`${L}.weight`] = w.data;
         if (rest[1]) params[`${L}.bias`] = weight(rest[1], name).data;
         break;
       }
-      case 'MaxPool': case 'AveragePool': {
-        const kernel = ints(a, 'kernel_shape', []), pads = ints(a, 'pads', [0, 0, 0, 0]), strides = ints(a, 'strides', kernel);
+      case 'MaxPool':
+      case 'AveragePool': {
+        const kernel = ints(a, 'kernel_shape', []),
+          pads = ints(a, 'pads', [0, 0, 0, 0]),
+          strides = ints(a, 'strides', kernel);
         if (kernel.length !== 2) throw err(`node '${name}' (${op}) is not 2-D`);
         if (pads[0] !== pads[2] || pads[1] !== pads[3]) throw err(`node '${name}' (${op}) pads unevenly`);
-        if (op === 'AveragePool' && pads.some((p) => p) && Number(a.get('count_include_pad')?.i ?? 0) === 1) throw err(`node '${name}' (AveragePool) counts padding`, 'layerhive averages real pixels only');
+        if (op === 'AveragePool' && pads.some((p) => p) && Number(a.get('count_include_pad')?.i ?? 0) === 1)
+          throw err(`node '${name}' (AveragePool) counts padding`, 'layerhive averages real pixels only');
         if (Number(a.get('ceil_mode')?.i ?? 0) === 1) throw err(`node '${name}' (${op}) uses ceil_mode`);
-        layers.push({ type: op === 'MaxPool' ? 'maxpool2d' : 'avgpool2d', kernel: [kernel[0], kernel[1]], stride: [strides[0], strides[1]], pad: [pads[0], pads[1]] });
+        layers.push({
+          type: op === 'MaxPool' ? 'maxpool2d' : 'avgpool2d',
+          kernel: [kernel[0], kernel[1]],
+          stride: [strides[0], strides[1]],
+          pad: [pads[0], pads[1]],
+        });
         break;
       }
       case 'Flatten': {
-        if (Number(a.get('axis')?.i ?? 1) !== 1) throw err(`node '${name}' (Flatten) flattens from axis ${a.get('axis')?.i}`);
+        if (Number(a.get('axis')?.i ?? 1) !== 1)
+          throw err(`node '${name}' (Flatten) flattens from axis ${a.get('axis')?.i}`);
         layers.push({ type: 'flatten' });
         break;
       }
       case 'Reshape': {
         const shape = weight(rest[0], name).data;
-        if (!(shape.length === 2 && (shape[1] === -1 || shape[0] === -1 || shape[0] === 0))) throw err(`node '${name}' (Reshape) to [${Array.from(shape).join(', ')}] is not a flatten to [N, −1]`);
+        if (!(shape.length === 2 && (shape[1] === -1 || shape[0] === -1 || shape[0] === 0)))
+          throw err(`node '${name}' (Reshape) to [${Array.from(shape).join(', ')}] is not a flatten to [N, −1]`);
         layers.push({ type: 'flatten' });
         break;
       }
-      case 'Relu': case 'Sigmoid': case 'Tanh': layers.push({ type: op.toLowerCase() as 'relu' | 'sigmoid' | 'tanh' }); break;
+      case 'Relu':
+      case 'Sigmoid':
+      case 'Tanh':
+        layers.push({ type: op.toLowerCase() as 'relu' | 'sigmoid' | 'tanh' });
+        break;
       case 'BatchNormalization': {
         const [scale, bias, mean, variance] = rest.map((r) => weight(r, name).data);
         layers.push({ type: 'batchnorm', epsilon: a.get('epsilon')?.f ?? 1e-5 });
-        params[`${L}.gamma`] = scale; params[`${L}.beta`] = bias;
-        buffers[`${L}.runningMean`] = mean; buffers[`${L}.runningVar`] = variance;
+        params[`${L}.gamma`] = scale;
+        params[`${L}.beta`] = bias;
+        buffers[`${L}.runningMean`] = mean;
+        buffers[`${L}.runningVar`] = variance;
         break;
       }
-      case 'Dropout': case 'Identity': notes.push(`${op} node '${name}' dropped (inference)`); break;
+      case 'Dropout':
+      case 'Identity':
+        notes.push(`${op} node '${name}' dropped (inference)`);
+        break;
       case 'Softmax': {
         if (k !== nodes.length - 1) throw err(`node '${name}' (Softmax) is not the last node`);
-        notes.push(`the final Softmax '${name}' was dropped: the network returns logits (their argmax is the same class)`);
+        notes.push(
+          `the final Softmax '${name}' was dropped: the network returns logits (their argmax is the same class)`,
+        );
         break;
       }
       default:
@@ -176,13 +242,24 @@ export async function loadOnnx(bytes: Uint8Array, backend: Backend): Promise<{ m
   } catch (e) {
     throw err(`the imported layers do not fit together: ${(e as Error).message}`);
   }
-  const params = model.namedParams(), buffers = model.namedBuffers();
+  const params = model.namedParams(),
+    buffers = model.namedBuffers();
   for (const [k, v] of Object.entries({ ...m.params, ...m.buffers })) {
     const t = params.get(k) ?? buffers.get(k);
-    if (!t || t.size !== v.length) fail('DATA_INVALID', `weight ${k} has ${v.length} values where the layer needs ${t?.size ?? 'none'}`, 'the ONNX weights do not match their nodes');
+    if (!t || t.size !== v.length)
+      fail(
+        'DATA_INVALID',
+        `weight ${k} has ${v.length} values where the layer needs ${t?.size ?? 'none'}`,
+        'the ONNX weights do not match their nodes',
+      );
   }
   model.setParams(m.params);
-  tidy(() => { for (const [k, v] of Object.entries(m.buffers)) { const t = buffers.get(k)!; assign(t, tensor(v, t.shape, 'float32', backend)); } });
+  tidy(() => {
+    for (const [k, v] of Object.entries(m.buffers)) {
+      const t = buffers.get(k)!;
+      assign(t, tensor(v, t.shape, 'float32', backend));
+    }
+  });
   return { model, notes: m.notes };
 }
 
@@ -190,19 +267,30 @@ export async function loadOnnx(bytes: Uint8Array, backend: Backend): Promise<{ m
  * An imported ONNX classifier as a learning rule over its layers (backprop or tpSGD: `base` gives the rule, its
  * optimizer and options), with the file's weights. Output other than class scores [N, classes] is an error.
  */
-export async function ruleFromOnnx(bytes: Uint8Array, backend: Backend, base: Omit<RuleConfig, 'layers' | 'inputShape' | 'classes'>):
-  Promise<{ rule: LearningRule; config: RuleConfig; notes: string[] }> {
+export async function ruleFromOnnx(
+  bytes: Uint8Array,
+  backend: Backend,
+  base: Omit<RuleConfig, 'layers' | 'inputShape' | 'classes'>,
+): Promise<{ rule: LearningRule; config: RuleConfig; notes: string[] }> {
   const { model, notes } = await loadOnnx(bytes, backend);
   const imported = [...model.namedParams().values(), ...model.namedBuffers().values()];
   try {
     const [classes, ...rest] = model.outputShape;
-    if (rest.length) throw err(`the model outputs [N, ${model.outputShape.join(', ')}], not class scores [N, classes]`, 'import a classifier');
+    if (rest.length)
+      throw err(
+        `the model outputs [N, ${model.outputShape.join(', ')}], not class scores [N, classes]`,
+        'import a classifier',
+      );
     const config: RuleConfig = { ...base, layers: model.spec.layers, inputShape: [...model.spec.input], classes };
     const rule = createRule(config, backend);
-    const params = model.namedParams(), buffers = model.namedBuffers();
+    const params = model.namedParams(),
+      buffers = model.namedBuffers();
     tidy(() => {
       for (const [k, t] of rule.params()) assign(t, params.get(k)!);
-      for (const [k, t] of rule.buffers()) { const b = buffers.get(k); if (b) assign(t, b); } // tpSGD's projections are its own
+      for (const [k, t] of rule.buffers()) {
+        const b = buffers.get(k);
+        if (b) assign(t, b);
+      } // tpSGD's projections are its own
     });
     return { rule, config, notes };
   } finally {

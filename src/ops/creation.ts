@@ -8,17 +8,28 @@ import { fail } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 
 /** A tensor from values (a typed array or numbers), on `backend` or the current default. */
-export function tensor(values: TypedArray | readonly number[], shape?: Shape, dtype?: DType, backend?: Backend): Tensor {
+export function tensor(
+  values: TypedArray | readonly number[],
+  shape?: Shape,
+  dtype?: DType,
+  backend?: Backend,
+): Tensor {
   const dt = dtype ?? (Array.isArray(values) ? 'float32' : dtypeOf(values as TypedArray));
   const s = shape ?? [values.length];
   checkShape(s);
   if (sizeOf(s) !== values.length) {
-    fail('SHAPE_MISMATCH', `${values.length} values do not fill shape ${fmt(s)} (${sizeOf(s)} elements)`,
-      'pass as many values as the shape holds');
+    fail(
+      'SHAPE_MISMATCH',
+      `${values.length} values do not fill shape ${fmt(s)} (${sizeOf(s)} elements)`,
+      'pass as many values as the shape holds',
+    );
   }
   const b = backend ?? getBackend();
   const storage = b.alloc(values.length, dt);
-  const data = Array.isArray(values) || dtypeOf(values as TypedArray) !== dt ? arrayFor(dt, values.length) : (values as TypedArray);
+  const data =
+    Array.isArray(values) || dtypeOf(values as TypedArray) !== dt
+      ? arrayFor(dt, values.length)
+      : (values as TypedArray);
   if (data !== values) for (let i = 0; i < values.length; i++) data[i] = (values as ArrayLike<number>)[i];
   b.write(storage, data);
   return new Tensor(b, storage, s);

@@ -16,7 +16,11 @@ export function scatterAdd(updates: Tensor, indices: Tensor, rows: number): Tens
   checkRank('scatterAdd', 'updates', updates, 2);
   checkDType('scatterAdd', 'indices', indices, 'int32');
   if (indices.size !== updates.shape[0]) {
-    fail('SHAPE_MISMATCH', `scatterAdd: ${indices.size} indices for updates ${fmt(updates.shape)}`, 'pass one index per update row');
+    fail(
+      'SHAPE_MISMATCH',
+      `scatterAdd: ${indices.size} indices for updates ${fmt(updates.shape)}`,
+      'pass one index per update row',
+    );
   }
   return runKernel('ScatterAdd', [updates, indices.reshape([indices.size])], { rows })[0];
 }

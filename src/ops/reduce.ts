@@ -27,7 +27,11 @@ export function argmax(x: Tensor, axis = -1, keepDims = false): Tensor {
 }
 
 /** Mean and biased variance over `axes` — the statistics batch normalisation needs. */
-export function moments(x: Tensor, axes: number | readonly number[], keepDims = false): { mean: Tensor; variance: Tensor } {
+export function moments(
+  x: Tensor,
+  axes: number | readonly number[],
+  keepDims = false,
+): { mean: Tensor; variance: Tensor } {
   checkDType('moments', 'input', x, 'float32');
   const [m, v] = runKernel('Moments', [x], { axes: normAxes(axes, x.rank, 'moments'), keepDims });
   return { mean: m, variance: v };

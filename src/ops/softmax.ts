@@ -23,13 +23,22 @@ function checkLabels(op: string, logits: Tensor, labels: Tensor): void {
   checkDType(op, 'logits', logits, 'float32');
   checkDType(op, 'labels', labels, 'int32');
   if (labels.rank !== 1 || labels.shape[0] !== logits.shape[0]) {
-    fail('SHAPE_MISMATCH', `${op}: labels ${fmt(labels.shape)} do not match logits ${fmt(logits.shape)}`, 'pass one int32 class index per row of logits');
+    fail(
+      'SHAPE_MISMATCH',
+      `${op}: labels ${fmt(labels.shape)} do not match logits ${fmt(logits.shape)}`,
+      'pass one int32 class index per row of logits',
+    );
   }
   if (labels.backend.asyncOnly) return; // values live on the device: the kernels clamp instead
-  const L = labels.dataSync(), C = logits.shape[1];
+  const L = labels.dataSync(),
+    C = logits.shape[1];
   for (let i = 0; i < L.length; i++) {
     if (L[i] < 0 || L[i] >= C) {
-      fail('INVALID_ARGUMENT', `${op}: label ${L[i]} at row ${i} is outside [0, ${C})`, `labels must be class indices below ${C}`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${op}: label ${L[i]} at row ${i} is outside [0, ${C})`,
+        `labels must be class indices below ${C}`,
+      );
     }
   }
 }

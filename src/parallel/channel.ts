@@ -7,8 +7,14 @@ export interface PortLike {
   close(): void;
 }
 
-interface Envelope { kind: string; body: unknown; bytes: number }
-interface Ack { ack: string }
+interface Envelope {
+  kind: string;
+  body: unknown;
+  bytes: number;
+}
+interface Ack {
+  ack: string;
+}
 
 /**
  * One end of a direct stage-to-stage link over a MessagePort. Messages are tagged with a kind
@@ -27,7 +33,10 @@ export class Channel {
   private creditWaiters = new Map<string, () => void>();
   private failure: Error | null = null;
 
-  constructor(private port: PortLike, private window = 2) {
+  constructor(
+    private port: PortLike,
+    private window = 2,
+  ) {
     port.onmessage = (ev: MessageEvent) => this.deliver(ev.data as Envelope | Ack);
   }
 
@@ -52,15 +61,24 @@ export class Channel {
     this.check();
     const q = this.queues.get(kind);
     if (q?.length) return Promise.resolve(this.take(kind, q.shift()) as T);
-    if (this.waiting.has(kind)) fail('INVALID_ARGUMENT', `two readers wait on '${kind}' messages`, 'receive one message of a kind at a time');
+    if (this.waiting.has(kind))
+      fail('INVALID_ARGUMENT', `two readers wait on '${kind}' messages`, 'receive one message of a kind at a time');
     const t0 = performance.now();
-    return new Promise<T>((resolve, reject) => this.waiting.set(kind, {
-      resolve: (v) => { this.waitMs += performance.now() - t0; resolve(v as T); }, reject,
-    }));
+    return new Promise<T>((resolve, reject) =>
+      this.waiting.set(kind, {
+        resolve: (v) => {
+          this.waitMs += performance.now() - t0;
+          resolve(v as T);
+        },
+        reject,
+      }),
+    );
   }
 
   /** Fails every pending and later send/receive with `reason` (a stage was aborted or a peer died). */
-  abort(reason: Error = new LayerhiveError('ABORTED', 'the channel was aborted', 'the coordinator restarts the step')): void {
+  abort(
+    reason: Error = new LayerhiveError('ABORTED', 'the channel was aborted', 'the coordinator restarts the step'),
+  ): void {
     this.failure = reason;
     for (const w of this.waiting.values()) w.reject(reason);
     this.waiting.clear();

@@ -25,31 +25,54 @@ export interface PipelineOptions {
  * m while stage k+1 works on m − 1.
  */
 export class PipelinedModel {
-  private constructor(readonly plan: Plan, private pool: WorkerPool, private ranges: [number, number][],
-    private inbound: Channel, private outbound: Channel, readonly outputShape: number[]) {}
+  private constructor(
+    readonly plan: Plan,
+    private pool: WorkerPool,
+    private ranges: [number, number][],
+    private inbound: Channel,
+    private outbound: Channel,
+    readonly outputShape: number[],
+  ) {}
 
   /** Places the layered model of `rule` (backprop or tpsgd; built from `config`) on workers, with its current weights. */
   static async create(config: RuleConfig, rule: LearningRule, o: PipelineOptions): Promise<PipelinedModel> {
     if (!(rule instanceof Backprop || rule instanceof TpSgd)) {
-      fail('INVALID_ARGUMENT', `a ${rule.name} model is not a stack of layers to pipeline`, 'pipeline a backprop or tpsgd model; NoProp blocks run side by side instead');
+      fail(
+        'INVALID_ARGUMENT',
+        `a ${rule.name} model is not a stack of layers to pipeline`,
+        'pipeline a backprop or tpsgd model; NoProp blocks run side by side instead',
+      );
     }
     const backend = await createBackend(o.backend ?? 'wasm');
     const plan = makePlan({ ...config, rule: 'backprop' }, measureCosts(config, backend), o.workers);
     const pool = new WorkerPool(o.spawn, plan.stages.length, { timeoutMs: o.timeoutMs });
     try {
       const seg = (name: string) => rule.segments[Number(name.slice('segment'.length))];
-      const ranges = plan.stages.map((s): [number, number] => [seg(s.groups[0]).from, seg(s.groups[s.groups.length - 1]).to]);
+      const ranges = plan.stages.map((s): [number, number] => [
+        seg(s.groups[0]).from,
+        seg(s.groups[s.groups.length - 1]).to,
+      ]);
       const links = Array.from({ length: plan.stages.length + 1 }, () => new MessageChannel());
-      await Promise.all(plan.stages.map(async (st, i) => {
-        const name = st.groups.join(', ');
-        await pool.call(i, name, (s) => s.init({ rule: config, backend: o.backend, label: `stage ${i} (${name})` }));
-        const states = await saveGroups(rule, st.groups);
-        await pool.call(i, name, (s) => s.loadGroups(states));
-        const prev = links[i].port2, next = links[i + 1].port1;
-        await pool.call(i, name, (s) => s.connect(Comlink.transfer({ prev, next }, [prev, next])));
-      }));
+      await Promise.all(
+        plan.stages.map(async (st, i) => {
+          const name = st.groups.join(', ');
+          await pool.call(i, name, (s) => s.init({ rule: config, backend: o.backend, label: `stage ${i} (${name})` }));
+          const states = await saveGroups(rule, st.groups);
+          await pool.call(i, name, (s) => s.loadGroups(states));
+          const prev = links[i].port2,
+            next = links[i + 1].port1;
+          await pool.call(i, name, (s) => s.connect(Comlink.transfer({ prev, next }, [prev, next])));
+        }),
+      );
       const out = rule.model.outputShape;
-      return new PipelinedModel(plan, pool, ranges, new Channel(links[0].port1, 4), new Channel(links[plan.stages.length].port2), [...out]);
+      return new PipelinedModel(
+        plan,
+        pool,
+        ranges,
+        new Channel(links[0].port1, 4),
+        new Channel(links[plan.stages.length].port2),
+        [...out],
+      );
     } catch (e) {
       await pool.close();
       throw e;
@@ -58,13 +81,22 @@ export class PipelinedModel {
 
   /** Outputs for `x` ([N, …input]) in micro-batches of `microBatch` rows; the same values as a one-thread predict. */
   async predict(x: Float32Array, shape: number[], microBatch = 64): Promise<{ data: Float32Array; shape: number[] }> {
-    const N = shape[0], per = x.length / N, count = Math.ceil(N / microBatch), outPer = this.outputShape.reduce((p, d) => p * d, 1);
-    const runs = this.ranges.map(([from, to], i) => this.pool.call(i, `predict ${from}–${to}`, (s) => s.predict(from, to, count)));
+    const N = shape[0],
+      per = x.length / N,
+      count = Math.ceil(N / microBatch),
+      outPer = this.outputShape.reduce((p, d) => p * d, 1);
+    const runs = this.ranges.map(([from, to], i) =>
+      this.pool.call(i, `predict ${from}–${to}`, (s) => s.predict(from, to, count)),
+    );
     // a stage that fails must not leave this side waiting for outputs that never come
-    Promise.all(runs).catch((e: Error) => { this.inbound.abort(e); this.outbound.abort(e); });
+    Promise.all(runs).catch((e: Error) => {
+      this.inbound.abort(e);
+      this.outbound.abort(e);
+    });
     const feed = (async () => {
       for (let m = 0; m < count; m++) {
-        const s = m * microBatch, e = Math.min(N, s + microBatch);
+        const s = m * microBatch,
+          e = Math.min(N, s + microBatch);
         const w: WireTensor = { shape: [e - s, ...shape.slice(1)], dtype: 'float32', data: x.slice(s * per, e * per) };
         await this.inbound.send('act', w, [w.data.buffer as ArrayBuffer]);
       }

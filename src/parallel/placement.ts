@@ -9,9 +9,18 @@ import { randomUniform, tensor } from '../ops/index.js';
 import { Rng } from '../core/rng.js';
 
 /** What one placeable group costs: measured milliseconds per batch, and bytes of weights plus optimizer state. */
-export interface GroupCost { name: string; ms: number; bytes: number }
+export interface GroupCost {
+  name: string;
+  ms: number;
+  bytes: number;
+}
 
-export interface StagePlan { worker: number; groups: string[]; ms: number; bytes: number }
+export interface StagePlan {
+  worker: number;
+  groups: string[];
+  ms: number;
+  bytes: number;
+}
 
 /**
  * Where every group runs. 'independent': groups that read only the batch (NoProp blocks, the head) spread
@@ -26,8 +35,13 @@ export interface Plan {
 }
 
 /** Consecutive runs of `costs` over at most `parts` stages, minimising the slowest (ties: fewer bytes on the fullest). */
-export function partitionContiguous(costs: readonly GroupCost[], parts: number, maxBytes = Infinity): [number, number][] {
-  const n = costs.length, p = Math.max(1, Math.min(parts, n));
+export function partitionContiguous(
+  costs: readonly GroupCost[],
+  parts: number,
+  maxBytes = Infinity,
+): [number, number][] {
+  const n = costs.length,
+    p = Math.max(1, Math.min(parts, n));
   const ms = (a: number, b: number) => costs.slice(a, b).reduce((s, c) => s + c.ms, 0);
   const bytes = (a: number, b: number) => costs.slice(a, b).reduce((s, c) => s + c.bytes, 0);
   // best[k][i]: the least possible slowest stage for the first i groups in k stages
@@ -39,27 +53,47 @@ export function partitionContiguous(costs: readonly GroupCost[], parts: number, 
       for (let j = k - 1; j < i; j++) {
         if (bytes(j, i) > maxBytes || best[k - 1][j] === Infinity) continue;
         const v = Math.max(best[k - 1][j], ms(j, i));
-        if (v < best[k][i]) { best[k][i] = v; cut[k][i] = j; }
+        if (v < best[k][i]) {
+          best[k][i] = v;
+          cut[k][i] = j;
+        }
       }
     }
   }
-  if (best[p][n] === Infinity) fail('INVALID_ARGUMENT', `the groups do not fit ${p} workers of ${maxBytes} bytes each`, 'use more workers or allow more memory per worker');
+  if (best[p][n] === Infinity)
+    fail(
+      'INVALID_ARGUMENT',
+      `the groups do not fit ${p} workers of ${maxBytes} bytes each`,
+      'use more workers or allow more memory per worker',
+    );
   const ranges: [number, number][] = [];
-  for (let k = p, i = n; k > 0; k--) { const j = cut[k][i]; ranges.unshift([j, i]); i = j; }
+  for (let k = p, i = n; k > 0; k--) {
+    const j = cut[k][i];
+    ranges.unshift([j, i]);
+    i = j;
+  }
   return ranges;
 }
 
 /** Independent groups over `workers` by longest-processing-time first, each to the least loaded worker with room. */
 export function assignIndependent(costs: readonly GroupCost[], workers: number, maxBytes = Infinity): number[][] {
   const w = Math.max(1, Math.min(workers, costs.length));
-  const load = new Array<number>(w).fill(0), mem = new Array<number>(w).fill(0);
+  const load = new Array<number>(w).fill(0),
+    mem = new Array<number>(w).fill(0);
   const out: number[][] = Array.from({ length: w }, () => []);
   const order = costs.map((_, i) => i).sort((a, b) => costs[b].ms - costs[a].ms || a - b);
   for (const g of order) {
     let at = -1;
     for (let k = 0; k < w; k++) if (mem[k] + costs[g].bytes <= maxBytes && (at < 0 || load[k] < load[at])) at = k;
-    if (at < 0) fail('INVALID_ARGUMENT', `group ${costs[g].name} (${costs[g].bytes} bytes) fits no worker`, 'use more workers or allow more memory per worker');
-    load[at] += costs[g].ms; mem[at] += costs[g].bytes; out[at].push(g);
+    if (at < 0)
+      fail(
+        'INVALID_ARGUMENT',
+        `group ${costs[g].name} (${costs[g].bytes} bytes) fits no worker`,
+        'use more workers or allow more memory per worker',
+      );
+    load[at] += costs[g].ms;
+    mem[at] += costs[g].bytes;
+    out[at].push(g);
   }
   for (const o of out) o.sort((a, b) => a - b); // each worker trains its groups in model order
   return out;
@@ -81,12 +115,26 @@ export function measureCosts(c: RuleConfig, backend: Backend, batch = 32): Group
     const rng = new Rng(1);
     return tidy(() => {
       const x = randomUniform([batch, ...c.inputShape], rng, -1, 1, backend);
-      const y = tensor(Int32Array.from({ length: batch }, (_, i) => i % c.classes), [batch], 'int32', backend);
-      const time = (f: () => unknown) => { tidy(f); const t0 = performance.now(); tidy(f); return performance.now() - t0; };
+      const y = tensor(
+        Int32Array.from({ length: batch }, (_, i) => i % c.classes),
+        [batch],
+        'int32',
+        backend,
+      );
+      const time = (f: () => unknown) => {
+        tidy(f);
+        const t0 = performance.now();
+        tidy(f);
+        return performance.now() - t0;
+      };
       const params = rule.params();
       const sizeOf = (names: string[]) => names.reduce((s, n) => s + (params.get(n)?.size ?? 0), 0);
       if (rule instanceof NoPropBase) {
-        return rule.groups().map((g) => ({ name: g.name, ms: time(() => rule.trainGroup(g.name, x, y)), bytes: groupBytes(sizeOf(g.params), c) }));
+        return rule.groups().map((g) => ({
+          name: g.name,
+          ms: time(() => rule.trainGroup(g.name, x, y)),
+          bytes: groupBytes(sizeOf(g.params), c),
+        }));
       }
       if (rule instanceof TpSgd || rule instanceof Backprop) {
         const groups = rule.groups();
@@ -108,17 +156,35 @@ export function measureCosts(c: RuleConfig, backend: Backend, batch = 32): Group
 export function makePlan(c: RuleConfig, costs: readonly GroupCost[], workers: number, maxBytes = Infinity): Plan {
   const total = costs.reduce((s, g) => s + g.ms, 0);
   const stage = (idx: number[], worker: number): StagePlan => ({
-    worker, groups: idx.map((i) => costs[i].name),
-    ms: idx.reduce((s, i) => s + costs[i].ms, 0), bytes: idx.reduce((s, i) => s + costs[i].bytes, 0),
+    worker,
+    groups: idx.map((i) => costs[i].name),
+    ms: idx.reduce((s, i) => s + costs[i].ms, 0),
+    bytes: idx.reduce((s, i) => s + costs[i].bytes, 0),
   });
   const independent = c.rule.startsWith('noprop');
   const stages = independent
     ? assignIndependent(costs, workers, maxBytes).map(stage)
-    : partitionContiguous(costs, workers, maxBytes).map(([a, b], w) => stage(Array.from({ length: b - a }, (_, k) => a + k), w));
-  return { mode: independent ? 'independent' : 'pipeline', rule: c.rule, stages, bound: total / Math.max(...stages.map((s) => s.ms)) };
+    : partitionContiguous(costs, workers, maxBytes).map(([a, b], w) =>
+        stage(
+          Array.from({ length: b - a }, (_, k) => a + k),
+          w,
+        ),
+      );
+  return {
+    mode: independent ? 'independent' : 'pipeline',
+    rule: c.rule,
+    stages,
+    bound: total / Math.max(...stages.map((s) => s.ms)),
+  };
 }
 
 export function formatPlan(p: Plan): string {
-  const rows = p.stages.map((s) => `  worker ${s.worker}: ${s.groups.join(', ')}  (${s.ms.toFixed(2)} ms/batch, ${(s.bytes / 2 ** 20).toFixed(2)} MiB)`);
-  return [`${p.rule}: ${p.mode} over ${p.stages.length} worker(s); the slowest stage bounds the speed-up at ${p.bound.toFixed(2)}×`, ...rows].join('\n');
+  const rows = p.stages.map(
+    (s) =>
+      `  worker ${s.worker}: ${s.groups.join(', ')}  (${s.ms.toFixed(2)} ms/batch, ${(s.bytes / 2 ** 20).toFixed(2)} MiB)`,
+  );
+  return [
+    `${p.rule}: ${p.mode} over ${p.stages.length} worker(s); the slowest stage bounds the speed-up at ${p.bound.toFixed(2)}×`,
+    ...rows,
+  ].join('\n');
 }

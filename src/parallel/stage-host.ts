@@ -51,7 +51,11 @@ export interface PipelineRequest {
   microBatches: number;
 }
 
-interface ActMessage { x: WireTensor; y: Int32Array; share: number }
+interface ActMessage {
+  x: WireTensor;
+  y: Int32Array;
+  share: number;
+}
 
 /**
  * What a stage worker hosts: a learning rule built from its config on the worker's own backend, the data
@@ -83,25 +87,39 @@ export class StageHost {
   }
 
   /** The training images this stage reads, and the batch order (seed, or a cursor to resume from). */
-  setData(ds: ImageDataset, o: { batchSize: number; seed: number; cursor?: BatchCursor; normalization?: Normalization }): void {
+  setData(
+    ds: ImageDataset,
+    o: { batchSize: number; seed: number; cursor?: BatchCursor; normalization?: Normalization },
+  ): void {
     this.batches = new BatchIterator(ds, o);
   }
 
-  cursor(): BatchCursor { return this.needBatches().getCursor(); }
+  cursor(): BatchCursor {
+    return this.needBatches().getCursor();
+  }
 
   /** NoProp: the named groups learn from the next `lrs.length` batches; returns the summed loss per step. */
   async trainGroups(groups: string[], lrs: number[]): Promise<number[]> {
     const rule = this.needRule();
-    if (!(rule instanceof NoPropBase)) fail('INVALID_ARGUMENT', `${this.label}: ${rule.name} has no independent groups`, 'train tpsgd and backprop with a pipeline');
+    if (!(rule instanceof NoPropBase))
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.label}: ${rule.name} has no independent groups`,
+        'train tpsgd and backprop with a pipeline',
+      );
     const it = this.needBatches();
     const losses: number[] = [];
     for (const lr of lrs) {
       rule.setLr(lr);
       const b = it.next();
-      losses.push(await readLoss(tidy(() => {
-        const { x, y } = toTensors(b, this.backend!);
-        return groups.map((g) => rule.trainGroup(g, x, y)).reduce((a, l) => add(a, l));
-      })));
+      losses.push(
+        await readLoss(
+          tidy(() => {
+            const { x, y } = toTensors(b, this.backend!);
+            return groups.map((g) => rule.trainGroup(g, x, y)).reduce((a, l) => add(a, l));
+          }),
+        ),
+      );
     }
     return losses;
   }
@@ -124,7 +142,12 @@ export class StageHost {
   /** tpSGD: each batch passes this stage's segments, each taking its local step, then moves on with its labels. */
   async trainTpsgd(r: PipelineRequest): Promise<number[]> {
     const rule = this.needRule();
-    if (!(rule instanceof TpSgd)) fail('INVALID_ARGUMENT', `${this.label}: the tpSGD pipeline needs a tpsgd rule, not ${rule.name}`, 'build the stage from a tpsgd config');
+    if (!(rule instanceof TpSgd))
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.label}: the tpSGD pipeline needs a tpsgd rule, not ${rule.name}`,
+        'build the stage from a tpsgd config',
+      );
     const losses: number[] = [];
     for (const lr of r.lrs) {
       rule.setLr(lr);
@@ -135,7 +158,10 @@ export class StageHost {
       if (out) {
         const msg = await toWire(out);
         out.dispose();
-        await this.needNext().send('act', { x: msg, y: labels, share: 1 } satisfies ActMessage, [msg.data.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
+        await this.needNext().send('act', { x: msg, y: labels, share: 1 } satisfies ActMessage, [
+          msg.data.buffer as ArrayBuffer,
+          labels.buffer as ArrayBuffer,
+        ]);
       }
     }
     return losses;
@@ -148,9 +174,16 @@ export class StageHost {
    */
   async trainBackprop(r: PipelineRequest): Promise<number[]> {
     const rule = this.needRule();
-    if (!(rule instanceof Backprop)) fail('INVALID_ARGUMENT', `${this.label}: the backprop pipeline needs a backprop rule, not ${rule.name}`, 'build the stage from a backprop config');
-    const from = rule.segments[r.first].from, to = rule.segments[r.end - 1].to;
-    const isFirst = r.first === 0, isLast = r.end === rule.segments.length;
+    if (!(rule instanceof Backprop))
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.label}: the backprop pipeline needs a backprop rule, not ${rule.name}`,
+        'build the stage from a backprop config',
+      );
+    const from = rule.segments[r.first].from,
+      to = rule.segments[r.end - 1].to;
+    const isFirst = r.first === 0,
+      isLast = r.end === rule.segments.length;
     const losses: number[] = [];
     for (const lr of r.lrs) {
       rule.setLr(lr);
@@ -159,7 +192,10 @@ export class StageHost {
       let grads: Record<string, Tensor> = {};
       let loss: Tensor | null = null;
       const accumulate = (g: Record<string, Tensor>) => {
-        if (Object.keys(grads).length === 0) { grads = g; return; }
+        if (Object.keys(grads).length === 0) {
+          grads = g;
+          return;
+        }
         const sum = tidy(() => Object.fromEntries(Object.entries(g).map(([k, t]) => [k, add(grads[k], t)])));
         dispose([grads, g]);
         grads = sum;
@@ -171,7 +207,10 @@ export class StageHost {
         else {
           const msg = await this.needPrev().receive<ActMessage | null>('act');
           if (!msg) break; // the end of this batch's micro-batches
-          x = fromWire(msg.x, this.backend!); y = tensor(msg.y, [msg.y.length], 'int32', this.backend!); labels = msg.y; share = msg.share;
+          x = fromWire(msg.x, this.backend!);
+          y = tensor(msg.y, [msg.y.length], 'int32', this.backend!);
+          labels = msg.y;
+          share = msg.share;
         }
         const fwd = tidy(() => rule.model.forwardWithCache(x, { training: true, rng: rule.rng }, from, to));
         if (isLast) {
@@ -180,13 +219,21 @@ export class StageHost {
             const back = rule.model.backwardWithCache(mul(ce.grad, share), fwd.caches, from, to, !isFirst);
             return { dx: back.dx, g: back.grads, l: mul(ce.loss, share) };
           });
-          if (loss) { const sum = add(loss, l); dispose([loss, l]); loss = sum; } else loss = l;
+          if (loss) {
+            const sum = add(loss, l);
+            dispose([loss, l]);
+            loss = sum;
+          } else loss = l;
           accumulate(g);
           dispose([fwd, x, y]);
           if (dx) await this.sendBack(dx, isFirst);
         } else {
-          const w = await toWire(fwd.y), sent = Int32Array.from(labels);
-          await this.needNext().send('act', { x: w, y: sent, share } satisfies ActMessage, [w.data.buffer as ArrayBuffer, sent.buffer]);
+          const w = await toWire(fwd.y),
+            sent = Int32Array.from(labels);
+          await this.needNext().send('act', { x: w, y: sent, share } satisfies ActMessage, [
+            w.data.buffer as ArrayBuffer,
+            sent.buffer,
+          ]);
           y.dispose();
           kept.push({ fwd, input: x });
         }
@@ -211,7 +258,13 @@ export class StageHost {
   /** Inference: `count` micro-batches arrive from the previous stage (or the coordinator), pass layers [from, to), and move on. */
   async predict(from: number, to: number, count: number): Promise<void> {
     const rule = this.needRule();
-    const model = (rule as { model?: Sequential }).model ?? fail('INVALID_ARGUMENT', `${this.label}: ${rule.name} has no layer model to pipeline`, 'pipeline a backprop or tpsgd model');
+    const model =
+      (rule as { model?: Sequential }).model ??
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.label}: ${rule.name} has no layer model to pipeline`,
+        'pipeline a backprop or tpsgd model',
+      );
     for (let i = 0; i < count; i++) {
       const x = fromWire(await this.needPrev().receive<WireTensor>('act'), this.backend!);
       const y = tidy(() => model.forwardWithCache(x, { training: false }, from, to).y);
@@ -227,14 +280,22 @@ export class StageHost {
   }
 
   /** …and its input gradients (plain or guided) for that share. */
-  async explainGradients(x: Float32Array, batch: number, targets: Int32Array, rule: GradientRule): Promise<Float32Array> {
+  async explainGradients(
+    x: Float32Array,
+    batch: number,
+    targets: Int32Array,
+    rule: GradientRule,
+  ): Promise<Float32Array> {
     const m = this.explainable();
-    return m.gradients ? m.gradients(x, batch, targets, rule) : fail('INVALID_ARGUMENT', `${this.label}: this model has no gradients`, 'use a perturbation method');
+    return m.gradients
+      ? m.gradients(x, batch, targets, rule)
+      : fail('INVALID_ARGUMENT', `${this.label}: this model has no gradients`, 'use a perturbation method');
   }
 
   /** The rule as an Explainable, made once per rule (weights loaded later are seen: they are the same tensors). */
   private explainable(): Explainable {
-    const rule = this.needRule(), c = this.config!;
+    const rule = this.needRule(),
+      c = this.config!;
     if (this.explained?.rule !== rule) this.explained = { rule, ex: fromRule(rule, c.inputShape, c.classes) };
     return this.explained.ex;
   }
@@ -271,8 +332,13 @@ export class StageHost {
 
   stats(): StageStats {
     const b = this.backend ?? fail('INVALID_ARGUMENT', `${this.label} used before init`, 'call init first');
-    return { backend: b.flavour, bytesSent: this.bytesSentBefore + (this.prev?.bytesSent ?? 0) + (this.next?.bytesSent ?? 0), peakTensorBytes: b.memory().peakBytesInUse,
-      waitMs: this.waitMsBefore + (this.prev?.waitMs ?? 0) + (this.next?.waitMs ?? 0), liveTensors: liveTensors() };
+    return {
+      backend: b.flavour,
+      bytesSent: this.bytesSentBefore + (this.prev?.bytesSent ?? 0) + (this.next?.bytesSent ?? 0),
+      peakTensorBytes: b.memory().peakBytesInUse,
+      waitMs: this.waitMsBefore + (this.prev?.waitMs ?? 0) + (this.next?.waitMs ?? 0),
+      liveTensors: liveTensors(),
+    };
   }
 
   /** Sends an input gradient to the previous stage (the first stage has none to send it to) and frees it. */
@@ -289,15 +355,22 @@ export class StageHost {
       return { ...toTensors(b, this.backend!), labels: Int32Array.from(b.y) };
     }
     const msg = await this.needPrev().receive<ActMessage>('act');
-    return { x: fromWire(msg.x, this.backend!), y: tensor(msg.y, [msg.y.length], 'int32', this.backend!), labels: msg.y };
+    return {
+      x: fromWire(msg.x, this.backend!),
+      y: tensor(msg.y, [msg.y.length], 'int32', this.backend!),
+      labels: msg.y,
+    };
   }
 
   private microBatches(n: number): { x: Tensor; y: Tensor; labels: Int32Array; share: number }[] {
     const b: Batch = this.needBatches().next();
-    const B = b.y.length, per = b.x.length / B, parts = Math.max(1, Math.min(n, B));
+    const B = b.y.length,
+      per = b.x.length / B,
+      parts = Math.max(1, Math.min(n, B));
     const out = [];
     for (let m = 0; m < parts; m++) {
-      const s = Math.floor((m * B) / parts), e = Math.floor(((m + 1) * B) / parts);
+      const s = Math.floor((m * B) / parts),
+        e = Math.floor(((m + 1) * B) / parts);
       out.push({
         x: keep(tensor(b.x.slice(s * per, e * per), [e - s, ...b.shape.slice(1)], 'float32', this.backend!)),
         y: keep(tensor(b.y.slice(s, e), [e - s], 'int32', this.backend!)),
@@ -308,8 +381,16 @@ export class StageHost {
     return out;
   }
 
-  private needRule(): LearningRule { return this.rule ?? fail('INVALID_ARGUMENT', `${this.label} used before init`, 'call init first'); }
-  private needBatches(): BatchIterator { return this.batches ?? fail('INVALID_ARGUMENT', `${this.label} has no data`, 'call setData first'); }
-  private needPrev(): Channel { return this.prev ?? fail('INVALID_ARGUMENT', `${this.label} has no previous stage`, 'connect the pipeline first'); }
-  private needNext(): Channel { return this.next ?? fail('INVALID_ARGUMENT', `${this.label} has no next stage`, 'connect the pipeline first'); }
+  private needRule(): LearningRule {
+    return this.rule ?? fail('INVALID_ARGUMENT', `${this.label} used before init`, 'call init first');
+  }
+  private needBatches(): BatchIterator {
+    return this.batches ?? fail('INVALID_ARGUMENT', `${this.label} has no data`, 'call setData first');
+  }
+  private needPrev(): Channel {
+    return this.prev ?? fail('INVALID_ARGUMENT', `${this.label} has no previous stage`, 'connect the pipeline first');
+  }
+  private needNext(): Channel {
+    return this.next ?? fail('INVALID_ARGUMENT', `${this.label} has no next stage`, 'connect the pipeline first');
+  }
 }

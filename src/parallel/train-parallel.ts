@@ -43,7 +43,12 @@ export interface ParallelOptions {
   onChunkStart?: (info: { epoch: number; chunk: number }, pool: WorkerPool) => void;
 }
 
-export interface Restart { epoch: number; chunk: number; reason: string; replayedSteps: number }
+export interface Restart {
+  epoch: number;
+  chunk: number;
+  reason: string;
+  replayedSteps: number;
+}
 
 export interface ParallelReport {
   plan: Plan;
@@ -57,8 +62,13 @@ export interface ParallelReport {
   workers: StageStats[];
 }
 
-const stateBytes = (s: Record<string, GroupState>) => Object.values(s).reduce((sum, g) =>
-  sum + [...Object.values(g.tensors), ...Object.values(g.optimizer.slots)].reduce((a, t) => a + t.data.byteLength, 0), 0);
+const stateBytes = (s: Record<string, GroupState>) =>
+  Object.values(s).reduce(
+    (sum, g) =>
+      sum +
+      [...Object.values(g.tensors), ...Object.values(g.optimizer.slots)].reduce((a, t) => a + t.data.byteLength, 0),
+    0,
+  );
 
 /**
  * Trains a rule over a pool of stage workers. NoProp groups train side by side, each worker iterating the
@@ -67,28 +77,55 @@ const stateBytes = (s: Record<string, GroupState>) => Object.values(s).reduce((s
  * pulls each stage's state into its own copy of the rule; a worker that dies or hangs is replaced, every
  * stage goes back to that copy, and the steps since are replayed (reported in `restarts`).
  */
-export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, testSet: ImageDataset,
-  o: TrainOptions & ParallelOptions): Promise<{ rule: LearningRule; report: ParallelReport }> {
+export async function trainParallel(
+  config: RuleConfig,
+  trainSet: ImageDataset,
+  testSet: ImageDataset,
+  o: TrainOptions & ParallelOptions,
+): Promise<{ rule: LearningRule; report: ParallelReport }> {
   if (config.rule.startsWith('noprop') && config.noprop?.embedding === 'learned' && o.workers > 1) {
-    throw new LayerhiveError('INVALID_ARGUMENT', 'a learned label embedding is read by every block and trained by the head each step, so NoProp groups are not independent',
-      'use the onehot or prototype embedding with --workers, or train on one worker');
+    throw new LayerhiveError(
+      'INVALID_ARGUMENT',
+      'a learned label embedding is read by every block and trained by the head each step, so NoProp groups are not independent',
+      'use the onehot or prototype embedding with --workers, or train on one worker',
+    );
   }
-  if (o.features) throw new LayerhiveError('INVALID_ARGUMENT', 'trainParallel trains on the batches\' pixels; it takes no features', 'train a head on features with train() or trainOnFrozen()');
-  if (!o.pool && !o.spawn) throw new LayerhiveError('INVALID_ARGUMENT', 'trainParallel needs a spawn function or a pool', 'pass spawn: nodeSpawner(url) / webSpawner(url), or a WorkerPool');
+  if (o.features)
+    throw new LayerhiveError(
+      'INVALID_ARGUMENT',
+      "trainParallel trains on the batches' pixels; it takes no features",
+      'train a head on features with train() or trainOnFrozen()',
+    );
+  if (!o.pool && !o.spawn)
+    throw new LayerhiveError(
+      'INVALID_ARGUMENT',
+      'trainParallel needs a spawn function or a pool',
+      'pass spawn: nodeSpawner(url) / webSpawner(url), or a WorkerPool',
+    );
   const backend: Backend = await createBackend(o.backend ?? 'wasm');
   const rule = createRule(config, backend);
   let plan: Plan;
   try {
     for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
     plan = makePlan(config, o.costs ?? measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
-    if (o.pool && o.pool.size < plan.stages.length) throw new LayerhiveError('INVALID_ARGUMENT', `the plan has ${plan.stages.length} stages but the pool has ${o.pool.size} workers`, 'pass a larger pool or fewer workers');
+    if (o.pool && o.pool.size < plan.stages.length)
+      throw new LayerhiveError(
+        'INVALID_ARGUMENT',
+        `the plan has ${plan.stages.length} stages but the pool has ${o.pool.size} workers`,
+        'pass a larger pool or fewer workers',
+      );
   } catch (e) {
     rule.dispose();
     throw e;
   }
   const pool = o.pool ?? new WorkerPool(o.spawn!, plan.stages.length, { timeoutMs: o.timeoutMs });
   const schedule = o.schedule ?? { type: 'constant' };
-  const fresh = new BatchIterator(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: o.cursor });
+  const fresh = new BatchIterator(trainSet, {
+    batchSize: o.batchSize,
+    seed: o.seed,
+    normalization: o.normalization,
+    cursor: o.cursor,
+  });
   const bpe = fresh.batchesPerEpoch;
   let snapshot = { states: await saveGroups(rule), cursor: fresh.getCursor() };
   const pipeline = plan.mode === 'pipeline';
@@ -97,22 +134,41 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   const restarts: Restart[] = [];
   /** Each stage's backend: the requested one, or wasm once that stage's WebGPU device was lost. */
   const stageBackend = plan.stages.map(() => o.backend);
-  let syncBytes = 0, chunkNo = 0, samplesTrained = 0;
+  let syncBytes = 0,
+    chunkNo = 0,
+    samplesTrained = 0;
 
   /** Brings every stage to the snapshot: rule, weights, optimizer and random state, data cursor, pipeline ports. */
   const restore = async () => {
-    await Promise.all(plan.stages.map(async (st, i) => {
-      await pool.call(i, label(i), (s) => s.init({ rule: config, backend: stageBackend[i], label: `stage ${i} (${label(i)})` }));
-      if (holdsData(i)) await pool.call(i, label(i), (s) => s.setData(trainSet, { batchSize: o.batchSize, seed: o.seed, normalization: o.normalization, cursor: snapshot.cursor }));
-      await pool.call(i, label(i), (s) => s.loadGroups(Object.fromEntries(st.groups.map((g) => [g, snapshot.states[g]]))));
-    }));
+    await Promise.all(
+      plan.stages.map(async (st, i) => {
+        await pool.call(i, label(i), (s) =>
+          s.init({ rule: config, backend: stageBackend[i], label: `stage ${i} (${label(i)})` }),
+        );
+        if (holdsData(i))
+          await pool.call(i, label(i), (s) =>
+            s.setData(trainSet, {
+              batchSize: o.batchSize,
+              seed: o.seed,
+              normalization: o.normalization,
+              cursor: snapshot.cursor,
+            }),
+          );
+        await pool.call(i, label(i), (s) =>
+          s.loadGroups(Object.fromEntries(st.groups.map((g) => [g, snapshot.states[g]]))),
+        );
+      }),
+    );
     if (pipeline) {
       const links = plan.stages.slice(1).map(() => new MessageChannel());
-      await Promise.all(plan.stages.map((_, i) => {
-        const prev = i > 0 ? links[i - 1].port2 : null, next = i < links.length ? links[i].port1 : null;
-        const ports = [prev, next].filter((p): p is MessagePort => p !== null);
-        return pool.call(i, label(i), (s) => s.connect(Comlink.transfer({ prev, next }, ports)));
-      }));
+      await Promise.all(
+        plan.stages.map((_, i) => {
+          const prev = i > 0 ? links[i - 1].port2 : null,
+            next = i < links.length ? links[i].port1 : null;
+          const ports = [prev, next].filter((p): p is MessagePort => p !== null);
+          return pool.call(i, label(i), (s) => s.connect(Comlink.transfer({ prev, next }, ports)));
+        }),
+      );
     }
   };
 
@@ -121,23 +177,35 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
   const runChunk = async (lrs: number[]): Promise<number[]> => {
     let failure: unknown = null;
     failedStage = -1;
-    const calls = plan.stages.map((st, i) => pool.call(i, label(i), (s) => {
-      if (!pipeline) return s.trainGroups(st.groups, lrs);
-      const first = config.rule === 'tpsgd' || config.rule === 'backprop' ? Number(st.groups[0].slice('segment'.length)) : 0;
-      const req = { first, end: first + st.groups.length, lrs, microBatches: o.microBatches ?? 4 };
-      return config.rule === 'tpsgd' ? s.trainTpsgd(req) : s.trainBackprop(req);
-    }).catch((e: unknown) => {
-      if (failure === null) { failure = e; failedStage = i; }
-      plan.stages.forEach((_, k) => { if (k !== i && !pool.isDead(k)) pool.call(k, 'abort', (s) => s.abort(), 10_000).catch(() => undefined); });
-      throw e;
-    }));
+    const calls = plan.stages.map((st, i) =>
+      pool
+        .call(i, label(i), (s) => {
+          if (!pipeline) return s.trainGroups(st.groups, lrs);
+          const first =
+            config.rule === 'tpsgd' || config.rule === 'backprop' ? Number(st.groups[0].slice('segment'.length)) : 0;
+          const req = { first, end: first + st.groups.length, lrs, microBatches: o.microBatches ?? 4 };
+          return config.rule === 'tpsgd' ? s.trainTpsgd(req) : s.trainBackprop(req);
+        })
+        .catch((e: unknown) => {
+          if (failure === null) {
+            failure = e;
+            failedStage = i;
+          }
+          plan.stages.forEach((_, k) => {
+            if (k !== i && !pool.isDead(k)) pool.call(k, 'abort', (s) => s.abort(), 10_000).catch(() => undefined);
+          });
+          throw e;
+        }),
+    );
     const settled = await Promise.allSettled(calls);
     if (failure) throw failure;
     return lrs.map((_, k) => settled.reduce((sum, r) => sum + (r as PromiseFulfilledResult<number[]>).value[k], 0));
   };
 
   const sync = async () => {
-    const states = await Promise.all(plan.stages.map((st, i) => pool.call(i, label(i), (s) => s.saveGroups(st.groups))));
+    const states = await Promise.all(
+      plan.stages.map((st, i) => pool.call(i, label(i), (s) => s.saveGroups(st.groups))),
+    );
     const merged: Record<string, GroupState> = Object.assign({}, ...states);
     syncBytes += stateBytes(merged);
     for (const [g, s] of Object.entries(merged)) rule.loadGroup(g, s);
@@ -151,7 +219,8 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
     for (let e = snapshot.cursor.epoch; e < o.epochs; e++) {
       const t0 = performance.now();
       let done = e === snapshot.cursor.epoch ? Math.ceil(snapshot.cursor.position / o.batchSize) : 0;
-      let seen = 0, lossSum = 0;
+      let seen = 0,
+        lossSum = 0;
       while (done < bpe) {
         const n = Math.min(o.syncEvery ?? 50, bpe - done);
         const lrs = Array.from({ length: n }, (_, k) => lrAt(o.lr, schedule, step + k));
@@ -177,18 +246,45 @@ export async function trainParallel(config: RuleConfig, trainSet: ImageDataset, 
         await sync();
         const batchSamples = Math.min(n * o.batchSize, trainSet.count - done * o.batchSize);
         for (const l of losses) lossSum += l;
-        seen += batchSamples; samplesTrained += batchSamples; step += n; done += n;
-        o.onProgress?.({ epoch: e, batch: done, batches: bpe, samplesSeen: seen, loss: losses[losses.length - 1], samplesPerSecond: seen / ((performance.now() - t0) / 1000) });
+        seen += batchSamples;
+        samplesTrained += batchSamples;
+        step += n;
+        done += n;
+        o.onProgress?.({
+          epoch: e,
+          batch: done,
+          batches: bpe,
+          samplesSeen: seen,
+          loss: losses[losses.length - 1],
+          samplesPerSecond: seen / ((performance.now() - t0) / 1000),
+        });
         await new Promise((r) => setTimeout(r, 0));
       }
       const seconds = (performance.now() - t0) / 1000;
-      const report = { epoch: e, trainLoss: lossSum / Math.max(1, done), testAccuracy: await evaluate((x) => rule.predict(x), backend, testSet, 256, o.normalization), seconds, samplesPerSecond: seen / seconds };
+      const report = {
+        epoch: e,
+        trainLoss: lossSum / Math.max(1, done),
+        testAccuracy: await evaluate((x) => rule.predict(x), backend, testSet, 256, o.normalization),
+        seconds,
+        samplesPerSecond: seen / seconds,
+      };
       epochs.push(report);
       await o.onEpoch?.(report, snapshot.cursor, rule);
     }
     const workers = await Promise.all(plan.stages.map((_, i) => pool.call(i, label(i), (s) => s.stats())));
     const stageBytes = workers.reduce((s, w) => s + w.bytesSent, 0);
-    return { rule, report: { plan, epochs, stageBytes, stageBytesPerSample: samplesTrained ? stageBytes / samplesTrained : 0, syncBytes, restarts, workers } };
+    return {
+      rule,
+      report: {
+        plan,
+        epochs,
+        stageBytes,
+        stageBytesPerSample: samplesTrained ? stageBytes / samplesTrained : 0,
+        syncBytes,
+        restarts,
+        workers,
+      },
+    };
   } catch (e) {
     rule.dispose();
     throw e instanceof LayerhiveError ? e : new LayerhiveError('WORKER_FAILED', String(e), 'see the message');

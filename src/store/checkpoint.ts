@@ -22,7 +22,11 @@ export interface Checkpoint {
 }
 
 /** The rule's full state now (nothing may train until the promise settles). */
-export async function captureCheckpoint(rule: LearningRule, config: RuleConfig, o: { cursor?: BatchCursor | null; meta?: Record<string, unknown> } = {}): Promise<Checkpoint> {
+export async function captureCheckpoint(
+  rule: LearningRule,
+  config: RuleConfig,
+  o: { cursor?: BatchCursor | null; meta?: Record<string, unknown> } = {},
+): Promise<Checkpoint> {
   const [groups, buffers] = await Promise.all([saveGroups(rule), plainTensors(rule.buffers())]);
   return { config, groups, buffers, cursor: o.cursor ?? null, meta: o.meta ?? {} };
 }
@@ -32,12 +36,23 @@ export function restoreRule(ck: Checkpoint, backend: Backend): LearningRule {
   const rule = createRule(ck.config, backend);
   try {
     for (const g of rule.groups()) {
-      const s = ck.groups[g.name] ?? fail('DATA_INVALID', `the checkpoint lacks group '${g.name}' of its ${ck.config.rule} model`, 'it was written by another version of the model; train again');
+      const s =
+        ck.groups[g.name] ??
+        fail(
+          'DATA_INVALID',
+          `the checkpoint lacks group '${g.name}' of its ${ck.config.rule} model`,
+          'it was written by another version of the model; train again',
+        );
       rule.loadGroup(g.name, s);
     }
     for (const [k, t] of rule.buffers()) {
       const v = ck.buffers[k];
-      if (!v || v.data.length !== t.size) fail('DATA_INVALID', `the checkpoint ${v ? `has ${v.data.length} values for buffer '${k}', not ${t.size}` : `lacks buffer '${k}'`}`, 'it was written by another version of the model; train again');
+      if (!v || v.data.length !== t.size)
+        fail(
+          'DATA_INVALID',
+          `the checkpoint ${v ? `has ${v.data.length} values for buffer '${k}', not ${t.size}` : `lacks buffer '${k}'`}`,
+          'it was written by another version of the model; train again',
+        );
       tidy(() => assign(t, tensor(v.data, t.shape, 'float32', backend)));
     }
   } catch (e) {
@@ -59,7 +74,14 @@ export function copyWeights(ck: Checkpoint, rule: LearningRule): void {
   const targets = [...rule.params(), ...[...rule.buffers()].filter(([k]) => values.has(k))];
   for (const [k, t] of targets) {
     const v = values.get(k);
-    if (!v || v.data.length !== t.size) fail('SHAPE_MISMATCH', `the checkpoint ${v ? `has ${v.data.length} values for '${k}', not ${t.size}` : `has no parameter '${k}'`}`, 'copy weights between rules on the same network');
+    if (!v || v.data.length !== t.size)
+      fail(
+        'SHAPE_MISMATCH',
+        `the checkpoint ${v ? `has ${v.data.length} values for '${k}', not ${t.size}` : `has no parameter '${k}'`}`,
+        'copy weights between rules on the same network',
+      );
   }
-  tidy(() => { for (const [k, t] of targets) assign(t, tensor(values.get(k)!.data, t.shape, 'float32', t.backend)); });
+  tidy(() => {
+    for (const [k, t] of targets) assign(t, tensor(values.get(k)!.data, t.shape, 'float32', t.backend));
+  });
 }

@@ -12,7 +12,13 @@ export const FORMAT = 'layerhive-checkpoint';
 export type Encoding = 'f32' | Quantized;
 
 /** One stored tensor: `key` is `param/<group>/<name>`, `slot/<group>/<param>/<slot>` or `buffer//<name>`. */
-export interface RecordEntry { key: string; shape: number[]; encoding: Encoding; bytes: number; sha256: string }
+export interface RecordEntry {
+  key: string;
+  shape: number[];
+  encoding: Encoding;
+  bytes: number;
+  sha256: string;
+}
 
 export interface Manifest {
   format: typeof FORMAT;
@@ -48,13 +54,18 @@ function encodingOf(kind: 'param' | 'slot' | 'buffer', key: string, n: number, q
 }
 
 function encodeValues(data: Float32Array, e: Encoding): Uint8Array {
-  return e === 'f32' ? new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) : quantize(data, e);
+  return e === 'f32'
+    ? new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
+    : quantize(data, e);
 }
 
 const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
 /** A checkpoint as a manifest (without version and date, which the store sets) and one byte record per tensor. */
-export async function encodeCheckpoint(ck: Checkpoint, q: QuantizeOptions = {}): Promise<{ manifest: Omit<Manifest, 'version' | 'createdAt'>; records: Map<string, Uint8Array> }> {
+export async function encodeCheckpoint(
+  ck: Checkpoint,
+  q: QuantizeOptions = {},
+): Promise<{ manifest: Omit<Manifest, 'version' | 'createdAt'>; records: Map<string, Uint8Array> }> {
   const tensors: [kind: 'param' | 'slot' | 'buffer', key: string, t: PlainTensor][] = [];
   const groups: Manifest['groups'] = {};
   for (const [g, s] of Object.entries(ck.groups)) {
@@ -64,15 +75,31 @@ export async function encodeCheckpoint(ck: Checkpoint, q: QuantizeOptions = {}):
   }
   for (const [k, t] of Object.entries(ck.buffers)) tensors.push(['buffer', `buffer//${k}`, t]);
   const records = new Map<string, Uint8Array>();
-  const entries = await Promise.all(tensors.map(async ([kind, key, t]): Promise<RecordEntry> => {
-    if (t.data.length !== size(t.shape)) fail('SHAPE_MISMATCH', `tensor '${key}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`, 'capture the checkpoint with captureCheckpoint');
-    const encoding = encodingOf(kind, key, t.data.length, q);
-    const bytes = encodeValues(t.data, encoding);
-    records.set(key, bytes);
-    return { key, shape: [...t.shape], encoding, bytes: bytes.byteLength, sha256: await sha256(bytes) };
-  }));
+  const entries = await Promise.all(
+    tensors.map(async ([kind, key, t]): Promise<RecordEntry> => {
+      if (t.data.length !== size(t.shape))
+        fail(
+          'SHAPE_MISMATCH',
+          `tensor '${key}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`,
+          'capture the checkpoint with captureCheckpoint',
+        );
+      const encoding = encodingOf(kind, key, t.data.length, q);
+      const bytes = encodeValues(t.data, encoding);
+      records.set(key, bytes);
+      return { key, shape: [...t.shape], encoding, bytes: bytes.byteLength, sha256: await sha256(bytes) };
+    }),
+  );
   return {
-    manifest: { format: FORMAT, formatVersion: 2, config: ck.config, cursor: ck.cursor, meta: ck.meta, groups, records: entries, bytes: entries.reduce((s, e) => s + e.bytes, 0) },
+    manifest: {
+      format: FORMAT,
+      formatVersion: 2,
+      config: ck.config,
+      cursor: ck.cursor,
+      meta: ck.meta,
+      groups,
+      records: entries,
+      bytes: entries.reduce((s, e) => s + e.bytes, 0),
+    },
     records,
   };
 }
@@ -101,27 +128,48 @@ export function expectedBytes(e: RecordEntry): number {
  * Checks every record (present, right length, SHA-256 as written) and rebuilds the checkpoint. A bad record
  * is a CHECKSUM_MISMATCH error naming the tensor and where it was read from.
  */
-export async function decodeCheckpoint(m: Manifest, records: ReadonlyMap<string, Uint8Array | undefined>, source: string): Promise<Checkpoint> {
+export async function decodeCheckpoint(
+  m: Manifest,
+  records: ReadonlyMap<string, Uint8Array | undefined>,
+  source: string,
+): Promise<Checkpoint> {
   const hint = 'the stored copy is damaged: load an earlier version (or ask for fallback), or train again';
-  await Promise.all(m.records.map(async (e) => {
-    const bytes = records.get(e.key);
-    if (!bytes) fail('CHECKSUM_MISMATCH', `${source}: tensor '${e.key}' is missing`, hint);
-    if (bytes.byteLength !== e.bytes || e.bytes !== expectedBytes(e)) fail('CHECKSUM_MISMATCH', `${source}: tensor '${e.key}' has ${bytes.byteLength} bytes, expected ${e.bytes} (truncated?)`, hint);
-    if ((await sha256(bytes)) !== e.sha256) fail('CHECKSUM_MISMATCH', `${source}: tensor '${e.key}' fails its SHA-256 check`, hint);
-  }));
+  await Promise.all(
+    m.records.map(async (e) => {
+      const bytes = records.get(e.key);
+      if (!bytes) fail('CHECKSUM_MISMATCH', `${source}: tensor '${e.key}' is missing`, hint);
+      if (bytes.byteLength !== e.bytes || e.bytes !== expectedBytes(e))
+        fail(
+          'CHECKSUM_MISMATCH',
+          `${source}: tensor '${e.key}' has ${bytes.byteLength} bytes, expected ${e.bytes} (truncated?)`,
+          hint,
+        );
+      if ((await sha256(bytes)) !== e.sha256)
+        fail('CHECKSUM_MISMATCH', `${source}: tensor '${e.key}' fails its SHA-256 check`, hint);
+    }),
+  );
   const groups: Record<string, GroupState> = {};
-  for (const [g, s] of Object.entries(m.groups)) groups[g] = { tensors: {}, optimizer: { steps: s.steps, slots: {} }, rng: s.rng };
+  for (const [g, s] of Object.entries(m.groups))
+    groups[g] = { tensors: {}, optimizer: { steps: s.steps, slots: {} }, rng: s.rng };
   const buffers: Record<string, PlainTensor> = {};
   for (const e of m.records) {
     const bytes = records.get(e.key)!;
     const n = size(e.shape);
-    const data = e.encoding === 'f32' ? new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) : dequantize(bytes, n, e.encoding);
+    const data =
+      e.encoding === 'f32'
+        ? new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+        : dequantize(bytes, n, e.encoding);
     const t = { shape: e.shape, data };
     const [kind, group, ...rest] = e.key.split('/');
     const name = rest.join('/');
     const gs = groups[group];
     if (kind === 'buffer') buffers[name] = t;
-    else if (!gs) fail('DATA_INVALID', `${source}: tensor '${e.key}' names group '${group}', which the manifest does not list`, hint);
+    else if (!gs)
+      fail(
+        'DATA_INVALID',
+        `${source}: tensor '${e.key}' names group '${group}', which the manifest does not list`,
+        hint,
+      );
     else if (kind === 'param') gs.tensors[name] = t;
     else gs.optimizer.slots[name] = t;
   }

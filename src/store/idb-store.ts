@@ -82,22 +82,43 @@ export class IdbCheckpointStore extends VersionedStore {
     return this.persistence;
   }
 
-  protected async commit(name: string, m: Manifest, records: ReadonlyMap<string, Uint8Array>, drop: number[], o: SaveOptions): Promise<void> {
+  protected async commit(
+    name: string,
+    m: Manifest,
+    records: ReadonlyMap<string, Uint8Array>,
+    drop: number[],
+    o: SaveOptions,
+  ): Promise<void> {
     await this.persisted();
     const est = await storageEstimate();
     if (est && est.usage + m.bytes > est.quota) {
-      fail('QUOTA_EXCEEDED', `checkpoint '${name}' needs ${mib(m.bytes)} but this origin uses ${mib(est.usage)} of its ${mib(est.quota)} quota`, 'delete old versions or other data (or call requestPersistence()); the previous version is unchanged');
+      fail(
+        'QUOTA_EXCEEDED',
+        `checkpoint '${name}' needs ${mib(m.bytes)} but this origin uses ${mib(est.usage)} of its ${mib(est.quota)} quota`,
+        'delete old versions or other data (or call requestPersistence()); the previous version is unchanged',
+      );
     }
     const db = await this.open();
     const tx = db.transaction(['manifests', 'records'], 'readwrite');
-    const onAbort = () => { try { tx.abort(); } catch { /* already finished */ } };
+    const onAbort = () => {
+      try {
+        tx.abort();
+      } catch {
+        /* already finished */
+      }
+    };
     o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       // every request is queued synchronously: nothing awaited in between, so the transaction cannot commit early
       const done = tx.done;
       const writes: Promise<unknown>[] = [tx.objectStore('manifests').put(m, [name, m.version])];
-      for (const e of m.records) writes.push(tx.objectStore('records').put(records.get(e.key)!, [name, m.version, e.key]));
-      for (const v of drop) writes.push(tx.objectStore('manifests').delete([name, v]), tx.objectStore('records').delete(versionRange(name, v)));
+      for (const e of m.records)
+        writes.push(tx.objectStore('records').put(records.get(e.key)!, [name, m.version, e.key]));
+      for (const v of drop)
+        writes.push(
+          tx.objectStore('manifests').delete([name, v]),
+          tx.objectStore('records').delete(versionRange(name, v)),
+        );
       // the hook runs synchronously: awaiting anything else here would let IndexedDB commit the transaction
       void o.beforeCommit?.();
       if (o.signal?.aborted) onAbort();
@@ -106,10 +127,18 @@ export class IdbCheckpointStore extends VersionedStore {
       const err = e as DOMException;
       if (err?.name === 'QuotaExceededError') {
         const now = await storageEstimate();
-        fail('QUOTA_EXCEEDED', `the browser refused ${mib(m.bytes)} for checkpoint '${name}' (quota exceeded${now ? `; this origin uses ${mib(now.usage)} of ${mib(now.quota)} by navigator.storage.estimate()` : ''})`,
-          'delete old versions or other data; the previous version is unchanged');
+        fail(
+          'QUOTA_EXCEEDED',
+          `the browser refused ${mib(m.bytes)} for checkpoint '${name}' (quota exceeded${now ? `; this origin uses ${mib(now.usage)} of ${mib(now.quota)} by navigator.storage.estimate()` : ''})`,
+          'delete old versions or other data; the previous version is unchanged',
+        );
       }
-      if (err?.name === 'AbortError' || o.signal?.aborted) fail('ABORTED', `saving checkpoint '${name}' was aborted; nothing of it was stored`, 'the previous version is unchanged');
+      if (err?.name === 'AbortError' || o.signal?.aborted)
+        fail(
+          'ABORTED',
+          `saving checkpoint '${name}' was aborted; nothing of it was stored`,
+          'the previous version is unchanged',
+        );
       throw e;
     } finally {
       o.signal?.removeEventListener('abort', onAbort);
@@ -118,7 +147,10 @@ export class IdbCheckpointStore extends VersionedStore {
 
   protected async remove(name: string, versions: number[]): Promise<void> {
     const tx = (await this.open()).transaction(['manifests', 'records'], 'readwrite');
-    for (const v of versions) { void tx.objectStore('manifests').delete([name, v]); void tx.objectStore('records').delete(versionRange(name, v)); }
+    for (const v of versions) {
+      void tx.objectStore('manifests').delete([name, v]);
+      void tx.objectStore('records').delete(versionRange(name, v));
+    }
     await tx.done;
   }
 }

@@ -20,13 +20,15 @@ export function quantize(v: Float32Array, kind: Quantized, block = DEFAULT_BLOCK
   const scales = new DataView(out.buffer);
   const codes = out.subarray(4 * blocks);
   for (let b = 0; b < blocks; b++) {
-    const from = b * block, to = Math.min(v.length, from + block);
+    const from = b * block,
+      to = Math.min(v.length, from + block);
     let max = 0;
     for (let i = from; i < to; i++) max = Math.max(max, kind === 'q8' ? Math.abs(v[i]) : Math.sqrt(Math.max(0, v[i])));
     const scale = max / (kind === 'q8' ? 127 : 255);
     scales.setFloat32(4 * b, scale, true);
     const inv = scale > 0 ? 1 / scale : 0;
-    if (kind === 'q8') for (let i = from; i < to; i++) codes[i] = Math.round(v[i] * inv) & 0xff; // two's complement byte
+    if (kind === 'q8')
+      for (let i = from; i < to; i++) codes[i] = Math.round(v[i] * inv) & 0xff; // two's complement byte
     else for (let i = from; i < to; i++) codes[i] = Math.round(Math.sqrt(Math.max(0, v[i])) * inv);
   }
   return out;
@@ -40,9 +42,14 @@ export function dequantize(bytes: Uint8Array, n: number, kind: Quantized, block 
   const unsigned = bytes.subarray(4 * blocks, 4 * blocks + n);
   for (let b = 0; b < blocks; b++) {
     const scale = scales.getFloat32(4 * b, true);
-    const from = b * block, to = Math.min(n, from + block);
+    const from = b * block,
+      to = Math.min(n, from + block);
     if (kind === 'q8') for (let i = from; i < to; i++) out[i] = signed[i] * scale;
-    else for (let i = from; i < to; i++) { const r = unsigned[i] * scale; out[i] = r * r; }
+    else
+      for (let i = from; i < to; i++) {
+        const r = unsigned[i] * scale;
+        out[i] = r * r;
+      }
   }
   return out;
 }

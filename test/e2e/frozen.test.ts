@@ -5,8 +5,14 @@ import { launch } from './chromium.js';
 
 let server: Awaited<ReturnType<typeof serveRepo>>;
 let browser: Awaited<ReturnType<typeof launch>>;
-beforeAll(async () => { server = await serveRepo(); browser = await launch(); });
-afterAll(async () => { await browser?.close(); await server?.close(); });
+beforeAll(async () => {
+  server = await serveRepo();
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
 
 describe('frozen stage in Chromium', () => {
   it('runs the shipped layers in onnxruntime-web in a Web Worker and trains a tpSGD head on them', async () => {
@@ -15,8 +21,13 @@ describe('frozen stage in Chromium', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${server.url}/test/e2e/pages/frozen.html`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    const r = await page.evaluate(() => (window as unknown as { run: () => Promise<unknown> }).run()) as
-      { error?: string; featureShape: number[]; worst: number; accuracy: number; shippedAccuracy: number };
+    const r = (await page.evaluate(() => (window as unknown as { run: () => Promise<unknown> }).run())) as {
+      error?: string;
+      featureShape: number[];
+      worst: number;
+      accuracy: number;
+      shippedAccuracy: number;
+    };
     expect(r.error, r.error).toBeUndefined();
     expect(errors).toEqual([]);
     expect(r.featureShape).toEqual([8, 512]);

@@ -5,8 +5,14 @@ import { launch } from './chromium.js';
 
 let server: Awaited<ReturnType<typeof serveRepo>>;
 let browser: Awaited<ReturnType<typeof launch>>;
-beforeAll(async () => { server = await serveRepo(); browser = await launch(); });
-afterAll(async () => { await browser?.close(); await server?.close(); });
+beforeAll(async () => {
+  server = await serveRepo();
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
 
 describe('library in Chromium', () => {
   it('runs the wasm backend with relaxed SIMD and matches js; the stage worker runs in a Web Worker', async () => {
@@ -14,8 +20,13 @@ describe('library in Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${server.url}/test/e2e/pages/library.html`);
-    const result = await page.evaluate(() => (window as unknown as { result: Promise<unknown> }).result) as
-      { error?: string; flavour: string; workerBackend: string; crossOriginIsolated: boolean; diffs: Record<string, number> };
+    const result = (await page.evaluate(() => (window as unknown as { result: Promise<unknown> }).result)) as {
+      error?: string;
+      flavour: string;
+      workerBackend: string;
+      crossOriginIsolated: boolean;
+      diffs: Record<string, number>;
+    };
     expect(result.error, result.error).toBeUndefined();
     expect(errors).toEqual([]);
     expect(result.crossOriginIsolated).toBe(true);

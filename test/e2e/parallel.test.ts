@@ -10,20 +10,40 @@ import { subset } from '../../src/data/dataset.js';
 
 let server: Awaited<ReturnType<typeof serveRepo>>;
 let browser: Awaited<ReturnType<typeof launch>>;
-beforeAll(async () => { server = await serveRepo(); browser = await launch(['--enable-unsafe-webgpu']); });
-afterAll(async () => { await browser?.close(); await server?.close(); });
+beforeAll(async () => {
+  server = await serveRepo();
+  browser = await launch(['--enable-unsafe-webgpu']);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
 
-const config: RuleConfig = { rule: 'noprop-dt', model: 'mlp', inputShape: [1, 28, 28], classes: 10, seed: 4, optimizer: { type: 'adamw', lr: 2e-3, weightDecay: 1e-3 }, noprop: { T: 3 } };
+const config: RuleConfig = {
+  rule: 'noprop-dt',
+  model: 'mlp',
+  inputShape: [1, 28, 28],
+  classes: 10,
+  seed: 4,
+  optimizer: { type: 'adamw', lr: 2e-3, weightDecay: 1e-3 },
+  noprop: { T: 3 },
+};
 const options = { epochs: 1, batchSize: 32, seed: 9, lr: 2e-3, syncEvery: 4 };
-const trainCount = 256, testCount = 200;
+const trainCount = 256,
+  testCount = 200;
 
 describe('worker pool in Chromium', () => {
   it('trains NoProp-DT blocks on 2 Web Workers to the same weights as Node worker_threads', async () => {
     const mnist = await loadMnist();
-    const { rule, report } = await trainParallel(config, subset(mnist.train, 0, trainCount), subset(mnist.test, 0, testCount),
-      { ...options, workers: 2, spawn: nodeSpawner(new URL('../../dist/stage.worker.js', import.meta.url)) });
+    const { rule, report } = await trainParallel(
+      config,
+      subset(mnist.train, 0, trainCount),
+      subset(mnist.test, 0, testCount),
+      { ...options, workers: 2, spawn: nodeSpawner(new URL('../../dist/stage.worker.js', import.meta.url)) },
+    );
     const h = createHash('sha256');
-    for (const [, t] of [...rule.params(), ...rule.buffers()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) h.update(Float32Array.from(t.dataSync() as Float32Array));
+    for (const [, t] of [...rule.params(), ...rule.buffers()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      h.update(Float32Array.from(t.dataSync() as Float32Array));
     const nodeHash = h.digest('hex');
     expect(report.workers.map((w) => w.backend)).toEqual(['wasm-relaxed', 'wasm-relaxed']);
 
@@ -32,8 +52,10 @@ describe('worker pool in Chromium', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${server.url}/test/e2e/pages/parallel.html`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    const result = await page.evaluate((arg) => (window as unknown as { run: (a: unknown) => Promise<unknown> }).run(arg),
-      { config, options, workers: 2, trainCount, testCount }) as { error?: string; hash: string; accuracy: number; stages: number; backends: string[] };
+    const result = (await page.evaluate(
+      (arg) => (window as unknown as { run: (a: unknown) => Promise<unknown> }).run(arg),
+      { config, options, workers: 2, trainCount, testCount },
+    )) as { error?: string; hash: string; accuracy: number; stages: number; backends: string[] };
     expect(result.error, result.error).toBeUndefined();
     expect(errors).toEqual([]);
     expect(result.stages).toBe(2);
@@ -47,9 +69,16 @@ describe('worker pool in Chromium', () => {
     const page = await browser.context.newPage();
     await page.goto(`${server.url}/test/e2e/pages/parallel.html`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    const result = await page.evaluate((arg) => (window as unknown as { run: (a: unknown) => Promise<unknown> }).run(arg),
-      { config: { ...config, noprop: { T: 2 } }, options: { ...options, backend: 'webgpu' }, workers: 2, trainCount: 128, testCount: 100 }) as
-      { error?: string; accuracy: number; backends: string[] };
+    const result = (await page.evaluate(
+      (arg) => (window as unknown as { run: (a: unknown) => Promise<unknown> }).run(arg),
+      {
+        config: { ...config, noprop: { T: 2 } },
+        options: { ...options, backend: 'webgpu' },
+        workers: 2,
+        trainCount: 128,
+        testCount: 100,
+      },
+    )) as { error?: string; accuracy: number; backends: string[] };
     expect(result.error, result.error).toBeUndefined();
     expect(result.backends).toEqual(['webgpu-fallback', 'webgpu-fallback']);
     expect(result.accuracy).toBeGreaterThan(0.15);

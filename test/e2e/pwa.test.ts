@@ -33,14 +33,34 @@ afterAll(async () => {
 
 const text = (page: Page, sel: string) => page.locator(sel).first().textContent();
 async function ready(page: Page): Promise<string> {
-  await page.waitForFunction(() => /^ready|could not/.test(document.querySelector('lh-app')?.shadowRoot?.querySelector('.msg')?.textContent ?? ''), null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () =>
+      /^ready|could not/.test(document.querySelector('lh-app')?.shadowRoot?.querySelector('.msg')?.textContent ?? ''),
+    null,
+    { timeout: 60_000 },
+  );
   return (await text(page, '.msg'))!;
 }
 /** A "4"-ish figure as three pointer strokes on the pad (the same every time, shifted by `d` pad pixels). */
 async function draw(page: Page, d = 0): Promise<void> {
   const box = (await page.locator('lh-draw-pad canvas').boundingBox())!;
-  const at = (x: number, y: number) => [box.x + (box.width * (x + d)) / 280, box.y + (box.height * (y + d)) / 280] as const;
-  for (const stroke of [[[90, 50], [70, 150], [190, 150]], [[170, 60], [170, 240]], [[120, 100], [125, 110]]]) {
+  const at = (x: number, y: number) =>
+    [box.x + (box.width * (x + d)) / 280, box.y + (box.height * (y + d)) / 280] as const;
+  for (const stroke of [
+    [
+      [90, 50],
+      [70, 150],
+      [190, 150],
+    ],
+    [
+      [170, 60],
+      [170, 240],
+    ],
+    [
+      [120, 100],
+      [125, 110],
+    ],
+  ]) {
     await page.mouse.move(...at(stroke[0][0], stroke[0][1]));
     await page.mouse.down();
     for (const [x, y] of stroke.slice(1)) await page.mouse.move(...at(x, y), { steps: 8 });
@@ -49,13 +69,17 @@ async function draw(page: Page, d = 0): Promise<void> {
 }
 async function probabilities(page: Page): Promise<number[]> {
   await page.locator('nav button', { hasText: 'Predict & explain' }).click();
-  await page.waitForFunction(() => (document.querySelector('lh-app')?.shadowRoot?.querySelectorAll('.bar').length ?? 0) === 10);
+  await page.waitForFunction(
+    () => (document.querySelector('lh-app')?.shadowRoot?.querySelectorAll('.bar').length ?? 0) === 10,
+  );
   const bars = await page.locator('.bar span:last-child').allTextContents();
   return bars.map((t) => Number.parseFloat(t) / 100);
 }
 
 describe('the app in Chromium', () => {
-  let taught = -1, before: number[] = [], after: number[] = [];
+  let taught = -1,
+    before: number[] = [],
+    after: number[] = [];
 
   it('installs its service worker on the first load and then works offline', async () => {
     const page = await browser.context.newPage();
@@ -94,10 +118,17 @@ describe('the app in Chromium', () => {
     await page.evaluate(() => {
       const w = window as unknown as { longTasks: number[] };
       w.longTasks = [];
-      new PerformanceObserver((l) => { for (const e of l.getEntries()) w.longTasks.push(Math.round(e.duration)); }).observe({ type: 'longtask' });
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) w.longTasks.push(Math.round(e.duration));
+      }).observe({ type: 'longtask' });
     });
     await page.locator('#learn').click();
-    await page.waitForFunction(() => /^learned|failed/.test(document.querySelector('lh-app')?.shadowRoot?.querySelector('.msg')?.textContent ?? ''), null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () =>
+        /^learned|failed/.test(document.querySelector('lh-app')?.shadowRoot?.querySelector('.msg')?.textContent ?? ''),
+      null,
+      { timeout: 120_000 },
+    );
     expect(await text(page, '.msg')).toMatch(/^learned: \d+% on your digits; saved as version 1/);
     expect(await page.locator('lh-learning-plot polyline').getAttribute('points')).toMatch(/^[\d.]+,[\d.]+ /);
     await page.screenshot({ path: `${shots}desktop-learned.png` });
@@ -109,7 +140,9 @@ describe('the app in Chromium', () => {
     for (const method of ['integrated-gradients', 'occlusion', 'grad-cam']) {
       await page.locator('select').selectOption(method);
       await page.locator('#explain').click();
-      await expect.poll(() => text(page, '.msg'), { timeout: 60_000 }).toMatch(new RegExp(`^${method}: \\d+ model calls`));
+      await expect
+        .poll(() => text(page, '.msg'), { timeout: 60_000 })
+        .toMatch(new RegExp(`^${method}: \\d+ model calls`));
       expect(await page.locator('canvas.map').isVisible()).toBe(true);
     }
     await page.screenshot({ path: `${shots}desktop-explain.png` });
@@ -152,15 +185,20 @@ describe('the app in Chromium', () => {
     expect(await page.locator('table tr').count()).toBe(2);
     await page.screenshot({ path: `${shots}desktop-my-model.png` });
     // the Content-Security-Policy refuses a request to another origin
-    const blocked = await page.evaluate(() => new Promise<string>((resolve) => {
-      document.addEventListener('securitypolicyviolation', (e) => resolve(e.effectiveDirective), { once: true });
-      fetch('http://127.0.0.2:9/steal').catch(() => undefined);
-    }));
+    const blocked = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          document.addEventListener('securitypolicyviolation', (e) => resolve(e.effectiveDirective), { once: true });
+          fetch('http://127.0.0.2:9/steal').catch(() => undefined);
+        }),
+    );
     expect(blocked).toBe('connect-src');
     await page.close();
     const origin = server.url.replace(/\/$/, '');
     // (the refused fetch above never became a request)
-    expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+    expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual(
+      [],
+    );
     await browser.context.setOffline(false);
   }, 120_000);
 
@@ -202,7 +240,10 @@ describe('the app in Chromium', () => {
       await page.goto(`${server.url}?backend=webgpu`);
       expect(await ready(page)).toMatch(/^ready/);
       await page.locator('nav button', { hasText: 'About' }).click();
-      expect(await page.locator('.backend').allTextContents()).toEqual(['worker 0: webgpu-fallback', 'worker 1: webgpu-fallback']);
+      expect(await page.locator('.backend').allTextContents()).toEqual([
+        'worker 0: webgpu-fallback',
+        'worker 1: webgpu-fallback',
+      ]);
       await draw(page);
       await page.locator('nav button', { hasText: 'Predict & explain' }).click();
       await page.locator('select').selectOption('occlusion');

@@ -15,8 +15,15 @@ type Api = Record<string, (...a: unknown[]) => Promise<Record<string, unknown>>>
 let server: Awaited<ReturnType<typeof serveRepo>>;
 const profile = newProfile();
 let browser: Awaited<ReturnType<typeof launch>>;
-beforeAll(async () => { server = await serveRepo(); browser = await launch([], { profile }); });
-afterAll(async () => { await browser?.close(); await server?.close(); rmSync(profile, { recursive: true, force: true }); });
+beforeAll(async () => {
+  server = await serveRepo();
+  browser = await launch([], { profile });
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(profile, { recursive: true, force: true });
+});
 
 async function open(): Promise<Page> {
   const page = await browser.context.newPage();
@@ -25,14 +32,16 @@ async function open(): Promise<Page> {
   return page;
 }
 const call = (page: Page, fn: string, ...args: unknown[]) =>
-  page.evaluate(({ fn, args }) => ((window as unknown as { api: Api }).api[fn])(...args), { fn, args }) as Promise<Record<string, unknown> & { error?: string; code?: string }>;
+  page.evaluate(({ fn, args }) => (window as unknown as { api: Api }).api[fn](...args), { fn, args }) as Promise<
+    Record<string, unknown> & { error?: string; code?: string }
+  >;
 
 describe('IndexedDB checkpoints in Chromium', () => {
   let saved: { hash: string; version: number };
 
   it('a saved checkpoint loads back identical after a reload and after a browser restart (same profile)', async () => {
     let page = await open();
-    saved = await call(page, 'save', 'model', 1) as typeof saved;
+    saved = (await call(page, 'save', 'model', 1)) as typeof saved;
     expect(saved).toMatchObject({ version: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(await call(page, 'persisted')).toEqual({ persisted: expect.any(Boolean) }); // asked at the first save
     await page.reload();
@@ -65,7 +74,7 @@ describe('IndexedDB checkpoints in Chromium', () => {
 
   it('a corrupted record is a CHECKSUM_MISMATCH naming the tensor; fallback loads the previous version', async () => {
     const page = await open();
-    const { key } = await call(page, 'corrupt', 'model', 2, 3) as { key: string };
+    const { key } = (await call(page, 'corrupt', 'model', 2, 3)) as { key: string };
     const bad = await call(page, 'load', 'model');
     expect(bad.code).toBe('CHECKSUM_MISMATCH');
     expect(bad.error).toContain(`'model' version 2: tensor '${key}' fails its SHA-256 check`);
@@ -84,11 +93,13 @@ describe('IndexedDB checkpoints in Chromium', () => {
       // does not report it): 4 MiB hold one version (2.6 MiB) but not two
       const cdp = await browser.context.newCDPSession(page);
       await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url, quotaSize: 4 * 2 ** 20 });
-      const first = await call(page, 'save', 'q', 7) as { hash: string };
+      const first = (await call(page, 'save', 'q', 7)) as { hash: string };
       expect(first).toMatchObject({ version: 1 });
       const r = await call(page, 'save', 'q', 8);
       expect(r.code).toBe('QUOTA_EXCEEDED');
-      expect(r.error).toMatch(/the browser refused 2\.6 MiB for checkpoint 'q' \(quota exceeded; this origin uses [\d.]+ MiB of [\d.]+ MiB by navigator\.storage\.estimate\(\)\)/);
+      expect(r.error).toMatch(
+        /the browser refused 2\.6 MiB for checkpoint 'q' \(quota exceeded; this origin uses [\d.]+ MiB of [\d.]+ MiB by navigator\.storage\.estimate\(\)\)/,
+      );
       expect(await call(page, 'list', 'q')).toEqual([1]);
       expect(await call(page, 'load', 'q')).toMatchObject({ version: 1, hash: first.hash });
       await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url });

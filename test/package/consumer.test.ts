@@ -31,9 +31,15 @@ function sh(cmd: string, args: string[], timeoutS: number, cwd = work): string {
   }
 }
 
-const version = (pkg: string) => JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+const version = (pkg: string) =>
+  JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
 
-interface Packed { filename: string; size: number; unpackedSize: number; files: { path: string }[] }
+interface Packed {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: { path: string }[];
+}
 let packed: Packed;
 
 beforeAll(() => {
@@ -41,13 +47,18 @@ beforeAll(() => {
   mkdirSync(work, { recursive: true });
   // dist/ was built by pretest; --ignore-scripts keeps prepack from building it again
   packed = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], 120, root))[0];
-  for (const f of ['consumer.ts', 'tsconfig.json', 'index.html', 'main.js']) copyFileSync(join(fixtures, f), join(work, f));
+  for (const f of ['consumer.ts', 'tsconfig.json', 'index.html', 'main.js'])
+    copyFileSync(join(fixtures, f), join(work, f));
   const manifest = {
     name: 'layerhive-consumer',
     private: true,
     type: 'module',
     dependencies: { layerhive: `file:./${packed.filename}` },
-    devDependencies: { typescript: version('typescript'), vite: version('vite'), '@types/node': version('@types/node') },
+    devDependencies: {
+      typescript: version('typescript'),
+      vite: version('vite'),
+      '@types/node': version('@types/node'),
+    },
   };
   writeFileSync(join(work, 'package.json'), JSON.stringify(manifest, null, 2));
   sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], 600);
@@ -56,14 +67,26 @@ beforeAll(() => {
 describe('the npm package', () => {
   it('ships the library, its types, both stage workers and the CLI, and not the app, sources or tests', () => {
     const paths = packed.files.map((f) => f.path);
-    for (const p of ['package.json', 'README.md', 'bin/layerhive.js', 'dist/index.js', 'dist/node.js', 'dist/cli.js',
-      'dist/stage.worker.js', 'dist/browser/stage.worker.js', 'dist/types/src/index.d.ts', 'dist/types/src/node.d.ts']) {
+    for (const p of [
+      'package.json',
+      'README.md',
+      'bin/layerhive.js',
+      'dist/index.js',
+      'dist/node.js',
+      'dist/cli.js',
+      'dist/stage.worker.js',
+      'dist/browser/stage.worker.js',
+      'dist/types/src/index.d.ts',
+      'dist/types/src/node.d.ts',
+    ]) {
       expect(paths, p).toContain(p);
     }
     const outside = paths.filter((p) => !/^(package\.json|README\.md|bin\/layerhive\.js|dist\/(?!pwa\/).+)$/.test(p));
     expect(outside).toEqual([]);
     expect(paths.filter((p) => p.startsWith('dist/types/src/cli/'))).toEqual([]);
-    console.log(`npm pack: ${packed.files.length} files, ${(packed.size / 1e6).toFixed(2)} MB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked`);
+    console.log(
+      `npm pack: ${packed.files.length} files, ${(packed.size / 1e6).toFixed(2)} MB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked`,
+    );
   });
 
   it('a strict TypeScript project type-checks against the shipped .d.ts, then trains, saves, reloads and uses workers', () => {
@@ -90,7 +113,10 @@ describe('a page bundled by Vite', () => {
   beforeAll(async () => {
     sh(join(work, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], 180);
     server = createServer(async (req, res) => {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
+        /^(\.\.[/\\])+/,
+        '',
+      );
       requests.push(path);
       const file = join(work, 'dist', path.endsWith('/') ? `${path}index.html` : path);
       const type = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' }[extname(file)];
@@ -118,12 +144,18 @@ describe('a page bundled by Vite', () => {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     const { port } = server.address() as { port: number };
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     const result = (await page.evaluate(() => (window as unknown as { run: () => Promise<unknown> }).run())) as {
-      error?: string; backend: string; workerUrl: string; workers: string[]; accuracy: number;
+      error?: string;
+      backend: string;
+      workerUrl: string;
+      workers: string[];
+      accuracy: number;
     };
     expect(result.error, result.error).toBeUndefined();
     expect(errors).toEqual([]);

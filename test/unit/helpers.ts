@@ -13,20 +13,37 @@ export function randomArray(rng: Rng, n: number, lo = -1, hi = 1): Float32Array 
 
 /** The same random values as a tensor on each backend. */
 export function randomOn(backends: Backend[], rng: Rng, shape: number[], lo = -1, hi = 1): Tensor[] {
-  const data = randomArray(rng, shape.reduce((p, d) => p * d, 1), lo, hi);
+  const data = randomArray(
+    rng,
+    shape.reduce((p, d) => p * d, 1),
+    lo,
+    hi,
+  );
   return backends.map((b) => tensor(data, shape, 'float32', b));
 }
 
 /** |a − b| ≤ atol + rtol·|b| elementwise, with the worst element named on failure. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-6, what = ''): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-5,
+  atol = 1e-6,
+  what = '',
+): void {
   expect(actual.length, `${what} length`).toBe(expected.length);
-  let worst = -1, worstExcess = 0;
+  let worst = -1,
+    worstExcess = 0;
   for (let i = 0; i < expected.length; i++) {
     const excess = Math.abs(actual[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
-    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) { worst = i; worstExcess = excess; }
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = excess;
+    }
   }
   if (worst >= 0) {
-    expect.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
+    expect.fail(
+      `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`,
+    );
   }
 }
 

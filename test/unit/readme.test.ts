@@ -23,7 +23,10 @@ const help = new Map<string, string>();
 const helpOf = (args: string[], node: string[] = []) => {
   const key = args.join(' ');
   if (!help.has(key)) {
-    help.set(key, execFileSync(process.execPath, [...node, ...args, '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
+    help.set(
+      key,
+      execFileSync(process.execPath, [...node, ...args, '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 }),
+    );
   }
   return help.get(key) ?? '';
 };
@@ -41,7 +44,11 @@ describe('the README', () => {
   });
 
   it.each(cli)('%s: the command and its flags exist', (line) => {
-    const words = line.replace(/^npx layerhive|^node bin\/layerhive\.js/, '').trim().split(/[\s[\]|]+/).filter(Boolean);
+    const words = line
+      .replace(/^npx layerhive|^node bin\/layerhive\.js/, '')
+      .trim()
+      .split(/[\s[\]|]+/)
+      .filter(Boolean);
     const command = words[0]?.startsWith('-') ? [] : [words[0]];
     const text = helpOf([bin, ...command]);
     expect(text).toMatch(/^Usage: layerhive/);
@@ -64,24 +71,40 @@ describe('the README', () => {
     const text = helpOf([bin, 'serve']);
     expect(text).toMatch(/--port <n>[^]*default: 8080/);
     expect(text).toMatch(/--host <name>[^]*default: "127\.0\.0\.1"/);
-    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('`layerhive serve --port 0` printed no address within 30 s')), 30_000);
+        const timer = setTimeout(
+          () => reject(new Error('`layerhive serve --port 0` printed no address within 30 s')),
+          30_000,
+        );
         let out = '';
         child.stdout.on('data', (d) => {
           out += d;
           const m = /layerhive app at (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(out);
-          if (m) { clearTimeout(timer); resolve(m[1]); }
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
         });
         child.once('exit', (code) => reject(new Error(`serve exited with ${code} before printing its address`)));
       });
       const res = await fetch(url);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('<title>');
-      expect(Object.fromEntries(['cross-origin-opener-policy', 'cross-origin-embedder-policy', 'cross-origin-resource-policy']
-        .map((h) => [h, res.headers.get(h)]))).toEqual({
-        'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+      expect(
+        Object.fromEntries(
+          ['cross-origin-opener-policy', 'cross-origin-embedder-policy', 'cross-origin-resource-policy'].map((h) => [
+            h,
+            res.headers.get(h),
+          ]),
+        ),
+      ).toEqual({
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-embedder-policy': 'require-corp',
         'cross-origin-resource-policy': 'same-origin',
       });
       expect(res.headers.get('content-security-policy')).toMatch(/connect-src 'self'/);

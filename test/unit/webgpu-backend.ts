@@ -18,6 +18,8 @@ async function open(): Promise<{ backend: WebGpuBackend | null; why: string }> {
 
 const opened = await open();
 if (!opened.backend) {
-  throw new Error(`WebGPU is unavailable (${opened.why}): install Debian's chromium and libvulkan1, or a Vulkan driver`);
+  throw new Error(
+    `WebGPU is unavailable (${opened.why}): install Debian's chromium and libvulkan1, or a Vulkan driver`,
+  );
 }
 export const gpu: WebGpuBackend = opened.backend;

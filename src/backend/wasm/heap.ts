@@ -55,6 +55,11 @@ export class Heap {
   }
 
   stats() {
-    return { bytesInUse: this.inUse, peakBytesInUse: this.peak, bytesReserved: this.memory.buffer.byteLength, allocations: this.count };
+    return {
+      bytesInUse: this.inUse,
+      peakBytesInUse: this.peak,
+      bytesReserved: this.memory.buffer.byteLength,
+      allocations: this.count,
+    };
   }
 }

@@ -37,19 +37,37 @@ export class WasmBackend implements CpuBackend {
 
   static async create(options: BackendOptions = {}): Promise<WasmBackend> {
     if (!simdSupported()) {
-      fail('BACKEND_UNAVAILABLE', 'this engine has no WebAssembly SIMD', 'use a current browser or Node ≥ 16, or the js backend');
+      fail(
+        'BACKEND_UNAVAILABLE',
+        'this engine has no WebAssembly SIMD',
+        'use a current browser or Node ≥ 16, or the js backend',
+      );
     }
     const want = options.simd ?? 'auto';
     const relaxedOk = relaxedSimdSupported();
     if (want === 'relaxed' && !relaxedOk) {
-      fail('BACKEND_UNAVAILABLE', 'relaxed SIMD was asked for but this engine does not validate it',
-        "in Node 20 run with --experimental-wasm-relaxed-simd, or pass simd: 'auto'");
+      fail(
+        'BACKEND_UNAVAILABLE',
+        'relaxed SIMD was asked for but this engine does not validate it',
+        "in Node 20 run with --experimental-wasm-relaxed-simd, or pass simd: 'auto'",
+      );
     }
     const relaxed = want === 'relaxed' || (want === 'auto' && relaxedOk);
     const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536 });
     const module = await WebAssembly.compile(decode(relaxed ? relaxedWasmBase64 : simdWasmBase64));
-    const instance = await WebAssembly.instantiate(module, { env: { memory, abort: () => { throw new Error('wasm kernel abort'); } } });
-    return new WasmBackend(relaxed ? 'wasm-relaxed' : 'wasm-simd', instance.exports as unknown as KernelExports, memory);
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        memory,
+        abort: () => {
+          throw new Error('wasm kernel abort');
+        },
+      },
+    });
+    return new WasmBackend(
+      relaxed ? 'wasm-relaxed' : 'wasm-simd',
+      instance.exports as unknown as KernelExports,
+      memory,
+    );
   }
 
   alloc(size: number, dtype: DType): Storage {

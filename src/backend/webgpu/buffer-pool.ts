@@ -11,7 +11,10 @@ export class BufferPool {
   reserved = 0;
   count = 0;
 
-  constructor(private device: GPUDevice, private usage: GPUBufferUsageFlags) {}
+  constructor(
+    private device: GPUDevice,
+    private usage: GPUBufferUsageFlags,
+  ) {}
 
   static classOf(bytes: number): number {
     return sizeClass(bytes, 256);

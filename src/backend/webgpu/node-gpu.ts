@@ -17,7 +17,8 @@ export async function useNodeWebGpu(dawnOptions: string[] = []): Promise<boolean
   }
   // node:fs is loaded here, not at the top, so a browser bundle that inlines this module never imports it
   const { existsSync } = await import('node:fs');
-  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD))
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   setGpuProvider(mod.create(dawnOptions));
   return true;
 }

@@ -13,8 +13,11 @@ export function setGpuProvider(gpu: GPU | null): void {
 export function gpuProvider(): GPU {
   const gpu = provided ?? (typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }).gpu : undefined);
   if (!gpu) {
-    fail('BACKEND_UNAVAILABLE', 'WebGPU is not available here (no navigator.gpu)',
-      'use a browser with WebGPU (Chromium: --enable-unsafe-webgpu without a GPU), or in Node call useNodeWebGpu() from layerhive/node');
+    fail(
+      'BACKEND_UNAVAILABLE',
+      'WebGPU is not available here (no navigator.gpu)',
+      'use a browser with WebGPU (Chromium: --enable-unsafe-webgpu without a GPU), or in Node call useNodeWebGpu() from layerhive/node',
+    );
   }
   return gpu;
 }

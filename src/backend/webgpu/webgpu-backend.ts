@@ -14,13 +14,37 @@ export interface GpuStorage extends Storage {
 export class Params {
   private words: number[] = [];
   private kinds: ('u' | 'i' | 'f')[] = [];
-  u(...v: number[]): this { for (const x of v) { this.words.push(x); this.kinds.push('u'); } return this; }
-  i(...v: number[]): this { for (const x of v) { this.words.push(x); this.kinds.push('i'); } return this; }
-  f(...v: number[]): this { for (const x of v) { this.words.push(x); this.kinds.push('f'); } return this; }
+  u(...v: number[]): this {
+    for (const x of v) {
+      this.words.push(x);
+      this.kinds.push('u');
+    }
+    return this;
+  }
+  i(...v: number[]): this {
+    for (const x of v) {
+      this.words.push(x);
+      this.kinds.push('i');
+    }
+    return this;
+  }
+  f(...v: number[]): this {
+    for (const x of v) {
+      this.words.push(x);
+      this.kinds.push('f');
+    }
+    return this;
+  }
   bytes(): ArrayBuffer {
     const buf = new ArrayBuffer(Math.max(16, Math.ceil(this.words.length / 4) * 16));
-    const u = new Uint32Array(buf), i = new Int32Array(buf), f = new Float32Array(buf);
-    this.words.forEach((w, k) => { if (this.kinds[k] === 'f') f[k] = w; else if (this.kinds[k] === 'i') i[k] = w; else u[k] = w; });
+    const u = new Uint32Array(buf),
+      i = new Int32Array(buf),
+      f = new Float32Array(buf);
+    this.words.forEach((w, k) => {
+      if (this.kinds[k] === 'f') f[k] = w;
+      else if (this.kinds[k] === 'i') i[k] = w;
+      else u[k] = w;
+    });
     return buf;
   }
 }
@@ -54,18 +78,32 @@ export class WebGpuBackend implements Backend {
   /** The matmul kernel this adapter runs faster (measured once per adapter at creation). */
   matMulVariant: 'tiled' | 'blocked' = 'tiled';
 
-  private constructor(readonly device: GPUDevice, readonly adapterName: string, readonly fallbackAdapter: boolean, readonly features: string[]) {
+  private constructor(
+    readonly device: GPUDevice,
+    readonly adapterName: string,
+    readonly fallbackAdapter: boolean,
+    readonly features: string[],
+  ) {
     this.flavour = fallbackAdapter ? 'webgpu-fallback' : 'webgpu';
     this.pool = new BufferPool(device, USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST);
     this.uniformPool = new BufferPool(device, USAGE.UNIFORM | USAGE.COPY_DST);
-    void device.lost.then((info) => { this.lostReason = `${info.reason}: ${info.message}`; });
+    void device.lost.then((info) => {
+      this.lostReason = `${info.reason}: ${info.message}`;
+    });
   }
 
   static async create(): Promise<WebGpuBackend> {
     const gpu = gpuProvider();
     const adapter = await gpu.requestAdapter();
-    if (!adapter) fail('BACKEND_UNAVAILABLE', 'WebGPU found no adapter', 'no GPU (or software adapter) is available; the wasm backend runs instead');
-    const wanted: GPUFeatureName[] = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+    if (!adapter)
+      fail(
+        'BACKEND_UNAVAILABLE',
+        'WebGPU found no adapter',
+        'no GPU (or software adapter) is available; the wasm backend runs instead',
+      );
+    const wanted: GPUFeatureName[] = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) =>
+      adapter.features.has(f),
+    );
     const limits = adapter.limits;
     const device = await adapter.requestDevice({
       requiredFeatures: wanted,
@@ -82,14 +120,19 @@ export class WebGpuBackend implements Backend {
     return new WebGpuBackend(device, name, info.isFallbackAdapter ?? false, [...device.features]);
   }
 
-  get lost(): boolean { return this.lostReason !== null; }
+  get lost(): boolean {
+    return this.lostReason !== null;
+  }
 
   alloc(size: number, dtype: DType): Storage {
     this.checkAlive();
     const limit = this.device.limits.maxStorageBufferBindingSize;
     if (size * 4 > limit) {
-      fail('INVALID_ARGUMENT', `a ${size * 4}-byte tensor exceeds this adapter's ${limit}-byte storage binding limit`,
-        'use smaller batches on this device (kernels do not split tensors across bindings yet), or the wasm backend');
+      fail(
+        'INVALID_ARGUMENT',
+        `a ${size * 4}-byte tensor exceeds this adapter's ${limit}-byte storage binding limit`,
+        'use smaller batches on this device (kernels do not split tensors across bindings yet), or the wasm backend',
+      );
     }
     const { buffer, bytes } = this.pool.acquire(Math.max(4, size * 4));
     return { size, dtype, refs: 1, buffer, bytes } as GpuStorage;
@@ -110,14 +153,21 @@ export class WebGpuBackend implements Backend {
   }
 
   read(): TypedArray {
-    return fail('BACKEND_MISMATCH', 'a WebGPU tensor cannot be read synchronously', 'use `await tensor.data()` (WebGPU reads are asynchronous)');
+    return fail(
+      'BACKEND_MISMATCH',
+      'a WebGPU tensor cannot be read synchronously',
+      'use `await tensor.data()` (WebGPU reads are asynchronous)',
+    );
   }
 
   async readAsync(storage: Storage): Promise<TypedArray> {
     this.checkAlive();
     const s = storage as GpuStorage;
     const bytes = Math.max(4, s.size * 4);
-    const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    const staging = this.device.createBuffer({
+      size: Math.ceil(bytes / 4) * 4,
+      usage: USAGE.MAP_READ | USAGE.COPY_DST,
+    });
     this.endPass();
     this.encoderNow().copyBufferToBuffer(s.buffer, 0, staging, 0, bytes);
     this.flush();
@@ -136,12 +186,21 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Records one compute dispatch; inputs bind first (read-only), then outputs, then the parameters. */
-  run(code: string, inputs: readonly Tensor[], outputs: readonly Tensor[], params: Params | null, groups: readonly number[]): void {
+  run(
+    code: string,
+    inputs: readonly Tensor[],
+    outputs: readonly Tensor[],
+    params: Params | null,
+    groups: readonly number[],
+  ): void {
     this.checkAlive();
     const [x, y = 1, z = 1] = groups;
     if (x === 0 || y === 0 || z === 0) return;
     const pipeline = this.pipeline(code);
-    const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((t, i) => ({ binding: i, resource: { buffer: (t.storage as GpuStorage).buffer } }));
+    const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((t, i) => ({
+      binding: i,
+      resource: { buffer: (t.storage as GpuStorage).buffer },
+    }));
     if (params) {
       const data = params.bytes();
       const u = this.uniformPool.acquire(data.byteLength);
@@ -160,7 +219,8 @@ export class WebGpuBackend implements Backend {
   /** Workgroup counts for `n` invocations of `size` threads: [x, y] with x ≤ 65535; the shader's linear index is gid.x + gid.y·(x·size). */
   grid(n: number, size: number): { groups: [number, number]; stride: number } {
     const total = Math.ceil(n / size);
-    const x = Math.min(total, MAX_GROUPS), y = Math.ceil(total / x) || 1;
+    const x = Math.min(total, MAX_GROUPS),
+      y = Math.ceil(total / x) || 1;
     return { groups: [x, y], stride: x * size };
   }
 
@@ -183,14 +243,26 @@ export class WebGpuBackend implements Backend {
   }
 
   capabilities() {
-    return { adapter: this.adapterName, fallbackAdapter: this.fallbackAdapter, features: this.features.join(' '), maxStorageBufferBindingSize: this.device.limits.maxStorageBufferBindingSize };
+    return {
+      adapter: this.adapterName,
+      fallbackAdapter: this.fallbackAdapter,
+      features: this.features.join(' '),
+      maxStorageBufferBindingSize: this.device.limits.maxStorageBufferBindingSize,
+    };
   }
 
   memory() {
-    return { bytesInUse: this.pool.inUse, peakBytesInUse: this.pool.peak, bytesReserved: this.pool.reserved, allocations: this.pool.count };
+    return {
+      bytesInUse: this.pool.inUse,
+      peakBytesInUse: this.pool.peak,
+      bytesReserved: this.pool.reserved,
+      allocations: this.pool.count,
+    };
   }
 
-  resetPeak(): void { this.pool.peak = this.pool.inUse; }
+  resetPeak(): void {
+    this.pool.peak = this.pool.inUse;
+  }
 
   /** Frees the device (its buffers go with it). */
   destroy(): void {
@@ -204,7 +276,10 @@ export class WebGpuBackend implements Backend {
   private pipeline(code: string): GPUComputePipeline {
     let p = this.pipelines.get(code);
     if (!p) {
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module: this.device.createShaderModule({ code }), entryPoint: 'main' } });
+      p = this.device.createComputePipeline({
+        layout: 'auto',
+        compute: { module: this.device.createShaderModule({ code }), entryPoint: 'main' },
+      });
       this.pipelines.set(code, p);
     }
     return p;
@@ -220,6 +295,11 @@ export class WebGpuBackend implements Backend {
   }
 
   private checkAlive(): void {
-    if (this.lostReason) fail('BACKEND_UNAVAILABLE', `the WebGPU device was lost (${this.lostReason})`, 'training moves to wasm from its last synced step; create a new backend to use WebGPU again');
+    if (this.lostReason)
+      fail(
+        'BACKEND_UNAVAILABLE',
+        `the WebGPU device was lost (${this.lostReason})`,
+        'training moves to wasm from its last synced step; create a new backend to use WebGPU again',
+      );
   }
 }

@@ -9,8 +9,14 @@ export const wgslType = (d: DType): string => (d === 'float32' ? 'f32' : d === '
  */
 export function bindings(inputs: [string, DType][], outputs: [string, DType][], params?: string): string {
   const lines = inputs.map(([n, d], i) => `@group(0) @binding(${i}) var<storage, read> ${n}: array<${wgslType(d)}>;`);
-  outputs.forEach(([n, d], i) => lines.push(`@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${n}: array<${wgslType(d)}>;`));
-  if (params) lines.push(`struct Params { ${params} }`, `@group(0) @binding(${inputs.length + outputs.length}) var<uniform> p: Params;`);
+  outputs.forEach(([n, d], i) =>
+    lines.push(`@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${n}: array<${wgslType(d)}>;`),
+  );
+  if (params)
+    lines.push(
+      `struct Params { ${params} }`,
+      `@group(0) @binding(${inputs.length + outputs.length}) var<uniform> p: Params;`,
+    );
   return `${lines.join('\n')}\n${specials}`;
 }
 

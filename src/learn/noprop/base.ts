@@ -2,7 +2,19 @@ import type { Tensor } from '../../core/tensor.js';
 import type { Backend } from '../../backend/backend.js';
 import { Rng } from '../../core/rng.js';
 import { tidy } from '../../core/scope.js';
-import { add, assign, div, gather, mul, randomNormal, scatterAdd, square, sum, tensor, transpose } from '../../ops/index.js';
+import {
+  add,
+  assign,
+  div,
+  gather,
+  mul,
+  randomNormal,
+  scatterAdd,
+  square,
+  sum,
+  tensor,
+  transpose,
+} from '../../ops/index.js';
 import { Sequential } from '../../nn/sequential.js';
 import type { Optimizer } from '../optim/index.js';
 import type { LearningRule, ParamGroup, RuleName, StepResult } from '../rule.js';
@@ -46,15 +58,26 @@ export abstract class NoPropBase implements LearningRule {
   protected readonly seed: number;
 
   /** `cleanAlphaBar`: the signal share of z at the clean end, where the head is trained; `noiseAlphaBar` at the noise end (for the KL term). */
-  constructor(backend: Backend, makeOptimizer: () => Optimizer, o: NoPropCommonOptions,
-    private cleanAlphaBar: number, private noiseAlphaBar: number) {
+  constructor(
+    backend: Backend,
+    makeOptimizer: () => Optimizer,
+    o: NoPropCommonOptions,
+    private cleanAlphaBar: number,
+    private noiseAlphaBar: number,
+  ) {
     this.backend = backend;
     this.seed = o.seed;
-    const emb = makeEmbedding(o.embedding ?? 'onehot', o.classes, backend, new Rng(o.seed), { dim: o.embedDim, prototypes: o.prototypes });
+    const emb = makeEmbedding(o.embedding ?? 'onehot', o.classes, backend, new Rng(o.seed), {
+      dim: o.embedDim,
+      prototypes: o.prototypes,
+    });
     this.embedding = emb.table;
     this.embeddingTrainable = emb.trainable;
     const d = this.embedding.shape[1];
-    this.head = new Sequential({ input: [d], layers: [{ type: 'dense', units: o.classes }] }, { backend, rng: new Rng(o.seed * 1000 + 999) });
+    this.head = new Sequential(
+      { input: [d], layers: [{ type: 'dense', units: o.classes }] },
+      { backend, rng: new Rng(o.seed * 1000 + 999) },
+    );
     // Start the head as the nearest-embedding decoder, logits = z·Wᵀ / mean‖u‖²: the clean end of the chain is
     // close to u_y, so this is already a classifier, and cross-entropy refines it. (From a random start the
     // 10×10 head lagged the blocks by epochs: 20% against the blocks' 86% after 60 steps.)
@@ -66,14 +89,22 @@ export abstract class NoPropBase implements LearningRule {
     this.headRng = new Rng(o.seed * 1000 + 998);
   }
 
-  get embedDim(): number { return this.embedding.shape[1]; }
+  get embedDim(): number {
+    return this.embedding.shape[1];
+  }
 
   /** z ~ N(√ᾱ·u, (1 − ᾱ) I), with one ᾱ for all rows or one per row. */
   protected noisy(u: Tensor, alphaBar: number | Float32Array, rng: Rng): Tensor {
     const eps = randomNormal(u.shape, rng, 0, 1, this.backend);
     if (typeof alphaBar === 'number') return add(mul(u, Math.sqrt(alphaBar)), mul(eps, Math.sqrt(1 - alphaBar)));
     const col = (f: (a: number) => number) => this.column(Float32Array.from(alphaBar, f));
-    return add(mul(u, col(Math.sqrt)), mul(eps, col((a) => Math.sqrt(1 - a))));
+    return add(
+      mul(u, col(Math.sqrt)),
+      mul(
+        eps,
+        col((a) => Math.sqrt(1 - a)),
+      ),
+    );
   }
 
   /** Per-row values as a column [B, 1] that broadcasts over a row's features. */
@@ -84,7 +115,8 @@ export abstract class NoPropBase implements LearningRule {
   /** The head's cross-entropy on the clean end (and, for a learned embedding, its gradient plus the KL term). */
   trainHead(y: Tensor): Tensor {
     return tidy(() => {
-      const u = gather(this.embedding, y), B = y.shape[0];
+      const u = gather(this.embedding, y),
+        B = y.shape[0];
       const z = this.noisy(u, this.cleanAlphaBar, this.headRng);
       const { y: logits, caches } = this.head.forward(z, { training: true });
       const { loss, grad } = crossEntropyLoss(logits, y);
@@ -124,8 +156,16 @@ export abstract class NoPropBase implements LearningRule {
   }
 
   private network(prefix: string) {
-    return this.networks().find((n) => n.prefix === prefix)
-      ?? fail('INVALID_ARGUMENT', `${this.name} has no group '${prefix}'`, `use one of: ${this.groups().map((g) => g.name).join(', ')}`);
+    return (
+      this.networks().find((n) => n.prefix === prefix) ??
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.name} has no group '${prefix}'`,
+        `use one of: ${this.groups()
+          .map((g) => g.name)
+          .join(', ')}`,
+      )
+    );
   }
 
   private groupTensors(name: string): { tensors: Map<string, Tensor>; optimizer: Optimizer; rng: Rng } {
@@ -135,7 +175,11 @@ export abstract class NoPropBase implements LearningRule {
       return { tensors, optimizer: this.headOptimizer, rng: this.headRng };
     }
     const n = this.network(name);
-    return { tensors: new Map([...n.owner.namedParams(), ...n.owner.namedBuffers()]), optimizer: n.optimizer, rng: n.rng };
+    return {
+      tensors: new Map([...n.owner.namedParams(), ...n.owner.namedBuffers()]),
+      optimizer: n.optimizer,
+      rng: n.rng,
+    };
   }
 
   saveGroup(name: string): Promise<GroupState> {
@@ -161,7 +205,8 @@ export abstract class NoPropBase implements LearningRule {
    */
   protected integrate(x: Tensor, steps: number, step: (z: Tensor, k: number, rng: Rng) => Tensor): Tensor {
     return tidy(() => {
-      const start = this.initialNoise(x.shape[0]), rng = start.rng;
+      const start = this.initialNoise(x.shape[0]),
+        rng = start.rng;
       let z = start.z;
       for (let k = 0; k < steps; k++) {
         const prev = z;
@@ -177,14 +222,25 @@ export abstract class NoPropBase implements LearningRule {
   groups(): ParamGroup[] {
     const all = [...this.params().keys()];
     return [
-      ...this.networks().map(({ prefix }) => ({ name: prefix, params: all.filter((k) => k.startsWith(`${prefix}.`)), reads: ['x', 'y'], waitsFor: [] })),
-      { name: 'head', params: all.filter((k) => k.startsWith('head.') || k === 'embedding'), reads: ['y'], waitsFor: [] },
+      ...this.networks().map(({ prefix }) => ({
+        name: prefix,
+        params: all.filter((k) => k.startsWith(`${prefix}.`)),
+        reads: ['x', 'y'],
+        waitsFor: [],
+      })),
+      {
+        name: 'head',
+        params: all.filter((k) => k.startsWith('head.') || k === 'embedding'),
+        reads: ['y'],
+        waitsFor: [],
+      },
     ];
   }
 
   params(): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
-    for (const { prefix, owner } of this.networks()) for (const [k, t] of owner.namedParams()) out.set(`${prefix}.${k}`, t);
+    for (const { prefix, owner } of this.networks())
+      for (const [k, t] of owner.namedParams()) out.set(`${prefix}.${k}`, t);
     for (const [k, t] of this.head.namedParams()) out.set(`head.${k}`, t);
     if (this.embeddingTrainable) out.set('embedding', this.embedding);
     return out;
@@ -192,7 +248,8 @@ export abstract class NoPropBase implements LearningRule {
 
   buffers(): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
-    for (const { prefix, owner } of this.networks()) for (const [k, t] of owner.namedBuffers()) out.set(`${prefix}.${k}`, t);
+    for (const { prefix, owner } of this.networks())
+      for (const [k, t] of owner.namedBuffers()) out.set(`${prefix}.${k}`, t);
     if (!this.embeddingTrainable) out.set('embedding', this.embedding);
     return out;
   }

@@ -17,13 +17,27 @@ export type BlockKind = (typeof blockKinds)[number];
 /** The paper's block (as restated): conv 32/64/128 image path, label path FC+BN+ReLU twice with a skip, fused FC+BN+ReLU twice. */
 function cnnBlock(outputs: number, width = 256): BlockSpec {
   const conv = (filters: number): LayerSpec[] => [
-    { type: 'conv2d', filters, kernel: 3, pad: 1 }, { type: 'relu' }, { type: 'maxpool2d', kernel: 2 }, { type: 'dropout', rate: 0.2 },
+    { type: 'conv2d', filters, kernel: 3, pad: 1 },
+    { type: 'relu' },
+    { type: 'maxpool2d', kernel: 2 },
+    { type: 'dropout', rate: 0.2 },
   ];
   const fcBnRelu = (units: number): LayerSpec[] => [{ type: 'dense', units }, { type: 'batchnorm' }, { type: 'relu' }];
   return {
-    image: [...conv(32), ...conv(64), ...conv(128), { type: 'flatten' }, { type: 'dense', units: width }, { type: 'batchnorm' }],
-    label: [{ type: 'dense', units: width }, { type: 'batchnorm' }, { type: 'relu' },
-      { type: 'branches', merge: 'add', branches: [[], fcBnRelu(width)] }],
+    image: [
+      ...conv(32),
+      ...conv(64),
+      ...conv(128),
+      { type: 'flatten' },
+      { type: 'dense', units: width },
+      { type: 'batchnorm' },
+    ],
+    label: [
+      { type: 'dense', units: width },
+      { type: 'batchnorm' },
+      { type: 'relu' },
+      { type: 'branches', merge: 'add', branches: [[], fcBnRelu(width)] },
+    ],
     fused: [...fcBnRelu(width), ...fcBnRelu(width / 2), { type: 'dense', units: outputs }],
   };
 }
@@ -33,7 +47,12 @@ function mlpBlock(outputs: number, width = 256): BlockSpec {
   return {
     image: [{ type: 'flatten' }, { type: 'dense', units: width }, { type: 'batchnorm' }, { type: 'relu' }],
     label: [{ type: 'dense', units: width }, { type: 'batchnorm' }, { type: 'relu' }],
-    fused: [{ type: 'dense', units: width }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'dense', units: outputs }],
+    fused: [
+      { type: 'dense', units: width },
+      { type: 'batchnorm' },
+      { type: 'relu' },
+      { type: 'dense', units: outputs },
+    ],
   };
 }
 

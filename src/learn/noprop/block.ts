@@ -20,7 +20,11 @@ export class Block {
   }
 
   private parts(): [string, Sequential][] {
-    return [['image', this.image], ['label', this.label], ['fused', this.fused]];
+    return [
+      ['image', this.image],
+      ['label', this.label],
+      ['fused', this.fused],
+    ];
   }
 
   namedParams(): Map<string, Tensor> {
@@ -37,9 +41,13 @@ export class Block {
 
   /** Logits [B, classes]; call inside a tidy together with `backward`. */
   forward(x: Tensor, z: Tensor, ctx: { training: boolean; rng?: Rng }): { logits: Tensor; cache: Cache } {
-    const hx = this.image.forwardWithCache(x, ctx), hz = this.label.forwardWithCache(z, ctx);
+    const hx = this.image.forwardWithCache(x, ctx),
+      hz = this.label.forwardWithCache(z, ctx);
     const h = this.fused.forwardWithCache(concat([hx.y, hz.y], 1), ctx);
-    return { logits: h.y, cache: { hx: hx.caches, hz: hz.caches, h: h.caches, widths: [hx.y.shape[1], hz.y.shape[1]] } };
+    return {
+      logits: h.y,
+      cache: { hx: hx.caches, hz: hz.caches, h: h.caches, widths: [hx.y.shape[1], hz.y.shape[1]] },
+    };
   }
 
   /** Parameter gradients from d loss / d logits; nothing flows out of the block. */
@@ -49,8 +57,19 @@ export class Block {
     const fused = this.fused.backwardWithCache(dLogits, c.h);
     const dh = fused.dx!;
     const gi = this.image.backwardWithCache(slice(dh, 1, 0, c.widths[0]), c.hx, 0, this.image.layers.length, false);
-    const gl = this.label.backwardWithCache(slice(dh, 1, c.widths[0], c.widths[1]), c.hz, 0, this.label.layers.length, false);
-    for (const [p, g] of [['image', gi], ['label', gl], ['fused', fused]] as const) for (const [k, t] of Object.entries(g.grads)) grads[`${p}.${k}`] = t;
+    const gl = this.label.backwardWithCache(
+      slice(dh, 1, c.widths[0], c.widths[1]),
+      c.hz,
+      0,
+      this.label.layers.length,
+      false,
+    );
+    for (const [p, g] of [
+      ['image', gi],
+      ['label', gl],
+      ['fused', fused],
+    ] as const)
+      for (const [k, t] of Object.entries(g.grads)) grads[`${p}.${k}`] = t;
     return grads;
   }
 }

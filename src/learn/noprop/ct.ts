@@ -41,18 +41,24 @@ export class NoPropCT extends NoPropBase {
   private steps: number;
 
   constructor(backend: Backend, makeOptimizer: () => Optimizer, o: NoPropCTOptions) {
-    const gMax = o.gammaMax ?? 7, gMin = o.gammaMin ?? -7;
+    const gMax = o.gammaMax ?? 7,
+      gMin = o.gammaMin ?? -7;
     const ab = (t: number) => 1 / (1 + Math.exp(gMax - (gMax - gMin) * t));
     super(backend, makeOptimizer, o, ab(1), ab(0));
-    this.gammaMax = gMax; this.gammaMin = gMin;
+    this.gammaMax = gMax;
+    this.gammaMin = gMin;
     this.eta = o.eta ?? 1;
     this.weighting = o.weighting ?? 'uniform';
     this.steps = o.steps ?? 40;
     this.timed = new TimedNet(o.block ?? 'mlp', o.classes, o.inputShape, this.embedDim, backend, makeOptimizer, o.seed);
   }
 
-  private gamma(t: number): number { return this.gammaMax - (this.gammaMax - this.gammaMin) * t; }
-  alphaBar(t: number): number { return 1 / (1 + Math.exp(this.gamma(t))); }
+  private gamma(t: number): number {
+    return this.gammaMax - (this.gammaMax - this.gammaMin) * t;
+  }
+  alphaBar(t: number): number {
+    return 1 / (1 + Math.exp(this.gamma(t)));
+  }
 
   protected networks() {
     return [this.timed.asNetwork()];
@@ -60,12 +66,21 @@ export class NoPropCT extends NoPropBase {
 
   protected trainNetwork(_prefix: string, x: Tensor, y: Tensor): Tensor {
     return tidy(() => {
-      const rng = this.timed.rng, W = this.embedding, u = gather(W, y), ts = sampleTimes(y.shape[0], rng);
-      const z = this.noisy(u, ts.map((t) => this.alphaBar(t)), rng);
+      const rng = this.timed.rng,
+        W = this.embedding,
+        u = gather(W, y),
+        ts = sampleTimes(y.shape[0], rng);
+      const z = this.noisy(
+        u,
+        ts.map((t) => this.alphaBar(t)),
+        rng,
+      );
       const { logits, cache } = this.timed.forward(x, z, ts, true);
       // SNR(t) = exp(−γ(t)), so SNR′(t) = (γmax − γmin)·exp(−γ(t))
-      const w = this.weighting === 'uniform' ? this.column(new Float32Array(ts.length).fill(0.5 * this.eta))
-        : this.column(ts.map((t) => 0.5 * this.eta * (this.gammaMax - this.gammaMin) * Math.exp(-this.gamma(t))));
+      const w =
+        this.weighting === 'uniform'
+          ? this.column(new Float32Array(ts.length).fill(0.5 * this.eta))
+          : this.column(ts.map((t) => 0.5 * this.eta * (this.gammaMax - this.gammaMin) * Math.exp(-this.gamma(t))));
       const { loss, grad } = denoisingLoss(logits, W, u, w);
       this.timed.learn(grad, cache);
       return loss;
@@ -74,9 +89,12 @@ export class NoPropCT extends NoPropBase {
 
   /** Deterministic DDIM steps of the probability-flow ODE from t = 0 to 1. */
   predict(x: Tensor): Tensor {
-    const B = x.shape[0], N = this.steps;
+    const B = x.shape[0],
+      N = this.steps;
     return this.integrate(x, N, (z, k) => {
-      const s = k / N, abS = this.alphaBar(s), abT = this.alphaBar((k + 1) / N);
+      const s = k / N,
+        abS = this.alphaBar(s),
+        abT = this.alphaBar((k + 1) / N);
       const uHat = matmul(softmax(this.timed.forward(x, z, new Float32Array(B).fill(s), false).logits), this.embedding);
       const epsHat = div(sub(z, mul(uHat, Math.sqrt(abS))), Math.sqrt(1 - abS));
       return add(mul(uHat, Math.sqrt(abT)), mul(epsHat, Math.sqrt(1 - abT)));

@@ -58,14 +58,22 @@ export class NoPropDT extends NoPropBase {
   }
 
   protected networks() {
-    return this.blocks.map((owner, i) => ({ prefix: `block${i + 1}`, owner, optimizer: this.blockOptimizers[i], rng: this.blockRngs[i] }));
+    return this.blocks.map((owner, i) => ({
+      prefix: `block${i + 1}`,
+      owner,
+      optimizer: this.blockOptimizers[i],
+      rng: this.blockRngs[i],
+    }));
   }
 
   /** One block's update from its own loss; returns the loss. Blocks are numbered 1 … T. */
   trainBlock(t: number, x: Tensor, y: Tensor): Tensor {
-    const block = this.blocks[t - 1], rng = this.blockRngs[t - 1], s = this.schedule;
+    const block = this.blocks[t - 1],
+      rng = this.blockRngs[t - 1],
+      s = this.schedule;
     return tidy(() => {
-      const W = this.embedding, u = gather(W, y);
+      const W = this.embedding,
+        u = gather(W, y);
       const z = this.noisy(u, s.alphaBar[t - 1], rng);
       const { logits, cache } = block.forward(x, z, { training: true, rng });
       const { loss, grad } = denoisingLoss(logits, W, u, (s.T / 2) * this.eta * (s.snr[t] - s.snr[t - 1]));
@@ -85,7 +93,9 @@ export class NoPropDT extends NoPropBase {
       const t = k + 1;
       const uHat = matmul(softmax(this.blocks[k].forward(x, z, { training: false }).logits), this.embedding);
       const next = add(mul(uHat, s.a[t]), mul(z, s.b[t]));
-      return this.inferenceNoise && s.c[t] > 0 ? add(next, mul(randomNormal(z.shape, rng, 0, 1, this.backend), Math.sqrt(s.c[t]))) : next;
+      return this.inferenceNoise && s.c[t] > 0
+        ? add(next, mul(randomNormal(z.shape, rng, 0, 1, this.backend), Math.sqrt(s.c[t])))
+        : next;
     });
   }
 }

@@ -14,8 +14,13 @@ export type EmbeddingKind = (typeof embeddingKinds)[number];
  * The label embedding W [classes, d]: u_y is row y. 'onehot' is the identity (d = classes, fixed),
  * 'learned' a trainable matrix (d given), 'prototype' one fixed example image per class (d = pixels).
  */
-export function makeEmbedding(kind: EmbeddingKind, classes: number, backend: Backend, rng: Rng,
-  opts: { dim?: number; prototypes?: ArrayLike<number> } = {}): { table: Tensor; trainable: boolean } {
+export function makeEmbedding(
+  kind: EmbeddingKind,
+  classes: number,
+  backend: Backend,
+  rng: Rng,
+  opts: { dim?: number; prototypes?: ArrayLike<number> } = {},
+): { table: Tensor; trainable: boolean } {
   switch (kind) {
     case 'onehot': {
       const eye = new Float32Array(classes * classes);
@@ -29,9 +34,16 @@ export function makeEmbedding(kind: EmbeddingKind, classes: number, backend: Bac
     case 'prototype': {
       const p = opts.prototypes;
       if (!p || p.length % classes !== 0) {
-        fail('INVALID_ARGUMENT', 'prototype embeddings need one image per class', 'pass prototypes (classes × pixels), e.g. from classPrototypes(dataset)');
+        fail(
+          'INVALID_ARGUMENT',
+          'prototype embeddings need one image per class',
+          'pass prototypes (classes × pixels), e.g. from classPrototypes(dataset)',
+        );
       }
-      return { table: keep(tensor(Float32Array.from(p), [classes, p.length / classes], 'float32', backend)), trainable: false };
+      return {
+        table: keep(tensor(Float32Array.from(p), [classes, p.length / classes], 'float32', backend)),
+        trainable: false,
+      };
     }
   }
 }
@@ -41,25 +53,44 @@ export function makeEmbedding(kind: EmbeddingKind, classes: number, backend: Bac
  * as a [classes × pixels] table for the 'prototype' embedding.
  */
 export function classPrototypes(ds: ImageDataset, normalization: Normalization = MNIST_NORMALIZATION): Float32Array {
-  const pixels = ds.shape.reduce((p, d) => p * d, 1), C = ds.classes;
-  const mean = new Float64Array(C * pixels), count = new Float64Array(C);
+  const pixels = ds.shape.reduce((p, d) => p * d, 1),
+    C = ds.classes;
+  const mean = new Float64Array(C * pixels),
+    count = new Float64Array(C);
   for (let i = 0; i < ds.count; i++) {
     const c = ds.labels[i];
     count[c]++;
     for (let k = 0; k < pixels; k++) mean[c * pixels + k] += ds.images[i * pixels + k];
   }
   for (let c = 0; c < C; c++) {
-    if (!count[c]) fail('DATA_INVALID', `class ${c} has no training images`, 'prototype embeddings need at least one image of every class');
+    if (!count[c])
+      fail(
+        'DATA_INVALID',
+        `class ${c} has no training images`,
+        'prototype embeddings need at least one image of every class',
+      );
     for (let k = 0; k < pixels; k++) mean[c * pixels + k] /= count[c];
   }
-  const best = new Float64Array(C).fill(Infinity), at = new Int32Array(C);
+  const best = new Float64Array(C).fill(Infinity),
+    at = new Int32Array(C);
   for (let i = 0; i < ds.count; i++) {
     const c = ds.labels[i];
     let d = 0;
-    for (let k = 0; k < pixels; k++) { const e = ds.images[i * pixels + k] - mean[c * pixels + k]; d += e * e; }
-    if (d < best[c]) { best[c] = d; at[c] = i; }
+    for (let k = 0; k < pixels; k++) {
+      const e = ds.images[i * pixels + k] - mean[c * pixels + k];
+      d += e * e;
+    }
+    if (d < best[c]) {
+      best[c] = d;
+      at[c] = i;
+    }
   }
   const out = new Float32Array(C * pixels);
-  for (let c = 0; c < C; c++) normalizePixels(ds.images.subarray(at[c] * pixels, (at[c] + 1) * pixels), normalization, out.subarray(c * pixels, (c + 1) * pixels));
+  for (let c = 0; c < C; c++)
+    normalizePixels(
+      ds.images.subarray(at[c] * pixels, (at[c] + 1) * pixels),
+      normalization,
+      out.subarray(c * pixels, (c + 1) * pixels),
+    );
   return out;
 }

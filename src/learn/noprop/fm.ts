@@ -26,7 +26,15 @@ export class NoPropFM extends NoPropBase {
   constructor(backend: Backend, makeOptimizer: () => Optimizer, o: NoPropFMOptions) {
     super(backend, makeOptimizer, o, 1, 0);
     this.steps = o.steps ?? 40;
-    this.timed = new TimedNet(o.block ?? 'mlp', this.embedDim, o.inputShape, this.embedDim, backend, makeOptimizer, o.seed);
+    this.timed = new TimedNet(
+      o.block ?? 'mlp',
+      this.embedDim,
+      o.inputShape,
+      this.embedDim,
+      backend,
+      makeOptimizer,
+      o.seed,
+    );
   }
 
   protected networks() {
@@ -35,9 +43,12 @@ export class NoPropFM extends NoPropBase {
 
   protected trainNetwork(_prefix: string, x: Tensor, y: Tensor): Tensor {
     return tidy(() => {
-      const rng = this.timed.rng, u = gather(this.embedding, y), ts = sampleTimes(y.shape[0], rng);
+      const rng = this.timed.rng,
+        u = gather(this.embedding, y),
+        ts = sampleTimes(y.shape[0], rng);
       const z0 = randomNormal(u.shape, rng, 0, 1, this.backend);
-      const t = this.column(ts), zt = add(mul(u, t), mul(z0, sub(1, t)));
+      const t = this.column(ts),
+        zt = add(mul(u, t), mul(z0, sub(1, t)));
       const { logits: v, cache } = this.timed.forward(x, zt, ts, true);
       const { loss, grad } = weightedSquaredError(v, sub(u, z0), 1);
       this.timed.learn(grad, cache);
@@ -47,7 +58,10 @@ export class NoPropFM extends NoPropBase {
 
   /** Euler steps of dz/dt = v(z, x, t) from t = 0 to 1. */
   predict(x: Tensor): Tensor {
-    const B = x.shape[0], N = this.steps;
-    return this.integrate(x, N, (z, k) => add(z, mul(this.timed.forward(x, z, new Float32Array(B).fill(k / N), false).logits, 1 / N)));
+    const B = x.shape[0],
+      N = this.steps;
+    return this.integrate(x, N, (z, k) =>
+      add(z, mul(this.timed.forward(x, z, new Float32Array(B).fill(k / N), false).logits, 1 / N)),
+    );
   }
 }

@@ -21,9 +21,13 @@ export function cosineSchedule(T: number, { offset = 0.008, maxAlphaBar = 0.9999
   const alphaBar = new Float64Array(T + 1);
   for (let t = 0; t <= T; t++) alphaBar[t] = Math.min(maxAlphaBar, Math.max(0, f((T - t) / T) / f(0)));
   const snr = alphaBar.map((ab) => ab / (1 - ab));
-  const a = new Float64Array(T + 1), b = new Float64Array(T + 1), c = new Float64Array(T + 1);
+  const a = new Float64Array(T + 1),
+    b = new Float64Array(T + 1),
+    c = new Float64Array(T + 1);
   for (let t = 1; t <= T; t++) {
-    const abPrev = alphaBar[t - 1], ab = alphaBar[t], alphaPrev = abPrev / ab;
+    const abPrev = alphaBar[t - 1],
+      ab = alphaBar[t],
+      alphaPrev = abPrev / ab;
     a[t] = (Math.sqrt(ab) * (1 - alphaPrev)) / (1 - abPrev);
     b[t] = (Math.sqrt(alphaPrev) * (1 - ab)) / (1 - abPrev);
     c[t] = ((1 - ab) * (1 - alphaPrev)) / (1 - abPrev);

@@ -7,7 +7,8 @@ export const TIME_EMBED_DIM = 64;
 
 /** Sinusoidal embedding of t ∈ [0, 1] (Transformer-style frequencies 1 … 1/1000, scaled by 1000). */
 export function timeEmbedding(ts: Float32Array, backend: Backend, dim = TIME_EMBED_DIM): Tensor {
-  const half = dim / 2, out = new Float32Array(ts.length * dim);
+  const half = dim / 2,
+    out = new Float32Array(ts.length * dim);
   for (let i = 0; i < ts.length; i++) {
     for (let k = 0; k < half; k++) {
       const w = 1000 * ts[i] * Math.pow(1000, -k / half);

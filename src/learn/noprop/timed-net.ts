@@ -17,8 +17,22 @@ export class TimedNet {
   readonly optimizer: Optimizer;
   readonly rng: Rng;
 
-  constructor(kind: BlockKind, outputs: number, inputShape: number[], embedDim: number, backend: Backend, makeOptimizer: () => Optimizer, seed: number) {
-    this.net = new Block(blockSpec(kind, outputs), inputShape, embedDim + TIME_EMBED_DIM, backend, new Rng(seed * 1000 + 1));
+  constructor(
+    kind: BlockKind,
+    outputs: number,
+    inputShape: number[],
+    embedDim: number,
+    backend: Backend,
+    makeOptimizer: () => Optimizer,
+    seed: number,
+  ) {
+    this.net = new Block(
+      blockSpec(kind, outputs),
+      inputShape,
+      embedDim + TIME_EMBED_DIM,
+      backend,
+      new Rng(seed * 1000 + 1),
+    );
     this.optimizer = makeOptimizer();
     this.rng = new Rng(seed * 1000 + 501);
   }

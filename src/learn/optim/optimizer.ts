@@ -9,7 +9,11 @@ export interface Optimizer {
   stateTensors(): Map<string, Tensor>;
   readonly steps: number;
   /** Takes saved state back (step count, and `stateTensors()` values keyed alike) for the given parameters. */
-  restore(steps: number, slots: Readonly<Record<string, { data: Float32Array }>>, params: ReadonlyMap<string, Tensor>): void;
+  restore(
+    steps: number,
+    slots: Readonly<Record<string, { data: Float32Array }>>,
+    params: ReadonlyMap<string, Tensor>,
+  ): void;
   dispose(): void;
 }
 

@@ -7,12 +7,19 @@ export type Schedule =
 
 export function lrAt(base: number, schedule: Schedule, step: number): number {
   switch (schedule.type) {
-    case 'constant': return base;
-    case 'step': return base * schedule.gamma ** Math.floor(step / schedule.every);
-    case 'cosine': return cosine(base, schedule.minLr ?? 0, Math.min(1, step / schedule.totalSteps));
+    case 'constant':
+      return base;
+    case 'step':
+      return base * schedule.gamma ** Math.floor(step / schedule.every);
+    case 'cosine':
+      return cosine(base, schedule.minLr ?? 0, Math.min(1, step / schedule.totalSteps));
     case 'warmup-cosine':
       if (step < schedule.warmupSteps) return (base * (step + 1)) / schedule.warmupSteps;
-      return cosine(base, schedule.minLr ?? 0, Math.min(1, (step - schedule.warmupSteps) / Math.max(1, schedule.totalSteps - schedule.warmupSteps)));
+      return cosine(
+        base,
+        schedule.minLr ?? 0,
+        Math.min(1, (step - schedule.warmupSteps) / Math.max(1, schedule.totalSteps - schedule.warmupSteps)),
+      );
   }
 }
 

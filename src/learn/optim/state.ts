@@ -24,7 +24,11 @@ export class SlotState {
       const like = params.get(key.slice(0, key.lastIndexOf('/')));
       if (!like || like.size !== v.data.length) {
         for (const t of next.values()) t.dispose();
-        fail('DATA_INVALID', `saved optimizer slot '${key}' does not fit a parameter of this group`, 'restore a state saved from the same model configuration');
+        fail(
+          'DATA_INVALID',
+          `saved optimizer slot '${key}' does not fit a parameter of this group`,
+          'restore a state saved from the same model configuration',
+        );
       }
       next.set(key, keep(tensor(v.data, like.shape, 'float32', like.backend)));
     }

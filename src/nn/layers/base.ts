@@ -7,7 +7,10 @@ export abstract class BaseLayer<S extends LayerSpec = LayerSpec> implements Laye
   readonly buffers = new Map<string, Tensor>();
   outputShape: readonly number[];
 
-  constructor(readonly spec: S, readonly inputShape: readonly number[]) {
+  constructor(
+    readonly spec: S,
+    readonly inputShape: readonly number[],
+  ) {
     this.outputShape = inputShape;
   }
 

@@ -26,12 +26,16 @@ export class BatchNorm extends BaseLayer<BnSpec> {
     this.buffers.set('runningVar', ones([F], 'float32', backend));
   }
 
-  private get eps() { return this.spec.epsilon ?? 1e-5; }
+  private get eps() {
+    return this.spec.epsilon ?? 1e-5;
+  }
 
   forward(x: Tensor, ctx: ForwardContext) {
-    const gamma = this.param('gamma').reshape(this.bshape), beta = this.param('beta').reshape(this.bshape);
+    const gamma = this.param('gamma').reshape(this.bshape),
+      beta = this.param('beta').reshape(this.bshape);
     if (!ctx.training) {
-      const rm = this.buffers.get('runningMean')!.reshape(this.bshape), rv = this.buffers.get('runningVar')!.reshape(this.bshape);
+      const rm = this.buffers.get('runningMean')!.reshape(this.bshape),
+        rv = this.buffers.get('runningVar')!.reshape(this.bshape);
       const invStd = tidy(() => div(1, sqrt(add(rv, this.eps))));
       const xhat = tidy(() => mul(sub(x, rm), invStd));
       return { y: tidy(() => add(mul(xhat, gamma), beta)), cache: { xhat, invStd, training: false } };
@@ -45,9 +49,13 @@ export class BatchNorm extends BaseLayer<BnSpec> {
   }
 
   private updateRunning(m: Tensor, v: Tensor, count: number): void {
-    const mom = this.spec.momentum ?? 0.1, unbias = count > 1 ? count / (count - 1) : 1;
+    const mom = this.spec.momentum ?? 0.1,
+      unbias = count > 1 ? count / (count - 1) : 1;
     // in place, like parameters: whoever holds these tensors (a Branches layer, a checkpoint) keeps valid ones
-    for (const [name, batch, scale] of [['runningMean', m, 1], ['runningVar', v, unbias]] as const) {
+    for (const [name, batch, scale] of [
+      ['runningMean', m, 1],
+      ['runningVar', v, unbias],
+    ] as const) {
       const running = this.buffers.get(name)!;
       tidy(() => assign(running, add(mul(running, 1 - mom), mul(batch.reshape(running.shape), mom * scale))));
     }
@@ -60,11 +68,14 @@ export class BatchNorm extends BaseLayer<BnSpec> {
   backward(dy: Tensor, cache: Cache, _wantDx = true, wantGrads = true): Gradients {
     const { xhat, invStd, training } = cache as { xhat: Tensor; invStd: Tensor; training: boolean };
     const gamma = this.param('gamma').reshape(this.bshape);
-    const grads: Record<string, Tensor> = wantGrads ? { gamma: sum(mul(dy, xhat), this.axes), beta: sum(dy, this.axes) } : {};
+    const grads: Record<string, Tensor> = wantGrads
+      ? { gamma: sum(mul(dy, xhat), this.axes), beta: sum(dy, this.axes) }
+      : {};
     const dx = tidy(() => {
       const dxhat = mul(dy, gamma);
       if (!training) return mul(dxhat, invStd);
-      const a = mean(dxhat, this.axes, true), b = mean(mul(dxhat, xhat), this.axes, true);
+      const a = mean(dxhat, this.axes, true),
+        b = mean(mul(dxhat, xhat), this.axes, true);
       return mul(sub(sub(dxhat, a), mul(xhat, b)), invStd);
     });
     return { dx, grads };

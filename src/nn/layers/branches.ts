@@ -20,9 +20,18 @@ export class Branches extends BaseLayer<BranchSpec> {
     super(spec, inputShape);
     this.branches = spec.branches.map((layers) => new LayerStack(inputShape, layers, ctx, build));
     const shapes = this.branches.map((b) => b.outputShape);
-    const ok = shapes.every((s) => s.length === shapes[0].length && s.every((d, i) => (spec.merge === 'concat' && i === 0) || d === shapes[0][i]));
-    if (!ok) fail('SPEC_INVALID', `branches to ${spec.merge} have shapes ${shapes.map(fmt).join(', ')}`, `${spec.merge} needs equal shapes${spec.merge === 'concat' ? ' except the feature axis' : ''}`);
-    this.outputShape = spec.merge === 'add' ? shapes[0] : [shapes.reduce((s, sh) => s + sh[0], 0), ...shapes[0].slice(1)];
+    const ok = shapes.every(
+      (s) =>
+        s.length === shapes[0].length && s.every((d, i) => (spec.merge === 'concat' && i === 0) || d === shapes[0][i]),
+    );
+    if (!ok)
+      fail(
+        'SPEC_INVALID',
+        `branches to ${spec.merge} have shapes ${shapes.map(fmt).join(', ')}`,
+        `${spec.merge} needs equal shapes${spec.merge === 'concat' ? ' except the feature axis' : ''}`,
+      );
+    this.outputShape =
+      spec.merge === 'add' ? shapes[0] : [shapes.reduce((s, sh) => s + sh[0], 0), ...shapes[0].slice(1)];
     this.branches.forEach((b, i) => {
       for (const [k, t] of b.namedParams()) this.params.set(`${i}.${k}`, t);
       for (const [k, t] of b.namedBuffers()) this.buffers.set(`${i}.${k}`, t);
@@ -38,7 +47,8 @@ export class Branches extends BaseLayer<BranchSpec> {
 
   backward(dy: Tensor, cache: Cache): Gradients {
     const caches = cache as Cache[];
-    let at = 0, dx: Tensor | null = null;
+    let at = 0,
+      dx: Tensor | null = null;
     const grads: Record<string, Tensor> = {};
     this.branches.forEach((b, i) => {
       const width = b.outputShape[0];

@@ -8,7 +8,8 @@ import type { BuildContext, Cache, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 
 type ConvSpec = Extract<LayerSpec, { type: 'conv2d' }>;
-const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
 
 /** NCHW convolution with weight [filters, C, kh, kw] and a per-channel bias. */
 export class Conv2d extends BaseLayer<ConvSpec> {
@@ -17,12 +18,23 @@ export class Conv2d extends BaseLayer<ConvSpec> {
   constructor(spec: ConvSpec, inputShape: readonly number[], { backend, rng }: BuildContext) {
     super(spec, inputShape);
     if (inputShape.length !== 3) {
-      fail('SPEC_INVALID', `conv2d needs per-sample input [C, H, W] but gets ${fmt(inputShape)}`, 'reshape images to channels-first');
+      fail(
+        'SPEC_INVALID',
+        `conv2d needs per-sample input [C, H, W] but gets ${fmt(inputShape)}`,
+        'reshape images to channels-first',
+      );
     }
-    const [C, H, W] = inputShape, [kh, kw] = pair(spec.kernel, 1);
+    const [C, H, W] = inputShape,
+      [kh, kw] = pair(spec.kernel, 1);
     this.opts = { stride: pair(spec.stride, 1), pad: pair(spec.pad, 0) };
-    const oh = convOutSize(H, kh, this.opts.stride[0], this.opts.pad[0]), ow = convOutSize(W, kw, this.opts.stride[1], this.opts.pad[1]);
-    if (oh < 1 || ow < 1) fail('SPEC_INVALID', `conv2d kernel ${kh}×${kw} does not fit input ${fmt(inputShape)}`, 'use more padding or a smaller kernel');
+    const oh = convOutSize(H, kh, this.opts.stride[0], this.opts.pad[0]),
+      ow = convOutSize(W, kw, this.opts.stride[1], this.opts.pad[1]);
+    if (oh < 1 || ow < 1)
+      fail(
+        'SPEC_INVALID',
+        `conv2d kernel ${kh}×${kw} does not fit input ${fmt(inputShape)}`,
+        'use more padding or a smaller kernel',
+      );
     this.outputShape = [spec.filters, oh, ow];
     this.params.set('weight', randomNormal([spec.filters, C, kh, kw], rng, 0, Math.sqrt(2 / (C * kh * kw)), backend));
     if (spec.bias !== false) this.params.set('bias', zeros([spec.filters], 'float32', backend));
@@ -38,7 +50,8 @@ export class Conv2d extends BaseLayer<ConvSpec> {
   }
 
   backward(dy: Tensor, cache: Cache, wantDx = true, wantGrads = true): Gradients {
-    const x = cache as Tensor, w = this.param('weight');
+    const x = cache as Tensor,
+      w = this.param('weight');
     const grads: Record<string, Tensor> = {};
     if (wantGrads) {
       grads.weight = conv2dBackpropFilter(x, dy, w.shape, this.opts);

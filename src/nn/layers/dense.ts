@@ -12,7 +12,11 @@ export class Dense extends BaseLayer<DenseSpec> {
   constructor(spec: DenseSpec, inputShape: readonly number[], { backend, rng }: BuildContext) {
     super(spec, inputShape);
     if (inputShape.length !== 1) {
-      fail('SPEC_INVALID', `dense needs a flat input but gets per-sample shape ${fmt(inputShape)}`, 'put a flatten layer before it');
+      fail(
+        'SPEC_INVALID',
+        `dense needs a flat input but gets per-sample shape ${fmt(inputShape)}`,
+        'put a flatten layer before it',
+      );
     }
     const fanIn = inputShape[0];
     this.outputShape = [spec.units];

@@ -8,7 +8,12 @@ import { BaseLayer } from './base.js';
 export class Dropout extends BaseLayer<Extract<LayerSpec, { type: 'dropout' }>> {
   forward(x: Tensor, ctx: ForwardContext) {
     if (!ctx.training || this.spec.rate === 0) return { y: x.reshape(x.shape), cache: null };
-    if (!ctx.rng) fail('INVALID_ARGUMENT', 'dropout in training needs a random generator', 'pass { training: true, rng } to forward');
+    if (!ctx.rng)
+      fail(
+        'INVALID_ARGUMENT',
+        'dropout in training needs a random generator',
+        'pass { training: true, rng } to forward',
+      );
     const mask = dropoutMask(x.shape, this.spec.rate, ctx.rng, x.backend);
     return { y: mul(x, mask), cache: mask };
   }

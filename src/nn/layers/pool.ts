@@ -7,7 +7,8 @@ import type { Cache, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 
 type PoolSpec = Extract<LayerSpec, { type: 'maxpool2d' | 'avgpool2d' }>;
-const pair = (v: number | [number, number] | undefined, d: [number, number]): [number, number] => (v === undefined ? d : typeof v === 'number' ? [v, v] : v);
+const pair = (v: number | [number, number] | undefined, d: [number, number]): [number, number] =>
+  v === undefined ? d : typeof v === 'number' ? [v, v] : v;
 
 export class Pool2d extends BaseLayer<PoolSpec> {
   /** Window, stride and padding (DeepLIFT's max-pool rule needs them). */
@@ -15,12 +16,20 @@ export class Pool2d extends BaseLayer<PoolSpec> {
 
   constructor(spec: PoolSpec, inputShape: readonly number[]) {
     super(spec, inputShape);
-    if (inputShape.length !== 3) fail('SPEC_INVALID', `${spec.type} needs per-sample input [C, H, W] but gets ${fmt(inputShape)}`, 'pool image-shaped activations');
-    const kernel = pair(spec.kernel, [1, 1]), stride = pair(spec.stride, kernel), pad = pair(spec.pad, [0, 0]);
+    if (inputShape.length !== 3)
+      fail(
+        'SPEC_INVALID',
+        `${spec.type} needs per-sample input [C, H, W] but gets ${fmt(inputShape)}`,
+        'pool image-shaped activations',
+      );
+    const kernel = pair(spec.kernel, [1, 1]),
+      stride = pair(spec.stride, kernel),
+      pad = pair(spec.pad, [0, 0]);
     this.opts = { kernel, stride, pad };
     const [C, H, W] = inputShape;
     this.outputShape = [C, convOutSize(H, kernel[0], stride[0], pad[0]), convOutSize(W, kernel[1], stride[1], pad[1])];
-    if (this.outputShape[1] < 1 || this.outputShape[2] < 1) fail('SPEC_INVALID', `${spec.type} window ${kernel} does not fit ${fmt(inputShape)}`, 'use a smaller window');
+    if (this.outputShape[1] < 1 || this.outputShape[2] < 1)
+      fail('SPEC_INVALID', `${spec.type} window ${kernel} does not fit ${fmt(inputShape)}`, 'use a smaller window');
   }
 
   forward(x: Tensor) {
@@ -29,6 +38,9 @@ export class Pool2d extends BaseLayer<PoolSpec> {
 
   backward(dy: Tensor, cache: Cache): Gradients {
     const x = cache as Tensor;
-    return { dx: this.spec.type === 'maxpool2d' ? maxPool2dGrad(dy, x, this.opts) : avgPool2dGrad(dy, x, this.opts), grads: {} };
+    return {
+      dx: this.spec.type === 'maxpool2d' ? maxPool2dGrad(dy, x, this.opts) : avgPool2dGrad(dy, x, this.opts),
+      grads: {},
+    };
   }
 }

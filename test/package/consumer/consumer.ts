@@ -6,7 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as lh from 'layerhive';
-import { captureCheckpoint, createRule, restoreRule, subset, tidy, train, trainParallel, type RuleConfig } from 'layerhive';
+import {
+  captureCheckpoint,
+  createRule,
+  restoreRule,
+  subset,
+  tidy,
+  train,
+  trainParallel,
+  type RuleConfig,
+} from 'layerhive';
 import { FsCheckpointStore, loadMnist, nodeSpawner, stageWorkerUrl } from 'layerhive/node';
 
 await lh.ready();

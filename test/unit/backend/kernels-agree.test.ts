@@ -12,7 +12,18 @@ import { cases, type Case } from './kernel-cases.js';
 function agree(b: Backend, c: Case, seed: number): void {
   const outputs = [js, b].map((backend) => {
     const rng = new Rng(seed);
-    const on = (shape: number[], lo = -1, hi = 1) => tensor(randomArray(rng, shape.reduce((p, d) => p * d, 1), lo, hi), shape, 'float32', backend);
+    const on = (shape: number[], lo = -1, hi = 1) =>
+      tensor(
+        randomArray(
+          rng,
+          shape.reduce((p, d) => p * d, 1),
+          lo,
+          hi,
+        ),
+        shape,
+        'float32',
+        backend,
+      );
     return lh.tidy(() => {
       const r = c.run(on, backend);
       return (Array.isArray(r) ? r : [r]).map((t) => ({ shape: [...t.shape], data: Array.from(t.dataSync()) }));
@@ -31,7 +42,22 @@ describe.each(accelerated.map((b) => [b.flavour, b] as const))('%s agrees with t
 describe('the accelerated kernels are really accelerated', () => {
   it('registers SIMD code for the hot kernels on wasm', () => {
     const notes = Object.fromEntries(lh.listKernels('wasm').map((k) => [k.kernelName, k.note]));
-    for (const k of ['MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad', 'Unary', 'Binary', 'Sum', 'Softmax', 'OptimizerStep']) expect(notes[k]).toBe('simd');
+    for (const k of [
+      'MatMul',
+      'Conv2D',
+      'Conv2DBackpropInput',
+      'Conv2DBackpropFilter',
+      'MaxPool',
+      'MaxPoolGrad',
+      'AvgPool',
+      'AvgPoolGrad',
+      'Unary',
+      'Binary',
+      'Sum',
+      'Softmax',
+      'OptimizerStep',
+    ])
+      expect(notes[k]).toBe('simd');
     expect(accelerated.map((b) => b.flavour)).toEqual(['wasm-simd', 'wasm-relaxed']);
   });
 });

@@ -10,8 +10,22 @@ async function agree(b: Backend, c: Case, seed: number): Promise<void> {
   const outputs: { shape: number[]; data: number[] }[][] = [];
   for (const backend of [js, b]) {
     const rng = new Rng(seed);
-    const on = (shape: number[], lo = -1, hi = 1) => tensor(randomArray(rng, shape.reduce((p, d) => p * d, 1), lo, hi), shape, 'float32', backend);
-    const ts = lh.tidy(() => { const r = c.run(on, backend); return Array.isArray(r) ? r : [r]; });
+    const on = (shape: number[], lo = -1, hi = 1) =>
+      tensor(
+        randomArray(
+          rng,
+          shape.reduce((p, d) => p * d, 1),
+          lo,
+          hi,
+        ),
+        shape,
+        'float32',
+        backend,
+      );
+    const ts = lh.tidy(() => {
+      const r = c.run(on, backend);
+      return Array.isArray(r) ? r : [r];
+    });
     outputs.push(await Promise.all(ts.map(async (t) => ({ shape: [...t.shape], data: Array.from(await t.data()) }))));
     lh.dispose(ts);
   }
@@ -31,7 +45,11 @@ describe('both matmul kernels agree with the js reference', () => {
     it.each(matmuls.map((c, i) => [c.name, c, i] as const))(`${variant}: %s`, async (_n, c, i) => {
       const before = gpu.matMulVariant;
       gpu.matMulVariant = variant;
-      try { await agree(gpu, c, 2000 + i); } finally { gpu.matMulVariant = before; }
+      try {
+        await agree(gpu, c, 2000 + i);
+      } finally {
+        gpu.matMulVariant = before;
+      }
     });
   }
 });
@@ -45,7 +63,17 @@ describe('the webgpu backend', () => {
   });
 
   it('reuses pooled buffers: a loop of steps stops allocating after the first', async () => {
-    const step = () => lh.tidy(() => { lh.sum(lh.tanh(lh.matmul(tensor(new Float32Array(64 * 32).fill(0.1), [64, 32], 'float32', gpu), tensor(new Float32Array(32 * 16).fill(0.2), [32, 16], 'float32', gpu)))); });
+    const step = () =>
+      lh.tidy(() => {
+        lh.sum(
+          lh.tanh(
+            lh.matmul(
+              tensor(new Float32Array(64 * 32).fill(0.1), [64, 32], 'float32', gpu),
+              tensor(new Float32Array(32 * 16).fill(0.2), [32, 16], 'float32', gpu),
+            ),
+          ),
+        );
+      });
     step();
     await gpu.sync();
     const reserved = gpu.memory().bytesReserved;

@@ -8,7 +8,11 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const out = `${root}.tmp/bench-smoke/`;
 mkdirSync(out, { recursive: true });
 const bench = (...args: string[]) =>
-  execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', `${root}bench/run.mjs`, ...args], { encoding: 'utf8', cwd: root, stdio: 'pipe' });
+  execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', `${root}bench/run.mjs`, ...args], {
+    encoding: 'utf8',
+    cwd: root,
+    stdio: 'pipe',
+  });
 
 describe('benchmarks (quick)', () => {
   it('kernels: every matmul and conv2d shape for every impl, checked against the oracle', () => {
@@ -16,9 +20,18 @@ describe('benchmarks (quick)', () => {
     const r = JSON.parse(readFileSync(`${out}kernels.json`, 'utf8'));
     expect(r.machine).toBeTruthy();
     const impls = new Set(r.rows.map((x: { impl: string }) => x.impl));
-    for (const i of ['js', 'wasm-simd', 'wasm-relaxed', 'tfjs-wasm', 'ort-web-wasm', 'ort-node']) expect(impls.has(i), i).toBe(true);
+    for (const i of ['js', 'wasm-simd', 'wasm-relaxed', 'tfjs-wasm', 'ort-web-wasm', 'ort-node'])
+      expect(impls.has(i), i).toBe(true);
     for (const row of r.rows) {
-      expect(Object.keys(row).sort()).toEqual(['gflops_max', 'gflops_median', 'gflops_min', 'impl', 'max_abs_err', 'op', 'shape']);
+      expect(Object.keys(row).sort()).toEqual([
+        'gflops_max',
+        'gflops_median',
+        'gflops_min',
+        'impl',
+        'max_abs_err',
+        'op',
+        'shape',
+      ]);
       expect(row.gflops_median).toBeGreaterThan(0);
       expect(Number.isFinite(row.max_abs_err)).toBe(true);
     }
@@ -29,14 +42,25 @@ describe('benchmarks (quick)', () => {
     bench('learning', '--quick', '--out', `${out}learning.json`);
     const r = JSON.parse(readFileSync(`${out}learning.json`, 'utf8'));
     const rules = r.rows.map((x: { rule: string; impl: string }) => `${x.rule}/${x.impl}`);
-    expect(rules).toEqual(['backprop/layerhive-wasm', 'tpsgd/layerhive-wasm', 'noprop-dt/layerhive-wasm', 'noprop-ct/layerhive-wasm',
-      'noprop-fm/layerhive-wasm', 'backprop/tfjs-wasm']);
+    expect(rules).toEqual([
+      'backprop/layerhive-wasm',
+      'tpsgd/layerhive-wasm',
+      'noprop-dt/layerhive-wasm',
+      'noprop-ct/layerhive-wasm',
+      'noprop-fm/layerhive-wasm',
+      'backprop/tfjs-wasm',
+    ]);
     for (const row of r.rows) {
       expect(row.error ?? row.skipped).toBeUndefined();
       expect(row.test_accuracy).toBeGreaterThan(0.2);
       expect(row.peak_rss_mb).toBeGreaterThan(0);
     }
     expect(r.ratios.backprop_speed_vs_tfjs).toBeGreaterThan(0);
-    expect(Object.keys(r.ratios.peak_tensor_vs_backprop).sort()).toEqual(['noprop-ct', 'noprop-dt', 'noprop-fm', 'tpsgd']);
+    expect(Object.keys(r.ratios.peak_tensor_vs_backprop).sort()).toEqual([
+      'noprop-ct',
+      'noprop-dt',
+      'noprop-fm',
+      'tpsgd',
+    ]);
   }, 300_000);
 });

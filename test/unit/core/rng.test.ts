@@ -3,18 +3,30 @@ import { Rng } from '../../../src/index.js';
 
 describe('seeded RNG', () => {
   it('the same seed gives the same stream; another seed another', () => {
-    const a = new Rng(123), b = new Rng(123), c = new Rng(124);
+    const a = new Rng(123),
+      b = new Rng(123),
+      c = new Rng(124);
     const sa = Array.from({ length: 20 }, () => a.nextU32());
     expect(Array.from({ length: 20 }, () => b.nextU32())).toEqual(sa);
     expect(Array.from({ length: 20 }, () => c.nextU32())).not.toEqual(sa);
   });
 
   it('uniform lies in [0, 1) with mean ½ and normal has mean 0, variance 1', () => {
-    const r = new Rng(9), n = 200_000;
-    let su = 0, sn = 0, sn2 = 0, lo = 1, hi = 0;
+    const r = new Rng(9),
+      n = 200_000;
+    let su = 0,
+      sn = 0,
+      sn2 = 0,
+      lo = 1,
+      hi = 0;
     for (let i = 0; i < n; i++) {
-      const u = r.uniform(); su += u; lo = Math.min(lo, u); hi = Math.max(hi, u);
-      const z = r.normal(); sn += z; sn2 += z * z;
+      const u = r.uniform();
+      su += u;
+      lo = Math.min(lo, u);
+      hi = Math.max(hi, u);
+      const z = r.normal();
+      sn += z;
+      sn2 += z * z;
     }
     expect(lo).toBeGreaterThanOrEqual(0);
     expect(hi).toBeLessThan(1);

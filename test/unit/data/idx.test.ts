@@ -38,16 +38,22 @@ describe('parseIdx', () => {
 
   it('says a gzip file is gzip', () => {
     const b = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0]);
-    expect(() => parseIdx(b, 'x.gz')).toThrow(expect.objectContaining({ code: 'DATA_INVALID', hint: expect.stringMatching(/gunzip/) }));
+    expect(() => parseIdx(b, 'x.gz')).toThrow(
+      expect.objectContaining({ code: 'DATA_INVALID', hint: expect.stringMatching(/gunzip/) }),
+    );
   });
 
   it('rejects element types other than unsigned byte', () => {
-    expect(() => parseIdx(idxBytes([1], [0, 0, 0, 0], 0x0d), 'floats')).toThrow(invalid(/floats.*0x0d \(float32\).*0x08/));
+    expect(() => parseIdx(idxBytes([1], [0, 0, 0, 0], 0x0d), 'floats')).toThrow(
+      invalid(/floats.*0x0d \(float32\).*0x08/),
+    );
     expect(() => parseIdx(idxBytes([1], [0], 0x42), 'odd')).toThrow(invalid(/odd.*0x42.*unknown/));
   });
 
   it('rejects a truncated header', () => {
-    expect(() => parseIdx(new Uint8Array([0, 0, 8]), 'short')).toThrow(invalid(/short.*truncated header.*at least 4.*found 3/));
+    expect(() => parseIdx(new Uint8Array([0, 0, 8]), 'short')).toThrow(
+      invalid(/short.*truncated header.*at least 4.*found 3/),
+    );
     const b = idxBytes([60000, 28, 28], []).subarray(0, 11);
     expect(() => parseIdx(b, 'hdr')).toThrow(invalid(/hdr.*truncated header.*3 dimensions need 16.*found 11/));
   });

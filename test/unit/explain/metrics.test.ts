@@ -1,6 +1,22 @@
 /** The metrics that check attributions, on a briefly trained MNIST CNN and on BlockMNIST. */
 import { describe, expect, it } from 'vitest';
-import { blockMnist, createRule, nn, Rng, deletionInsertion, explain, infidelity, localisation, maxSensitivity, methodNames, randomisationCheck, spearman, toExplainable, train, type RuleConfig } from '../../../src/index.js';
+import {
+  blockMnist,
+  createRule,
+  nn,
+  Rng,
+  deletionInsertion,
+  explain,
+  infidelity,
+  localisation,
+  maxSensitivity,
+  methodNames,
+  randomisationCheck,
+  spearman,
+  toExplainable,
+  train,
+  type RuleConfig,
+} from '../../../src/index.js';
 import { loadMnist } from '../../../src/data/idx-file.js';
 import { subset } from '../../../src/data/dataset.js';
 import { normalizePixels } from '../../../src/data/batches.js';
@@ -8,9 +24,21 @@ import type { Backprop } from '../../../src/learn/backprop.js';
 import { wasmRelaxed } from '../helpers.js';
 
 const mnist = await loadMnist();
-const config: RuleConfig = { rule: 'backprop', model: 'cnn', inputShape: [1, 28, 28], classes: 10, seed: 1, optimizer: { type: 'adam', lr: 2e-3 } };
+const config: RuleConfig = {
+  rule: 'backprop',
+  model: 'cnn',
+  inputShape: [1, 28, 28],
+  classes: 10,
+  seed: 1,
+  optimizer: { type: 'adam', lr: 2e-3 },
+};
 const rule = createRule(config, wasmRelaxed) as Backprop;
-await train(rule, subset(mnist.train, 0, 2048), subset(mnist.test, 0, 100), { epochs: 1, batchSize: 32, seed: 1, lr: 2e-3 });
+await train(rule, subset(mnist.train, 0, 2048), subset(mnist.test, 0, 100), {
+  epochs: 1,
+  batchSize: 32,
+  seed: 1,
+  lr: 2e-3,
+});
 const x = normalizePixels(mnist.test.images.subarray(0, 784));
 const base = normalizePixels(new Uint8Array(784));
 const model = toExplainable(rule);
@@ -18,7 +46,11 @@ const model = toExplainable(rule);
 describe('attribution metrics', () => {
   it('every method returns a finite map of the input shape for the predicted class, counting its model calls', async () => {
     for (const method of methodNames) {
-      const a = await explain(rule, x, { method, baseline: base, samples: method === 'kernel-shap' ? 256 : method === 'lime' || method === 'rise' ? 200 : undefined });
+      const a = await explain(rule, x, {
+        method,
+        baseline: base,
+        samples: method === 'kernel-shap' ? 256 : method === 'lime' || method === 'rise' ? 200 : undefined,
+      });
       expect(a.values.length, method).toBe(784);
       expect(a.values.every(Number.isFinite), method).toBe(true);
       expect(a.target, method).toBe(7); // the first test image is a 7 and the model gets it right
@@ -28,8 +60,14 @@ describe('attribution metrics', () => {
 
   it('deletion and insertion: IG beats a random ordering on both curves', async () => {
     const ig = await explain(rule, x, { method: 'integrated-gradients', baseline: base });
-    const random = { ...ig, values: Float32Array.from({ length: 784 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1) };
-    const [a, r] = [await deletionInsertion(model, x, ig, { baseline: base }), await deletionInsertion(model, x, random, { baseline: base })];
+    const random = {
+      ...ig,
+      values: Float32Array.from({ length: 784 }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1),
+    };
+    const [a, r] = [
+      await deletionInsertion(model, x, ig, { baseline: base }),
+      await deletionInsertion(model, x, random, { baseline: base }),
+    ];
     expect(a.deletion).toBeLessThan(r.deletion);
     expect(a.insertion).toBeGreaterThan(r.insertion);
     expect(a.deletionCurve).toHaveLength(17);
@@ -37,7 +75,10 @@ describe('attribution metrics', () => {
   });
 
   it('infidelity is zero for a linear model explained by its gradient, positive otherwise; max-sensitivity is finite', async () => {
-    const lin = new nn.Sequential({ input: [1, 28, 28], layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] }, { backend: wasmRelaxed, rng: new Rng(2) });
+    const lin = new nn.Sequential(
+      { input: [1, 28, 28], layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] },
+      { backend: wasmRelaxed, rng: new Rng(2) },
+    );
     const g = await explain(lin, x, { method: 'guided-backprop', target: 4 }); // no activations: the plain gradient, w
     expect(await infidelity(toExplainable(lin), x, g)).toBeLessThan(1e-6);
     expect(await infidelity(model, x, await explain(rule, x, { method: 'saliency' }))).toBeGreaterThan(1e-3);
@@ -55,7 +96,12 @@ describe('attribution metrics', () => {
     expect(ig.flagged).toBe(true);
     // what it keeps is the input: its map on the fully random model ranks pixels like |x − x′| does
     const onRandom = await explain(rule.model, x, { method: 'integrated-gradients', baseline: base, samples: 16 });
-    expect(spearman(onRandom.values.map(Math.abs), x.map((v, i) => Math.abs(v - base[i])))).toBeGreaterThan(0.5);
+    expect(
+      spearman(
+        onRandom.values.map(Math.abs),
+        x.map((v, i) => Math.abs(v - base[i])),
+      ),
+    ).toBeGreaterThan(0.5);
   }, 60_000);
 
   it('BlockMNIST: digit and null block in random order; localisation counts the top-k inside the digit block', () => {
@@ -63,12 +109,25 @@ describe('attribution metrics', () => {
     expect(dataset.shape).toEqual([1, 56, 28]);
     expect(dataset.count).toBe(200);
     const tops = digitOnTop.reduce((s, v) => s + v, 0);
-    expect(tops).toBeGreaterThan(70); expect(tops).toBeLessThan(130);
+    expect(tops).toBeGreaterThan(70);
+    expect(tops).toBeLessThan(130);
     // the null block is the same in every image, the digit block is the MNIST digit
-    const P = 784, i = digitOnTop.indexOf(1), j = digitOnTop.indexOf(0);
-    expect(Array.from(dataset.images.subarray(i * 2 * P + P, i * 2 * P + 2 * P))).toEqual(Array.from(dataset.images.subarray(j * 2 * P, j * 2 * P + P)));
-    expect(Array.from(dataset.images.subarray(i * 2 * P, i * 2 * P + P))).toEqual(Array.from(mnist.train.images.subarray(i * P, (i + 1) * P)));
-    const map = (top: boolean) => ({ method: 'saliency' as const, target: 0, shape: [1, 56, 28], modelCalls: 0, values: Float32Array.from({ length: 2 * P }, (_, k) => ((k < P) === top ? 1 + k / 1e4 : 0)) });
+    const P = 784,
+      i = digitOnTop.indexOf(1),
+      j = digitOnTop.indexOf(0);
+    expect(Array.from(dataset.images.subarray(i * 2 * P + P, i * 2 * P + 2 * P))).toEqual(
+      Array.from(dataset.images.subarray(j * 2 * P, j * 2 * P + P)),
+    );
+    expect(Array.from(dataset.images.subarray(i * 2 * P, i * 2 * P + P))).toEqual(
+      Array.from(mnist.train.images.subarray(i * P, (i + 1) * P)),
+    );
+    const map = (top: boolean) => ({
+      method: 'saliency' as const,
+      target: 0,
+      shape: [1, 56, 28],
+      modelCalls: 0,
+      values: Float32Array.from({ length: 2 * P }, (_, k) => (k < P === top ? 1 + k / 1e4 : 0)),
+    });
     expect(localisation(map(true), true)).toBe(1);
     expect(localisation(map(true), false)).toBe(0);
   });

@@ -19,14 +19,30 @@ import type { RuleName } from '../../../src/learn/rule.js';
 import { wasmRelaxed } from '../helpers.js';
 
 const mnist = await loadMnist();
-const trainSet = subset(mnist.train, 0, 2000), testSet = subset(mnist.test, 0, 1000);
-const batchSize = 16, steps = Math.ceil(trainSet.count / batchSize);
+const trainSet = subset(mnist.train, 0, 2000),
+  testSet = subset(mnist.test, 0, 1000);
+const batchSize = 16,
+  steps = Math.ceil(trainSet.count / batchSize);
 
 async function oneEpoch(rule: RuleName, lr: number, seed: number, localLoss?: LocalLoss) {
-  const config: RuleConfig = { rule, model: 'mlp', inputShape: [1, 28, 28], classes: 10, optimizer: { type: 'adam', lr }, seed, tpsgd: { loss: localLoss } };
+  const config: RuleConfig = {
+    rule,
+    model: 'mlp',
+    inputShape: [1, 28, 28],
+    classes: 10,
+    optimizer: { type: 'adam', lr },
+    seed,
+    tpsgd: { loss: localLoss },
+  };
   const r = createRule(config, wasmRelaxed);
   try {
-    const { epochs } = await train(r, trainSet, testSet, { epochs: 1, batchSize, seed: seed + 1, lr, schedule: { type: 'cosine', totalSteps: steps } });
+    const { epochs } = await train(r, trainSet, testSet, {
+      epochs: 1,
+      batchSize,
+      seed: seed + 1,
+      lr,
+      schedule: { type: 'cosine', totalSteps: steps },
+    });
     return epochs[0].testAccuracy;
   } finally {
     r.dispose();
@@ -34,7 +50,13 @@ async function oneEpoch(rule: RuleName, lr: number, seed: number, localLoss?: Lo
 }
 
 describe('learning rules on a 2 000-image MNIST subset (one epoch, MLP)', () => {
-  it.each([1, 2, 3])('backprop beats 80% (seed %i)', async (seed) => expect(await oneEpoch('backprop', 1e-3, seed)).toBeGreaterThan(0.8));
-  it.each([1, 2, 3])('tpSGD (ℓ2 local loss) beats 80% (seed %i)', async (seed) => expect(await oneEpoch('tpsgd', 5e-3, seed, 'l2')).toBeGreaterThan(0.8));
-  it.each([1, 2, 3])('tpSGD (ℓ1 local loss) beats 80% (seed %i)', async (seed) => expect(await oneEpoch('tpsgd', 5e-3, seed, 'l1')).toBeGreaterThan(0.8));
+  it.each([1, 2, 3])('backprop beats 80% (seed %i)', async (seed) =>
+    expect(await oneEpoch('backprop', 1e-3, seed)).toBeGreaterThan(0.8),
+  );
+  it.each([1, 2, 3])('tpSGD (ℓ2 local loss) beats 80% (seed %i)', async (seed) =>
+    expect(await oneEpoch('tpsgd', 5e-3, seed, 'l2')).toBeGreaterThan(0.8),
+  );
+  it.each([1, 2, 3])('tpSGD (ℓ1 local loss) beats 80% (seed %i)', async (seed) =>
+    expect(await oneEpoch('tpsgd', 5e-3, seed, 'l1')).toBeGreaterThan(0.8),
+  );
 });

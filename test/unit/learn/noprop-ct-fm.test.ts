@@ -10,15 +10,29 @@ import { NoPropCT } from '../../../src/learn/noprop/ct.js';
 import { wasmRelaxed } from '../helpers.js';
 
 const mnist = await loadMnist();
-const trainSet = subset(mnist.train, 0, 2000), testSet = subset(mnist.test, 0, 1000);
-const config = (rule: RuleConfig['rule'], seed = 1, noprop: RuleConfig['noprop'] = {}): RuleConfig =>
-  ({ rule, model: 'mlp', inputShape: [1, 28, 28], classes: 10, optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 }, seed, noprop });
+const trainSet = subset(mnist.train, 0, 2000),
+  testSet = subset(mnist.test, 0, 1000);
+const config = (rule: RuleConfig['rule'], seed = 1, noprop: RuleConfig['noprop'] = {}): RuleConfig => ({
+  rule,
+  model: 'mlp',
+  inputShape: [1, 28, 28],
+  classes: 10,
+  optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 1e-3 },
+  seed,
+  noprop,
+});
 const snapshot = (m: Map<string, lh.Tensor>) => new Map([...m].map(([k, t]) => [k, Array.from(t.dataSync())]));
 
 async function accuracy(c: RuleConfig, epochs: number): Promise<number> {
   const r = createRule(c, wasmRelaxed);
   const steps = epochs * Math.ceil(trainSet.count / 32);
-  const { epochs: e } = await train(r, trainSet, testSet, { epochs, batchSize: 32, seed: 2, lr: 1e-3, schedule: { type: 'cosine', totalSteps: steps } });
+  const { epochs: e } = await train(r, trainSet, testSet, {
+    epochs,
+    batchSize: 32,
+    seed: 2,
+    lr: 1e-3,
+    schedule: { type: 'cosine', totalSteps: steps },
+  });
   r.dispose();
   return e[e.length - 1].testAccuracy;
 }
@@ -45,8 +59,19 @@ describe('NoProp-CT and NoProp-FM', () => {
   it.each(['noprop-ct', 'noprop-fm'] as const)('%s is deterministic: same seed → identical weights', (rule) => {
     const b = new BatchIterator(trainSet, { batchSize: 32, seed: 3 });
     const batches = [b.next(), b.next()];
-    const [r1, r2, r3] = [createRule(config(rule), wasmRelaxed), createRule(config(rule), wasmRelaxed), createRule(config(rule, 2), wasmRelaxed)];
-    for (const r of [r1, r2, r3]) for (const bt of batches) lh.tidy(() => { r.trainStep(tensor(bt.x, bt.shape, 'float32', wasmRelaxed), tensor(bt.y, [bt.y.length], 'int32', wasmRelaxed)); });
+    const [r1, r2, r3] = [
+      createRule(config(rule), wasmRelaxed),
+      createRule(config(rule), wasmRelaxed),
+      createRule(config(rule, 2), wasmRelaxed),
+    ];
+    for (const r of [r1, r2, r3])
+      for (const bt of batches)
+        lh.tidy(() => {
+          r.trainStep(
+            tensor(bt.x, bt.shape, 'float32', wasmRelaxed),
+            tensor(bt.y, [bt.y.length], 'int32', wasmRelaxed),
+          );
+        });
     const [a, c, d] = [snapshot(r1.params()), snapshot(r2.params()), snapshot(r3.params())];
     for (const [k, v] of a) expect(c.get(k), k).toEqual(v);
     expect(d.get('net.image.1.weight')).not.toEqual(a.get('net.image.1.weight'));

@@ -11,8 +11,14 @@ import { cosineSchedule } from '../../../src/learn/noprop/schedule.js';
 import { wasmRelaxed } from '../helpers.js';
 
 const mnist = await loadMnist();
-const make = (o: Partial<NoPropOptions> = {}) => new NoPropDT(wasmRelaxed, () => createOptimizer({ type: 'adamw', lr: 1e-3, weightDecay: 1e-3 }),
-  { inputShape: [1, 28, 28], classes: 10, T: 4, seed: 1, ...o });
+const make = (o: Partial<NoPropOptions> = {}) =>
+  new NoPropDT(wasmRelaxed, () => createOptimizer({ type: 'adamw', lr: 1e-3, weightDecay: 1e-3 }), {
+    inputShape: [1, 28, 28],
+    classes: 10,
+    T: 4,
+    seed: 1,
+    ...o,
+  });
 const snapshot = (m: Map<string, lh.Tensor>) => new Map([...m].map(([k, t]) => [k, Array.from(t.dataSync())]));
 const batch = () => {
   const b = new BatchIterator(subset(mnist.train, 0, 64), { batchSize: 32, seed: 3 }).next();
@@ -26,12 +32,18 @@ describe('NoProp-DT', () => {
     expect(s.alphaBar[10]).toBeCloseTo(0.9999, 6);
     for (let t = 1; t <= 10; t++) expect(s.alphaBar[t]).toBeGreaterThan(s.alphaBar[t - 1]);
     // the posterior mean of z_t given a clean u and z_{t−1} = √ᾱ_{t−1}·u has the marginal's mean √ᾱ_t·u
-    for (let t = 1; t <= 10; t++) expect(s.a[t] + s.b[t] * Math.sqrt(s.alphaBar[t - 1])).toBeCloseTo(Math.sqrt(s.alphaBar[t]), 10);
+    for (let t = 1; t <= 10; t++)
+      expect(s.a[t] + s.b[t] * Math.sqrt(s.alphaBar[t - 1])).toBeCloseTo(Math.sqrt(s.alphaBar[t]), 10);
   });
 
   it('MLP blocks learn a 2 000-image MNIST subset in one epoch: > 80% on 1 000 test images', async () => {
     const r = make({ T: 10 });
-    const { epochs } = await train(r, subset(mnist.train, 0, 2000), subset(mnist.test, 0, 1000), { epochs: 1, batchSize: 32, seed: 2, lr: 1e-3 });
+    const { epochs } = await train(r, subset(mnist.train, 0, 2000), subset(mnist.test, 0, 1000), {
+      epochs: 1,
+      batchSize: 32,
+      seed: 2,
+      lr: 1e-3,
+    });
     r.dispose();
     expect(epochs[0].testAccuracy).toBeGreaterThan(0.8);
   });
@@ -44,7 +56,8 @@ describe('NoProp-DT', () => {
       tidy(() => lh.assign(p, lh.add(p, lh.randomNormal(p.shape, new Rng(77), 0, 0.5, wasmRelaxed))));
     }
     const before = snapshot(a.params());
-    a.trainBlock(2, x, y); b.trainBlock(2, x, y);
+    a.trainBlock(2, x, y);
+    b.trainBlock(2, x, y);
     const [pa, pb] = [snapshot(a.params()), snapshot(b.params())];
     let changed = 0;
     for (const [k, v] of pa) {

@@ -10,8 +10,17 @@ import { subset } from '../../../src/data/dataset.js';
 import { gpu } from '../webgpu-backend.js';
 
 const mnist = await loadMnist();
-const trainSet = subset(mnist.train, 0, 320), testSet = subset(mnist.test, 0, 300);
-const config: RuleConfig = { rule: 'noprop-dt', model: 'mlp', inputShape: [1, 28, 28], classes: 10, seed: 1, optimizer: { type: 'adamw', lr: 2e-3, weightDecay: 1e-3 }, noprop: { T: 2 } };
+const trainSet = subset(mnist.train, 0, 320),
+  testSet = subset(mnist.test, 0, 300);
+const config: RuleConfig = {
+  rule: 'noprop-dt',
+  model: 'mlp',
+  inputShape: [1, 28, 28],
+  classes: 10,
+  seed: 1,
+  optimizer: { type: 'adamw', lr: 2e-3, weightDecay: 1e-3 },
+  noprop: { T: 2 },
+};
 const options = { epochs: 1, batchSize: 64, seed: 3, lr: 2e-3 };
 
 describe('training on webgpu', () => {
@@ -27,14 +36,22 @@ describe('training on webgpu', () => {
     const [wasm, webgpu] = results;
     expect(wasm.accuracy).toBeGreaterThan(0.3);
     expect(Math.abs(webgpu.accuracy - wasm.accuracy)).toBeLessThanOrEqual(0.01);
-    webgpu.losses.forEach((l, k) => expect(Math.abs(l - wasm.losses[k]) / wasm.losses[k], `step ${k} loss`).toBeLessThan(1e-3));
+    webgpu.losses.forEach((l, k) =>
+      expect(Math.abs(l - wasm.losses[k]) / wasm.losses[k], `step ${k} loss`).toBeLessThan(1e-3),
+    );
   }, 120_000);
 
   it('a stage whose WebGPU device is lost moves to wasm and training goes on from the last synced step', async () => {
     const spawn = nodeSpawner(new URL('../../../dist/stage.worker.js', import.meta.url));
     const { rule, report } = await trainParallel(config, trainSet, testSet, {
-      ...options, workers: 1, spawn, backend: 'webgpu', syncEvery: 2,
-      onChunkStart: ({ chunk }, pool) => { if (chunk === 1) void pool.call(0, 'fault', (s) => s.loseDevice()); },
+      ...options,
+      workers: 1,
+      spawn,
+      backend: 'webgpu',
+      syncEvery: 2,
+      onChunkStart: ({ chunk }, pool) => {
+        if (chunk === 1) void pool.call(0, 'fault', (s) => s.loseDevice());
+      },
     });
     expect(report.restarts).toHaveLength(1);
     expect(report.restarts[0]).toMatchObject({ epoch: 0, chunk: 1, replayedSteps: 2 });

@@ -8,18 +8,60 @@ import type { LayerSpec } from '../../../src/nn/layer.js';
 import { randomArray, wasmRelaxed } from '../helpers.js';
 
 const nets: [string, number[], LayerSpec[]][] = [
-  ['MLP (tanh)', [1, 28, 28], [{ type: 'flatten' }, { type: 'dense', units: 64 }, { type: 'tanh' }, { type: 'dense', units: 10 }]],
-  ['CNN (tanh, max pool)', [1, 28, 28], [{ type: 'conv2d', filters: 8, kernel: 3, pad: 1 }, { type: 'tanh' }, { type: 'maxpool2d', kernel: 2 }, { type: 'conv2d', filters: 16, kernel: 3, pad: 1, stride: 2 }, { type: 'relu' }, { type: 'flatten' }, { type: 'dense', units: 10 }]],
-  ['batch norm, avg pool with padding, GELU, sigmoid, dropout', [3, 9, 9], [{ type: 'conv2d', filters: 4, kernel: 3 }, { type: 'batchnorm' }, { type: 'gelu' }, { type: 'avgpool2d', kernel: 3, stride: 2, pad: 1 }, { type: 'flatten' }, { type: 'dropout', rate: 0.5 }, { type: 'dense', units: 6 }, { type: 'sigmoid' }, { type: 'dense', units: 3, bias: false }]],
+  [
+    'MLP (tanh)',
+    [1, 28, 28],
+    [{ type: 'flatten' }, { type: 'dense', units: 64 }, { type: 'tanh' }, { type: 'dense', units: 10 }],
+  ],
+  [
+    'CNN (tanh, max pool)',
+    [1, 28, 28],
+    [
+      { type: 'conv2d', filters: 8, kernel: 3, pad: 1 },
+      { type: 'tanh' },
+      { type: 'maxpool2d', kernel: 2 },
+      { type: 'conv2d', filters: 16, kernel: 3, pad: 1, stride: 2 },
+      { type: 'relu' },
+      { type: 'flatten' },
+      { type: 'dense', units: 10 },
+    ],
+  ],
+  [
+    'batch norm, avg pool with padding, GELU, sigmoid, dropout',
+    [3, 9, 9],
+    [
+      { type: 'conv2d', filters: 4, kernel: 3 },
+      { type: 'batchnorm' },
+      { type: 'gelu' },
+      { type: 'avgpool2d', kernel: 3, stride: 2, pad: 1 },
+      { type: 'flatten' },
+      { type: 'dropout', rate: 0.5 },
+      { type: 'dense', units: 6 },
+      { type: 'sigmoid' },
+      { type: 'dense', units: 3, bias: false },
+    ],
+  ],
 ];
 
 describe('ONNX export', () => {
   it.each(nets)('%s runs in onnxruntime-node and -web with the same outputs', async (_name, input, layers) => {
     const model = new nn.Sequential({ input, layers }, { backend: wasmRelaxed, rng: new Rng(7) });
     // give batch norm non-trivial running statistics
-    for (const [k, t] of model.namedBuffers()) tidy(() => assign(t, tensor(randomArray(new Rng(k.length), t.size, k.endsWith('Var') ? 0.5 : -0.3, k.endsWith('Var') ? 2 : 0.3), t.shape, 'float32', wasmRelaxed)));
+    for (const [k, t] of model.namedBuffers())
+      tidy(() =>
+        assign(
+          t,
+          tensor(
+            randomArray(new Rng(k.length), t.size, k.endsWith('Var') ? 0.5 : -0.3, k.endsWith('Var') ? 2 : 0.3),
+            t.shape,
+            'float32',
+            wasmRelaxed,
+          ),
+        ),
+      );
     const bytes = await exportOnnx(model);
-    const N = 3, per = input.reduce((p, d) => p * d, 1);
+    const N = 3,
+      per = input.reduce((p, d) => p * d, 1);
     const x = randomArray(new Rng(3), N * per, -1, 1);
     const expected = tidy(() => model.predict(tensor(x, [N, ...input], 'float32', wasmRelaxed)).dataSync());
     for (const ort of [ortNode, ortWeb] as const) {
@@ -34,40 +76,83 @@ describe('ONNX export', () => {
     }
   });
 
-  it.each(['mlp', 'cnn'] as const)('NoProp-DT (%s blocks): the unrolled inference runs in onnxruntime-node and -web with rule.predict\'s outputs', async (block) => {
-    const config: RuleConfig = { rule: 'noprop-dt', model: block, inputShape: [1, 28, 28], classes: 10, seed: 2, optimizer: { type: 'adam', lr: 1e-3 }, noprop: { T: 3 } };
-    const rule = createRule(config, wasmRelaxed) as NoPropDT;
-    const bytes = await exportOnnx(rule);
-    const N = 2, x = randomArray(new Rng(5), N * 784, -1, 2);
-    const { z } = rule.initialNoise(N);
-    const noise = Float32Array.from(z.dataSync() as Float32Array);
-    z.dispose();
-    const expected = tidy(() => rule.predict(tensor(x, [N, 1, 28, 28], 'float32', wasmRelaxed)).dataSync());
-    for (const ort of [ortNode, ortWeb] as const) {
-      const O = ort as typeof ortNode;
-      const session = await O.InferenceSession.create(bytes);
-      expect(session.inputNames).toEqual(['input', 'noise']);
-      const got = (await session.run({ input: new O.Tensor('float32', x, [N, 1, 28, 28]), noise: new O.Tensor('float32', noise, [N, 10]) })).logits.data as Float32Array;
-      let worst = 0;
-      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
-      expect(got.length).toBe(expected.length);
-      expect(worst, ort === ortNode ? 'onnxruntime-node' : 'onnxruntime-web').toBeLessThanOrEqual(1e-4);
-      await session.release();
-    }
-    rule.dispose();
-  });
+  it.each(['mlp', 'cnn'] as const)(
+    "NoProp-DT (%s blocks): the unrolled inference runs in onnxruntime-node and -web with rule.predict's outputs",
+    async (block) => {
+      const config: RuleConfig = {
+        rule: 'noprop-dt',
+        model: block,
+        inputShape: [1, 28, 28],
+        classes: 10,
+        seed: 2,
+        optimizer: { type: 'adam', lr: 1e-3 },
+        noprop: { T: 3 },
+      };
+      const rule = createRule(config, wasmRelaxed) as NoPropDT;
+      const bytes = await exportOnnx(rule);
+      const N = 2,
+        x = randomArray(new Rng(5), N * 784, -1, 2);
+      const { z } = rule.initialNoise(N);
+      const noise = Float32Array.from(z.dataSync() as Float32Array);
+      z.dispose();
+      const expected = tidy(() => rule.predict(tensor(x, [N, 1, 28, 28], 'float32', wasmRelaxed)).dataSync());
+      for (const ort of [ortNode, ortWeb] as const) {
+        const O = ort as typeof ortNode;
+        const session = await O.InferenceSession.create(bytes);
+        expect(session.inputNames).toEqual(['input', 'noise']);
+        const got = (
+          await session.run({
+            input: new O.Tensor('float32', x, [N, 1, 28, 28]),
+            noise: new O.Tensor('float32', noise, [N, 10]),
+          })
+        ).logits.data as Float32Array;
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+        expect(got.length).toBe(expected.length);
+        expect(worst, ort === ortNode ? 'onnxruntime-node' : 'onnxruntime-web').toBeLessThanOrEqual(1e-4);
+        await session.release();
+      }
+      rule.dispose();
+    },
+  );
 
   it('a NoProp-CT rule is a typed error (its time-conditioned network has no export yet)', async () => {
-    const rule = createRule({ rule: 'noprop-ct', model: 'mlp', inputShape: [1, 28, 28], classes: 10, seed: 1, optimizer: { type: 'adam', lr: 1e-3 } }, wasmRelaxed);
+    const rule = createRule(
+      {
+        rule: 'noprop-ct',
+        model: 'mlp',
+        inputShape: [1, 28, 28],
+        classes: 10,
+        seed: 1,
+        optimizer: { type: 'adam', lr: 1e-3 },
+      },
+      wasmRelaxed,
+    );
     await expect(exportOnnx(rule)).rejects.toThrow(/a noprop-ct model has no ONNX export yet/);
     rule.dispose();
   });
 
   it('a layer without an ONNX counterpart is a typed error naming it; branches export as Add / Concat', async () => {
-    const emb = new nn.Sequential({ input: [4], layers: [{ type: 'embedding', vocab: 10, dim: 3 }] }, { backend: wasmRelaxed, rng: new Rng(1) });
+    const emb = new nn.Sequential(
+      { input: [4], layers: [{ type: 'embedding', vocab: 10, dim: 3 }] },
+      { backend: wasmRelaxed, rng: new Rng(1) },
+    );
     await expect(exportOnnx(emb)).rejects.toThrow(/layer 0 \(embedding\) has no ONNX export/);
     for (const merge of ['add', 'concat'] as const) {
-      const model = new nn.Sequential({ input: [4], layers: [{ type: 'dense', units: 3 }, { type: 'branches', merge, branches: [[], [{ type: 'dense', units: 3 }, { type: 'tanh' }], [{ type: 'relu' }]] }] }, { backend: wasmRelaxed, rng: new Rng(1) });
+      const model = new nn.Sequential(
+        {
+          input: [4],
+          layers: [
+            { type: 'dense', units: 3 },
+            {
+              type: 'branches',
+              merge,
+              branches: [[], [{ type: 'dense', units: 3 }, { type: 'tanh' }], [{ type: 'relu' }]],
+            },
+          ],
+        },
+        { backend: wasmRelaxed, rng: new Rng(1) },
+      );
       const x = randomArray(new Rng(2), 8, -1, 1);
       const expected = tidy(() => model.predict(tensor(x, [2, 4], 'float32', wasmRelaxed)).dataSync());
       const session = await ortNode.InferenceSession.create(await exportOnnx(model));

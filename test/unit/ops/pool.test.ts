@@ -4,7 +4,13 @@ import { tensor } from '../../../src/index.js';
 import { js } from '../helpers.js';
 
 // x = 1 … 16 as one 4×4 image
-const x = () => tensor(Float32Array.from({ length: 16 }, (_, i) => i + 1), [1, 1, 4, 4], 'float32', js);
+const x = () =>
+  tensor(
+    Float32Array.from({ length: 16 }, (_, i) => i + 1),
+    [1, 1, 4, 4],
+    'float32',
+    js,
+  );
 
 describe('pooling on known values', () => {
   it('max and average 2×2', () => {

@@ -18,24 +18,39 @@ async function pipeline(config: RuleConfig) {
   hosts[1].connect({ prev: link.port2, next: null });
   const run = (steps: number) => {
     const lrs = new Array<number>(steps).fill(1e-3);
-    const reqs = [{ first: 0, end: 1, lrs, microBatches: 4 }, { first: 1, end: 3, lrs, microBatches: 4 }];
-    return Promise.all(hosts.map((h, i) => (config.rule === 'tpsgd' ? h.trainTpsgd(reqs[i]) : h.trainBackprop(reqs[i]))));
+    const reqs = [
+      { first: 0, end: 1, lrs, microBatches: 4 },
+      { first: 1, end: 3, lrs, microBatches: 4 },
+    ];
+    return Promise.all(
+      hosts.map((h, i) => (config.rule === 'tpsgd' ? h.trainTpsgd(reqs[i]) : h.trainBackprop(reqs[i]))),
+    );
   };
-  return { hosts, run, close: () => { link.port1.close(); link.port2.close(); } };
+  return {
+    hosts,
+    run,
+    close: () => {
+      link.port1.close();
+      link.port2.close();
+    },
+  };
 }
 
 describe('stage host', () => {
-  it.each(['backprop', 'tpsgd'] as const)('%s pipeline steps keep the number of live tensors constant', async (rule) => {
-    const p = await pipeline({ ...base, rule, model: 'mlp' });
-    await p.run(1);
-    const after1 = liveTensors();
-    const losses = await p.run(4);
-    expect(liveTensors()).toBe(after1);
-    // backprop: the last stage reports the batch loss; tpSGD: every stage its local losses
-    expect(losses[1].every((l) => Number.isFinite(l) && l > 0)).toBe(true);
-    expect(p.hosts[0].stats().bytesSent).toBeGreaterThan(0);
-    p.close();
-  });
+  it.each(['backprop', 'tpsgd'] as const)(
+    '%s pipeline steps keep the number of live tensors constant',
+    async (rule) => {
+      const p = await pipeline({ ...base, rule, model: 'mlp' });
+      await p.run(1);
+      const after1 = liveTensors();
+      const losses = await p.run(4);
+      expect(liveTensors()).toBe(after1);
+      // backprop: the last stage reports the batch loss; tpSGD: every stage its local losses
+      expect(losses[1].every((l) => Number.isFinite(l) && l > 0)).toBe(true);
+      expect(p.hosts[0].stats().bytesSent).toBeGreaterThan(0);
+      p.close();
+    },
+  );
 
   it('NoProp group steps and pipelined inference keep the number of live tensors constant', async () => {
     const h = new StageHost();
@@ -52,13 +67,22 @@ describe('stage host', () => {
     p.hosts[0].connect({ prev: inbound.port2, next: link.port1 });
     p.hosts[1].connect({ prev: link.port2, next: outbound.port1 });
     const before = liveTensors();
-    const got = new Promise<{ body: { shape: number[] } }>((r) => { outbound.port2.onmessage = (e) => r(e.data); });
+    const got = new Promise<{ body: { shape: number[] } }>((r) => {
+      outbound.port2.onmessage = (e) => r(e.data);
+    });
     const runs = [p.hosts[0].predict(0, 3, 1), p.hosts[1].predict(3, 6, 1)];
-    inbound.port1.postMessage({ kind: 'act', body: { shape: [2, 1, 28, 28], dtype: 'float32', data: new Float32Array(2 * 784) }, bytes: 0 });
+    inbound.port1.postMessage({
+      kind: 'act',
+      body: { shape: [2, 1, 28, 28], dtype: 'float32', data: new Float32Array(2 * 784) },
+      bytes: 0,
+    });
     expect((await got).body.shape).toEqual([2, 10]);
     await Promise.all(runs);
     expect(liveTensors()).toBe(before);
-    for (const c of [inbound, outbound, link]) { c.port1.close(); c.port2.close(); }
+    for (const c of [inbound, outbound, link]) {
+      c.port1.close();
+      c.port2.close();
+    }
     p.close();
   });
 });

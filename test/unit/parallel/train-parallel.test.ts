@@ -6,7 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
 import * as Comlink from 'comlink';
-import { createRule, tidy, train, trainParallel, WorkerPool, PipelinedModel, type RuleConfig, type LearningRule, LayerhiveError } from '../../../src/index.js';
+import {
+  createRule,
+  tidy,
+  train,
+  trainParallel,
+  WorkerPool,
+  PipelinedModel,
+  type RuleConfig,
+  type LearningRule,
+  LayerhiveError,
+} from '../../../src/index.js';
 import { nodeSpawner } from '../../../src/parallel/spawn-node.js';
 import { loadMnist } from '../../../src/data/idx-file.js';
 import { subset } from '../../../src/data/dataset.js';
@@ -17,12 +27,18 @@ const mnist = await loadMnist();
 const trainSet = subset(mnist.train, 0, 320);
 const testSet = subset(mnist.test, 0, 200);
 const opts = { epochs: 1, batchSize: 32, seed: 5, lr: 2e-3, schedule: { type: 'cosine' as const, totalSteps: 10 } };
-const base = { inputShape: [1, 28, 28], classes: 10, seed: 2, optimizer: { type: 'adamw' as const, lr: 2e-3, weightDecay: 1e-3 } };
+const base = {
+  inputShape: [1, 28, 28],
+  classes: 10,
+  seed: 2,
+  optimizer: { type: 'adamw' as const, lr: 2e-3, weightDecay: 1e-3 },
+};
 const noprop: RuleConfig = { ...base, rule: 'noprop-dt', model: 'mlp', noprop: { T: 3 } };
 const tpsgd: RuleConfig = { ...base, rule: 'tpsgd', model: 'mlp' };
 const backprop: RuleConfig = { ...base, rule: 'backprop', model: 'mlp' };
 
-const weights = (r: LearningRule) => new Map([...r.params(), ...r.buffers()].map(([k, t]) => [k, Float32Array.from(t.dataSync() as Float32Array)]));
+const weights = (r: LearningRule) =>
+  new Map([...r.params(), ...r.buffers()].map(([k, t]) => [k, Float32Array.from(t.dataSync() as Float32Array)]));
 
 async function reference(c: RuleConfig) {
   const rule = createRule(c, wasmRelaxed);
@@ -35,7 +51,8 @@ async function reference(c: RuleConfig) {
 function expectSameWeights(a: Map<string, Float32Array>, b: Map<string, Float32Array>, tol?: number) {
   expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
   for (const [k, v] of a) {
-    if (tol === undefined) expect(Buffer.from(v.buffer).equals(Buffer.from(b.get(k)!.buffer)), `${k} bit-identical`).toBe(true);
+    if (tol === undefined)
+      expect(Buffer.from(v.buffer).equals(Buffer.from(b.get(k)!.buffer)), `${k} bit-identical`).toBe(true);
     else expectClose(v, b.get(k)!, tol, tol, k);
   }
 }
@@ -44,7 +61,12 @@ describe('parallel training', () => {
   it('NoProp-DT gives bit-identical weights with 1, 2 and 3 workers, and no traffic between them', async () => {
     const ref = await reference(noprop);
     for (const workers of [1, 2, 3]) {
-      const { rule, report } = await trainParallel(noprop, trainSet, testSet, { ...opts, workers, spawn, syncEvery: 4 });
+      const { rule, report } = await trainParallel(noprop, trainSet, testSet, {
+        ...opts,
+        workers,
+        spawn,
+        syncEvery: 4,
+      });
       expect(report.plan.mode).toBe('independent');
       expect(report.plan.stages).toHaveLength(workers);
       expect(report.plan.stages.flatMap((s) => s.groups).sort()).toEqual(['block1', 'block2', 'block3', 'head']);
@@ -71,7 +93,13 @@ describe('parallel training', () => {
 
   it('backprop as a GPipe pipeline matches the one-thread run within float tolerance, and moves errors backward too', async () => {
     const ref = await reference(backprop);
-    const { rule, report } = await trainParallel(backprop, trainSet, testSet, { ...opts, workers: 2, spawn, syncEvery: 5, microBatches: 4 });
+    const { rule, report } = await trainParallel(backprop, trainSet, testSet, {
+      ...opts,
+      workers: 2,
+      spawn,
+      syncEvery: 5,
+      microBatches: 4,
+    });
     expectSameWeights(weights(rule), ref.w, 2e-4);
     // forward: 512 activations + a label per sample; backward: 512 error values per sample
     expect(report.stageBytesPerSample).toBe(512 * 4 + 4 + 512 * 4);
@@ -82,8 +110,16 @@ describe('parallel training', () => {
     const ref = await reference(noprop);
     const killed: number[] = [];
     const { rule, report } = await trainParallel(noprop, trainSet, testSet, {
-      ...opts, workers: 2, spawn, syncEvery: 3,
-      onChunkStart: ({ chunk }, pool) => { if (chunk === 1) { killed.push(chunk); void pool.kill(1); } },
+      ...opts,
+      workers: 2,
+      spawn,
+      syncEvery: 3,
+      onChunkStart: ({ chunk }, pool) => {
+        if (chunk === 1) {
+          killed.push(chunk);
+          void pool.kill(1);
+        }
+      },
     });
     expect(killed).toEqual([1]);
     expect(report.restarts).toHaveLength(1);
@@ -94,8 +130,13 @@ describe('parallel training', () => {
 
     const tpRef = await reference(tpsgd);
     const tp = await trainParallel(tpsgd, trainSet, testSet, {
-      ...opts, workers: 2, spawn, syncEvery: 4,
-      onChunkStart: ({ chunk }, pool) => { if (chunk === 2) void pool.kill(0); },
+      ...opts,
+      workers: 2,
+      spawn,
+      syncEvery: 4,
+      onChunkStart: ({ chunk }, pool) => {
+        if (chunk === 2) void pool.kill(0);
+      },
     });
     expect(tp.report.restarts.map((r) => r.chunk)).toEqual([2]);
     expectSameWeights(weights(tp.rule), tpRef.w, 1e-6);
@@ -116,7 +157,9 @@ describe('parallel training', () => {
       await pool.call(1, 'segment1', (s) => s.init({ rule: tpsgd, label: 'stage 1' }));
       const { port1, port2 } = new MessageChannel();
       await pool.call(1, 'segment1', (s) => s.connect(Comlink.transfer({ prev: port2, next: null }, [port2])));
-      const hung = await pool.call(1, 'segment1', (s) => s.trainTpsgd({ first: 1, end: 3, lrs: [1e-3], microBatches: 1 }), 300).catch((e: unknown) => e);
+      const hung = await pool
+        .call(1, 'segment1', (s) => s.trainTpsgd({ first: 1, end: 3, lrs: [1e-3], microBatches: 1 }), 300)
+        .catch((e: unknown) => e);
       expect((hung as LayerhiveError).code).toBe('TIMEOUT');
       expect((hung as Error).message).toMatch(/stage 1 \(segment1\) did not answer within 300 ms/);
       expect(pool.isDead(1)).toBe(true);
@@ -138,7 +181,10 @@ describe('parallel training', () => {
       try {
         const out = await m.predict(x, [100, 1, 28, 28], 16);
         expect(out.shape).toEqual([100, 10]);
-        expect(Buffer.from(out.data.buffer).equals(Buffer.from(Float32Array.from(expected).buffer)), `${workers} workers`).toBe(true);
+        expect(
+          Buffer.from(out.data.buffer).equals(Buffer.from(Float32Array.from(expected).buffer)),
+          `${workers} workers`,
+        ).toBe(true);
         expect(m.plan.stages).toHaveLength(workers);
       } finally {
         await m.close();

@@ -27,16 +27,28 @@ export function broadcastStrides(shape: readonly number[], out: readonly number[
 export function binaryRef(b: CpuBackend, [x, y]: readonly Tensor[], { op }: { op: BinaryOp }): Tensor {
   const shape = broadcastShapes(x.shape, y.shape, op);
   const out = makeTensor(b, shape);
-  const A = f32(b, x), B = f32(b, y), C = f32(b, out), f = binaryFns[op];
-  const sa = broadcastStrides(x.shape, shape), sb = broadcastStrides(y.shape, shape);
-  const rank = shape.length, idx = new Array<number>(rank).fill(0);
-  let ia = 0, ib = 0;
+  const A = f32(b, x),
+    B = f32(b, y),
+    C = f32(b, out),
+    f = binaryFns[op];
+  const sa = broadcastStrides(x.shape, shape),
+    sb = broadcastStrides(y.shape, shape);
+  const rank = shape.length,
+    idx = new Array<number>(rank).fill(0);
+  let ia = 0,
+    ib = 0;
   for (let o = 0; o < C.length; o++) {
     C[o] = f(A[ia], B[ib]);
     // odometer increment over the output index, keeping both input offsets in step
     for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) { ia += sa[d]; ib += sb[d]; break; }
-      idx[d] = 0; ia -= sa[d] * (shape[d] - 1); ib -= sb[d] * (shape[d] - 1);
+      if (++idx[d] < shape[d]) {
+        ia += sa[d];
+        ib += sb[d];
+        break;
+      }
+      idx[d] = 0;
+      ia -= sa[d] * (shape[d] - 1);
+      ib -= sb[d] * (shape[d] - 1);
     }
   }
   return out;

@@ -4,7 +4,10 @@ import { makeTensor } from '../../engine.js';
 import { f32 } from './views.js';
 
 /** NCHW input, OIHW weight; output size = floor((H + 2p − k) / s) + 1. */
-export interface Conv2DAttrs { stride: [number, number]; pad: [number, number] }
+export interface Conv2DAttrs {
+  stride: [number, number];
+  pad: [number, number];
+}
 export interface Conv2DGradAttrs extends Conv2DAttrs {
   /** The shape of what the gradient is for: x [N,C,H,W] for BackpropInput, w [O,C,kh,kw] for BackpropFilter. */
   shape: readonly number[];
@@ -14,41 +17,82 @@ export function convOutSize(size: number, k: number, s: number, p: number): numb
   return Math.floor((size + 2 * p - k) / s) + 1;
 }
 
-interface Geometry { N: number; C: number; H: number; W: number; O: number; kh: number; kw: number; OH: number; OW: number; sh: number; sw: number; ph: number; pw: number }
+interface Geometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  kh: number;
+  kw: number;
+  OH: number;
+  OW: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
 
 function geometry(xShape: readonly number[], wShape: readonly number[], a: Conv2DAttrs): Geometry {
-  const [N, C, H, W] = xShape, [O, , kh, kw] = wShape;
-  const [sh, sw] = a.stride, [ph, pw] = a.pad;
+  const [N, C, H, W] = xShape,
+    [O, , kh, kw] = wShape;
+  const [sh, sw] = a.stride,
+    [ph, pw] = a.pad;
   return { N, C, H, W, O, kh, kw, sh, sw, ph, pw, OH: convOutSize(H, kh, sh, ph), OW: convOutSize(W, kw, sw, pw) };
 }
 
 /** Visits every (output pixel, weight tap) pair that touches a real input pixel. */
-function forEachTap(g: Geometry, f: (n: number, o: number, c: number, oy: number, ox: number, i: number, j: number, iy: number, ix: number) => void): void {
-  for (let n = 0; n < g.N; n++) for (let o = 0; o < g.O; o++) for (let c = 0; c < g.C; c++)
-    for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++)
-      for (let oy = 0; oy < g.OH; oy++) {
-        const iy = oy * g.sh - g.ph + i;
-        if (iy < 0 || iy >= g.H) continue;
-        for (let ox = 0; ox < g.OW; ox++) {
-          const ix = ox * g.sw - g.pw + j;
-          if (ix >= 0 && ix < g.W) f(n, o, c, oy, ox, i, j, iy, ix);
-        }
-      }
+function forEachTap(
+  g: Geometry,
+  f: (n: number, o: number, c: number, oy: number, ox: number, i: number, j: number, iy: number, ix: number) => void,
+): void {
+  for (let n = 0; n < g.N; n++)
+    for (let o = 0; o < g.O; o++)
+      for (let c = 0; c < g.C; c++)
+        for (let i = 0; i < g.kh; i++)
+          for (let j = 0; j < g.kw; j++)
+            for (let oy = 0; oy < g.OH; oy++) {
+              const iy = oy * g.sh - g.ph + i;
+              if (iy < 0 || iy >= g.H) continue;
+              for (let ox = 0; ox < g.OW; ox++) {
+                const ix = ox * g.sw - g.pw + j;
+                if (ix >= 0 && ix < g.W) f(n, o, c, oy, ox, i, j, iy, ix);
+              }
+            }
 }
 
 /**
  * The one contraction behind the convolution and both its gradients: for every tap, the `target` array's
  * element gains the product of the other two arrays' elements (x [N,C,H,W], w [O,C,kh,kw], y [N,O,OH,OW]).
  */
-function contract(g: Geometry, target: 'x' | 'w' | 'y', arrays: Partial<Record<'x' | 'w' | 'y', Float32Array>>, size: number): Float64Array {
+function contract(
+  g: Geometry,
+  target: 'x' | 'w' | 'y',
+  arrays: Partial<Record<'x' | 'w' | 'y', Float32Array>>,
+  size: number,
+): Float64Array {
   const acc = new Float64Array(size);
   const { x, w, y } = arrays;
   // one accumulation per target, chosen once: no per-tap allocation or lookup
-  const add = target === 'y' ? (xi: number, wi: number, yi: number) => { acc[yi] += x![xi] * w![wi]; }
-    : target === 'x' ? (xi: number, wi: number, yi: number) => { acc[xi] += y![yi] * w![wi]; }
-      : (xi: number, wi: number, yi: number) => { acc[wi] += x![xi] * y![yi]; };
+  const add =
+    target === 'y'
+      ? (xi: number, wi: number, yi: number) => {
+          acc[yi] += x![xi] * w![wi];
+        }
+      : target === 'x'
+        ? (xi: number, wi: number, yi: number) => {
+            acc[xi] += y![yi] * w![wi];
+          }
+        : (xi: number, wi: number, yi: number) => {
+            acc[wi] += x![xi] * y![yi];
+          };
   forEachTap(g, (n, o, c, oy, ox, i, j, iy, ix) =>
-    add(((n * g.C + c) * g.H + iy) * g.W + ix, ((o * g.C + c) * g.kh + i) * g.kw + j, ((n * g.O + o) * g.OH + oy) * g.OW + ox));
+    add(
+      ((n * g.C + c) * g.H + iy) * g.W + ix,
+      ((o * g.C + c) * g.kh + i) * g.kw + j,
+      ((n * g.O + o) * g.OH + oy) * g.OW + ox,
+    ),
+  );
   return acc;
 }
 

@@ -9,15 +9,22 @@ import { anyView } from './views.js';
 export function transposeRef(b: CpuBackend, [x]: readonly Tensor[], { perm }: { perm: number[] }): Tensor {
   const shape = perm.map((p) => x.shape[p]);
   const out = makeTensor(b, shape, x.dtype);
-  const X = anyView(b, x), Y = anyView(b, out);
-  const inStrides = stridesOf(x.shape), s = perm.map((p) => inStrides[p]);
-  const rank = shape.length, idx = new Array<number>(rank).fill(0);
+  const X = anyView(b, x),
+    Y = anyView(b, out);
+  const inStrides = stridesOf(x.shape),
+    s = perm.map((p) => inStrides[p]);
+  const rank = shape.length,
+    idx = new Array<number>(rank).fill(0);
   let src = 0;
   for (let o = 0; o < Y.length; o++) {
     Y[o] = X[src];
     for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) { src += s[d]; break; }
-      idx[d] = 0; src -= s[d] * (shape[d] - 1);
+      if (++idx[d] < shape[d]) {
+        src += s[d];
+        break;
+      }
+      idx[d] = 0;
+      src -= s[d] * (shape[d] - 1);
     }
   }
   return out;
@@ -38,12 +45,17 @@ export function assignRef(b: CpuBackend, [target, source]: readonly Tensor[]): T
 /** Float to int truncates toward zero; to uint8 also wraps like a typed-array store. */
 export function castRef(b: CpuBackend, [x]: readonly Tensor[], { dtype }: { dtype: DType }): Tensor {
   const out = makeTensor(b, x.shape, dtype);
-  const X = anyView(b, x), Y = anyView(b, out);
+  const X = anyView(b, x),
+    Y = anyView(b, out);
   for (let i = 0; i < X.length; i++) Y[i] = dtype === 'float32' ? X[i] : Math.trunc(X[i]);
   return out;
 }
 
-export function fillRef(b: CpuBackend, _: readonly Tensor[], { shape, value, dtype }: { shape: number[]; value: number; dtype: DType }): Tensor {
+export function fillRef(
+  b: CpuBackend,
+  _: readonly Tensor[],
+  { shape, value, dtype }: { shape: number[]; value: number; dtype: DType },
+): Tensor {
   const out = makeTensor(b, shape, dtype);
   anyView(b, out).fill(value);
   return out;
@@ -59,7 +71,8 @@ export function concatRef(b: CpuBackend, inputs: readonly Tensor[], { axis }: { 
   const rowOut = Y.length / (outer || 1);
   let at = 0;
   for (const t of inputs) {
-    const X = anyView(b, t), row = t.size / (outer || 1);
+    const X = anyView(b, t),
+      row = t.size / (outer || 1);
     for (let o = 0; o < outer; o++) Y.set(X.subarray(o * row, o * row + row), o * rowOut + at);
     at += row;
   }
@@ -67,14 +80,21 @@ export function concatRef(b: CpuBackend, inputs: readonly Tensor[], { axis }: { 
 }
 
 /** The part [begin, begin + size) of `axis`. */
-export function sliceRef(b: CpuBackend, [x]: readonly Tensor[], { axis, begin, size }: { axis: number; begin: number; size: number }): Tensor {
+export function sliceRef(
+  b: CpuBackend,
+  [x]: readonly Tensor[],
+  { axis, begin, size }: { axis: number; begin: number; size: number },
+): Tensor {
   const shape = [...x.shape];
   shape[axis] = size;
   const out = makeTensor(b, shape, x.dtype);
-  const X = anyView(b, x), Y = anyView(b, out);
+  const X = anyView(b, x),
+    Y = anyView(b, out);
   const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
   const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-  const rowIn = x.shape[axis] * inner, rowOut = size * inner;
-  for (let o = 0; o < outer; o++) Y.set(X.subarray(o * rowIn + begin * inner, o * rowIn + (begin + size) * inner), o * rowOut);
+  const rowIn = x.shape[axis] * inner,
+    rowOut = size * inner;
+  for (let o = 0; o < outer; o++)
+    Y.set(X.subarray(o * rowIn + begin * inner, o * rowIn + (begin + size) * inner), o * rowOut);
   return out;
 }

@@ -8,11 +8,21 @@ import { f32 } from './views.js';
  */
 export type OptimizerStepAttrs =
   | { kind: 'sgd'; lr: number; momentum: number; weightDecay: number }
-  | { kind: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: number; decoupled: boolean; step: number };
+  | {
+      kind: 'adam';
+      lr: number;
+      beta1: number;
+      beta2: number;
+      epsilon: number;
+      weightDecay: number;
+      decoupled: boolean;
+      step: number;
+    };
 
 /** inputs: param, grad, then the state (sgd with momentum: velocity; adam: m, v). Returns nothing. */
 export function optimizerStepRef(b: CpuBackend, inputs: readonly Tensor[], a: OptimizerStepAttrs): Tensor[] {
-  const p = f32(b, inputs[0]), g = f32(b, inputs[1]);
+  const p = f32(b, inputs[0]),
+    g = f32(b, inputs[1]);
   if (a.kind === 'sgd') {
     const vel = inputs[2] ? f32(b, inputs[2]) : null;
     for (let i = 0; i < p.length; i++) {
@@ -22,9 +32,12 @@ export function optimizerStepRef(b: CpuBackend, inputs: readonly Tensor[], a: Op
     }
     return [];
   }
-  const m = f32(b, inputs[2]), v = f32(b, inputs[3]);
-  const c1 = 1 - a.beta1 ** a.step, c2 = 1 - a.beta2 ** a.step;
-  const l2 = a.decoupled ? 0 : a.weightDecay, keep = a.decoupled ? 1 - a.lr * a.weightDecay : 1;
+  const m = f32(b, inputs[2]),
+    v = f32(b, inputs[3]);
+  const c1 = 1 - a.beta1 ** a.step,
+    c2 = 1 - a.beta2 ** a.step;
+  const l2 = a.decoupled ? 0 : a.weightDecay,
+    keep = a.decoupled ? 1 - a.lr * a.weightDecay : 1;
   for (let i = 0; i < p.length; i++) {
     const gi = g[i] + l2 * p[i];
     const mi = (m[i] = a.beta1 * m[i] + (1 - a.beta1) * gi);

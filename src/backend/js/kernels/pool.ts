@@ -5,7 +5,11 @@ import { f32 } from './views.js';
 import { convOutSize } from './conv2d.js';
 
 /** NCHW pooling. Average pooling divides by the number of real (unpadded) pixels in the window. */
-export interface PoolAttrs { kernel: [number, number]; stride: [number, number]; pad: [number, number] }
+export interface PoolAttrs {
+  kernel: [number, number];
+  stride: [number, number];
+  pad: [number, number];
+}
 
 /**
  * The window of every output pixel, clipped to the image: for output column ox, input columns
@@ -17,8 +21,13 @@ function windows(x: readonly number[], a: PoolAttrs) {
   const OH = convOutSize(H, a.kernel[0], a.stride[0], a.pad[0]);
   const OW = convOutSize(W, a.kernel[1], a.stride[1], a.pad[1]);
   const span = (n: number, size: number, k: number, s: number, p: number) => {
-    const lo = new Int32Array(n), hi = new Int32Array(n);
-    for (let o = 0; o < n; o++) { const start = o * s - p; lo[o] = Math.max(0, start); hi[o] = Math.min(size, start + k); }
+    const lo = new Int32Array(n),
+      hi = new Int32Array(n);
+    for (let o = 0; o < n; o++) {
+      const start = o * s - p;
+      lo[o] = Math.max(0, start);
+      hi[o] = Math.min(size, start + k);
+    }
     return [lo, hi] as const;
   };
   const [y0, y1] = span(OH, H, a.kernel[0], a.stride[0], a.pad[0]);
@@ -32,14 +41,20 @@ function argmaxes(X: Float32Array, g: ReturnType<typeof windows>): Int32Array {
   let o = 0;
   for (let p = 0; p < g.planes; p++) {
     const base = p * g.H * g.W;
-    for (let oy = 0; oy < g.OH; oy++) for (let ox = 0; ox < g.OW; ox++, o++) {
-      let m = -Infinity, best = -1;
-      for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++) {
-        const row = base + iy * g.W;
-        for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) if (X[row + ix] > m || best < 0) { m = X[row + ix]; best = row + ix; }
+    for (let oy = 0; oy < g.OH; oy++)
+      for (let ox = 0; ox < g.OW; ox++, o++) {
+        let m = -Infinity,
+          best = -1;
+        for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++) {
+          const row = base + iy * g.W;
+          for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++)
+            if (X[row + ix] > m || best < 0) {
+              m = X[row + ix];
+              best = row + ix;
+            }
+        }
+        at[o] = best;
       }
-      at[o] = best;
-    }
   }
   return at;
 }
@@ -47,7 +62,9 @@ function argmaxes(X: Float32Array, g: ReturnType<typeof windows>): Int32Array {
 export function maxPoolRef(b: CpuBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = windows(x.shape, a);
   const out = makeTensor(b, g.shape);
-  const X = f32(b, x), Y = f32(b, out), at = argmaxes(X, g);
+  const X = f32(b, x),
+    Y = f32(b, out),
+    at = argmaxes(X, g);
   for (let o = 0; o < at.length; o++) Y[o] = at[o] >= 0 ? X[at[o]] : -Infinity;
   return out;
 }
@@ -56,7 +73,10 @@ export function maxPoolRef(b: CpuBackend, [x]: readonly Tensor[], a: PoolAttrs):
 export function maxPoolGradRef(b: CpuBackend, [dy, x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = windows(x.shape, a);
   const out = makeTensor(b, x.shape);
-  const X = f32(b, x), DY = f32(b, dy), DX = f32(b, out), at = argmaxes(X, g);
+  const X = f32(b, x),
+    DY = f32(b, dy),
+    DX = f32(b, out),
+    at = argmaxes(X, g);
   DX.fill(0);
   for (let o = 0; o < at.length; o++) if (at[o] >= 0) DX[at[o]] += DY[o];
   return out;
@@ -65,31 +85,41 @@ export function maxPoolGradRef(b: CpuBackend, [dy, x]: readonly Tensor[], a: Poo
 export function avgPoolRef(b: CpuBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = windows(x.shape, a);
   const out = makeTensor(b, g.shape);
-  const X = f32(b, x), Y = f32(b, out);
+  const X = f32(b, x),
+    Y = f32(b, out);
   let o = 0;
   for (let p = 0; p < g.planes; p++) {
     const base = p * g.H * g.W;
-    for (let oy = 0; oy < g.OH; oy++) for (let ox = 0; ox < g.OW; ox++, o++) {
-      let s = 0;
-      for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++) for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) s += X[base + iy * g.W + ix];
-      Y[o] = s / Math.max(1, (g.y1[oy] - g.y0[oy]) * (g.x1[ox] - g.x0[ox]));
-    }
+    for (let oy = 0; oy < g.OH; oy++)
+      for (let ox = 0; ox < g.OW; ox++, o++) {
+        let s = 0;
+        for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++)
+          for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) s += X[base + iy * g.W + ix];
+        Y[o] = s / Math.max(1, (g.y1[oy] - g.y0[oy]) * (g.x1[ox] - g.x0[ox]));
+      }
   }
   return out;
 }
 
-export function avgPoolGradRef(b: CpuBackend, [dy]: readonly Tensor[], a: PoolAttrs & { shape: readonly number[] }): Tensor {
+export function avgPoolGradRef(
+  b: CpuBackend,
+  [dy]: readonly Tensor[],
+  a: PoolAttrs & { shape: readonly number[] },
+): Tensor {
   const g = windows(a.shape, a);
   const out = makeTensor(b, a.shape);
-  const DY = f32(b, dy), DX = f32(b, out);
+  const DY = f32(b, dy),
+    DX = f32(b, out);
   DX.fill(0);
   let o = 0;
   for (let p = 0; p < g.planes; p++) {
     const base = p * g.H * g.W;
-    for (let oy = 0; oy < g.OH; oy++) for (let ox = 0; ox < g.OW; ox++, o++) {
-      const share = DY[o] / Math.max(1, (g.y1[oy] - g.y0[oy]) * (g.x1[ox] - g.x0[ox]));
-      for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++) for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) DX[base + iy * g.W + ix] += share;
-    }
+    for (let oy = 0; oy < g.OH; oy++)
+      for (let ox = 0; ox < g.OW; ox++, o++) {
+        const share = DY[o] / Math.max(1, (g.y1[oy] - g.y0[oy]) * (g.x1[ox] - g.x0[ox]));
+        for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++)
+          for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) DX[base + iy * g.W + ix] += share;
+      }
   }
   return out;
 }

@@ -4,7 +4,12 @@ import { makeTensor } from '../../engine.js';
 import { f32, i32 } from './views.js';
 
 /** Row-wise over the last axis, shifted by the row maximum for stability. */
-function rows(x: Tensor, f: (X: Float32Array, Y: Float32Array, off: number, cols: number) => void, X: Float32Array, Y: Float32Array): void {
+function rows(
+  x: Tensor,
+  f: (X: Float32Array, Y: Float32Array, off: number, cols: number) => void,
+  X: Float32Array,
+  Y: Float32Array,
+): void {
   const cols = x.shape[x.rank - 1];
   for (let off = 0; off < X.length; off += cols) f(X, Y, off, cols);
 }
@@ -19,19 +24,29 @@ function logSumExp(X: Float32Array, off: number, cols: number): number {
 
 export function softmaxRef(b: CpuBackend, [x]: readonly Tensor[]): Tensor {
   const out = makeTensor(b, x.shape);
-  rows(x, (X, Y, off, cols) => {
-    const lse = logSumExp(X, off, cols);
-    for (let j = 0; j < cols; j++) Y[off + j] = Math.exp(X[off + j] - lse);
-  }, f32(b, x), f32(b, out));
+  rows(
+    x,
+    (X, Y, off, cols) => {
+      const lse = logSumExp(X, off, cols);
+      for (let j = 0; j < cols; j++) Y[off + j] = Math.exp(X[off + j] - lse);
+    },
+    f32(b, x),
+    f32(b, out),
+  );
   return out;
 }
 
 export function logSoftmaxRef(b: CpuBackend, [x]: readonly Tensor[]): Tensor {
   const out = makeTensor(b, x.shape);
-  rows(x, (X, Y, off, cols) => {
-    const lse = logSumExp(X, off, cols);
-    for (let j = 0; j < cols; j++) Y[off + j] = X[off + j] - lse;
-  }, f32(b, x), f32(b, out));
+  rows(
+    x,
+    (X, Y, off, cols) => {
+      const lse = logSumExp(X, off, cols);
+      for (let j = 0; j < cols; j++) Y[off + j] = X[off + j] - lse;
+    },
+    f32(b, x),
+    f32(b, out),
+  );
   return out;
 }
 
@@ -39,7 +54,9 @@ export function logSoftmaxRef(b: CpuBackend, [x]: readonly Tensor[]): Tensor {
 export function crossEntropyRef(b: CpuBackend, [logits, labels]: readonly Tensor[]): Tensor {
   const [B, C] = logits.shape;
   const out = makeTensor(b, [B]);
-  const X = f32(b, logits), L = i32(b, labels), Y = f32(b, out);
+  const X = f32(b, logits),
+    L = i32(b, labels),
+    Y = f32(b, out);
   for (let r = 0; r < B; r++) Y[r] = logSumExp(X, r * C, C) - X[r * C + L[r]];
   return out;
 }
@@ -48,7 +65,10 @@ export function crossEntropyRef(b: CpuBackend, [logits, labels]: readonly Tensor
 export function crossEntropyGradRef(b: CpuBackend, [logits, labels, dLoss]: readonly Tensor[]): Tensor {
   const [B, C] = logits.shape;
   const out = makeTensor(b, logits.shape);
-  const X = f32(b, logits), L = i32(b, labels), G = f32(b, dLoss), Y = f32(b, out);
+  const X = f32(b, logits),
+    L = i32(b, labels),
+    G = f32(b, dLoss),
+    Y = f32(b, out);
   for (let r = 0; r < B; r++) {
     const lse = logSumExp(X, r * C, C);
     for (let j = 0; j < C; j++) Y[r * C + j] = (Math.exp(X[r * C + j] - lse) - (j === L[r] ? 1 : 0)) * G[r];

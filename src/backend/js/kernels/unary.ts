@@ -11,8 +11,22 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 export function erf(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - r : r - 1;
 }
 
@@ -47,7 +61,9 @@ export const unaryGradFns: Record<UnaryOp, (dy: number, v: number) => number> = 
 
 export function unaryRef(b: CpuBackend, [x]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {
   const out = makeTensor(b, x.shape);
-  const X = f32(b, x), Y = f32(b, out), f = unaryFns[op];
+  const X = f32(b, x),
+    Y = f32(b, out),
+    f = unaryFns[op];
   for (let i = 0; i < X.length; i++) Y[i] = f(X[i]);
   return out;
 }
@@ -55,7 +71,10 @@ export function unaryRef(b: CpuBackend, [x]: readonly Tensor[], { op }: { op: Un
 /** inputs: dy and the forward input or output (see unaryGradUses). */
 export function unaryGradRef(b: CpuBackend, [dy, v]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {
   const out = makeTensor(b, dy.shape);
-  const DY = f32(b, dy), V = f32(b, v), DX = f32(b, out), f = unaryGradFns[op];
+  const DY = f32(b, dy),
+    V = f32(b, v),
+    DX = f32(b, out),
+    f = unaryGradFns[op];
   for (let i = 0; i < DY.length; i++) DX[i] = f(DY[i], V[i]);
   return out;
 }

@@ -42,18 +42,34 @@ export function binaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: { o
   const plan = sameShape(x.shape, shape) ? planFor(shape, y.shape) : null;
   if (!plan && !scalarLeft) return binaryRef(b, inputs, attrs);
   const out = makeTensor(b, shape);
-  const pa = b.ptr(x.storage), pb = b.ptr(y.storage), py = b.ptr(out.storage);
-  if (!plan) { b.k.scalarBinary(code, b.view(x.storage)[0], pb, py, out.size); return out; }
+  const pa = b.ptr(x.storage),
+    pb = b.ptr(y.storage),
+    py = b.ptr(out.storage);
+  if (!plan) {
+    b.k.scalarBinary(code, b.view(x.storage)[0], pb, py, out.size);
+    return out;
+  }
   switch (plan.kind) {
-    case 'same': b.k.binary(code, pa, pb, py, out.size); break;
-    case 'scalar': b.k.binaryScalar(code, pa, b.view(y.storage)[0], py, out.size); break;
-    case 'row': b.k.binaryRow(code, pa, pb, py, out.size / plan.cols, plan.cols); break;
-    case 'mid': b.k.binaryMid(code, pa, pb, py, plan.outer, plan.mid, plan.inner); break;
+    case 'same':
+      b.k.binary(code, pa, pb, py, out.size);
+      break;
+    case 'scalar':
+      b.k.binaryScalar(code, pa, b.view(y.storage)[0], py, out.size);
+      break;
+    case 'row':
+      b.k.binaryRow(code, pa, pb, py, out.size / plan.cols, plan.cols);
+      break;
+    case 'mid':
+      b.k.binaryMid(code, pa, pb, py, plan.outer, plan.mid, plan.inner);
+      break;
   }
   return out;
 }
 
-type Plan = { kind: 'same' | 'scalar' } | { kind: 'row'; cols: number } | { kind: 'mid'; outer: number; mid: number; inner: number };
+type Plan =
+  | { kind: 'same' | 'scalar' }
+  | { kind: 'row'; cols: number }
+  | { kind: 'mid'; outer: number; mid: number; inner: number };
 
 /** How `small` (the right operand) broadcasts over `full`, if it is one of the SIMD patterns. */
 function planFor(full: readonly number[], small: readonly number[]): Plan | null {
@@ -62,7 +78,8 @@ function planFor(full: readonly number[], small: readonly number[]): Plan | null
   const size = s.reduce((p, d) => p * d, 1);
   if (size === 1) return { kind: 'scalar' };
   // the dimensions where small is not 1 must form one contiguous run equal to full there
-  const first = s.findIndex((d) => d !== 1), last = n - 1 - [...s].reverse().findIndex((d) => d !== 1);
+  const first = s.findIndex((d) => d !== 1),
+    last = n - 1 - [...s].reverse().findIndex((d) => d !== 1);
   for (let i = first; i <= last; i++) if (s[i] !== full[i]) return null;
   const outer = full.slice(0, first).reduce((p, d) => p * d, 1);
   const inner = full.slice(last + 1).reduce((p, d) => p * d, 1);

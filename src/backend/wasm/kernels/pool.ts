@@ -7,8 +7,19 @@ import type { WasmBackend } from '../wasm-backend.js';
 /** The geometry arguments every pooling export takes after its data pointers: planes, H, W, window, stride, padding, OH, OW. */
 function args(shape: readonly number[], a: PoolAttrs): number[] {
   const [N, C, H, W] = shape;
-  return [N * C, H, W, a.kernel[0], a.kernel[1], a.stride[0], a.stride[1], a.pad[0], a.pad[1],
-    convOutSize(H, a.kernel[0], a.stride[0], a.pad[0]), convOutSize(W, a.kernel[1], a.stride[1], a.pad[1])];
+  return [
+    N * C,
+    H,
+    W,
+    a.kernel[0],
+    a.kernel[1],
+    a.stride[0],
+    a.stride[1],
+    a.pad[0],
+    a.pad[1],
+    convOutSize(H, a.kernel[0], a.stride[0], a.pad[0]),
+    convOutSize(W, a.kernel[1], a.stride[1], a.pad[1]),
+  ];
 }
 
 function pooledShape(g: number[], shape: readonly number[]): number[] {
@@ -16,25 +27,62 @@ function pooledShape(g: number[], shape: readonly number[]): number[] {
 }
 
 export function maxPoolWasm(b: WasmBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const g = args(x.shape, a), out = makeTensor(b, pooledShape(g, x.shape));
+  const g = args(x.shape, a),
+    out = makeTensor(b, pooledShape(g, x.shape));
   b.k.maxPool(b.ptr(x.storage), g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], b.ptr(out.storage));
   return out;
 }
 
 export function maxPoolGradWasm(b: WasmBackend, [dy, x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const g = args(x.shape, a), out = makeTensor(b, x.shape);
-  b.k.maxPoolGrad(b.ptr(dy.storage), b.ptr(x.storage), g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], b.ptr(out.storage));
+  const g = args(x.shape, a),
+    out = makeTensor(b, x.shape);
+  b.k.maxPoolGrad(
+    b.ptr(dy.storage),
+    b.ptr(x.storage),
+    g[0],
+    g[1],
+    g[2],
+    g[3],
+    g[4],
+    g[5],
+    g[6],
+    g[7],
+    g[8],
+    g[9],
+    g[10],
+    b.ptr(out.storage),
+  );
   return out;
 }
 
 export function avgPoolWasm(b: WasmBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const g = args(x.shape, a), out = makeTensor(b, pooledShape(g, x.shape));
+  const g = args(x.shape, a),
+    out = makeTensor(b, pooledShape(g, x.shape));
   b.k.avgPool(b.ptr(x.storage), g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], b.ptr(out.storage));
   return out;
 }
 
-export function avgPoolGradWasm(b: WasmBackend, [dy]: readonly Tensor[], a: PoolAttrs & { shape: readonly number[] }): Tensor {
-  const g = args(a.shape, a), out = makeTensor(b, a.shape);
-  b.k.avgPoolGrad(b.ptr(dy.storage), g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], b.ptr(out.storage));
+export function avgPoolGradWasm(
+  b: WasmBackend,
+  [dy]: readonly Tensor[],
+  a: PoolAttrs & { shape: readonly number[] },
+): Tensor {
+  const g = args(a.shape, a),
+    out = makeTensor(b, a.shape);
+  b.k.avgPoolGrad(
+    b.ptr(dy.storage),
+    g[0],
+    g[1],
+    g[2],
+    g[3],
+    g[4],
+    g[5],
+    g[6],
+    g[7],
+    g[8],
+    g[9],
+    g[10],
+    b.ptr(out.storage),
+  );
   return out;
 }

@@ -7,7 +7,8 @@ import type { WasmBackend } from '../wasm-backend.js';
 
 /** Split x at the reduced axes when they form one block at the end (rows) or at the start (cols). */
 function split(shape: readonly number[], axes: readonly number[]) {
-  const n = shape.length, k = axes.length;
+  const n = shape.length,
+    k = axes.length;
   const size = shape.reduce((p, d) => p * d, 1);
   const span = axes.reduce((p, a) => p * shape[a], 1);
   const trailing = axes.every((a, i) => a === n - k + i);
@@ -23,7 +24,8 @@ function keptBlock(shape: readonly number[], axes: readonly number[]) {
   const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   if (kept.length === 0 || kept.some((k, i) => k !== kept[0] + i)) return null;
   const prod = (from: number, to: number) => shape.slice(from, to).reduce((p, d) => p * d, 1);
-  const k0 = kept[0], k1 = kept[kept.length - 1] + 1;
+  const k0 = kept[0],
+    k1 = kept[kept.length - 1] + 1;
   return { outer: prod(0, k0), mid: prod(k0, k1), inner: prod(k1, shape.length) };
 }
 
@@ -37,7 +39,8 @@ function sumOuterInner(b: WasmBackend, x: number, y: number, outer: number, mid:
 
 export function sumWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: ReduceAttrs): Tensor {
   const [x] = inputs;
-  const s = split(x.shape, attrs.axes), block = keptBlock(x.shape, attrs.axes);
+  const s = split(x.shape, attrs.axes),
+    block = keptBlock(x.shape, attrs.axes);
   if (s.span === 0 || (!s.trailing && !s.leading && !block)) return sumRef(b, inputs, attrs);
   const out = makeTensor(b, reducedShape(x.shape, attrs.axes, attrs.keepDims));
   if (s.trailing) b.k.sumRows(b.ptr(x.storage), b.ptr(out.storage), s.rest, s.span);
@@ -51,9 +54,16 @@ export function momentsWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: Re
   const [x] = inputs;
   const block = keptBlock(x.shape, attrs.axes);
   if (!block || x.size === 0) return momentsRef(b, inputs, attrs);
-  const { outer, mid, inner } = block, count = outer * inner, shape = reducedShape(x.shape, attrs.axes, attrs.keepDims);
-  const mean = makeTensor(b, shape), variance = makeTensor(b, shape), centered = makeTensor(b, x.shape);
-  const px = b.ptr(x.storage), pm = b.ptr(mean.storage), pv = b.ptr(variance.storage), pc = b.ptr(centered.storage);
+  const { outer, mid, inner } = block,
+    count = outer * inner,
+    shape = reducedShape(x.shape, attrs.axes, attrs.keepDims);
+  const mean = makeTensor(b, shape),
+    variance = makeTensor(b, shape),
+    centered = makeTensor(b, x.shape);
+  const px = b.ptr(x.storage),
+    pm = b.ptr(mean.storage),
+    pv = b.ptr(variance.storage),
+    pc = b.ptr(centered.storage);
   sumOuterInner(b, px, pm, outer, mid, inner);
   b.k.binaryScalar(binaryCodes.mul, pm, 1 / count, pm, mid);
   if (inner === 1) b.k.binaryRow(binaryCodes.sub, px, pm, pc, outer, mid);

@@ -32,6 +32,11 @@ const simdKernels: Partial<Record<KernelName, (...args: any[]) => any>> = {
 export function registerWasmKernels(): void {
   for (const [name, ref] of Object.entries(referenceKernels)) {
     const simd = simdKernels[name as KernelName];
-    registerKernel({ kernelName: name as KernelName, backendName: 'wasm', kernelFunc: simd ?? ref, note: simd ? 'simd' : 'reference on the wasm heap' });
+    registerKernel({
+      kernelName: name as KernelName,
+      backendName: 'wasm',
+      kernelFunc: simd ?? ref,
+      note: simd ? 'simd' : 'reference on the wasm heap',
+    });
   }
 }

@@ -9,22 +9,68 @@ import { bindings, linear } from '../wgsl.js';
  * Direct convolutions, one thread per element of what is computed (output, input gradient, filter
  * gradient), each summing its taps; geometry is baked into the shader as constants.
  */
-interface G { N: number; C: number; H: number; W: number; O: number; kh: number; kw: number; OH: number; OW: number; sh: number; sw: number; ph: number; pw: number }
+interface G {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  kh: number;
+  kw: number;
+  OH: number;
+  OW: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
 
 function geometry(x: readonly number[], w: readonly number[], a: Conv2DAttrs): G {
-  const [N, C, H, W] = x, [O, , kh, kw] = w;
-  return { N, C, H, W, O, kh, kw, sh: a.stride[0], sw: a.stride[1], ph: a.pad[0], pw: a.pad[1], OH: convOutSize(H, kh, a.stride[0], a.pad[0]), OW: convOutSize(W, kw, a.stride[1], a.pad[1]) };
+  const [N, C, H, W] = x,
+    [O, , kh, kw] = w;
+  return {
+    N,
+    C,
+    H,
+    W,
+    O,
+    kh,
+    kw,
+    sh: a.stride[0],
+    sw: a.stride[1],
+    ph: a.pad[0],
+    pw: a.pad[1],
+    OH: convOutSize(H, kh, a.stride[0], a.pad[0]),
+    OW: convOutSize(W, kw, a.stride[1], a.pad[1]),
+  };
 }
 
 function launch(b: WebGpuBackend, inputs: Tensor[], names: [string, string], out: Tensor, body: string): void {
   const { groups, stride } = b.grid(out.size, 256);
-  b.run(`${bindings([[names[0], 'float32'], [names[1], 'float32']], [['out', 'float32']])}\n${linear(body, out.size, stride)}`, inputs, [out], null, groups);
+  b.run(
+    `${bindings(
+      [
+        [names[0], 'float32'],
+        [names[1], 'float32'],
+      ],
+      [['out', 'float32']],
+    )}\n${linear(body, out.size, stride)}`,
+    inputs,
+    [out],
+    null,
+    groups,
+  );
 }
 
 export function conv2dGpu(b: WebGpuBackend, [x, w]: readonly Tensor[], a: Conv2DAttrs): Tensor {
   const g = geometry(x.shape, w.shape, a);
   const out = makeTensor(b, [g.N, g.O, g.OH, g.OW]);
-  launch(b, [x, w], ['x', 'w'], out, `
+  launch(
+    b,
+    [x, w],
+    ['x', 'w'],
+    out,
+    `
   let ox = i % ${g.OW}u; let oy = (i / ${g.OW}u) % ${g.OH}u; let o = (i / ${g.OW * g.OH}u) % ${g.O}u; let n = i / ${g.OW * g.OH * g.O}u;
   var acc = 0.0;
   for (var c = 0u; c < ${g.C}u; c++) {
@@ -38,14 +84,20 @@ export function conv2dGpu(b: WebGpuBackend, [x, w]: readonly Tensor[], a: Conv2D
       }
     }
   }
-  out[i] = acc;`);
+  out[i] = acc;`,
+  );
   return out;
 }
 
 export function conv2dBackpropInputGpu(b: WebGpuBackend, [dy, w]: readonly Tensor[], a: Conv2DGradAttrs): Tensor {
   const g = geometry(a.shape, w.shape, a);
   const out = makeTensor(b, a.shape);
-  launch(b, [dy, w], ['dy', 'w'], out, `
+  launch(
+    b,
+    [dy, w],
+    ['dy', 'w'],
+    out,
+    `
   let ix = i32(i % ${g.W}u); let iy = i32((i / ${g.W}u) % ${g.H}u); let c = (i / ${g.W * g.H}u) % ${g.C}u; let n = i / ${g.W * g.H * g.C}u;
   var acc = 0.0;
   for (var o = 0u; o < ${g.O}u; o++) {
@@ -63,14 +115,20 @@ export function conv2dBackpropInputGpu(b: WebGpuBackend, [dy, w]: readonly Tenso
       }
     }
   }
-  out[i] = acc;`);
+  out[i] = acc;`,
+  );
   return out;
 }
 
 export function conv2dBackpropFilterGpu(b: WebGpuBackend, [x, dy]: readonly Tensor[], a: Conv2DGradAttrs): Tensor {
   const g = geometry(x.shape, a.shape, a);
   const out = makeTensor(b, a.shape);
-  launch(b, [x, dy], ['x', 'dy'], out, `
+  launch(
+    b,
+    [x, dy],
+    ['x', 'dy'],
+    out,
+    `
   let kj = i % ${g.kw}u; let ki = (i / ${g.kw}u) % ${g.kh}u; let c = (i / ${g.kw * g.kh}u) % ${g.C}u; let o = i / ${g.kw * g.kh * g.C}u;
   var acc = 0.0;
   for (var n = 0u; n < ${g.N}u; n++) {
@@ -84,14 +142,39 @@ export function conv2dBackpropFilterGpu(b: WebGpuBackend, [x, dy]: readonly Tens
       }
     }
   }
-  out[i] = acc;`);
+  out[i] = acc;`,
+  );
   return out;
 }
 
-interface P { planes: number; H: number; W: number; OH: number; OW: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number }
+interface P {
+  planes: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
 function pool(x: readonly number[], a: PoolAttrs): P {
   const [N, C, H, W] = x;
-  return { planes: N * C, H, W, kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], ph: a.pad[0], pw: a.pad[1], OH: convOutSize(H, a.kernel[0], a.stride[0], a.pad[0]), OW: convOutSize(W, a.kernel[1], a.stride[1], a.pad[1]) };
+  return {
+    planes: N * C,
+    H,
+    W,
+    kh: a.kernel[0],
+    kw: a.kernel[1],
+    sh: a.stride[0],
+    sw: a.stride[1],
+    ph: a.pad[0],
+    pw: a.pad[1],
+    OH: convOutSize(H, a.kernel[0], a.stride[0], a.pad[0]),
+    OW: convOutSize(W, a.kernel[1], a.stride[1], a.pad[1]),
+  };
 }
 
 /** WGSL for output element `o` of plane `pl`: the clipped window [y0, y1) × [x0, x1). */
@@ -114,18 +197,35 @@ fn firstMax(o: u32) -> i32 {
 }`;
 
 export function maxPoolGpu(b: WebGpuBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const p = pool(x.shape, a), out = makeTensor(b, [x.shape[0], x.shape[1], p.OH, p.OW]);
+  const p = pool(x.shape, a),
+    out = makeTensor(b, [x.shape[0], x.shape[1], p.OH, p.OW]);
   const { groups, stride } = b.grid(out.size, 256);
-  b.run(`${bindings([['x', 'float32']], [['y', 'float32']])}\n${argmaxFn(p)}\n${linear('let k = firstMax(i); y[i] = select(ninf(), x[max(k, 0)], k >= 0);', out.size, stride)}`, [x], [out], null, groups);
+  b.run(
+    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${argmaxFn(p)}\n${linear('let k = firstMax(i); y[i] = select(ninf(), x[max(k, 0)], k >= 0);', out.size, stride)}`,
+    [x],
+    [out],
+    null,
+    groups,
+  );
   return out;
 }
 
 /** Each input pixel sums dy over the windows whose first maximum it is (no atomics). */
 export function maxPoolGradGpu(b: WebGpuBackend, [dy, x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const p = pool(x.shape, a), out = makeTensor(b, x.shape);
+  const p = pool(x.shape, a),
+    out = makeTensor(b, x.shape);
   const { groups, stride } = b.grid(out.size, 256);
-  const oyLo = `max((iy + ${p.ph} - ${p.kh}) / ${p.sh} + 1, 0)`, oxLo = `max((ix + ${p.pw} - ${p.kw}) / ${p.sw} + 1, 0)`;
-  b.run(`${bindings([['dy', 'float32'], ['x', 'float32']], [['dx', 'float32']])}\n${argmaxFn(p)}\n${linear(`
+  const oyLo = `max((iy + ${p.ph} - ${p.kh}) / ${p.sh} + 1, 0)`,
+    oxLo = `max((ix + ${p.pw} - ${p.kw}) / ${p.sw} + 1, 0)`;
+  b.run(
+    `${bindings(
+      [
+        ['dy', 'float32'],
+        ['x', 'float32'],
+      ],
+      [['dx', 'float32']],
+    )}\n${argmaxFn(p)}\n${linear(
+      `
   let ix = i32(i % ${p.W}u); let iy = i32((i / ${p.W}u) % ${p.H}u); let plane = i / ${p.H * p.W}u;
   var acc = 0.0;
   for (var oy = select(0, ${oyLo}, iy + ${p.ph} - ${p.kh} >= 0); oy <= min((iy + ${p.ph}) / ${p.sh}, ${p.OH - 1}); oy++) {
@@ -134,26 +234,52 @@ export function maxPoolGradGpu(b: WebGpuBackend, [dy, x]: readonly Tensor[], a: 
       if (firstMax(o) == i32(i)) { acc += dy[o]; }
     }
   }
-  dx[i] = acc;`, out.size, stride)}`, [dy, x], [out], null, groups);
+  dx[i] = acc;`,
+      out.size,
+      stride,
+    )}`,
+    [dy, x],
+    [out],
+    null,
+    groups,
+  );
   return out;
 }
 
 export function avgPoolGpu(b: WebGpuBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const p = pool(x.shape, a), out = makeTensor(b, [x.shape[0], x.shape[1], p.OH, p.OW]);
+  const p = pool(x.shape, a),
+    out = makeTensor(b, [x.shape[0], x.shape[1], p.OH, p.OW]);
   const { groups, stride } = b.grid(out.size, 256);
-  b.run(`${bindings([['x', 'float32']], [['y', 'float32']])}\n${linear(`${windowOf(p, 'i')}
+  b.run(
+    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${linear(
+      `${windowOf(p, 'i')}
   var s = 0.0;
   for (var iy = y0; iy < y1; iy++) { for (var ix = x0; ix < x1; ix++) { s += x[i32(base) + iy * ${p.W} + ix]; } }
   let count = (y1 - y0) * (x1 - x0);
-  y[i] = select(0.0, s / f32(count), count > 0);`, out.size, stride)}`, [x], [out], null, groups);
+  y[i] = select(0.0, s / f32(count), count > 0);`,
+      out.size,
+      stride,
+    )}`,
+    [x],
+    [out],
+    null,
+    groups,
+  );
   return out;
 }
 
-export function avgPoolGradGpu(b: WebGpuBackend, [dy]: readonly Tensor[], a: PoolAttrs & { shape: readonly number[] }): Tensor {
+export function avgPoolGradGpu(
+  b: WebGpuBackend,
+  [dy]: readonly Tensor[],
+  a: PoolAttrs & { shape: readonly number[] },
+): Tensor {
   const shape = a.shape;
-  const p = pool(shape, a), out = makeTensor(b, shape);
+  const p = pool(shape, a),
+    out = makeTensor(b, shape);
   const { groups, stride } = b.grid(out.size, 256);
-  b.run(`${bindings([['dy', 'float32']], [['dx', 'float32']])}\n${linear(`
+  b.run(
+    `${bindings([['dy', 'float32']], [['dx', 'float32']])}\n${linear(
+      `
   let ix = i32(i % ${p.W}u); let iy = i32((i / ${p.W}u) % ${p.H}u); let plane = i / ${p.H * p.W}u;
   var acc = 0.0;
   for (var oy = 0; oy < ${p.OH}; oy++) {
@@ -165,6 +291,14 @@ export function avgPoolGradGpu(b: WebGpuBackend, [dy]: readonly Tensor[], a: Poo
       acc += dy[(plane * ${p.OH}u + u32(oy)) * ${p.OW}u + u32(ox)] / f32((y1 - y0) * (x1 - x0));
     }
   }
-  dx[i] = acc;`, out.size, stride)}`, [dy], [out], null, groups);
+  dx[i] = acc;`,
+      out.size,
+      stride,
+    )}`,
+    [dy],
+    [out],
+    null,
+    groups,
+  );
   return out;
 }

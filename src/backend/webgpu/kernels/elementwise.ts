@@ -36,21 +36,44 @@ const unaryGradExpr: Record<UnaryOp, string> = {
 };
 
 const binaryExpr: Record<BinaryOp, string> = {
-  add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'a / b', max: 'max(a, b)', min: 'min(a, b)', pow: 'pow_(a, b)',
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  max: 'max(a, b)',
+  min: 'min(a, b)',
+  pow: 'pow_(a, b)',
 };
 
 export function unaryGpu(b: WebGpuBackend, [x]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {
   const out = makeTensor(b, x.shape);
   const { groups, stride } = b.grid(x.size, 256);
-  b.run(`${bindings([['x', 'float32']], [['y', 'float32']])}\n${mathLib}\n${linear(`let v = x[i]; y[i] = ${unaryExpr[op]};`, x.size, stride)}`, [x], [out], null, groups);
+  b.run(
+    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${mathLib}\n${linear(`let v = x[i]; y[i] = ${unaryExpr[op]};`, x.size, stride)}`,
+    [x],
+    [out],
+    null,
+    groups,
+  );
   return out;
 }
 
 export function unaryGradGpu(b: WebGpuBackend, [dy, v]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {
   const out = makeTensor(b, dy.shape);
   const { groups, stride } = b.grid(dy.size, 256);
-  b.run(`${bindings([['dy', 'float32'], ['fv', 'float32']], [['dx', 'float32']])}\n${mathLib}\n${linear(`let d = dy[i]; let v = fv[i]; dx[i] = ${unaryGradExpr[op]};`, dy.size, stride)}`,
-    [dy, v], [out], null, groups);
+  b.run(
+    `${bindings(
+      [
+        ['dy', 'float32'],
+        ['fv', 'float32'],
+      ],
+      [['dx', 'float32']],
+    )}\n${mathLib}\n${linear(`let d = dy[i]; let v = fv[i]; dx[i] = ${unaryGradExpr[op]};`, dy.size, stride)}`,
+    [dy, v],
+    [out],
+    null,
+    groups,
+  );
   return out;
 }
 
@@ -60,16 +83,33 @@ export function binaryGpu(b: WebGpuBackend, [x, y]: readonly Tensor[], { op }: {
   const out = makeTensor(b, shape);
   const n = out.size;
   const { groups, stride } = b.grid(n, 256);
-  const os = stridesOf(shape), sa = broadcastStrides(x.shape, shape), sb = broadcastStrides(y.shape, shape);
+  const os = stridesOf(shape),
+    sa = broadcastStrides(x.shape, shape),
+    sb = broadcastStrides(y.shape, shape);
   const same = (s: readonly number[], t: readonly number[]) => s.length === t.length && s.every((d, i) => d === t[i]);
   let index: string;
   if (same(x.shape, shape) && same(y.shape, shape)) index = 'let ia = i; let ib = i;';
   else {
     const parts = shape.map((_, k) => `let c${k} = (i / ${os[k]}u) % ${shape[k]}u;`);
-    const off = (s: number[]) => shape.map((_, k) => (s[k] ? `c${k} * ${s[k]}u` : '')).filter(Boolean).join(' + ') || '0u';
+    const off = (s: number[]) =>
+      shape
+        .map((_, k) => (s[k] ? `c${k} * ${s[k]}u` : ''))
+        .filter(Boolean)
+        .join(' + ') || '0u';
     index = `${parts.join(' ')} let ia = ${off(sa)}; let ib = ${off(sb)};`;
   }
-  b.run(`${bindings([['xa', 'float32'], ['xb', 'float32']], [['y', 'float32']])}\n${mathLib}\n${linear(`${index} let a = xa[ia]; let b = xb[ib]; y[i] = ${binaryExpr[op]};`, n, stride)}`,
-    [x, y], [out], null, groups);
+  b.run(
+    `${bindings(
+      [
+        ['xa', 'float32'],
+        ['xb', 'float32'],
+      ],
+      [['y', 'float32']],
+    )}\n${mathLib}\n${linear(`${index} let a = xa[ia]; let b = xb[ib]; y[i] = ${binaryExpr[op]};`, n, stride)}`,
+    [x, y],
+    [out],
+    null,
+    groups,
+  );
   return out;
 }

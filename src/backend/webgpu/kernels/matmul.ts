@@ -7,11 +7,38 @@ import { bindings } from '../wgsl.js';
 /** 'tiled': 16×16 shared-memory tiles (real GPUs); 'blocked': 4×4 outputs a thread from registers, no barriers (CPU adapters). */
 export type MatMulVariant = 'tiled' | 'blocked';
 
-interface Dims { B: number; M: number; N: number; K: number; ba: number; bb: number; ar: number; ac: number; br: number; bc: number; ta: boolean; tb: boolean }
+interface Dims {
+  B: number;
+  M: number;
+  N: number;
+  K: number;
+  ba: number;
+  bb: number;
+  ar: number;
+  ac: number;
+  br: number;
+  bc: number;
+  ta: boolean;
+  tb: boolean;
+}
 
 function dims(x: Tensor, y: Tensor, { transposeA, transposeB }: MatMulAttrs): Dims {
-  const [ba, ar, ac] = x.shape, [bb, br, bc] = y.shape;
-  return { B: Math.max(ba, bb), M: transposeA ? ac : ar, K: transposeA ? ar : ac, N: transposeB ? br : bc, ba, bb, ar, ac, br, bc, ta: transposeA, tb: transposeB };
+  const [ba, ar, ac] = x.shape,
+    [bb, br, bc] = y.shape;
+  return {
+    B: Math.max(ba, bb),
+    M: transposeA ? ac : ar,
+    K: transposeA ? ar : ac,
+    N: transposeB ? br : bc,
+    ba,
+    bb,
+    ar,
+    ac,
+    br,
+    bc,
+    ta: transposeA,
+    tb: transposeB,
+  };
 }
 
 /** Element accessors with the transposes and the batch broadcast folded in. */
@@ -28,7 +55,13 @@ fn Bm(batch: u32, k: u32, j: u32) -> f32 {
 }
 
 function blocked(d: Dims): { code: string; groups: number[] } {
-  const code = `${bindings([['a', 'float32'], ['b', 'float32']], [['c', 'float32']])}
+  const code = `${bindings(
+    [
+      ['a', 'float32'],
+      ['b', 'float32'],
+    ],
+    [['c', 'float32']],
+  )}
 ${accessors(d)}
 @compute @workgroup_size(8, 8) fn main(@builtin(global_invocation_id) gid: vec3u) {
   let col0 = gid.x * 4u; let row0 = gid.y * 4u; let batch = gid.z;
@@ -51,7 +84,13 @@ ${accessors(d)}
 }
 
 function tiled(d: Dims): { code: string; groups: number[] } {
-  const code = `${bindings([['a', 'float32'], ['b', 'float32']], [['c', 'float32']])}
+  const code = `${bindings(
+    [
+      ['a', 'float32'],
+      ['b', 'float32'],
+    ],
+    [['c', 'float32']],
+  )}
 ${accessors(d)}
 var<workgroup> As: array<array<f32, 16>, 16>;
 var<workgroup> Bs: array<array<f32, 16>, 16>;
@@ -71,15 +110,23 @@ var<workgroup> Bs: array<array<f32, 16>, 16>;
   return { code, groups: [Math.ceil(d.N / 16), Math.ceil(d.M / 16), d.B] };
 }
 
-export const matMulVariants: Record<MatMulVariant, (d: Dims) => { code: string; groups: number[] }> = { tiled, blocked };
+export const matMulVariants: Record<MatMulVariant, (d: Dims) => { code: string; groups: number[] }> = {
+  tiled,
+  blocked,
+};
 
 export function matMulGpu(b: WebGpuBackend, [x, y]: readonly Tensor[], attrs: MatMulAttrs): Tensor {
   const d = dims(x, y, attrs);
   const out = makeTensor(b, [d.B, d.M, d.N]);
   if (d.M === 0 || d.N === 0) return out;
   if (d.K === 0) {
-    b.run(`${bindings([], [['c', 'float32']])}\n@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u) { let i = gid.x + gid.y * ${b.grid(out.size, 256).stride}u; if (i < ${out.size}u) { c[i] = 0.0; } }`,
-      [], [out], null, b.grid(out.size, 256).groups);
+    b.run(
+      `${bindings([], [['c', 'float32']])}\n@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u) { let i = gid.x + gid.y * ${b.grid(out.size, 256).stride}u; if (i < ${out.size}u) { c[i] = 0.0; } }`,
+      [],
+      [out],
+      null,
+      b.grid(out.size, 256).groups,
+    );
     return out;
   }
   const { code, groups } = matMulVariants[b.matMulVariant](d);
@@ -93,17 +140,31 @@ const chosen = new Map<string, MatMulVariant>();
  * Times both matmul kernels on this adapter (256³, and the MLP's 64×784×512; after a warm-up) and keeps the
  * faster; the choice is cached per adapter for the life of the page or process.
  */
-export async function tuneMatMul(b: WebGpuBackend): Promise<{ variant: MatMulVariant; ms: Record<MatMulVariant, number> }> {
+export async function tuneMatMul(
+  b: WebGpuBackend,
+): Promise<{ variant: MatMulVariant; ms: Record<MatMulVariant, number> }> {
   const key = `${b.adapterName}|${b.fallbackAdapter}`;
   const ms = { tiled: 0, blocked: 0 };
   const known = chosen.get(key);
-  if (known) { b.matMulVariant = known; return { variant: known, ms }; }
-  const shapes: [number, number, number][] = [[256, 256, 256], [64, 784, 512]];
+  if (known) {
+    b.matMulVariant = known;
+    return { variant: known, ms };
+  }
+  const shapes: [number, number, number][] = [
+    [256, 256, 256],
+    [64, 784, 512],
+  ];
   const inputs = shapes.map(([M, K, N]) => [makeTensor(b, [1, M, K]), makeTensor(b, [1, K, N])]);
-  for (const [x, y] of inputs) { b.write(x.storage, new Float32Array(x.size).fill(0.5)); b.write(y.storage, new Float32Array(y.size).fill(0.25)); }
+  for (const [x, y] of inputs) {
+    b.write(x.storage, new Float32Array(x.size).fill(0.5));
+    b.write(y.storage, new Float32Array(y.size).fill(0.25));
+  }
   for (const v of ['tiled', 'blocked'] as const) {
     b.matMulVariant = v;
-    const once = async () => { for (const [x, y] of inputs) matMulGpu(b, [x, y], { transposeA: false, transposeB: false }).dispose(); await b.sync(); };
+    const once = async () => {
+      for (const [x, y] of inputs) matMulGpu(b, [x, y], { transposeA: false, transposeB: false }).dispose();
+      await b.sync();
+    };
     await once();
     const t0 = performance.now();
     await once();

@@ -9,7 +9,15 @@ import { assignGpu, castGpu, concatGpu, copyGpu, fillGpu, sliceGpu, transposeGpu
 import { gatherGpu, scatterAddGpu } from './gather.js';
 import { optimizerStepGpu } from './optimizer.js';
 import { dropoutMaskGpu, randomNormalGpu, randomUniformGpu } from './random.js';
-import { avgPoolGpu, avgPoolGradGpu, conv2dBackpropFilterGpu, conv2dBackpropInputGpu, conv2dGpu, maxPoolGpu, maxPoolGradGpu } from './conv.js';
+import {
+  avgPoolGpu,
+  avgPoolGradGpu,
+  conv2dBackpropFilterGpu,
+  conv2dBackpropInputGpu,
+  conv2dGpu,
+  maxPoolGpu,
+  maxPoolGradGpu,
+} from './conv.js';
 
 /** Every kernel in WGSL: a Record over all kernel names, so a missing one does not compile. */
 export const webgpuKernels: Record<KernelName, KernelFn<WebGpuBackend>> = {
@@ -48,5 +56,6 @@ export const webgpuKernels: Record<KernelName, KernelFn<WebGpuBackend>> = {
 };
 
 export function registerWebGpuKernels(): void {
-  for (const [name, fn] of Object.entries(webgpuKernels)) registerKernel({ kernelName: name as KernelName, backendName: 'webgpu', kernelFunc: fn, note: 'wgsl' });
+  for (const [name, fn] of Object.entries(webgpuKernels))
+    registerKernel({ kernelName: name as KernelName, backendName: 'webgpu', kernelFunc: fn, note: 'wgsl' });
 }
