@@ -2,7 +2,8 @@
 //
 // ── Impl interface ─────────────────────────────────────────────────────────────────────────────
 //   Impl = {
-//     name: string,                 // "js" | "wasm-simd" | "wasm-relaxed" | "webgpu" | "tfjs-wasm" | "ort-web-wasm" | "ort-node"
+//     name: string,                 // "js" | "wasm-simd" | "wasm-relaxed" | "webgpu" | "tfjs-wasm" | "ort-web-wasm"
+//                                   // | "ort-node"
 //     unavailable?: string,         // set instead of throwing to have the impl shown as a skipped row
 //     matmul?(M, K, N, a: Float32Array /*[M,K] row-major*/, b: Float32Array /*[K,N] row-major*/): Promise<Runner>,
 //     conv2d?(spec: { N, Cin, H, W, Cout, k, stride, pad },
@@ -254,7 +255,8 @@ export async function runSuite(opts = {}) {
         rows.push(row);
         log(
           `${kc.op} ${kc.shape} ${impl.name}: ${row.gflops_median.toFixed(2)} GFLOP/s ` +
-            `(${m.repeats}×${m.inner}, ${(m.median * 1e3).toFixed(3)} ms/call) err ${err.toExponential(2)}${wrong ? ' WRONG' : ''}`,
+            `(${m.repeats}×${m.inner}, ${(m.median * 1e3).toFixed(3)} ms/call) ` +
+            `err ${err.toExponential(2)}${wrong ? ' WRONG' : ''}`,
         );
       } catch (e) {
         failed = true;
@@ -293,7 +295,7 @@ export async function runSuite(opts = {}) {
   };
   const outFile = opts.out ?? RESULTS_FILE;
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
   const wrongRows = rows.filter((r) => r.wrong || r.error);
   console.log(`\nwrote ${outFile} (${json.rows.length} rows) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (failed) {

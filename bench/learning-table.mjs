@@ -45,17 +45,20 @@ function ratioLines(ratios) {
   const lines = [];
   for (const [rule, r] of Object.entries(ratios.peak_tensor_vs_backprop ?? {})) {
     lines.push(
-      `tensor memory ${rule} ÷ backprop: a step's working memory ${ratio(r.step_working)}; peak of the training steps ${ratio(r.steps)}; peak of the whole train() call ${ratio(r.whole)}`,
+      `tensor memory ${rule} ÷ backprop: a step's working memory ${ratio(r.step_working)}; ` +
+        `peak of the training steps ${ratio(r.steps)}; peak of the whole train() call ${ratio(r.whole)}`,
     );
   }
   if (ratios.tpsgd_minus_backprop_accuracy_pp != null) {
     lines.push(
-      `accuracy tpsgd − backprop: ${ratios.tpsgd_minus_backprop_accuracy_pp >= 0 ? '+' : ''}${ratios.tpsgd_minus_backprop_accuracy_pp.toFixed(2)} percentage points`,
+      `accuracy tpsgd − backprop: ${ratios.tpsgd_minus_backprop_accuracy_pp >= 0 ? '+' : ''}` +
+        `${ratios.tpsgd_minus_backprop_accuracy_pp.toFixed(2)} percentage points`,
     );
   }
   if (ratios.backprop_speed_vs_tfjs != null) {
     lines.push(
-      `backprop speed vs tfjs-wasm = tfjs s/epoch ÷ layerhive s/epoch: ${ratio(ratios.backprop_speed_vs_tfjs)} (> 1: layerhive faster)`,
+      `backprop speed vs tfjs-wasm = tfjs s/epoch ÷ layerhive s/epoch: ` +
+        `${ratio(ratios.backprop_speed_vs_tfjs)} (> 1: layerhive faster)`,
     );
   }
   return lines;
@@ -88,7 +91,8 @@ export function learningMarkdown(result) {
   const out = [
     `# learning benchmark`,
     '',
-    `MNIST, ${s.train_images} training / ${s.test_images} test images, ${s.epochs} epoch(s), batch ${s.batch}, model ${s.model}, seed ${s.seed}` +
+    `MNIST, ${s.train_images} training / ${s.test_images} test images, ${s.epochs} epoch(s), ` +
+      `batch ${s.batch}, model ${s.model}, seed ${s.seed}` +
       `${s.quick ? ' (--quick)' : ''}. ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.date}.`,
     '',
     `| ${HEAD.join(' | ')} |`,

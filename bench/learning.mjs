@@ -114,7 +114,8 @@ export async function runSuite(opts = {}) {
   const order = [...RULES, TFJS].filter((r) => o.rules.includes(r));
   const stepsPerEpoch = Math.ceil(o.trainImages / o.batch);
   log(
-    `MNIST ${o.trainImages} train / ${o.testImages} test images, ${o.epochs} epoch(s) of ${stepsPerEpoch} steps, batch ${o.batch}, model ${o.model}: ${order.join(', ')}`,
+    `MNIST ${o.trainImages} train / ${o.testImages} test images, ${o.epochs} epoch(s) of ${stepsPerEpoch} steps, ` +
+      `batch ${o.batch}, model ${o.model}: ${order.join(', ')}`,
   );
 
   const rows = [];
@@ -191,7 +192,8 @@ export async function runSuite(opts = {}) {
       wall_s: round((performance.now() - started) / 1000, 4),
     });
     log(
-      `${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s (peak tensor ${mb(res.peakTensorBytes).toFixed(1)} MB, peak RSS ${res.peakRssMb.toFixed(0)} MB)`,
+      `${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
+        `(peak tensor ${mb(res.peakTensorBytes).toFixed(1)} MB, peak RSS ${res.peakRssMb.toFixed(0)} MB)`,
     );
   }
 
@@ -215,9 +217,12 @@ export async function runSuite(opts = {}) {
           : "layerhive createBackend('wasm') (relaxed SIMD when the engine validates it)",
       rules: Object.fromEntries(order.map((r) => [r, r === TFJS ? TFJS_SETTINGS : RULE_SETTINGS[r]])),
       peak_tensor_mb:
-        'wasm-heap tensor bytes in use at most, from resetPeak() before train() to its end (training steps + the test pass after each epoch); peak_step_tensor_mb: the training steps only. tfjs: tf.memory().numBytes sampled inside each step',
+        'wasm-heap tensor bytes in use at most, from resetPeak() before train() to its end ' +
+        '(training steps + the test pass after each epoch); peak_step_tensor_mb: the training steps only. ' +
+        'tfjs: tf.memory().numBytes sampled inside each step',
       peak_rss_mb:
-        "process.resourceUsage().maxRSS of the run's own child process (includes Node, the MNIST bytes and the wasm memory reserved)",
+        "process.resourceUsage().maxRSS of the run's own child process " +
+        '(includes Node, the MNIST bytes and the wasm memory reserved)',
       seconds: 'training steps of the epoch only (the test pass excluded)',
     },
     rows,
@@ -228,8 +233,8 @@ export async function runSuite(opts = {}) {
   for (const b of new Set(rows.map((r) => r.backend).filter((b) => b?.startsWith('webgpu')))) console.log(b);
   const outFile = opts.out ?? RESULTS_FILE;
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
-  const mdFile = outFile.replace(/\.json$/, '') + '.md';
+  writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+  const mdFile = `${outFile.replace(/\.json$/, '')}.md`;
   writeFileSync(mdFile, learningMarkdown(result));
   console.log(`\nwrote ${outFile} and ${mdFile} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -259,7 +264,9 @@ function ratiosOf(rows) {
     }
     ratios.peak_tensor_vs_backprop = vs;
     ratios.peak_tensor_vs_backprop_note =
-      "peak tensor MB of the rule ÷ layerhive backprop's, same model: whole = the train() call, steps = training steps only, step_working = a step's peak above what stays resident between steps (parameters, optimizer state)";
+      "peak tensor MB of the rule ÷ layerhive backprop's, same model: whole = the train() call, " +
+      'steps = training steps only, ' +
+      "step_working = a step's peak above what stays resident between steps (parameters, optimizer state)";
   }
   const tp = ours('tpsgd');
   if (bp && tp) ratios.tpsgd_minus_backprop_accuracy_pp = round((tp.test_accuracy - bp.test_accuracy) * 100, 4);
@@ -267,7 +274,8 @@ function ratiosOf(rows) {
     const secs = (r) => r.epochs.reduce((s, e) => s + e.seconds, 0);
     ratios.backprop_speed_vs_tfjs = round(secs(tfjs) / secs(bp), 4);
     ratios.backprop_speed_vs_tfjs_note =
-      'tfjs-wasm training seconds ÷ layerhive backprop training seconds, summed over the epochs (> 1: layerhive faster)';
+      'tfjs-wasm training seconds ÷ layerhive backprop training seconds, ' +
+      'summed over the epochs (> 1: layerhive faster)';
     ratios.backprop_minus_tfjs_accuracy_pp = round((bp.test_accuracy - tfjs.test_accuracy) * 100, 4);
   }
   return ratios;

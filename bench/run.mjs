@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Benchmark entry:
-//   node --experimental-wasm-relaxed-simd bench/run.mjs <suite> [--quick] [--impl a,b] [--op matmul|conv2d] [--repeats N]
-//   node --experimental-wasm-relaxed-simd bench/run.mjs learning [--quick] [--epochs N] [--rules a,b] [--model mlp|cnn] [--batch B] [--limit N]
+//   node --experimental-wasm-relaxed-simd bench/run.mjs <suite> [--quick] [--impl a,b] [--op matmul|conv2d]
+//     [--repeats N]
+//   node --experimental-wasm-relaxed-simd bench/run.mjs learning [--quick] [--epochs N] [--rules a,b]
+//     [--model mlp|cnn] [--batch B] [--limit N]
 // A suite is a module bench/<suite>.mjs exporting `async runSuite(opts) -> exit code`; register it in SUITES.
 import { Command, InvalidArgumentError } from 'commander';
 
@@ -46,7 +48,8 @@ const program = new Command()
   .option('--impl <names>', 'comma-separated impls to time, e.g. wasm-relaxed,ort-node')
   .option(
     '--backend <name>',
-    'kernels: time this layerhive backend only (js, wasm-simd, wasm-relaxed, webgpu; = --impl <name>); learning: wasm (default) or webgpu',
+    'kernels: time this layerhive backend only (js, wasm-simd, wasm-relaxed, webgpu; = --impl <name>); ' +
+      'learning: wasm (default) or webgpu',
   )
   .option('--op <op>', 'only this op (kernels: matmul | conv2d)')
   .option('--repeats <n>', 'timed samples per row (slow rows may get fewer)', positiveInt)

@@ -169,7 +169,9 @@ export async function runSuite(opts) {
   }
   console.log(table.toString());
   console.log(
-    `traffic between workers ÷ backprop's (2 workers): noprop-dt ${f(ratios.stage_bytes_vs_backprop_2_workers['noprop-dt'], 2)}, tpsgd ${f(ratios.stage_bytes_vs_backprop_2_workers.tpsgd, 2)}`,
+    `traffic between workers ÷ backprop's (2 workers): ` +
+      `noprop-dt ${f(ratios.stage_bytes_vs_backprop_2_workers['noprop-dt'], 2)}, ` +
+      `tpsgd ${f(ratios.stage_bytes_vs_backprop_2_workers.tpsgd, 2)}`,
   );
   console.log('3 workers oversubscribe this 2-core machine (the coordinator thread shares the cores as well).');
   const out = opts.out ?? RESULTS_FILE;

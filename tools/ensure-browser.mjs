@@ -25,7 +25,8 @@ const root = process.getuid?.() === 0;
 if (!aptGet || !root) {
   console.error(
     `npm test needs ${missing.join(' and ')}: install ${missing.length > 1 ? 'them' : 'it'} (Debian/Ubuntu: ` +
-      `sudo apt-get install ${missing.join(' ')}), or set CHROME_PATH to a Chromium or Chrome. No browser is downloaded.`,
+      `sudo apt-get install ${missing.join(' ')}), or set CHROME_PATH to a Chromium or Chrome. ` +
+      'No browser is downloaded.',
   );
   process.exit(1);
 }

@@ -5,7 +5,9 @@
 import * as Comlink from 'comlink';
 import { StageHost } from '../src/parallel/stage-host.js';
 
-/** The worker's side of comlink: `self` in a browser; in Node the parent port, and WebGPU through Dawn when installed. */
+/**
+ * The worker's side of comlink: `self` in a browser; in Node the parent port, and WebGPU through Dawn when installed.
+ */
 async function endpoint(): Promise<Comlink.Endpoint> {
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (!isNode) return self as unknown as Comlink.Endpoint;

@@ -56,7 +56,9 @@ export async function layerhiveImpls() {
     const caps = gpu.capabilities();
     impls.push(
       impl('webgpu', gpu, {
-        note: `webgpu: ${caps.adapter} (matmul kernel: ${gpu.matMulVariant})${caps.fallbackAdapter ? ' — a SOFTWARE adapter: these figures say nothing about GPU speed' : ''}`,
+        note:
+          `webgpu: ${caps.adapter} (matmul kernel: ${gpu.matMulVariant})` +
+          `${caps.fallbackAdapter ? ' — a SOFTWARE adapter: these figures say nothing about GPU speed' : ''}`,
         dispose: () => gpu.destroy(),
       }),
     );

@@ -38,7 +38,8 @@ function shuffled(count, rand) {
 /**
  * Train and evaluate. train/test: { images: Uint8Array (count·784), labels: Uint8Array, count }.
  * o: { epochs, batchSize, lr, normalization, seed, epsilon, onEpoch?(report) }.
- * Returns { epochs: [{ epoch, testAccuracy, trainLoss, seconds, samplesPerSecond }], peakTensorBytes, backend, version }.
+ * Returns { epochs: [{ epoch, testAccuracy, trainLoss, seconds, samplesPerSecond }], peakTensorBytes, backend,
+ * version }.
  */
 export async function trainTfjsMlp(trainSet, testSet, o) {
   await tfjsWasmImpl(); // sets the wasm backend (1 thread) once

@@ -59,7 +59,10 @@ export class AppShell extends LitElement {
   private shown: Uint8Array | null = null;
 
   static override styles = css`
-    :host { display: block; max-width: 960px; margin: 0 auto; padding: 12px; box-sizing: border-box; font: 15px/1.4 system-ui, sans-serif; color: #1f2328; }
+    :host {
+      display: block; max-width: 960px; margin: 0 auto; padding: 12px; box-sizing: border-box;
+      font: 15px/1.4 system-ui, sans-serif; color: #1f2328;
+    }
     * { box-sizing: border-box; }
     header h1 { font-size: 20px; margin: 0 0 4px; }
     header p { margin: 0 0 12px; color: #57606a; font-size: 13px; }
@@ -67,16 +70,27 @@ export class AppShell extends LitElement {
     @media (max-width: 700px) { .layout { grid-template-columns: minmax(0, 1fr); } }
     nav { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 12px; }
     nav button[aria-selected='true'] { background: #1f6feb; color: #fff; border-color: #1f6feb; }
-    button, select { font: inherit; padding: 8px 12px; border-radius: 8px; border: 1px solid #d0d7de; background: #f6f8fa; cursor: pointer; min-height: 40px; }
+    button, select {
+      font: inherit; padding: 8px 12px; border-radius: 8px; border: 1px solid #d0d7de; background: #f6f8fa;
+      cursor: pointer; min-height: 40px;
+    }
     button:disabled { opacity: 0.5; cursor: default; }
     .digits { display: grid; grid-template-columns: repeat(5, 1fr); gap: 6px; margin: 8px 0; }
     .row { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 8px 0; }
-    .bar { display: grid; grid-template-columns: 1.2em minmax(0, 1fr) 3.5em; gap: 6px; align-items: center; font-variant-numeric: tabular-nums; }
+    .bar {
+      display: grid; grid-template-columns: 1.2em minmax(0, 1fr) 3.5em; gap: 6px; align-items: center;
+      font-variant-numeric: tabular-nums;
+    }
     .bar div { height: 14px; background: #1f6feb; border-radius: 3px; }
     .bar.top div { background: #1a7f37; }
     progress { width: 100%; height: 16px; }
-    canvas.map { width: 100%; max-width: 280px; aspect-ratio: 1; image-rendering: pixelated; border-radius: 8px; background: #000; }
-    pre { white-space: pre-wrap; word-break: break-word; background: #f6f8fa; padding: 8px; border-radius: 8px; font-size: 12px; }
+    canvas.map {
+      width: 100%; max-width: 280px; aspect-ratio: 1; image-rendering: pixelated; border-radius: 8px; background: #000;
+    }
+    pre {
+      white-space: pre-wrap; word-break: break-word; background: #f6f8fa; padding: 8px; border-radius: 8px;
+      font-size: 12px;
+    }
     table { border-collapse: collapse; width: 100%; font-size: 13px; }
     td, th { border-bottom: 1px solid #eee; padding: 4px; text-align: left; }
     .msg { color: #57606a; min-height: 1.4em; }
@@ -176,7 +190,9 @@ export class AppShell extends LitElement {
     try {
       const t0 = performance.now();
       this.attribution = await this.model.explain(this.shown, this.method);
-      this.message = `${this.method}: ${this.attribution.modelCalls} model calls, ${(performance.now() - t0).toFixed(0)} ms, class ${this.attribution.target}`;
+      this.message =
+        `${this.method}: ${this.attribution.modelCalls} model calls, ` +
+        `${(performance.now() - t0).toFixed(0)} ms, class ${this.attribution.target}`;
       await this.updateComplete;
       const pic = lh.overlayPicture(lh.normalizePixels(this.shown), this.attribution.values, [1, 28, 28], 10);
       const c = this.renderRoot.querySelector('canvas.map') as HTMLCanvasElement;
@@ -254,32 +270,67 @@ export class AppShell extends LitElement {
         <div class="pad">
           <lh-draw-pad @stroke=${this.onStroke}></lh-draw-pad>
           <div class="row"><button @click=${this.clearPad}>Clear</button>
-            ${this.probs ? html`<span>I read a <b id="prediction">${best}</b> (${(100 * this.probs[best]).toFixed(0)}%)</span>` : html`<span>draw a digit</span>`}</div>
+            ${
+              this.probs
+                ? html`<span>I read a <b id="prediction">${best}</b> (${(100 * this.probs[best]).toFixed(0)}%)</span>`
+                : html`<span>draw a digit</span>`
+            }</div>
           <p class="msg" role="status">${this.message}</p>
         </div>
-        <section>${this.tab === 'teach' ? this.teachTab() : this.tab === 'explain' ? this.explainTab(best) : this.tab === 'model' ? this.modelTab() : this.startTab()}</section>
+        <section>${
+          this.tab === 'teach'
+            ? this.teachTab()
+            : this.tab === 'explain'
+              ? this.explainTab(best)
+              : this.tab === 'model'
+                ? this.modelTab()
+                : this.startTab()
+        }</section>
       </div>`;
   }
 
   private teachTab() {
     return html`
       <p>Draw a digit, then say which it is:</p>
-      <div class="digits">${Array.from({ length: 10 }, (_, d) => html`<button class="digit" data-digit=${d} ?disabled=${!this.status || this.learning} @click=${() => this.teach(d)}>${d}</button>`)}</div>
-      <div class="row"><button id="learn" ?disabled=${!this.status || this.learning || !this.status?.samples} @click=${this.learn}>Learn from my ${this.status?.samples ?? 0} samples</button></div>
-      ${this.learning || this.points.length ? html`<progress max="1" .value=${this.done}></progress><lh-learning-plot .points=${this.points}></lh-learning-plot>` : nothing}`;
+      <div class="digits">${Array.from(
+        { length: 10 },
+        (_, d) =>
+          html`<button class="digit" data-digit=${d} ?disabled=${!this.status || this.learning}
+            @click=${() => this.teach(d)}>${d}</button>`,
+      )}</div>
+      <div class="row"><button id="learn" ?disabled=${!this.status || this.learning || !this.status?.samples}
+        @click=${this.learn}>Learn from my ${this.status?.samples ?? 0} samples</button></div>
+      ${
+        this.learning || this.points.length
+          ? html`<progress max="1" .value=${this.done}></progress><lh-learning-plot
+              .points=${this.points}></lh-learning-plot>`
+          : nothing
+      }`;
   }
 
   private explainTab(best: number) {
     const about = METHODS.find(([m]) => m === this.method)!;
     return html`
-      ${this.probs ? html`<div>${Array.from(this.probs, (p, d) => html`<div class="bar ${d === best ? 'top' : ''}"><span>${d}</span><div style="width:${(100 * p).toFixed(1)}%"></div><span>${(100 * p).toFixed(1)}%</span></div>`)}</div>` : html`<p>Draw a digit to see what the model reads.</p>`}
+      ${
+        this.probs
+          ? html`<div>${Array.from(
+              this.probs,
+              (p, d) =>
+                html`<div class="bar ${d === best ? 'top' : ''}"><span>${d}</span><div
+                  style="width:${(100 * p).toFixed(1)}%"></div><span>${(100 * p).toFixed(1)}%</span></div>`,
+            )}</div>`
+          : html`<p>Draw a digit to see what the model reads.</p>`
+      }
       <div class="row">
         <select aria-label="attribution method" @change=${(e: Event) => {
           this.method = (e.target as HTMLSelectElement).value as MethodName;
           this.attribution = null;
         }}>
-          ${METHODS.map(([m, name]) => html`<option value=${m} ?selected=${m === this.method}>${name}</option>`)}</select>
-        <button id="explain" ?disabled=${!this.shown || this.explaining || this.learning} @click=${this.explain}>Why?</button>
+          ${METHODS.map(
+            ([m, name]) => html`<option value=${m} ?selected=${m === this.method}>${name}</option>`,
+          )}</select>
+        <button id="explain" ?disabled=${!this.shown || this.explaining || this.learning}
+          @click=${this.explain}>Why?</button>
       </div>
       <p>${about[1]} shows ${about[2]}.</p>
       <canvas class="map" width="280" height="280" ?hidden=${!this.attribution}></canvas>`;
@@ -297,7 +348,11 @@ export class AppShell extends LitElement {
             v,
           ) => html`<tr><td>${v.version}</td><td>${new Date(v.createdAt).toLocaleString()}</td><td>${mib(v.bytes)}</td>
           <td>${v.meta.accuracy !== undefined ? `${(100 * Number(v.meta.accuracy)).toFixed(0)}%` : ''}</td>
-          <td>${v.version === this.status?.version ? 'in use' : html`<button @click=${() => this.rollback(v.version)}>Use this</button>`}</td></tr>`,
+          <td>${
+            v.version === this.status?.version
+              ? 'in use'
+              : html`<button @click=${() => this.rollback(v.version)}>Use this</button>`
+          }</td></tr>`,
         )}</table>`
           : html`<p>No saved versions yet: teach and learn first.</p>`
       }
@@ -310,10 +365,13 @@ export class AppShell extends LitElement {
   private startTab() {
     return html`
       <p>${this.status?.source ?? 'loading…'}</p>
-      <p>Workers: ${this.status?.backends.map((b, i) => html`<span class="backend">worker ${i}: ${b}</span>${i + 1 < this.status!.backends.length ? ', ' : ''}`)}</p>
+      <p>Workers: ${this.status?.backends.map(
+        (b, i) =>
+          html`<span class="backend">worker ${i}: ${b}</span>${i + 1 < this.status!.backends.length ? ', ' : ''}`,
+      )}</p>
       <p>Where the layers run:</p><pre>${this.status?.plan ?? ''}</pre>
-      <p>Learning is tpSGD on the last layer of a CNN shipped with the app (trained by backprop on MNIST); explanations run
-        on the same workers. Samples and models stay in this browser's storage.</p>`;
+      <p>Learning is tpSGD on the last layer of a CNN shipped with the app (trained by backprop on MNIST); explanations
+        run on the same workers. Samples and models stay in this browser's storage.</p>`;
   }
 }
 customElements.define('lh-app', AppShell);

@@ -5,7 +5,10 @@ import { toMnist } from './digits.js';
 export class DrawPad extends LitElement {
   static override styles = css`
     :host { display: block; }
-    canvas { width: 100%; aspect-ratio: 1; touch-action: none; background: #000; border-radius: 12px; display: block; cursor: crosshair; }
+    canvas {
+      width: 100%; aspect-ratio: 1; touch-action: none; background: #000; border-radius: 12px; display: block;
+      cursor: crosshair;
+    }
   `;
   private canvas!: HTMLCanvasElement;
   private last: [number, number] | null = null;
@@ -17,7 +20,8 @@ export class DrawPad extends LitElement {
 
   override render() {
     return html`<canvas width="280" height="280" aria-label="drawing pad: draw one digit"
-      @pointerdown=${this.down} @pointermove=${this.move} @pointerup=${this.up} @pointercancel=${this.up} @pointerleave=${this.up}></canvas>`;
+      @pointerdown=${this.down} @pointermove=${this.move} @pointerup=${this.up} @pointercancel=${this.up}
+      @pointerleave=${this.up}></canvas>`;
   }
 
   private at(e: PointerEvent): [number, number] {

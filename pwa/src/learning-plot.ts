@@ -34,7 +34,9 @@ export class LearningPlot extends LitElement {
       <text x=${pad} y=${H - 8}>red: accuracy on your digits (top = 100%)</text>
       <text x=${W - pad} y=${pad - 10} text-anchor="end">step ${steps}</text>
       <polyline class="loss" points=${line} />
-      ${this.points.filter((p) => p.accuracy !== undefined).map((p) => svg`<circle class="acc" cx=${x(p.step)} cy=${ya(p.accuracy!)} r="4" />`)}`}
+      ${this.points
+        .filter((p) => p.accuracy !== undefined)
+        .map((p) => svg`<circle class="acc" cx=${x(p.step)} cy=${ya(p.accuracy!)} r="4" />`)}`}
     </svg>`;
   }
 }

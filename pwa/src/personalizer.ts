@@ -80,7 +80,8 @@ export class Personalizer {
       this.config = { ...ck.config, rule: 'tpsgd', optimizer: { type: 'adam', lr: 5e-3 }, tpsgd: { hiddenLrScale: 0 } };
       this.rule = lh.createRule(this.config, this.backend);
       lh.copyWeights(ck, this.rule);
-      source = `base model (backprop CNN, ${(100 * Number((ck.meta.run as { testAccuracy?: number })?.testAccuracy ?? 0)).toFixed(1)}% on MNIST)`;
+      const accuracy = Number((ck.meta.run as { testAccuracy?: number })?.testAccuracy ?? 0);
+      source = `base model (backprop CNN, ${(100 * accuracy).toFixed(1)}% on MNIST)`;
     }
     const inits = await Promise.all(
       Array.from({ length: this.workers }, (_, i) =>
@@ -245,7 +246,8 @@ export class Personalizer {
     if (config.inputShape.join() !== '1,28,28' || config.classes !== 10) {
       rule.dispose();
       throw new Error(
-        `the model takes [${config.inputShape}] and gives ${config.classes} classes; this app needs [1, 28, 28] → 10 classes`,
+        `the model takes [${config.inputShape}] and gives ${config.classes} classes; ` +
+          'this app needs [1, 28, 28] → 10 classes',
       );
     }
     this.rule.dispose();

@@ -48,7 +48,8 @@ function assertFinite(t: Tensor, kernel: string): void {
       fail(
         'NON_FINITE',
         `kernel '${kernel}' produced ${d[i]} at flat index ${i} of its ${fmt(t.shape)} output`,
-        'check the inputs for values outside the function domain (log/sqrt of negatives, division by zero) or lower the learning rate',
+        'check the inputs for values outside the function domain (log/sqrt of negatives, division by zero) ' +
+          'or lower the learning rate',
       );
     }
   }

@@ -3,17 +3,24 @@ import type { Tensor } from '../core/tensor.js';
 import { fail } from '../core/errors.js';
 import type { KernelName } from './kernel-names.js';
 
-/** A kernel gets validated inputs (ops check shapes and dtypes) and returns new tensors on the same backend. */
-export type KernelFn<B extends Backend = Backend, A = any> = (
+/**
+ * A kernel gets validated inputs (ops check shapes and dtypes) and returns new tensors on the same backend. The
+ * attrs default to `never` so that a kernel with any attrs type fits a table of kernels.
+ */
+export type KernelFn<B extends Backend = Backend, A = never> = (
   backend: B,
   inputs: readonly Tensor[],
   attrs: A,
 ) => Tensor | Tensor[];
 
-export interface KernelConfig<B extends Backend = any> {
+export interface KernelConfig<B extends Backend = Backend> {
   kernelName: KernelName;
   backendName: string;
-  kernelFunc: KernelFn<B>;
+  /**
+   * Method syntax on purpose: its parameters are compared bivariantly, so a kernel written for one backend type and
+   * one attrs type registers here; the engine calls it with the backend that owns the inputs and the op's attrs.
+   */
+  kernelFunc(backend: B, inputs: readonly Tensor[], attrs: unknown): Tensor | Tensor[];
   /** Where it runs, for `layerhive info`: e.g. 'simd', 'relaxed-simd', 'js-on-heap'. */
   note?: string;
 }

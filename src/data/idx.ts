@@ -11,13 +11,14 @@ export interface IdxArray {
 }
 
 const UBYTE = 0x08;
+// The IDX type codes 0x08, 0x09 and 0x0b–0x0e, written in decimal.
 const TYPE_NAMES: Record<number, string> = {
-  0x08: 'unsigned byte',
-  0x09: 'signed byte',
-  0x0b: 'int16',
-  0x0c: 'int32',
-  0x0d: 'float32',
-  0x0e: 'float64',
+  8: 'unsigned byte',
+  9: 'signed byte',
+  11: 'int16',
+  12: 'int32',
+  13: 'float32',
+  14: 'float64',
 };
 const HINT_FILE =
   "pass an uncompressed IDX file such as MNIST's train-images-idx3-ubyte (gunzip a .gz first), or download it again";

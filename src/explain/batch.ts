@@ -45,7 +45,9 @@ export class Evaluator {
       const v = await this.model.scores(x, n);
       return Array.from({ length: n }, (_, i) => v.slice(i * K, (i + 1) * K));
     });
-    missing.forEach((x, i) => this.scored.set(x, rows[i]));
+    missing.forEach((x, i) => {
+      this.scored.set(x, rows[i]);
+    });
     return inputs.map((x) => this.scored.get(x)!);
   }
 

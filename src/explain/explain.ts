@@ -66,7 +66,8 @@ export async function explain(
   for (let i = 0; i < x.length; i++)
     if (!Number.isFinite(x[i])) fail('NON_FINITE', `the input holds ${x[i]} at index ${i}`, 'explain a finite input');
   const ev = new Evaluator(m, o.batchSize ?? 64);
-  const camMethod = ['grad-cam', 'grad-cam++', 'normgrad'].includes(o.method); // one clean pass (not the noisy Smooth Grad-CAM++)
+  // one clean pass (not the noisy Smooth Grad-CAM++)
+  const camMethod = ['grad-cam', 'grad-cam++', 'normgrad'].includes(o.method);
   const baseline =
     typeof o.baseline === 'number' || o.baseline === undefined
       ? new Float32Array(per).fill(o.baseline ?? 0)
@@ -77,7 +78,8 @@ export async function explain(
       `the baseline has ${baseline.length} values, the input ${per}`,
       'pass a baseline of the input shape, or one number',
     );
-  let target = o.target ?? (camMethod ? -1 : undefined); // CAM methods find the predicted class in their own forward pass
+  // CAM methods find the predicted class in their own forward pass
+  let target = o.target ?? (camMethod ? -1 : undefined);
   if (target === undefined) {
     // IG and DeepLIFT need F(x′) too: score both in one call (the Evaluator remembers them)
     const [scores] = await ev.allScores(completeness.has(o.method) ? [x, baseline] : [x]);

@@ -38,7 +38,10 @@ export interface Explainable {
   scores(x: Float32Array, batch: number): Promise<Float32Array>;
   /** d score[b, targets[b]] / d x for each sample b. Absent for a model known only by its predictions. */
   gradients?(x: Float32Array, batch: number, targets: Int32Array, rule?: GradientRule): Promise<Float32Array>;
-  /** DeepLIFT (rescale rule): per sample, multipliers × (x − baseline), so they sum to the score difference on piecewise-linear paths. */
+  /**
+   * DeepLIFT (rescale rule): per sample, multipliers × (x − baseline), so they sum to the score difference on
+   * piecewise-linear paths.
+   */
   deeplift?(x: Float32Array, baseline: Float32Array, batch: number, targets: Int32Array): Promise<Float32Array>;
   /**
    * Activations of layer `layer`'s output and the target score's gradient there, [B, ...shape]; a target of −1
@@ -61,7 +64,6 @@ export function fromSequential(model: Sequential): Explainable {
   const backend = model.backend;
   const inputShape = model.spec.input;
   const classes = model.outputShape[0];
-  const per = inputShape.reduce((p, d) => p * d, 1);
   const input = (x: Float32Array, batch: number) => tensor(x, [batch, ...inputShape], 'float32', backend);
   const onehot = (targets: Int32Array) => {
     const v = new Float32Array(targets.length * classes);

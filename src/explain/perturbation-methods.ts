@@ -12,7 +12,10 @@ function chw(shape: readonly number[]): [number, number, number] {
   return [1, 1, shape.reduce((p, d) => p * d, 1)];
 }
 
-/** A group id per element: the given mask (per element, or per pixel of [H, W] repeated over channels), or a grid of superpixels. */
+/**
+ * A group id per element: the given mask (per element, or per pixel of [H, W] repeated over channels), or a grid of
+ * superpixels.
+ */
 export function featureGroups(
   shape: readonly number[],
   mask: Int32Array | undefined,

@@ -6,7 +6,10 @@ const computed = new Map<number, { points: Float64Array; weights: Float64Array }
  */
 export function gaussLegendre(n: number): { points: Float64Array; weights: Float64Array } {
   let r = computed.get(n);
-  if (!r) computed.set(n, (r = solveGaussLegendre(n)));
+  if (!r) {
+    r = solveGaussLegendre(n);
+    computed.set(n, r);
+  }
   return r;
 }
 

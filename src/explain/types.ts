@@ -25,18 +25,30 @@ export interface ExplainOptions {
   method: MethodName;
   /** The class explained; default: the class the model predicts. */
   target?: number;
-  /** The reference input (IG, DeepLIFT, occlusion, ablation, SHAP, LIME): a value for every element or one array; default 0. */
+  /**
+   * The reference input (IG, DeepLIFT, occlusion, ablation, SHAP, LIME): a value for every element or one array;
+   * default 0.
+   */
   baseline?: number | Float32Array;
-  /** IG: integration points (default 64); SmoothGrad family, GradientSHAP: noisy samples (default 50); KernelSHAP (2048), LIME (1000), RISE (2000): model calls. */
+  /**
+   * IG: integration points (default 64); SmoothGrad family, GradientSHAP: noisy samples (default 50); KernelSHAP
+   * (2048), LIME (1000), RISE (2000): model calls.
+   */
   samples?: number;
   /** IG: 'gauss-legendre' (default) or 'riemann' (midpoints). */
   integration?: 'gauss-legendre' | 'riemann';
-  /** SmoothGrad family, GradientSHAP, Smooth Grad-CAM++: noise standard deviation (default 0.15·(max − min) of the input; GradientSHAP 0). */
+  /**
+   * SmoothGrad family, GradientSHAP, Smooth Grad-CAM++: noise standard deviation (default 0.15·(max − min) of the
+   * input; GradientSHAP 0).
+   */
   noise?: number;
   /** Occlusion: window [h, w] (default [4, 4]) and stride (default the window). */
   window?: [number, number];
   stride?: [number, number];
-  /** Ablation, KernelSHAP, LIME: group id per input element (or per pixel of [H, W]); default for SHAP/LIME a 4×4 grid of superpixels, for ablation one group per element. */
+  /**
+   * Ablation, KernelSHAP, LIME: group id per input element (or per pixel of [H, W]); default for SHAP/LIME a 4×4 grid
+   * of superpixels, for ablation one group per element.
+   */
   featureMask?: Int32Array;
   /** GradientSHAP, KernelSHAP: background inputs the absent features are drawn from (instead of `baseline`). */
   background?: Float32Array[];

@@ -57,7 +57,8 @@ export function loadGroupState(
     if (!v || v.data.length !== t.size) {
       fail(
         'DATA_INVALID',
-        `the saved state of group '${group}' ${v ? `has ${v.data.length} values for '${k}', not ${t.size}` : `lacks tensor '${k}'`}`,
+        `the saved state of group '${group}' ` +
+          (v ? `has ${v.data.length} values for '${k}', not ${t.size}` : `lacks tensor '${k}'`),
         'restore a state saved from the same model configuration',
       );
     }

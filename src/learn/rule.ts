@@ -19,7 +19,10 @@ export interface ParamGroup {
 }
 
 export interface StepResult {
-  /** The training loss of the batch (for local rules, the sum of the local losses): a scalar tensor, read it with `await loss.data()`. */
+  /**
+   * The training loss of the batch (for local rules, the sum of the local losses): a scalar tensor, read it with `await
+   * loss.data()`.
+   */
   loss: Tensor;
 }
 

@@ -29,14 +29,19 @@ export interface TpSgdOptions {
    */
   hiddenLrScale?: number;
   outputLrScale?: number;
-  /** Where the hidden target applies: the segment's output (default) or the last parametrised layer's output (before the activation). */
+  /**
+   * Where the hidden target applies: the segment's output (default) or the last parametrised layer's output (before the
+   * activation).
+   */
   targetAt?: 'output' | 'preactivation';
 }
 
 interface LocalSegment extends Segment {
   /** The local loss applies to the output of layer at−1 (at = to unless the target is the pre-activation). */
   at: number;
-  /** Fixed random projection [classes, outputSize]: row y is the local target for label y. Absent on the output segment. */
+  /**
+   * Fixed random projection [classes, outputSize]: row y is the local target for label y. Absent on the output segment.
+   */
   projection: Tensor | null;
   optimizer: Optimizer;
   lrScale: number;

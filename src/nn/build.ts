@@ -10,10 +10,11 @@ import { Dropout } from './layers/dropout.js';
 import { Embedding } from './layers/embedding.js';
 import { Branches } from './layers/branches.js';
 
-type Builder = (spec: any, inputShape: readonly number[], ctx: BuildContext) => Layer;
+type Builder<S extends LayerSpec = LayerSpec> = (spec: S, inputShape: readonly number[], ctx: BuildContext) => Layer;
+type Builders = { [T in LayerSpec['type']]: Builder<LayerSpec & { type: T }> };
 
 /** One line per layer type: adding a layer is a file and a line here. */
-const builders: Record<LayerSpec['type'], Builder> = {
+const builders: Builders = {
   dense: (s, i, c) => new Dense(s, i, c),
   conv2d: (s, i, c) => new Conv2d(s, i, c),
   maxpool2d: (s, i) => new Pool2d(s, i),
@@ -30,7 +31,7 @@ const builders: Record<LayerSpec['type'], Builder> = {
 };
 
 export function buildLayer(spec: LayerSpec, inputShape: readonly number[], ctx: BuildContext): Layer {
-  const b = builders[spec?.type as LayerSpec['type']];
+  const b = builders[spec?.type as LayerSpec['type']] as Builder | undefined;
   if (!b)
     fail(
       'SPEC_INVALID',

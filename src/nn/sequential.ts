@@ -25,7 +25,9 @@ export class Sequential extends LayerStack {
     this.backend = ctx.backend;
   }
 
-  /** Overwrite parameters in place from plain arrays keyed like `namedParams` (weights from a file or another thread). */
+  /**
+   * Overwrite parameters in place from plain arrays keyed like `namedParams` (weights from a file or another thread).
+   */
   setParams(values: Record<string, ArrayLike<number>>): void {
     const named = this.namedParams();
     for (const [name, v] of Object.entries(values)) {

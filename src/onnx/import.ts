@@ -22,7 +22,8 @@ export interface ImportedModel {
 
 const err = (
   what: string,
-  hint = 'export the model with these ops: Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Conv, MaxPool, AveragePool, Flatten, Reshape, BatchNormalization, Softmax, Dropout',
+  hint = 'export the model with these ops: Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Conv, MaxPool, AveragePool, ' +
+    'Flatten, Reshape, BatchNormalization, Softmax, Dropout',
 ) => new LayerhiveError('DATA_INVALID', what, hint);
 
 /**
@@ -34,7 +35,7 @@ const err = (
  */
 export async function importOnnx(bytes: Uint8Array): Promise<ImportedModel> {
   const { onnx }: { onnx: Onnx } = await import('./proto.js');
-  let model;
+  let model: OnnxNamespace.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {

@@ -20,7 +20,8 @@ export function unaryGrad(op: UnaryOp, dy: Tensor, v: Tensor): Tensor {
   if (!sameShape(dy.shape, v.shape)) {
     fail(
       'SHAPE_MISMATCH',
-      `${op} gradient: dy ${fmt(dy.shape)} and the forward ${unaryGradUses[op] === 'x' ? 'input' : 'output'} ${fmt(v.shape)} differ`,
+      `${op} gradient: dy ${fmt(dy.shape)} and the forward ` +
+        `${unaryGradUses[op] === 'x' ? 'input' : 'output'} ${fmt(v.shape)} differ`,
       "pass the gradient of this op's output",
     );
   }

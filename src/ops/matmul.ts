@@ -33,7 +33,8 @@ export function matmul(a: Tensor, b: Tensor, { transposeA = false, transposeB = 
   if (K !== Kb) {
     fail(
       'SHAPE_MISMATCH',
-      `matmul: inner dimensions differ: ${fmt(a.shape)}${transposeA ? 'ᵀ' : ''} · ${fmt(b.shape)}${transposeB ? 'ᵀ' : ''} (${K} vs ${Kb})`,
+      `matmul: inner dimensions differ: ${fmt(a.shape)}${transposeA ? 'ᵀ' : ''} · ` +
+        `${fmt(b.shape)}${transposeB ? 'ᵀ' : ''} (${K} vs ${Kb})`,
       'the columns of op(a) must equal the rows of op(b); check the transpose flags',
     );
   }

@@ -58,7 +58,8 @@ export class FrozenSession {
       await session.release();
       fail(
         'INVALID_ARGUMENT',
-        `a frozen stage takes one input and one output; this model has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`,
+        `a frozen stage takes one input and one output; this model has inputs [${session.inputNames.join(', ')}] ` +
+          `and outputs [${session.outputNames.join(', ')}]`,
         'export the feature extractor alone (exportOnnx with upTo)',
       );
     }

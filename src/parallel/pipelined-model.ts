@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { createBackend } from '../backend/select.js';
 import { fail } from '../core/errors.js';
-import { createRule, type RuleConfig } from '../learn/create.js';
+import type { RuleConfig } from '../learn/create.js';
 import { saveGroups, type LearningRule } from '../learn/rule.js';
 import { Backprop } from '../learn/backprop.js';
 import { TpSgd } from '../learn/tpsgd.js';
@@ -34,7 +34,9 @@ export class PipelinedModel {
     readonly outputShape: number[],
   ) {}
 
-  /** Places the layered model of `rule` (backprop or tpsgd; built from `config`) on workers, with its current weights. */
+  /**
+   * Places the layered model of `rule` (backprop or tpsgd; built from `config`) on workers, with its current weights.
+   */
   static async create(config: RuleConfig, rule: LearningRule, o: PipelineOptions): Promise<PipelinedModel> {
     if (!(rule instanceof Backprop || rule instanceof TpSgd)) {
       fail(

@@ -34,7 +34,9 @@ export interface Plan {
   bound: number;
 }
 
-/** Consecutive runs of `costs` over at most `parts` stages, minimising the slowest (ties: fewer bytes on the fullest). */
+/**
+ * Consecutive runs of `costs` over at most `parts` stages, minimising the slowest (ties: fewer bytes on the fullest).
+ */
 export function partitionContiguous(
   costs: readonly GroupCost[],
   parts: number,
@@ -181,10 +183,12 @@ export function makePlan(c: RuleConfig, costs: readonly GroupCost[], workers: nu
 export function formatPlan(p: Plan): string {
   const rows = p.stages.map(
     (s) =>
-      `  worker ${s.worker}: ${s.groups.join(', ')}  (${s.ms.toFixed(2)} ms/batch, ${(s.bytes / 2 ** 20).toFixed(2)} MiB)`,
+      `  worker ${s.worker}: ${s.groups.join(', ')}  ` +
+      `(${s.ms.toFixed(2)} ms/batch, ${(s.bytes / 2 ** 20).toFixed(2)} MiB)`,
   );
   return [
-    `${p.rule}: ${p.mode} over ${p.stages.length} worker(s); the slowest stage bounds the speed-up at ${p.bound.toFixed(2)}×`,
+    `${p.rule}: ${p.mode} over ${p.stages.length} worker(s); ` +
+      `the slowest stage bounds the speed-up at ${p.bound.toFixed(2)}×`,
     ...rows,
   ].join('\n');
 }

@@ -255,7 +255,10 @@ export class StageHost {
     return losses;
   }
 
-  /** Inference: `count` micro-batches arrive from the previous stage (or the coordinator), pass layers [from, to), and move on. */
+  /**
+   * Inference: `count` micro-batches arrive from the previous stage (or the coordinator), pass layers [from, to), and
+   * move on.
+   */
   async predict(from: number, to: number, count: number): Promise<void> {
     const rule = this.needRule();
     const model =

@@ -37,7 +37,9 @@ export interface ParallelOptions {
   pool?: WorkerPool;
   /** Group costs from an earlier `measureCosts(config, backend)`: placement then measures nothing on this thread. */
   costs?: GroupCost[];
-  /** Start from these group states (a resumed checkpoint) instead of the config's initial weights; pass the cursor too. */
+  /**
+   * Start from these group states (a resumed checkpoint) instead of the config's initial weights; pass the cursor too.
+   */
   initial?: Record<string, GroupState>;
   /** Called as each chunk of steps starts (fault injection in tests: kill a worker here). */
   onChunkStart?: (info: { epoch: number; chunk: number }, pool: WorkerPool) => void;
@@ -86,7 +88,8 @@ export async function trainParallel(
   if (config.rule.startsWith('noprop') && config.noprop?.embedding === 'learned' && o.workers > 1) {
     throw new LayerhiveError(
       'INVALID_ARGUMENT',
-      'a learned label embedding is read by every block and trained by the head each step, so NoProp groups are not independent',
+      'a learned label embedding is read by every block and trained by the head each step, ' +
+        'so NoProp groups are not independent',
       'use the onehot or prototype embedding with --workers, or train on one worker',
     );
   }

@@ -50,7 +50,8 @@ export function restoreRule(ck: Checkpoint, backend: Backend): LearningRule {
       if (!v || v.data.length !== t.size)
         fail(
           'DATA_INVALID',
-          `the checkpoint ${v ? `has ${v.data.length} values for buffer '${k}', not ${t.size}` : `lacks buffer '${k}'`}`,
+          `the checkpoint ` +
+            (v ? `has ${v.data.length} values for buffer '${k}', not ${t.size}` : `lacks buffer '${k}'`),
           'it was written by another version of the model; train again',
         );
       tidy(() => assign(t, tensor(v.data, t.shape, 'float32', backend)));

@@ -94,7 +94,8 @@ export class IdbCheckpointStore extends VersionedStore {
     if (est && est.usage + m.bytes > est.quota) {
       fail(
         'QUOTA_EXCEEDED',
-        `checkpoint '${name}' needs ${mib(m.bytes)} but this origin uses ${mib(est.usage)} of its ${mib(est.quota)} quota`,
+        `checkpoint '${name}' needs ${mib(m.bytes)} ` +
+          `but this origin uses ${mib(est.usage)} of its ${mib(est.quota)} quota`,
         'delete old versions or other data (or call requestPersistence()); the previous version is unchanged',
       );
     }
@@ -129,7 +130,9 @@ export class IdbCheckpointStore extends VersionedStore {
         const now = await storageEstimate();
         fail(
           'QUOTA_EXCEEDED',
-          `the browser refused ${mib(m.bytes)} for checkpoint '${name}' (quota exceeded${now ? `; this origin uses ${mib(now.usage)} of ${mib(now.quota)} by navigator.storage.estimate()` : ''})`,
+          `the browser refused ${mib(m.bytes)} for checkpoint '${name}' (quota exceeded` +
+            (now ? `; this origin uses ${mib(now.usage)} of ${mib(now.quota)} by navigator.storage.estimate()` : '') +
+            ')',
           'delete old versions or other data; the previous version is unchanged',
         );
       }

@@ -170,7 +170,8 @@ export abstract class VersionedStore implements CheckpointStore {
     }
     return fail(
       'CHECKSUM_MISMATCH',
-      `no version of '${name}' at or below ${all[start].version} checks out: ${skipped.map((s) => `v${s.version}: ${s.error}`).join('; ')}`,
+      `no version of '${name}' at or below ${all[start].version} checks out: ` +
+        skipped.map((s) => `v${s.version}: ${s.error}`).join('; '),
       'train again',
     );
   }

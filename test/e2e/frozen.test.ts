@@ -1,4 +1,7 @@
-/** The frozen stage in real Chromium: onnxruntime-web in a module Web Worker as the feature extractor, a tpSGD head trained on it. */
+/**
+ * The frozen stage in real Chromium: onnxruntime-web in a module Web Worker as the feature extractor, a tpSGD head
+ * trained on it.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveRepo } from './server.js';
 import { launch } from './chromium.js';

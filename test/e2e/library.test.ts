@@ -1,4 +1,7 @@
-/** The built library in real Chromium: wasm kernels (relaxed SIMD) agree with js, and the stage worker runs as a module Web Worker. */
+/**
+ * The built library in real Chromium: wasm kernels (relaxed SIMD) agree with js, and the stage worker runs as a module
+ * Web Worker.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveRepo } from './server.js';
 import { launch } from './chromium.js';

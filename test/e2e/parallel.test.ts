@@ -1,4 +1,6 @@
-/** The worker pool in real Chromium: module Web Workers train NoProp-DT MLP blocks and reach Node's weights bit for bit. */
+/**
+ * The worker pool in real Chromium: module Web Workers train NoProp-DT MLP blocks and reach Node's weights bit for bit.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { serveRepo } from './server.js';

@@ -180,7 +180,9 @@ describe('the app in Chromium', () => {
     expect(await ready(page)).toBe('ready: your model (version 1)');
     await draw(page);
     const again = await probabilities(page);
-    again.forEach((p, d) => expect(Math.abs(p - after[d]), `class ${d}`).toBeLessThan(0.002));
+    again.forEach((p, d) => {
+      expect(Math.abs(p - after[d]), `class ${d}`).toBeLessThan(0.002);
+    });
     await page.locator('nav button', { hasText: 'My model' }).click();
     expect(await page.locator('table tr').count()).toBe(2);
     await page.screenshot({ path: `${shots}desktop-my-model.png` });

@@ -1,4 +1,6 @@
-/** The WebGPU backend in headless Chromium (--enable-unsafe-webgpu: SwiftShader without a GPU): every kernel against js. */
+/**
+ * The WebGPU backend in headless Chromium (--enable-unsafe-webgpu: SwiftShader without a GPU): every kernel against js.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveRepo } from './server.js';
 import { launch } from './chromium.js';

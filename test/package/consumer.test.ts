@@ -85,11 +85,13 @@ describe('the npm package', () => {
     expect(outside).toEqual([]);
     expect(paths.filter((p) => p.startsWith('dist/types/src/cli/'))).toEqual([]);
     console.log(
-      `npm pack: ${packed.files.length} files, ${(packed.size / 1e6).toFixed(2)} MB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked`,
+      `npm pack: ${packed.files.length} files, ${(packed.size / 1e6).toFixed(2)} MB packed, ` +
+        `${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked`,
     );
   });
 
-  it('a strict TypeScript project type-checks against the shipped .d.ts, then trains, saves, reloads and uses workers', () => {
+  it('a strict TypeScript project type-checks against the shipped .d.ts, then trains, saves, ' +
+    'reloads and uses workers', () => {
     sh(join(work, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], 120);
     const out = JSON.parse(sh(process.execPath, ['out/consumer.js'], 300).trim().split('\n').at(-1) ?? '');
     expect(out.backend).toMatch(/^wasm-/); // plain Node 20: relaxed SIMD only behind a flag

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { createBackend, Rng, tensor, type Backend, type Tensor } from '../../src/index.js';
+import { createBackend, type Rng, tensor, type Backend, type Tensor } from '../../src/index.js';
 
 export const js = await createBackend('js');
 export const wasmSimd = await createBackend('wasm', { simd: 'plain' });

@@ -14,7 +14,7 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts
 const bin = `${root}bin/layerhive.js`;
 
 /** The lines of the README's ```sh blocks, continuation lines joined and comments dropped. */
-const lines = [...readme.matchAll(/```sh\n([^]*?)```/g)]
+const lines = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
   .flatMap((m) => m[1].replace(/\\\n\s*/g, ' ').split('\n'))
   .map((l) => l.replace(/\s+#.*$/, '').trim())
   .filter(Boolean);
@@ -67,50 +67,53 @@ describe('the README', () => {
     }
   });
 
-  it('`layerhive serve` (npm start) defaults to 127.0.0.1:8080 and serves the app with COOP/COEP/CORP and the CSP', async () => {
-    const text = helpOf([bin, 'serve']);
-    expect(text).toMatch(/--port <n>[^]*default: 8080/);
-    expect(text).toMatch(/--host <name>[^]*default: "127\.0\.0\.1"/);
-    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error('`layerhive serve --port 0` printed no address within 30 s')),
-          30_000,
-        );
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = /layerhive app at (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          }
+  it(
+    '`layerhive serve` (npm start) defaults to 127.0.0.1:8080 ' + 'and serves the app with COOP/COEP/CORP and the CSP',
+    async () => {
+      const text = helpOf([bin, 'serve']);
+      expect(text).toMatch(/--port <n>[\s\S]*default: 8080/);
+      expect(text).toMatch(/--host <name>[\s\S]*default: "127\.0\.0\.1"/);
+      const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error('`layerhive serve --port 0` printed no address within 30 s')),
+            30_000,
+          );
+          let out = '';
+          child.stdout.on('data', (d) => {
+            out += d;
+            const m = /layerhive app at (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(out);
+            if (m) {
+              clearTimeout(timer);
+              resolve(m[1]);
+            }
+          });
+          child.once('exit', (code) => reject(new Error(`serve exited with ${code} before printing its address`)));
         });
-        child.once('exit', (code) => reject(new Error(`serve exited with ${code} before printing its address`)));
-      });
-      const res = await fetch(url);
-      expect(res.status).toBe(200);
-      expect(await res.text()).toContain('<title>');
-      expect(
-        Object.fromEntries(
-          ['cross-origin-opener-policy', 'cross-origin-embedder-policy', 'cross-origin-resource-policy'].map((h) => [
-            h,
-            res.headers.get(h),
-          ]),
-        ),
-      ).toEqual({
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-        'cross-origin-resource-policy': 'same-origin',
-      });
-      expect(res.headers.get('content-security-policy')).toMatch(/connect-src 'self'/);
-      expect((await fetch(new URL('sw.js', url))).status).toBe(200);
-    } finally {
-      child.kill();
-    }
-  });
+        const res = await fetch(url);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain('<title>');
+        expect(
+          Object.fromEntries(
+            ['cross-origin-opener-policy', 'cross-origin-embedder-policy', 'cross-origin-resource-policy'].map((h) => [
+              h,
+              res.headers.get(h),
+            ]),
+          ),
+        ).toEqual({
+          'cross-origin-opener-policy': 'same-origin',
+          'cross-origin-embedder-policy': 'require-corp',
+          'cross-origin-resource-policy': 'same-origin',
+        });
+        expect(res.headers.get('content-security-policy')).toMatch(/connect-src 'self'/);
+        expect((await fetch(new URL('sw.js', url))).status).toBe(200);
+      } finally {
+        child.kill();
+      }
+    },
+  );
 });

@@ -74,7 +74,10 @@ export function neg(x: usize, y: usize, n: i32): void {
 export function reluGrad(dy: usize, x: usize, dx: usize, n: i32): void {
   const z = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; v128.store(dx + o, v128.and(ld(dy + o), f32x4.gt(ld(x + o), z))); }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, v128.and(ld(dy + o), f32x4.gt(ld(x + o), z)));
+  }
   for (; i < n; i++) { const o = <usize>i << 2; st1(dx + o, v128.and(ld1(dy + o), f32x4.gt(ld1(x + o), z))); }
 }
 // @ts-ignore: decorator

@@ -80,7 +80,8 @@ function kernel6x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32,
  *  transposed: consecutive k are consecutive floats). Used when a packed A
  *  panel would be reused by too few B panels to repay the packing. Rows past
  *  M repeat a valid row pointer; their results are never stored. */
-function kernel6x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32): void {
+function kernel6x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, pb: usize, kc: i32,
+  c: usize, ldc: usize, mr: i32, nr: i32, beta: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -235,7 +236,8 @@ function packB(transB: i32, b: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i
         for (; k + 4 <= kc; k += 4) {
           for (let h: usize = 0; h < 2; h++) {
             const r0 = p + h * 4 * ldbB;
-            const v0 = v128.load(r0), v1 = v128.load(r0 + ldbB), v2 = v128.load(r0 + 2 * ldbB), v3 = v128.load(r0 + 3 * ldbB);
+            const v0 = v128.load(r0), v1 = v128.load(r0 + ldbB), v2 = v128.load(r0 + 2 * ldbB),
+              v3 = v128.load(r0 + 3 * ldbB);
             const t0 = f32x4.shuffle(v0, v1, 0, 4, 1, 5);
             const t1 = f32x4.shuffle(v2, v3, 0, 4, 1, 5);
             const t2 = f32x4.shuffle(v0, v1, 2, 6, 3, 7);
@@ -256,7 +258,8 @@ function packB(transB: i32, b: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i
         for (let k = 0; k < kc; k++) {
           v128.store(pb, f32x4.splat(0), 0);
           v128.store(pb, f32x4.splat(0), 16);
-          for (let c = 0; c < cols; c++) store<f32>(pb + (<usize>c << 2), load<f32>(s0 + <usize>c * ldbB + (<usize>k << 2)));
+          for (let c = 0; c < cols; c++)
+            store<f32>(pb + (<usize>c << 2), load<f32>(s0 + <usize>c * ldbB + (<usize>k << 2)));
           pb += 32;
         }
       }

@@ -5,7 +5,9 @@
 // @ts-ignore: decorator
 @inline function ld(p: usize, lane1: bool): v128 { return lane1 ? v128.load32_zero(p) : v128.load(p); }
 // @ts-ignore: decorator
-@inline function st(p: usize, v: v128, lane1: bool): void { if (lane1) v128.store32_lane(p, v, 0); else v128.store(p, v); }
+@inline function st(p: usize, v: v128, lane1: bool): void {
+  if (lane1) v128.store32_lane(p, v, 0); else v128.store(p, v);
+}
 
 // @ts-ignore: decorator
 @inline function adamAt(o: usize, p: usize, g: usize, m: usize, v: usize, lane1: bool,
@@ -27,7 +29,8 @@
 export function adamStep(p: usize, g: usize, m: usize, v: usize, n: i32, beta1: f32, beta2: f32, l2: f32, keep: f32,
   stepSize: f32, c2: f32, epsilon: f32): void {
   const b1 = f32x4.splat(beta1), a1 = f32x4.splat(1 - beta1), b2 = f32x4.splat(beta2), a2 = f32x4.splat(1 - beta2);
-  const vl2 = f32x4.splat(l2), vkeep = f32x4.splat(keep), vstep = f32x4.splat(stepSize), vc2 = f32x4.splat(c2), veps = f32x4.splat(epsilon);
+  const vl2 = f32x4.splat(l2), vkeep = f32x4.splat(keep), vstep = f32x4.splat(stepSize), vc2 = f32x4.splat(c2),
+    veps = f32x4.splat(epsilon);
   let i = 0;
   for (; i + 4 <= n; i += 4) adamAt(<usize>i << 2, p, g, m, v, false, b1, a1, b2, a2, vl2, vkeep, vstep, vc2, veps);
   for (; i < n; i++) adamAt(<usize>i << 2, p, g, m, v, true, b1, a1, b2, a2, vl2, vkeep, vstep, vc2, veps);

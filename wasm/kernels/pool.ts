@@ -10,7 +10,8 @@
 
 /** Flat index (within the plane) of the first maximum of window (oy, ox), or −1 when it is empty. */
 // @ts-ignore: decorator
-@inline function argmaxAt(xp: usize, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oy: i32, ox: i32): i32 {
+@inline function argmaxAt(xp: usize, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  oy: i32, ox: i32): i32 {
   const ys = oy * sh - ph, xs = ox * sw - pw;
   const y0 = imax(0, ys), y1 = imin(H, ys + kh), x0 = imax(0, xs), x1 = imin(W, xs + kw);
   let best = -1;
@@ -61,7 +62,10 @@ function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, y: 
 
 export function maxPool(x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   OH: i32, OW: i32, y: usize): void {
-  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) { maxPool2x2(x, planes, H, W, OH, OW, y); return; }
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
+    maxPool2x2(x, planes, H, W, OH, OW, y);
+    return;
+  }
   const plane = <usize>(H * W) << 2;
   let out = y;
   for (let p = 0; p < planes; p++) {
@@ -133,7 +137,10 @@ function maxPoolGrad2x2(dy: usize, x: usize, planes: i32, H: i32, W: i32, OH: i3
 
 export function maxPoolGrad(dy: usize, x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   ph: i32, pw: i32, OH: i32, OW: i32, dx: usize): void {
-  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) { maxPoolGrad2x2(dy, x, planes, H, W, OH, OW, dx); return; }
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
+    maxPoolGrad2x2(dy, x, planes, H, W, OH, OW, dx);
+    return;
+  }
   const plane = <usize>(H * W) << 2;
   memory.fill(dx, 0, <usize>planes * plane);
   let g = dy;
@@ -163,7 +170,8 @@ export function avgPool(x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32,
       for (let ox = 0; ox < OW; ox++) {
         const xs = ox * sw - pw, x0 = imax(0, xs), x1 = imin(W, xs + kw);
         let s: f32 = 0;
-        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) s += load<f32>(xp + (<usize>(iy * W + ix) << 2));
+        for (let iy = y0; iy < y1; iy++)
+          for (let ix = x0; ix < x1; ix++) s += load<f32>(xp + (<usize>(iy * W + ix) << 2));
         store<f32>(out, s / <f32>imax(1, (y1 - y0) * (x1 - x0)));
         out += 4;
       }
@@ -171,8 +179,8 @@ export function avgPool(x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32,
   }
 }
 
-export function avgPoolGrad(dy: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-  OH: i32, OW: i32, dx: usize): void {
+export function avgPoolGrad(dy: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  ph: i32, pw: i32, OH: i32, OW: i32, dx: usize): void {
   const plane = <usize>(H * W) << 2;
   memory.fill(dx, 0, <usize>planes * plane);
   let g = dy;

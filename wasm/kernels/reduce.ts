@@ -67,7 +67,8 @@ export function sumCols(x: usize, y: usize, rows: i32, cols: i32): void {
     let c = 0;
     for (; c + 4 <= cols; c += 4) {
       const o = <usize>c << 2;
-      const s = f32x4.add(f32x4.add(v128.load(x0 + o), v128.load(x1 + o)), f32x4.add(v128.load(x2 + o), v128.load(x3 + o)));
+      const s = f32x4.add(f32x4.add(v128.load(x0 + o), v128.load(x1 + o)),
+        f32x4.add(v128.load(x2 + o), v128.load(x3 + o)));
       v128.store(y + o, f32x4.add(v128.load(y + o), s));
     }
     for (; c < cols; c++) {

@@ -58,7 +58,8 @@ export function winoFilter(w: usize, O: i32, C: i32, flip: i32, u: usize): void 
  *  go through the transform at once, one tile per lane, and each of the 16 results is one 4-wide store. A row's
  *  last group may run up to 3 tiles past it: those columns belong to tiles written later (the next row, the next
  *  image), or to the 4 columns of slack the caller leaves after the last image (ldv ≥ tiles of the chunk + 4). */
-export function winoInput(x: usize, Q: i32, H: i32, W: i32, ph: i32, pw: i32, tH: i32, tW: i32, v: usize, ldv: i32, col0: i32, buf: usize): void {
+export function winoInput(x: usize, Q: i32, H: i32, W: i32, ph: i32, pw: i32, tH: i32, tW: i32, v: usize, ldv: i32,
+  col0: i32, buf: usize): void {
   const plane = <usize>(Q * ldv) << 2;
   // rows of the padded plane (plain loops: memory.fill / copy calls cost more than these short rows)
   const Hp = 2 * tH + 2, Wp = (2 * tW + 8 + 3) & ~3, rowp = <usize>Wp << 2;
@@ -81,13 +82,20 @@ export function winoInput(x: usize, Q: i32, H: i32, W: i32, ph: i32, pw: i32, tH
         const base = src + (<usize>(2 * tx) << 2);
         // d[i][j] with lane k = tile tx + k: padded column 2·(tx + k) + j
         const a0 = v128.load(base), b0 = v128.load(base, 16), c0 = v128.load(base, 8), e0 = v128.load(base, 24);
-        const a1 = v128.load(base + rowp), b1 = v128.load(base + rowp, 16), c1 = v128.load(base + rowp, 8), e1 = v128.load(base + rowp, 24);
-        const a2 = v128.load(base + 2 * rowp), b2 = v128.load(base + 2 * rowp, 16), c2 = v128.load(base + 2 * rowp, 8), e2 = v128.load(base + 2 * rowp, 24);
-        const a3 = v128.load(base + 3 * rowp), b3 = v128.load(base + 3 * rowp, 16), c3 = v128.load(base + 3 * rowp, 8), e3 = v128.load(base + 3 * rowp, 24);
-        const d00 = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6), d01 = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7), d02 = v128.shuffle<f32>(c0, e0, 0, 2, 4, 6), d03 = v128.shuffle<f32>(c0, e0, 1, 3, 5, 7);
-        const d10 = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6), d11 = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7), d12 = v128.shuffle<f32>(c1, e1, 0, 2, 4, 6), d13 = v128.shuffle<f32>(c1, e1, 1, 3, 5, 7);
-        const d20 = v128.shuffle<f32>(a2, b2, 0, 2, 4, 6), d21 = v128.shuffle<f32>(a2, b2, 1, 3, 5, 7), d22 = v128.shuffle<f32>(c2, e2, 0, 2, 4, 6), d23 = v128.shuffle<f32>(c2, e2, 1, 3, 5, 7);
-        const d30 = v128.shuffle<f32>(a3, b3, 0, 2, 4, 6), d31 = v128.shuffle<f32>(a3, b3, 1, 3, 5, 7), d32 = v128.shuffle<f32>(c3, e3, 0, 2, 4, 6), d33 = v128.shuffle<f32>(c3, e3, 1, 3, 5, 7);
+        const a1 = v128.load(base + rowp), b1 = v128.load(base + rowp, 16), c1 = v128.load(base + rowp, 8),
+          e1 = v128.load(base + rowp, 24);
+        const a2 = v128.load(base + 2 * rowp), b2 = v128.load(base + 2 * rowp, 16),
+          c2 = v128.load(base + 2 * rowp, 8), e2 = v128.load(base + 2 * rowp, 24);
+        const a3 = v128.load(base + 3 * rowp), b3 = v128.load(base + 3 * rowp, 16),
+          c3 = v128.load(base + 3 * rowp, 8), e3 = v128.load(base + 3 * rowp, 24);
+        const d00 = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6), d01 = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7),
+          d02 = v128.shuffle<f32>(c0, e0, 0, 2, 4, 6), d03 = v128.shuffle<f32>(c0, e0, 1, 3, 5, 7);
+        const d10 = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6), d11 = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7),
+          d12 = v128.shuffle<f32>(c1, e1, 0, 2, 4, 6), d13 = v128.shuffle<f32>(c1, e1, 1, 3, 5, 7);
+        const d20 = v128.shuffle<f32>(a2, b2, 0, 2, 4, 6), d21 = v128.shuffle<f32>(a2, b2, 1, 3, 5, 7),
+          d22 = v128.shuffle<f32>(c2, e2, 0, 2, 4, 6), d23 = v128.shuffle<f32>(c2, e2, 1, 3, 5, 7);
+        const d30 = v128.shuffle<f32>(a3, b3, 0, 2, 4, 6), d31 = v128.shuffle<f32>(a3, b3, 1, 3, 5, 7),
+          d32 = v128.shuffle<f32>(c3, e3, 0, 2, 4, 6), d33 = v128.shuffle<f32>(c3, e3, 1, 3, 5, 7);
         const at = vq + (<usize>(ty * tW + tx) << 2);
         // r = Bᵀ d (rows), then V = r B (columns)
         rowOut(at, plane, 0, f32x4.sub(d00, d20), f32x4.sub(d01, d21), f32x4.sub(d02, d22), f32x4.sub(d03, d23));
@@ -152,11 +160,13 @@ export function winoOutput(m: usize, P: i32, OH: i32, OW: i32, tH: i32, tW: i32,
 /** Row 0 of Aᵀ m in column j: m0j + m1j + m2j (four tiles). */
 // @ts-ignore: decorator
 @inline function col3(at: usize, plane: usize, j: i32): v128 {
-  return f32x4.add(f32x4.add(v128.load(at + <usize>j * plane), v128.load(at + <usize>(4 + j) * plane)), v128.load(at + <usize>(8 + j) * plane));
+  return f32x4.add(f32x4.add(v128.load(at + <usize>j * plane), v128.load(at + <usize>(4 + j) * plane)),
+    v128.load(at + <usize>(8 + j) * plane));
 }
 
 /** Row 1 of Aᵀ m in column j: m1j − m2j − m3j (four tiles). */
 // @ts-ignore: decorator
 @inline function colD(at: usize, plane: usize, j: i32): v128 {
-  return f32x4.sub(f32x4.sub(v128.load(at + <usize>(4 + j) * plane), v128.load(at + <usize>(8 + j) * plane)), v128.load(at + <usize>(12 + j) * plane));
+  return f32x4.sub(f32x4.sub(v128.load(at + <usize>(4 + j) * plane), v128.load(at + <usize>(8 + j) * plane)),
+    v128.load(at + <usize>(12 + j) * plane));
 }

@@ -33,7 +33,7 @@ export class Heap {
     this.peak = Math.max(this.peak, this.inUse);
     this.count++;
     const list = this.free.get(size);
-    if (list && list.length) return { ptr: list.pop()!, bytes: size };
+    if (list?.length) return { ptr: list.pop()!, bytes: size };
     const ptr = this.top;
     this.top += size;
     const need = this.top - this.memory.buffer.byteLength;
@@ -45,7 +45,10 @@ export class Heap {
     this.inUse -= bytes;
     this.count--;
     let list = this.free.get(bytes);
-    if (!list) this.free.set(bytes, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(bytes, list);
+    }
     list.push(ptr);
   }
 

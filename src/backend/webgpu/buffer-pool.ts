@@ -35,7 +35,10 @@ export class BufferPool {
     this.inUse -= bytes;
     this.count--;
     let list = this.free.get(bytes);
-    if (!list) this.free.set(bytes, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(bytes, list);
+    }
     list.push(buffer);
   }
 

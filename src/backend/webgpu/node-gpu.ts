@@ -1,6 +1,8 @@
 import { setGpuProvider } from './provider.js';
 
-/** Chromium's software Vulkan driver, used when no other Vulkan driver is named (Debian's chromium package ships it). */
+/**
+ * Chromium's software Vulkan driver, used when no other Vulkan driver is named (Debian's chromium package ships it).
+ */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /**

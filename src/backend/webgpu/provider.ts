@@ -16,7 +16,8 @@ export function gpuProvider(): GPU {
     fail(
       'BACKEND_UNAVAILABLE',
       'WebGPU is not available here (no navigator.gpu)',
-      'use a browser with WebGPU (Chromium: --enable-unsafe-webgpu without a GPU), or in Node call useNodeWebGpu() from layerhive/node',
+      'use a browser with WebGPU (Chromium: --enable-unsafe-webgpu without a GPU), ' +
+        'or in Node call useNodeWebGpu() from layerhive/node',
     );
   }
   return gpu;

@@ -216,7 +216,10 @@ export class WebGpuBackend implements Backend {
     if (++this.pending >= BATCH) this.flush();
   }
 
-  /** Workgroup counts for `n` invocations of `size` threads: [x, y] with x ≤ 65535; the shader's linear index is gid.x + gid.y·(x·size). */
+  /**
+   * Workgroup counts for `n` invocations of `size` threads: [x, y] with x ≤ 65535; the shader's linear index is gid.x +
+   * gid.y·(x·size).
+   */
   grid(n: number, size: number): { groups: [number, number]; stride: number } {
     const total = Math.ceil(n / size);
     const x = Math.min(total, MAX_GROUPS),
@@ -286,7 +289,8 @@ export class WebGpuBackend implements Backend {
   }
 
   private encoderNow(): GPUCommandEncoder {
-    return (this.encoder ??= this.device.createCommandEncoder());
+    this.encoder ??= this.device.createCommandEncoder();
+    return this.encoder;
   }
 
   private endPass(): void {

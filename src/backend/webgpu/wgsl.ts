@@ -9,9 +9,9 @@ export const wgslType = (d: DType): string => (d === 'float32' ? 'f32' : d === '
  */
 export function bindings(inputs: [string, DType][], outputs: [string, DType][], params?: string): string {
   const lines = inputs.map(([n, d], i) => `@group(0) @binding(${i}) var<storage, read> ${n}: array<${wgslType(d)}>;`);
-  outputs.forEach(([n, d], i) =>
-    lines.push(`@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${n}: array<${wgslType(d)}>;`),
-  );
+  outputs.forEach(([n, d], i) => {
+    lines.push(`@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${n}: array<${wgslType(d)}>;`);
+  });
   if (params)
     lines.push(
       `struct Params { ${params} }`,
@@ -48,7 +48,8 @@ fn erf_(x: f32) -> f32 {
   let z = abs(x);
   let t = 1.0 / (1.0 + 0.5 * z);
   let r = t * exp_(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277)))))))));
   return select(r - 1.0, 1.0 - r, x >= 0.0);
 }
 // exp with Cody–Waite range reduction and a degree-6 polynomial: ~1 ulp, where some adapters' exp is far
@@ -58,7 +59,8 @@ fn exp_(x: f32) -> f32 {
   if (x < -103.97) { return 0.0; }
   let n = round(x * 1.44269504);
   let r = (x - n * 0.693145752) - n * 1.42860677e-6;
-  let q = 1.0 + r * (1.0 + r * (0.5 + r * (0.166666672 + r * (0.0416666418 + r * (0.00833336823 + r * 0.00138925435)))));
+  let q = 1.0 + r * (1.0 + r * (0.5 + r * (0.166666672 + r * (0.0416666418 +
+    r * (0.00833336823 + r * 0.00138925435)))));
   let k = i32(n);
   // 2^k in two halves so that k down to −149 (subnormals) and up to 128 stay representable
   let h = k / 2;
@@ -69,7 +71,8 @@ fn tanh_(x: f32) -> f32 {
   let ax = abs(x);
   if (ax < 0.625) {
     let z = x * x;
-    let q = ((((-5.70498872745e-3 * z + 2.06390887954e-2) * z - 5.37397155531e-2) * z + 1.33314422036e-1) * z - 3.33332819422e-1);
+    let q = ((((-5.70498872745e-3 * z + 2.06390887954e-2) * z - 5.37397155531e-2) * z + 1.33314422036e-1) * z -
+      3.33332819422e-1);
     return q * z * x + x;
   }
   let big = 1.0 - 2.0 / (exp_(ax + ax) + 1.0);

@@ -33,11 +33,16 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export interface RandomisationResult {
-  /** After randomising the layers from the top down to `layer` (cascading), the rank correlation of |Φ| with the trained model's. */
+  /**
+   * After randomising the layers from the top down to `layer` (cascading), the rank correlation of |Φ| with the trained
+   * model's.
+   */
   steps: { layer: number; spearman: number }[];
   /** The correlation with every layer randomised. */
   final: number;
-  /** True when the method's maps stay alike on a randomised model (above `threshold`): it does not explain the model. */
+  /**
+   * True when the method's maps stay alike on a randomised model (above `threshold`): it does not explain the model.
+   */
   flagged: boolean;
 }
 

@@ -57,7 +57,10 @@ export abstract class NoPropBase implements LearningRule {
   private headRng: Rng;
   protected readonly seed: number;
 
-  /** `cleanAlphaBar`: the signal share of z at the clean end, where the head is trained; `noiseAlphaBar` at the noise end (for the KL term). */
+  /**
+   * `cleanAlphaBar`: the signal share of z at the clean end, where the head is trained; `noiseAlphaBar` at the noise
+   * end (for the KL term).
+   */
   constructor(
     backend: Backend,
     makeOptimizer: () => Optimizer,
@@ -134,7 +137,10 @@ export abstract class NoPropBase implements LearningRule {
     });
   }
 
-  /** One trained network's update from its own loss term (a DT block, or the CT/FM network); returns the loss (a scalar tensor). */
+  /**
+   * One trained network's update from its own loss term (a DT block, or the CT/FM network); returns the loss (a scalar
+   * tensor).
+   */
   protected abstract trainNetwork(prefix: string, x: Tensor, y: Tensor): Tensor;
   abstract predict(x: Tensor): Tensor;
 

@@ -14,7 +14,10 @@ export interface BlockSpec {
 export const blockKinds = ['mlp', 'cnn'] as const;
 export type BlockKind = (typeof blockKinds)[number];
 
-/** The paper's block (as restated): conv 32/64/128 image path, label path FC+BN+ReLU twice with a skip, fused FC+BN+ReLU twice. */
+/**
+ * The paper's block (as restated): conv 32/64/128 image path, label path FC+BN+ReLU twice with a skip, fused FC+BN+ReLU
+ * twice.
+ */
 function cnnBlock(outputs: number, width = 256): BlockSpec {
   const conv = (filters: number): LayerSpec[] => [
     { type: 'conv2d', filters, kernel: 3, pad: 1 },

@@ -28,8 +28,8 @@ export interface NoPropCTOptions extends NoPropCommonOptions {
 /**
  * NoProp-CT: one network û(z_t, x, t) for continuous t ∈ [0, 1], with a sinusoidal time embedding joined to
  * the noisy label. q(z_t | y) = N(√ᾱ(t)·u_y, (1 − ᾱ(t)) I) with a fixed log-linear SNR schedule; the loss is
- * ½·η·‖û − u_y‖² (or the paper's ½·η·SNR′(t)·‖û − u_y‖²) at t ~ U(0, 1). Inference integrates the probability-flow ODE from noise to t = 1
- * with deterministic DDIM steps, then the head classifies.
+ * ½·η·‖û − u_y‖² (or the paper's ½·η·SNR′(t)·‖û − u_y‖²) at t ~ U(0, 1). Inference integrates the probability-flow
+ * ODE from noise to t = 1 with deterministic DDIM steps, then the head classifies.
  */
 export class NoPropCT extends NoPropBase {
   readonly name = 'noprop-ct';

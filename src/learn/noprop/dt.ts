@@ -38,7 +38,9 @@ export class NoPropDT extends NoPropBase {
   private blockOptimizers: Optimizer[] = [];
   private blockRngs: Rng[] = [];
   private eta: number;
-  /** Inference adds the posterior noise c_t at each step (off by default: then inference is deterministic given z_0). */
+  /**
+   * Inference adds the posterior noise c_t at each step (off by default: then inference is deterministic given z_0).
+   */
   readonly inferenceNoise: boolean;
 
   constructor(backend: Backend, makeOptimizer: () => Optimizer, o: NoPropOptions) {

@@ -11,7 +11,7 @@ export function timeEmbedding(ts: Float32Array, backend: Backend, dim = TIME_EMB
     out = new Float32Array(ts.length * dim);
   for (let i = 0; i < ts.length; i++) {
     for (let k = 0; k < half; k++) {
-      const w = 1000 * ts[i] * Math.pow(1000, -k / half);
+      const w = 1000 * ts[i] * 1000 ** (-k / half);
       out[i * dim + k] = Math.sin(w);
       out[i * dim + half + k] = Math.cos(w);
     }

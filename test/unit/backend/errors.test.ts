@@ -116,7 +116,9 @@ describe('models as data', () => {
     expect(a.predict(x[0]).toArray()).not.toEqual(b.predict(x[1]).toArray());
     b.setParams(Object.fromEntries([...a.namedParams()].map(([k, t]) => [k, t.dataSync()])));
     const [ya, yb] = [a.predict(x[0]).toArray(), b.predict(x[1]).toArray()];
-    yb.forEach((v, i) => expect(v).toBeCloseTo(ya[i], 5));
+    yb.forEach((v, i) => {
+      expect(v).toBeCloseTo(ya[i], 5);
+    });
     expect(() => b.setParams({ '7.weight': [1] })).toThrow(
       /no parameter '7.weight'.*known parameters: 0.weight, 0.bias, 2.weight, 2.bias/,
     );

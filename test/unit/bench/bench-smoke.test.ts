@@ -1,4 +1,6 @@
-/** The benchmark programs run end to end (quick mode) and write JSON in the documented shape. Figures are not asserted. */
+/**
+ * The benchmark programs run end to end (quick mode) and write JSON in the documented shape. Figures are not asserted.
+ */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';

@@ -4,7 +4,9 @@ export function idxBytes(dims: number[], data: ArrayLike<number>, type = 0x08): 
   out[2] = type;
   out[3] = dims.length;
   const view = new DataView(out.buffer);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d, false);
+  });
   out.set(data, 4 + 4 * dims.length);
   return out;
 }

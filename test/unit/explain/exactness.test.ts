@@ -71,31 +71,34 @@ describe('attributions with a known answer', () => {
     expect(Math.abs(ig.delta!)).toBeLessThan(1e-4);
   });
 
-  it('DeepLIFT through max-pooling (the window rule) sums to F(x) − F(x′) on a CNN; the plain gradient would not', async () => {
-    const m = new nn.Sequential(
-      {
-        input: [2, 6, 6],
-        layers: [
-          { type: 'conv2d', filters: 3, kernel: 3, pad: 1 },
-          { type: 'tanh' },
-          { type: 'maxpool2d', kernel: 2 },
-          { type: 'flatten' },
-          { type: 'dense', units: 4 },
-          { type: 'relu' },
-          { type: 'dense', units: 3 },
-        ],
-      },
-      { backend: wasmRelaxed, rng: new Rng(5) },
-    );
-    const xi = randomArray(new Rng(10), 72, -1, 1),
-      bi = randomArray(new Rng(11), 72, -1, 1);
-    for (const target of [0, 1, 2]) {
-      const dl = await explain(m, xi, { method: 'deeplift', target, baseline: bi });
-      const gap = Math.abs(dl.score! - dl.baselineScore!);
-      expect(gap).toBeGreaterThan(1e-2);
-      expect(Math.abs(dl.delta!), `class ${target}`).toBeLessThan(1e-4 * Math.max(1, gap));
-    }
-  });
+  it(
+    'DeepLIFT through max-pooling (the window rule) sums to F(x) − F(x′) on a CNN; ' + 'the plain gradient would not',
+    async () => {
+      const m = new nn.Sequential(
+        {
+          input: [2, 6, 6],
+          layers: [
+            { type: 'conv2d', filters: 3, kernel: 3, pad: 1 },
+            { type: 'tanh' },
+            { type: 'maxpool2d', kernel: 2 },
+            { type: 'flatten' },
+            { type: 'dense', units: 4 },
+            { type: 'relu' },
+            { type: 'dense', units: 3 },
+          ],
+        },
+        { backend: wasmRelaxed, rng: new Rng(5) },
+      );
+      const xi = randomArray(new Rng(10), 72, -1, 1),
+        bi = randomArray(new Rng(11), 72, -1, 1);
+      for (const target of [0, 1, 2]) {
+        const dl = await explain(m, xi, { method: 'deeplift', target, baseline: bi });
+        const gap = Math.abs(dl.score! - dl.baselineScore!);
+        expect(gap).toBeGreaterThan(1e-2);
+        expect(Math.abs(dl.delta!), `class ${target}`).toBeLessThan(1e-4 * Math.max(1, gap));
+      }
+    },
+  );
 
   it('KernelSHAP with every coalition equals the exact Shapley values (enumeration, 10 features)', async () => {
     const m = new nn.Sequential(
@@ -110,7 +113,9 @@ describe('attributions with a known answer', () => {
       Float32Array.from(x, (xi, i) => ((s >> i) & 1 ? xi : base[i])),
     );
     const flat = new Float32Array(2 ** M * M);
-    inputs.forEach((inp, s) => flat.set(inp, s * M));
+    inputs.forEach((inp, s) => {
+      flat.set(inp, s * M);
+    });
     const scores = await model.scores(flat, 2 ** M);
     for (let s = 0; s < 2 ** M; s++) v[s] = scores[s * 3 + 0];
     const fact = (n: number): number => (n <= 1 ? 1 : n * fact(n - 1));

@@ -44,7 +44,8 @@ const base = normalizePixels(new Uint8Array(784));
 const model = toExplainable(rule);
 
 describe('attribution metrics', () => {
-  it('every method returns a finite map of the input shape for the predicted class, counting its model calls', async () => {
+  it('every method returns a finite map of the input shape for the predicted class, ' +
+    'counting its model calls', async () => {
     for (const method of methodNames) {
       const a = await explain(rule, x, {
         method,
@@ -74,20 +75,26 @@ describe('attribution metrics', () => {
     expect(a.deletionCurve[0]).toBeCloseTo(a.insertionCurve[16], 6); // both ends are x itself
   });
 
-  it('infidelity is zero for a linear model explained by its gradient, positive otherwise; max-sensitivity is finite', async () => {
-    const lin = new nn.Sequential(
-      { input: [1, 28, 28], layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] },
-      { backend: wasmRelaxed, rng: new Rng(2) },
-    );
-    const g = await explain(lin, x, { method: 'guided-backprop', target: 4 }); // no activations: the plain gradient, w
-    expect(await infidelity(toExplainable(lin), x, g)).toBeLessThan(1e-6);
-    expect(await infidelity(model, x, await explain(rule, x, { method: 'saliency' }))).toBeGreaterThan(1e-3);
-    const s = await maxSensitivity(rule, x, { method: 'saliency', target: 7 }, { samples: 4 });
-    expect(s).toBeGreaterThan(0);
-    expect(Number.isFinite(s)).toBe(true);
-  });
+  it(
+    'infidelity is zero for a linear model explained by its gradient, positive otherwise; ' +
+      'max-sensitivity is finite',
+    async () => {
+      const lin = new nn.Sequential(
+        { input: [1, 28, 28], layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] },
+        { backend: wasmRelaxed, rng: new Rng(2) },
+      );
+      // no activations: the plain gradient, w
+      const g = await explain(lin, x, { method: 'guided-backprop', target: 4 });
+      expect(await infidelity(toExplainable(lin), x, g)).toBeLessThan(1e-6);
+      expect(await infidelity(model, x, await explain(rule, x, { method: 'saliency' }))).toBeGreaterThan(1e-3);
+      const s = await maxSensitivity(rule, x, { method: 'saliency', target: 7 }, { samples: 4 });
+      expect(s).toBeGreaterThan(0);
+      expect(Number.isFinite(s)).toBe(true);
+    },
+  );
 
-  it('the randomisation check passes saliency and flags the input-shaped IG map (an edge detector would be flagged alike)', async () => {
+  it('the randomisation check passes saliency and flags the input-shaped IG map ' +
+    '(an edge detector would be flagged alike)', async () => {
     const sal = await randomisationCheck(rule.model, x, { method: 'saliency' });
     expect(sal.steps.map((s) => s.layer)).toEqual([9, 7, 3, 0]); // dense, dense, conv, conv: from the top down
     expect(sal.final).toBeLessThan(0.5);

@@ -9,7 +9,8 @@ import { expectClose, wasmRelaxed } from '../helpers.js';
 const spawn = nodeSpawner(new URL('../../../dist/stage.worker.js', import.meta.url));
 
 describe('explanations over workers', () => {
-  it('IG, SmoothGrad and occlusion over 2 workers equal the in-thread ones and count the same model calls', async () => {
+  it('IG, SmoothGrad and occlusion over 2 workers equal the in-thread ones ' +
+    'and count the same model calls', async () => {
     const mnist = await loadMnist();
     const config: RuleConfig = {
       rule: 'backprop',

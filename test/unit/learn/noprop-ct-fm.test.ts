@@ -6,7 +6,7 @@ import { subset } from '../../../src/data/dataset.js';
 import { BatchIterator } from '../../../src/data/batches.js';
 import { createRule, type RuleConfig } from '../../../src/learn/create.js';
 import { train } from '../../../src/learn/trainer.js';
-import { NoPropCT } from '../../../src/learn/noprop/ct.js';
+import type { NoPropCT } from '../../../src/learn/noprop/ct.js';
 import { wasmRelaxed } from '../helpers.js';
 
 const mnist = await loadMnist();
@@ -47,10 +47,14 @@ describe('NoProp-CT and NoProp-FM', () => {
     r.dispose();
   });
 
-  it('CT learns a 2 000-image subset in one epoch, uniformly weighted (the default) and with the paper’s SNR′ weighting', async () => {
-    expect(await accuracy(config('noprop-ct'), 1)).toBeGreaterThan(0.65);
-    expect(await accuracy(config('noprop-ct', 1, { weighting: 'snr-derivative' }), 1)).toBeGreaterThan(0.5);
-  });
+  it(
+    'CT learns a 2 000-image subset in one epoch, ' +
+      'uniformly weighted (the default) and with the paper’s SNR′ weighting',
+    async () => {
+      expect(await accuracy(config('noprop-ct'), 1)).toBeGreaterThan(0.65);
+      expect(await accuracy(config('noprop-ct', 1, { weighting: 'snr-derivative' }), 1)).toBeGreaterThan(0.5);
+    },
+  );
 
   it('FM learns the subset in three epochs (well above chance)', async () => {
     expect(await accuracy(config('noprop-fm'), 3)).toBeGreaterThan(0.4);

@@ -133,32 +133,36 @@ describe('tpSGD', () => {
     expect(epochs[0].testAccuracy).toBeGreaterThan(0.6); // 79.5% measured with seed 1
   });
 
-  it('hiddenLrScale 0 freezes the hidden segments: only the output layer changes, and the loss is its cross-entropy alone', () => {
-    const r = createRule(
-      {
-        rule: 'tpsgd',
-        model: 'mlp',
-        inputShape: [1, 28, 28],
-        classes: 10,
-        optimizer: { type: 'adam', lr: 5e-3 },
-        seed: 7,
-        tpsgd: { hiddenLrScale: 0 },
-      },
-      wasmRelaxed,
-    );
-    const before = snapshot(r);
-    const b = new BatchIterator(data, { batchSize: 16, seed: 3 }).next();
-    const x = tensor(b.x, b.shape, 'float32', r.backend),
-      y = tensor(b.y, [b.y.length], 'int32', r.backend);
-    const model = (r as unknown as { model: Sequential }).model;
-    const ce = tidy(() => crossEntropyLoss(model.predict(x), y).loss.dataSync()[0]);
-    const loss = tidy(() => r.trainStep(x, y).loss.dataSync()[0]);
-    expect(loss).toBeCloseTo(ce, 5);
-    steps(r, 5);
-    for (const [k, v] of snapshot(r)) {
-      const same = v.every((e, i) => e === before.get(k)![i]);
-      expect(same, k).toBe(!k.startsWith('5.')); // layer 5 is the output dense layer
-    }
-    r.dispose();
-  });
+  it(
+    'hiddenLrScale 0 freezes the hidden segments: only the output layer changes, ' +
+      'and the loss is its cross-entropy alone',
+    () => {
+      const r = createRule(
+        {
+          rule: 'tpsgd',
+          model: 'mlp',
+          inputShape: [1, 28, 28],
+          classes: 10,
+          optimizer: { type: 'adam', lr: 5e-3 },
+          seed: 7,
+          tpsgd: { hiddenLrScale: 0 },
+        },
+        wasmRelaxed,
+      );
+      const before = snapshot(r);
+      const b = new BatchIterator(data, { batchSize: 16, seed: 3 }).next();
+      const x = tensor(b.x, b.shape, 'float32', r.backend),
+        y = tensor(b.y, [b.y.length], 'int32', r.backend);
+      const model = (r as unknown as { model: Sequential }).model;
+      const ce = tidy(() => crossEntropyLoss(model.predict(x), y).loss.dataSync()[0]);
+      const loss = tidy(() => r.trainStep(x, y).loss.dataSync()[0]);
+      expect(loss).toBeCloseTo(ce, 5);
+      steps(r, 5);
+      for (const [k, v] of snapshot(r)) {
+        const same = v.every((e, i) => e === before.get(k)![i]);
+        expect(same, k).toBe(!k.startsWith('5.')); // layer 5 is the output dense layer
+      }
+      r.dispose();
+    },
+  );
 });

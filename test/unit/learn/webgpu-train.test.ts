@@ -36,9 +36,9 @@ describe('training on webgpu', () => {
     const [wasm, webgpu] = results;
     expect(wasm.accuracy).toBeGreaterThan(0.3);
     expect(Math.abs(webgpu.accuracy - wasm.accuracy)).toBeLessThanOrEqual(0.01);
-    webgpu.losses.forEach((l, k) =>
-      expect(Math.abs(l - wasm.losses[k]) / wasm.losses[k], `step ${k} loss`).toBeLessThan(1e-3),
-    );
+    webgpu.losses.forEach((l, k) => {
+      expect(Math.abs(l - wasm.losses[k]) / wasm.losses[k], `step ${k} loss`).toBeLessThan(1e-3);
+    });
   }, 120_000);
 
   it('a stage whose WebGPU device is lost moves to wasm and training goes on from the last synced step', async () => {

@@ -1,4 +1,6 @@
-/** Exported ONNX models run in onnxruntime-node and onnxruntime-web (wasm) with layerhive's outputs (max |Δ| ≤ 1e-4). */
+/**
+ * Exported ONNX models run in onnxruntime-node and onnxruntime-web (wasm) with layerhive's outputs (max |Δ| ≤ 1e-4).
+ */
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';

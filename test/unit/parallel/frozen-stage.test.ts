@@ -93,7 +93,8 @@ describe('frozen stage', () => {
     ],
   ];
   for (const [name, head] of heads)
-    it(`trains a ${name} head on its features: > 80% on 500 test images, within 5 points of the shipped MLP`, async () => {
+    it(`trains a ${name} head on its features: > 80% on 500 test images, ` +
+      `within 5 points of the shipped MLP`, async () => {
       const progress: number[] = [];
       const { rule, epochs } = await trainOnFrozen(
         stage,

@@ -78,20 +78,23 @@ describe('parallel training', () => {
     }
   }, 120_000);
 
-  it('tpSGD as a forward pipeline matches the one-thread run with 2 and 3 workers; labels travel with the activations', async () => {
+  it('tpSGD as a forward pipeline matches the one-thread run with 2 and 3 workers; ' +
+    'labels travel with the activations', async () => {
     const ref = await reference(tpsgd);
     for (const workers of [2, 3]) {
       const { rule, report } = await trainParallel(tpsgd, trainSet, testSet, { ...opts, workers, spawn, syncEvery: 4 });
       expect(report.plan.mode).toBe('pipeline');
       expectSameWeights(weights(rule), ref.w, 1e-6);
-      // stage 0 sends each sample's hidden activations (512 floats) and label; stage 1 does too when a third stage follows
+      // stage 0 sends each sample's hidden activations (512 floats) and label; stage 1 does too when a third stage
+      // follows
       const perSample = (512 * 4 + 4) * (workers - 1);
       expect(report.stageBytesPerSample).toBe(perSample);
       rule.dispose();
     }
   }, 120_000);
 
-  it('backprop as a GPipe pipeline matches the one-thread run within float tolerance, and moves errors backward too', async () => {
+  it('backprop as a GPipe pipeline matches the one-thread run within float tolerance, ' +
+    'and moves errors backward too', async () => {
     const ref = await reference(backprop);
     const { rule, report } = await trainParallel(backprop, trainSet, testSet, {
       ...opts,
@@ -106,7 +109,8 @@ describe('parallel training', () => {
     rule.dispose();
   }, 120_000);
 
-  it('a worker killed mid-epoch is restarted from the last synced copy; the replay gives the same weights', async () => {
+  it('a worker killed mid-epoch is restarted from the last synced copy; ' +
+    'the replay gives the same weights', async () => {
     const ref = await reference(noprop);
     const killed: number[] = [];
     const { rule, report } = await trainParallel(noprop, trainSet, testSet, {

@@ -78,7 +78,8 @@ const configs: RuleConfig[] = [
 
 describe('exact resume through the store', () => {
   for (const config of configs) {
-    it(`${config.rule}: 2 epochs straight = 1 epoch, save, load into a new rule, 1 more epoch (bit for bit)`, async () => {
+    const title = `${config.rule}: 2 epochs straight = 1 epoch, save, load into a new rule, 1 more epoch (bit for bit)`;
+    it(title, async () => {
       const options = {
         epochs: 2,
         batchSize: 32,
@@ -106,7 +107,9 @@ describe('exact resume through the store', () => {
 
       const [a, b] = [await fullState(straight), await fullState(resumed)];
       expect(b.length).toBe(a.length);
-      a.forEach((t, i) => expect(Buffer.from(b[i].buffer).equals(Buffer.from(t.buffer)), `tensor ${i}`).toBe(true));
+      a.forEach((t, i) => {
+        expect(Buffer.from(b[i].buffer).equals(Buffer.from(t.buffer)), `tensor ${i}`).toBe(true);
+      });
       straight.dispose();
       resumed.dispose();
     });
@@ -199,7 +202,8 @@ describe('FsCheckpointStore', () => {
       ({ status, signal } = e as { status: number | null; signal: string | null });
     }
     expect([status, signal]).toEqual([null, 'SIGKILL']);
-    expect(readdirSync(`${root}atomic/m`).filter((f) => f.startsWith('.tmp-'))).toHaveLength(1); // its half-written version
+    // its half-written version
+    expect(readdirSync(`${root}atomic/m`).filter((f) => f.startsWith('.tmp-'))).toHaveLength(1);
     const loaded = await store.load('m');
     expect([loaded.info.version, loaded.meta.seed]).toEqual([1, 1]);
     await store.save('m', await checkpoint(3));
@@ -208,46 +212,49 @@ describe('FsCheckpointStore', () => {
 });
 
 describe('weights across rules, and a checkpoint over HTTP', () => {
-  it('copyWeights hands a backprop network to tpSGD (same predictions); fetchCheckpoint reads the file layout', async () => {
-    const store = fresh8();
-    const bp = createRule(configs[0], wasmRelaxed);
-    await train(bp, trainSet, testSet, { epochs: 1, batchSize: 32, seed: 1, lr: 2e-3 });
-    await store.save('bp', await captureCheckpoint(bp, configs[0]));
-    // served as files: a fetch over the version folder
-    const fetcher = (async (url: string) => {
-      try {
-        const b = readFileSync(fileURLToPath(url));
-        return new Response(b);
-      } catch {
-        return new Response(null, { status: 404 });
-      }
-    }) as typeof fetch;
-    const ck = await fetchCheckpoint(new URL(`file://${root}q8/bp/v000001`).href, fetcher);
-    await expect(fetchCheckpoint(new URL(`file://${root}q8/bp/v000009`).href, fetcher)).rejects.toMatchObject({
-      code: 'NOT_FOUND',
-    });
-    const tp = createRule({ ...configs[1], optimizer: configs[0].optimizer }, wasmRelaxed);
-    copyWeights(ck, tp);
-    const x = tensor(
-      new Float32Array(784 * 4).map((_, i) => Math.sin(i)),
-      [4, 1, 28, 28],
-      'float32',
-      wasmRelaxed,
-    );
-    expectClose(
-      tidy(() => tp.predict(x).dataSync() as Float32Array),
-      tidy(() => bp.predict(x).dataSync() as Float32Array),
-      0,
-      0,
-      'predictions',
-    );
-    const other = createRule({ ...configs[0], model: 'cnn' }, wasmRelaxed);
-    expect(() => copyWeights(ck, other)).toThrow(
-      /the checkpoint has \d+ values for '0.weight', not \d+|has no parameter/,
-    );
-    [bp, tp, other].forEach((r) => r.dispose());
-    x.dispose();
-  });
+  it(
+    'copyWeights hands a backprop network to tpSGD (same predictions); ' + 'fetchCheckpoint reads the file layout',
+    async () => {
+      const store = fresh8();
+      const bp = createRule(configs[0], wasmRelaxed);
+      await train(bp, trainSet, testSet, { epochs: 1, batchSize: 32, seed: 1, lr: 2e-3 });
+      await store.save('bp', await captureCheckpoint(bp, configs[0]));
+      // served as files: a fetch over the version folder
+      const fetcher = (async (url: string) => {
+        try {
+          const b = readFileSync(fileURLToPath(url));
+          return new Response(b);
+        } catch {
+          return new Response(null, { status: 404 });
+        }
+      }) as typeof fetch;
+      const ck = await fetchCheckpoint(new URL(`file://${root}q8/bp/v000001`).href, fetcher);
+      await expect(fetchCheckpoint(new URL(`file://${root}q8/bp/v000009`).href, fetcher)).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      const tp = createRule({ ...configs[1], optimizer: configs[0].optimizer }, wasmRelaxed);
+      copyWeights(ck, tp);
+      const x = tensor(
+        new Float32Array(784 * 4).map((_, i) => Math.sin(i)),
+        [4, 1, 28, 28],
+        'float32',
+        wasmRelaxed,
+      );
+      expectClose(
+        tidy(() => tp.predict(x).dataSync() as Float32Array),
+        tidy(() => bp.predict(x).dataSync() as Float32Array),
+        0,
+        0,
+        'predictions',
+      );
+      const other = createRule({ ...configs[0], model: 'cnn' }, wasmRelaxed);
+      expect(() => copyWeights(ck, other)).toThrow(
+        /the checkpoint has \d+ values for '0.weight', not \d+|has no parameter/,
+      );
+      for (const r of [bp, tp, other]) r.dispose();
+      x.dispose();
+    },
+  );
 });
 
 describe('8-bit storage', () => {

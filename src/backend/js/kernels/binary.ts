@@ -18,7 +18,7 @@ export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
 /** Strides of `shape` aligned to `out`, zero where the dimension is broadcast. */
 export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
   const s = stridesOf(shape);
-  return out.map((d, i) => {
+  return out.map((_, i) => {
     const j = i - (out.length - shape.length);
     return j < 0 || shape[j] === 1 ? 0 : s[j];
   });

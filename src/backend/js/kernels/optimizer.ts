@@ -27,7 +27,12 @@ export function optimizerStepRef(b: CpuBackend, inputs: readonly Tensor[], a: Op
     const vel = inputs[2] ? f32(b, inputs[2]) : null;
     for (let i = 0; i < p.length; i++) {
       const gi = g[i] + a.weightDecay * p[i];
-      const d = vel ? (vel[i] = a.momentum * vel[i] + gi) : gi;
+      let d = gi;
+      if (vel) {
+        // d is the unrounded sum, as before: the Float32Array stores a rounded copy.
+        d = a.momentum * vel[i] + gi;
+        vel[i] = d;
+      }
       p[i] -= a.lr * d;
     }
     return [];
@@ -40,8 +45,11 @@ export function optimizerStepRef(b: CpuBackend, inputs: readonly Tensor[], a: Op
     keep = a.decoupled ? 1 - a.lr * a.weightDecay : 1;
   for (let i = 0; i < p.length; i++) {
     const gi = g[i] + l2 * p[i];
-    const mi = (m[i] = a.beta1 * m[i] + (1 - a.beta1) * gi);
-    const vi = (v[i] = a.beta2 * v[i] + (1 - a.beta2) * gi * gi);
+    // mi and vi are the unrounded values; the Float32Arrays store rounded copies.
+    const mi = a.beta1 * m[i] + (1 - a.beta1) * gi;
+    const vi = a.beta2 * v[i] + (1 - a.beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
     p[i] = p[i] * keep - (a.lr * (mi / c1)) / (Math.sqrt(vi / c2) + a.epsilon);
   }
   return [];

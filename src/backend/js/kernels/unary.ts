@@ -31,6 +31,7 @@ export function erf(x: number): number {
 }
 
 export const unaryFns: Record<UnaryOp, (x: number) => number> = {
+  // biome-ignore lint/complexity/useMathMinMax: relu(NaN) is 0 here; Math.max(NaN, 0) would be NaN
   relu: (x) => (x > 0 ? x : 0),
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   tanh: Math.tanh,

@@ -1,5 +1,6 @@
-import { registerKernel } from '../../registry.js';
+import { registerKernel, type KernelFn } from '../../registry.js';
 import type { KernelName } from '../../kernel-names.js';
+import type { WasmBackend } from '../wasm-backend.js';
 import { referenceKernels } from '../../js/kernels/register.js';
 import { matMulWasm } from './matmul.js';
 import { conv2dWasm, conv2dBackpropInputWasm, conv2dBackpropFilterWasm } from './conv2d.js';
@@ -9,7 +10,7 @@ import { optimizerStepWasm } from './optimizer.js';
 import { avgPoolGradWasm, avgPoolWasm, maxPoolGradWasm, maxPoolWasm } from './pool.js';
 
 /** Kernels with SIMD code; every other kernel runs the reference implementation on the wasm heap. */
-const simdKernels: Partial<Record<KernelName, (...args: any[]) => any>> = {
+const simdKernels: Partial<Record<KernelName, KernelFn<WasmBackend>>> = {
   MatMul: matMulWasm,
   Conv2D: conv2dWasm,
   Conv2DBackpropInput: conv2dBackpropInputWasm,

@@ -71,7 +71,8 @@ export function conv2dGpu(b: WebGpuBackend, [x, w]: readonly Tensor[], a: Conv2D
     ['x', 'w'],
     out,
     `
-  let ox = i % ${g.OW}u; let oy = (i / ${g.OW}u) % ${g.OH}u; let o = (i / ${g.OW * g.OH}u) % ${g.O}u; let n = i / ${g.OW * g.OH * g.O}u;
+  let ox = i % ${g.OW}u; let oy = (i / ${g.OW}u) % ${g.OH}u;
+  let o = (i / ${g.OW * g.OH}u) % ${g.O}u; let n = i / ${g.OW * g.OH * g.O}u;
   var acc = 0.0;
   for (var c = 0u; c < ${g.C}u; c++) {
     for (var ki = 0u; ki < ${g.kh}u; ki++) {
@@ -80,7 +81,8 @@ export function conv2dGpu(b: WebGpuBackend, [x, w]: readonly Tensor[], a: Conv2D
       for (var kj = 0u; kj < ${g.kw}u; kj++) {
         let ix = i32(ox * ${g.sw}u + kj) - ${g.pw};
         if (ix < 0 || ix >= ${g.W}) { continue; }
-        acc += x[((n * ${g.C}u + c) * ${g.H}u + u32(iy)) * ${g.W}u + u32(ix)] * w[((o * ${g.C}u + c) * ${g.kh}u + ki) * ${g.kw}u + kj];
+        acc += x[((n * ${g.C}u + c) * ${g.H}u + u32(iy)) * ${g.W}u + u32(ix)] *
+          w[((o * ${g.C}u + c) * ${g.kh}u + ki) * ${g.kw}u + kj];
       }
     }
   }
@@ -98,7 +100,8 @@ export function conv2dBackpropInputGpu(b: WebGpuBackend, [dy, w]: readonly Tenso
     ['dy', 'w'],
     out,
     `
-  let ix = i32(i % ${g.W}u); let iy = i32((i / ${g.W}u) % ${g.H}u); let c = (i / ${g.W * g.H}u) % ${g.C}u; let n = i / ${g.W * g.H * g.C}u;
+  let ix = i32(i % ${g.W}u); let iy = i32((i / ${g.W}u) % ${g.H}u);
+  let c = (i / ${g.W * g.H}u) % ${g.C}u; let n = i / ${g.W * g.H * g.C}u;
   var acc = 0.0;
   for (var o = 0u; o < ${g.O}u; o++) {
     for (var ki = 0; ki < ${g.kh}; ki++) {
@@ -111,7 +114,8 @@ export function conv2dBackpropInputGpu(b: WebGpuBackend, [dy, w]: readonly Tenso
         if (tx < 0 || tx % ${g.sw} != 0) { continue; }
         let ox = tx / ${g.sw};
         if (ox >= ${g.OW}) { continue; }
-        acc += dy[((n * ${g.O}u + o) * ${g.OH}u + u32(oy)) * ${g.OW}u + u32(ox)] * w[((o * ${g.C}u + c) * ${g.kh}u + u32(ki)) * ${g.kw}u + u32(kj)];
+        acc += dy[((n * ${g.O}u + o) * ${g.OH}u + u32(oy)) * ${g.OW}u + u32(ox)] *
+          w[((o * ${g.C}u + c) * ${g.kh}u + u32(ki)) * ${g.kw}u + u32(kj)];
       }
     }
   }
@@ -129,7 +133,8 @@ export function conv2dBackpropFilterGpu(b: WebGpuBackend, [x, dy]: readonly Tens
     ['x', 'dy'],
     out,
     `
-  let kj = i % ${g.kw}u; let ki = (i / ${g.kw}u) % ${g.kh}u; let c = (i / ${g.kw * g.kh}u) % ${g.C}u; let o = i / ${g.kw * g.kh * g.C}u;
+  let kj = i % ${g.kw}u; let ki = (i / ${g.kw}u) % ${g.kh}u;
+  let c = (i / ${g.kw * g.kh}u) % ${g.C}u; let o = i / ${g.kw * g.kh * g.C}u;
   var acc = 0.0;
   for (var n = 0u; n < ${g.N}u; n++) {
     for (var oy = 0u; oy < ${g.OH}u; oy++) {
@@ -138,7 +143,8 @@ export function conv2dBackpropFilterGpu(b: WebGpuBackend, [x, dy]: readonly Tens
       for (var ox = 0u; ox < ${g.OW}u; ox++) {
         let ix = i32(ox * ${g.sw}u + kj) - ${g.pw};
         if (ix < 0 || ix >= ${g.W}) { continue; }
-        acc += x[((n * ${g.C}u + c) * ${g.H}u + u32(iy)) * ${g.W}u + u32(ix)] * dy[((n * ${g.O}u + o) * ${g.OH}u + oy) * ${g.OW}u + ox];
+        acc += x[((n * ${g.C}u + c) * ${g.H}u + u32(iy)) * ${g.W}u + u32(ix)] *
+          dy[((n * ${g.O}u + o) * ${g.OH}u + oy) * ${g.OW}u + ox];
       }
     }
   }
@@ -200,8 +206,9 @@ export function maxPoolGpu(b: WebGpuBackend, [x]: readonly Tensor[], a: PoolAttr
   const p = pool(x.shape, a),
     out = makeTensor(b, [x.shape[0], x.shape[1], p.OH, p.OW]);
   const { groups, stride } = b.grid(out.size, 256);
+  const body = 'let k = firstMax(i); y[i] = select(ninf(), x[max(k, 0)], k >= 0);';
   b.run(
-    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${argmaxFn(p)}\n${linear('let k = firstMax(i); y[i] = select(ninf(), x[max(k, 0)], k >= 0);', out.size, stride)}`,
+    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${argmaxFn(p)}\n${linear(body, out.size, stride)}`,
     [x],
     [out],
     null,
@@ -228,8 +235,10 @@ export function maxPoolGradGpu(b: WebGpuBackend, [dy, x]: readonly Tensor[], a: 
       `
   let ix = i32(i % ${p.W}u); let iy = i32((i / ${p.W}u) % ${p.H}u); let plane = i / ${p.H * p.W}u;
   var acc = 0.0;
-  for (var oy = select(0, ${oyLo}, iy + ${p.ph} - ${p.kh} >= 0); oy <= min((iy + ${p.ph}) / ${p.sh}, ${p.OH - 1}); oy++) {
-    for (var ox = select(0, ${oxLo}, ix + ${p.pw} - ${p.kw} >= 0); ox <= min((ix + ${p.pw}) / ${p.sw}, ${p.OW - 1}); ox++) {
+  for (var oy = select(0, ${oyLo}, iy + ${p.ph} - ${p.kh} >= 0);
+       oy <= min((iy + ${p.ph}) / ${p.sh}, ${p.OH - 1}); oy++) {
+    for (var ox = select(0, ${oxLo}, ix + ${p.pw} - ${p.kw} >= 0);
+         ox <= min((ix + ${p.pw}) / ${p.sw}, ${p.OW - 1}); ox++) {
       let o = (plane * ${p.OH}u + u32(oy)) * ${p.OW}u + u32(ox);
       if (firstMax(o) == i32(i)) { acc += dy[o]; }
     }

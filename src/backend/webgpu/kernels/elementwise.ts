@@ -48,8 +48,9 @@ const binaryExpr: Record<BinaryOp, string> = {
 export function unaryGpu(b: WebGpuBackend, [x]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {
   const out = makeTensor(b, x.shape);
   const { groups, stride } = b.grid(x.size, 256);
+  const body = `let v = x[i]; y[i] = ${unaryExpr[op]};`;
   b.run(
-    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${mathLib}\n${linear(`let v = x[i]; y[i] = ${unaryExpr[op]};`, x.size, stride)}`,
+    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${mathLib}\n${linear(body, x.size, stride)}`,
     [x],
     [out],
     null,

@@ -3,11 +3,15 @@ import { makeTensor } from '../../engine.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
 import { bindings, linear } from '../wgsl.js';
 
-/** Rows of table [V, D] picked by int32 indices. Indices are not checked on the GPU (the ops check them on the CPU side). */
+/**
+ * Rows of table [V, D] picked by int32 indices. Indices are not checked on the GPU (the ops check them on the CPU
+ * side).
+ */
 export function gatherGpu(b: WebGpuBackend, [table, indices]: readonly Tensor[]): Tensor {
   const [V, D] = table.shape;
   const out = makeTensor(b, [indices.size, D]);
   const { groups, stride } = b.grid(out.size, 256);
+  const body = `let row = min(u32(idx[i / ${D}u]), ${V - 1}u); y[i] = t[row * ${D}u + i % ${D}u];`;
   b.run(
     `${bindings(
       [
@@ -15,7 +19,7 @@ export function gatherGpu(b: WebGpuBackend, [table, indices]: readonly Tensor[])
         ['idx', 'int32'],
       ],
       [['y', 'float32']],
-    )}\n${linear(`let row = min(u32(idx[i / ${D}u]), ${V - 1}u); y[i] = t[row * ${D}u + i % ${D}u];`, out.size, stride)}`,
+    )}\n${linear(body, out.size, stride)}`,
     [table, indices],
     [out],
     null,

@@ -4,7 +4,10 @@ import type { MatMulAttrs } from '../../js/kernels/matmul.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
 import { bindings } from '../wgsl.js';
 
-/** 'tiled': 16×16 shared-memory tiles (real GPUs); 'blocked': 4×4 outputs a thread from registers, no barriers (CPU adapters). */
+/**
+ * 'tiled': 16×16 shared-memory tiles (real GPUs); 'blocked': 4×4 outputs a thread from registers, no barriers (CPU
+ * adapters).
+ */
 export type MatMulVariant = 'tiled' | 'blocked';
 
 interface Dims {
@@ -69,7 +72,8 @@ ${accessors(d)}
   var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
   let last = ${d.N - 1}u; let lastRow = ${d.M - 1}u;
   for (var k = 0u; k < ${d.K}u; k++) {
-    let bv = vec4f(Bm(batch, k, min(col0, last)), Bm(batch, k, min(col0 + 1u, last)), Bm(batch, k, min(col0 + 2u, last)), Bm(batch, k, min(col0 + 3u, last)));
+    let bv = vec4f(Bm(batch, k, min(col0, last)), Bm(batch, k, min(col0 + 1u, last)),
+                   Bm(batch, k, min(col0 + 2u, last)), Bm(batch, k, min(col0 + 3u, last)));
     for (var r = 0u; r < 4u; r++) { acc[r] += A(batch, min(row0 + r, lastRow), k) * bv; }
   }
   for (var r = 0u; r < 4u; r++) {
@@ -99,8 +103,10 @@ var<workgroup> Bs: array<array<f32, 16>, 16>;
   var acc = 0.0;
   for (var t = 0u; t < ${d.K}u; t += 16u) {
     let ka = t + lid.x; let kb = t + lid.y;
-    As[lid.y][lid.x] = select(0.0, A(batch, min(row, ${d.M - 1}u), min(ka, ${d.K - 1}u)), row < ${d.M}u && ka < ${d.K}u);
-    Bs[lid.y][lid.x] = select(0.0, Bm(batch, min(kb, ${d.K - 1}u), min(col, ${d.N - 1}u)), kb < ${d.K}u && col < ${d.N}u);
+    As[lid.y][lid.x] = select(0.0, A(batch, min(row, ${d.M - 1}u), min(ka, ${d.K - 1}u)),
+                              row < ${d.M}u && ka < ${d.K}u);
+    Bs[lid.y][lid.x] = select(0.0, Bm(batch, min(kb, ${d.K - 1}u), min(col, ${d.N - 1}u)),
+                              kb < ${d.K}u && col < ${d.N}u);
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) { acc += As[lid.y][k] * Bs[k][lid.x]; }
     workgroupBarrier();
@@ -121,7 +127,10 @@ export function matMulGpu(b: WebGpuBackend, [x, y]: readonly Tensor[], attrs: Ma
   if (d.M === 0 || d.N === 0) return out;
   if (d.K === 0) {
     b.run(
-      `${bindings([], [['c', 'float32']])}\n@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u) { let i = gid.x + gid.y * ${b.grid(out.size, 256).stride}u; if (i < ${out.size}u) { c[i] = 0.0; } }`,
+      `${bindings([], [['c', 'float32']])}
+@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x + gid.y * ${b.grid(out.size, 256).stride}u; if (i < ${out.size}u) { c[i] = 0.0; }
+}`,
       [],
       [out],
       null,

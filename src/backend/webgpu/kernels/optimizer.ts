@@ -3,7 +3,10 @@ import type { OptimizerStepAttrs } from '../../js/kernels/optimizer.js';
 import { Params, type WebGpuBackend } from '../webgpu-backend.js';
 import { bindings, linear } from '../wgsl.js';
 
-/** The fused optimiser updates, in place on the parameter and its state; the rates come as uniforms (they change every step). */
+/**
+ * The fused optimiser updates, in place on the parameter and its state; the rates come as uniforms (they change every
+ * step).
+ */
 export function optimizerStepGpu(b: WebGpuBackend, inputs: readonly Tensor[], a: OptimizerStepAttrs): Tensor[] {
   const [p, g, ...state] = inputs;
   const n = p.size;

@@ -109,6 +109,9 @@ export function momentsGpu(b: WebGpuBackend, [x]: readonly Tensor[], { axes, kee
   const first = reduceLoop(x.shape, axes, 'acc += x[at];');
   const second = reduceLoop(x.shape, axes, 'let d = x[at] - mu; sq += d * d;');
   const { groups, stride } = b.grid(first.outputs, 256);
+  const body =
+    `var acc = 0.0;\n  ${first.code}\n  let mu = acc / ${count}.0;\n  var sq = 0.0;\n` +
+    `  { ${second.code} }\n  m[i] = mu; v[i] = sq / ${count}.0;`;
   b.run(
     `${bindings(
       [['x', 'float32']],
@@ -116,7 +119,7 @@ export function momentsGpu(b: WebGpuBackend, [x]: readonly Tensor[], { axes, kee
         ['m', 'float32'],
         ['v', 'float32'],
       ],
-    )}\n${linear(`var acc = 0.0;\n  ${first.code}\n  let mu = acc / ${count}.0;\n  var sq = 0.0;\n  { ${second.code} }\n  m[i] = mu; v[i] = sq / ${count}.0;`, first.outputs, stride)}`,
+    )}\n${linear(body, first.outputs, stride)}`,
     [x],
     [mean, variance],
     null,

@@ -93,7 +93,8 @@ export function crossEntropyGradGpu(b: WebGpuBackend, [logits, labels, dLoss]: r
     out,
     R,
     C,
-    `let l = lse(i); let t = u32(lab[i]); for (var j = 0u; j < ${C}u; j++) { y[i * ${C}u + j] = (exp(x[i * ${C}u + j] - l) - select(0.0, 1.0, j == t)) * g[i]; }`,
+    `let l = lse(i); let t = u32(lab[i]); for (var j = 0u; j < ${C}u; j++) { ` +
+      `y[i * ${C}u + j] = (exp(x[i * ${C}u + j] - l) - select(0.0, 1.0, j == t)) * g[i]; }`,
   );
   return out;
 }
