@@ -4,7 +4,10 @@ import { convOutSize } from '../../js/kernels/conv2d.js';
 import type { PoolAttrs } from '../../js/kernels/pool.js';
 import type { WasmBackend } from '../wasm-backend.js';
 
-/** The geometry arguments every pooling export takes after its data pointers: planes, H, W, window, stride, padding, OH, OW. */
+/**
+ * The geometry arguments every pooling export takes after its data pointers: planes, H, W, window, stride, padding,
+ * OH, OW.
+ */
 function args(shape: readonly number[], a: PoolAttrs): number[] {
   const [N, C, H, W] = shape;
   return [
