@@ -29,6 +29,11 @@ export interface Backend {
   /** Tensor memory: in use now, the most in use since the last `resetPeak`, reserved from the system. */
   memory(): { bytesInUse: number; peakBytesInUse: number; bytesReserved: number; allocations: number };
   resetPeak(): void;
+  /**
+   * Gives back what lives outside the JS heap (WebGPU: its buffers and device); the backend is unusable after.
+   * CPU backends have nothing to give back and leave it out.
+   */
+  destroy?(): void;
 }
 
 /** Backends whose memory the CPU can address directly; the reference kernels run on any of them. */

@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import type { Backend } from '../backend/backend.js';
 import { createBackend } from '../backend/select.js';
 import { LayerhiveError } from '../core/errors.js';
-import { BatchIterator } from '../data/batches.js';
+import { BatchIterator, type BatchCursor } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
 import type { GroupState } from '../learn/group-state.js';
@@ -108,6 +108,8 @@ export async function trainParallel(
   const backend: Backend = await createBackend(o.backend ?? 'wasm');
   const rule = createRule(config, backend);
   let plan: Plan;
+  let fresh: BatchIterator;
+  let snapshot: { states: Record<string, GroupState>; cursor: BatchCursor };
   try {
     for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
     plan = makePlan(config, o.costs ?? measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
@@ -117,20 +119,22 @@ export async function trainParallel(
         `the plan has ${plan.stages.length} stages but the pool has ${o.pool.size} workers`,
         'pass a larger pool or fewer workers',
       );
+    fresh = new BatchIterator(trainSet, {
+      batchSize: o.batchSize,
+      seed: o.seed,
+      normalization: o.normalization,
+      cursor: o.cursor,
+    });
+    snapshot = { states: await saveGroups(rule), cursor: fresh.getCursor() };
   } catch (e) {
     rule.dispose();
+    backend.destroy?.();
     throw e;
   }
-  const pool = o.pool ?? new WorkerPool(o.spawn!, plan.stages.length, { timeoutMs: o.timeoutMs });
   const schedule = o.schedule ?? { type: 'constant' };
-  const fresh = new BatchIterator(trainSet, {
-    batchSize: o.batchSize,
-    seed: o.seed,
-    normalization: o.normalization,
-    cursor: o.cursor,
-  });
   const bpe = fresh.batchesPerEpoch;
-  let snapshot = { states: await saveGroups(rule), cursor: fresh.getCursor() };
+  // started last, right before the try whose finally closes it: nothing that can throw lies in between
+  const pool = o.pool ?? new WorkerPool(o.spawn!, plan.stages.length, { timeoutMs: o.timeoutMs });
   const pipeline = plan.mode === 'pipeline';
   const holdsData = (i: number) => !pipeline || i === 0;
   const label = (i: number) => `${plan.stages[i].groups.join(', ')}`;
@@ -290,6 +294,7 @@ export async function trainParallel(
     };
   } catch (e) {
     rule.dispose();
+    backend.destroy?.();
     throw e instanceof LayerhiveError ? e : new LayerhiveError('WORKER_FAILED', String(e), 'see the message');
   } finally {
     if (!o.pool) await pool.close();

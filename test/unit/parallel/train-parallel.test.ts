@@ -18,6 +18,7 @@ import {
   LayerhiveError,
 } from '../../../src/index.js';
 import { nodeSpawner } from '../../../src/parallel/spawn-node.js';
+import type { Spawner } from '../../../src/parallel/spawn.js';
 import { loadMnist } from '../../../src/data/idx-file.js';
 import { subset } from '../../../src/data/dataset.js';
 import { expectClose, wasmRelaxed } from '../helpers.js';
@@ -174,6 +175,17 @@ describe('parallel training', () => {
       await pool.close();
     }
   }, 60_000);
+
+  it('settings refused before training start no worker (nothing left running for the caller to close)', async () => {
+    let spawned = 0;
+    const counting: Spawner = () => {
+      spawned++;
+      return spawn();
+    };
+    const run = trainParallel(noprop, trainSet, testSet, { ...opts, batchSize: 0, workers: 2, spawn: counting });
+    await expect(run).rejects.toThrow(/batch size 0 is not a positive integer/);
+    expect(spawned).toBe(0);
+  });
 
   it('pipelined inference gives the same outputs with 1, 2 and 3 workers as a one-thread predict', async () => {
     const rule = createRule(backprop, wasmRelaxed);
