@@ -13,19 +13,44 @@ import { completenessError, deletionInsertion, infidelity, localisation } from '
 import { digitOnTop, loadData, loadRuleCheckpoint } from './train.js';
 
 /** Short names the CLI also accepts. */
-const aliases: Record<string, MethodName> = { ig: 'integrated-gradients', sg: 'smoothgrad', ixg: 'input-x-gradient', gbp: 'guided-backprop', shap: 'kernel-shap', gradcam: 'grad-cam' };
+const aliases: Record<string, MethodName> = {
+  ig: 'integrated-gradients',
+  sg: 'smoothgrad',
+  ixg: 'input-x-gradient',
+  gbp: 'guided-backprop',
+  shap: 'kernel-shap',
+  gradcam: 'grad-cam',
+};
 
 /** Methods from a comma list ('all' = every method the model supports). */
 export function parseMethods(list: string, model: Explainable): MethodName[] {
-  const gradients = !!model.gradients, maps = (model.mapLayers ?? []).length > 0;
-  const supported = (m: MethodName) => ['occlusion', 'feature-ablation', 'lime', 'kernel-shap', 'rise'].includes(m) || (gradients && (!m.includes('cam') && m !== 'normgrad' || maps));
+  const gradients = !!model.gradients,
+    maps = (model.mapLayers ?? []).length > 0;
+  const supported = (m: MethodName) =>
+    ['occlusion', 'feature-ablation', 'lime', 'kernel-shap', 'rise'].includes(m) ||
+    (gradients && ((!m.includes('cam') && m !== 'normgrad') || maps));
   if (list === 'all') return methodNames.filter(supported);
-  return list.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const m = (aliases[s] ?? s) as MethodName;
-    if (!methodNames.includes(m)) fail('INVALID_ARGUMENT', `unknown method ${JSON.stringify(s)}`, `use one of: ${methodNames.join(', ')} (or ${Object.keys(aliases).join(', ')}, all)`);
-    if (!supported(m)) fail('INVALID_ARGUMENT', `${m} needs ${m.includes('cam') || m === 'normgrad' ? 'convolutional layers' : 'gradients'}, which this model does not offer`, 'use a perturbation method (occlusion, feature-ablation, lime, kernel-shap, rise), or a backprop/tpsgd CNN');
-    return m;
-  });
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const m = (aliases[s] ?? s) as MethodName;
+      if (!methodNames.includes(m))
+        fail(
+          'INVALID_ARGUMENT',
+          `unknown method ${JSON.stringify(s)}`,
+          `use one of: ${methodNames.join(', ')} (or ${Object.keys(aliases).join(', ')}, all)`,
+        );
+      if (!supported(m))
+        fail(
+          'INVALID_ARGUMENT',
+          `${m} needs ${m.includes('cam') || m === 'normgrad' ? 'convolutional layers' : 'gradients'}, ` +
+            'which this model does not offer',
+          'use a perturbation method (occlusion, feature-ablation, lime, kernel-shap, rise), or a backprop/tpsgd CNN',
+        );
+      return m;
+    });
 }
 
 async function writePng(path: string, p: Picture): Promise<void> {
@@ -35,7 +60,12 @@ async function writePng(path: string, p: Picture): Promise<void> {
 }
 
 function image(ds: ImageDataset, index: number): Float32Array {
-  if (!(Number.isInteger(index) && index >= 0 && index < ds.count)) fail('INVALID_ARGUMENT', `--index ${index} is outside the ${ds.count} test images`, `pass an index in [0, ${ds.count})`);
+  if (!(Number.isInteger(index) && index >= 0 && index < ds.count))
+    fail(
+      'INVALID_ARGUMENT',
+      `--index ${index} is outside the ${ds.count} test images`,
+      `pass an index in [0, ${ds.count})`,
+    );
   const per = ds.shape.reduce((p, d) => p * d, 1);
   return normalizePixels(ds.images.subarray(index * per, (index + 1) * per));
 }
@@ -43,12 +73,23 @@ function image(ds: ImageDataset, index: number): Float32Array {
 /** The MNIST normalisation of a black image: the reference input of the baseline methods. */
 const blackBaseline = (per: number) => normalizePixels(new Uint8Array(per));
 
-export async function runExplain(a: { model: string; data: string; index: number; method: string; out: string; backend: string; samples?: number; target?: number }): Promise<void> {
+export async function runExplain(a: {
+  model: string;
+  data: string;
+  index: number;
+  method: string;
+  out: string;
+  backend: string;
+  samples?: number;
+  target?: number;
+}): Promise<void> {
   const { rule, config } = await loadRuleCheckpoint(a.model, a.backend);
   const { test } = await loadData(a.data);
   const model = fromRule(rule, config.inputShape, config.classes);
   const methods = parseMethods(a.method, model);
-  const x = image(test, a.index), per = x.length, shape = config.inputShape;
+  const x = image(test, a.index),
+    per = x.length,
+    shape = config.inputShape;
   await mkdir(a.out, { recursive: true });
   await writePng(join(a.out, 'input.png'), inputPicture(x, shape));
   const results: Record<string, Omit<Attribution, 'values'> & { values: number[]; ms: number }> = {};
@@ -59,15 +100,41 @@ export async function runExplain(a: { model: string; data: string; index: number
     await writePng(join(a.out, `${method}-heatmap.png`), heatmapPicture(r.values, shape));
     await writePng(join(a.out, `${method}-overlay.png`), overlayPicture(x, r.values, shape));
     results[method] = { ...r, values: Array.from(r.values), ms };
-    console.log(`${method}: class ${r.target}, ${r.modelCalls} model calls, ${ms.toFixed(0)} ms${r.delta !== undefined ? `, delta ${r.delta.toExponential(2)}` : ''} → ${join(a.out, `${method}-overlay.png`)}`);
+    const delta = r.delta !== undefined ? `, delta ${r.delta.toExponential(2)}` : '';
+    console.log(
+      `${method}: class ${r.target}, ${r.modelCalls} model calls, ${ms.toFixed(0)} ms` +
+        `${delta} → ${join(a.out, `${method}-overlay.png`)}`,
+    );
   }
-  await writeFile(join(a.out, 'attributions.json'), JSON.stringify({ model: a.model, rule: config.rule, data: a.data, index: a.index, label: test.labels[a.index], shape, methods: results }));
+  await writeFile(
+    join(a.out, 'attributions.json'),
+    JSON.stringify({
+      model: a.model,
+      rule: config.rule,
+      data: a.data,
+      index: a.index,
+      label: test.labels[a.index],
+      shape,
+      methods: results,
+    }),
+  );
   console.log(`wrote ${join(a.out, 'attributions.json')} and ${1 + 2 * methods.length} PNGs`);
   rule.dispose();
 }
 
-/** Per method over `count` test images: completeness residual, deletion/insertion AUC, infidelity, BlockMNIST localisation, time. */
-export async function runExplainEval(a: { model: string; data: string; methods: string; count: number; backend: string; samples?: number; json: boolean }): Promise<void> {
+/**
+ * Per method over `count` test images: completeness residual, deletion/insertion AUC, infidelity, BlockMNIST
+ * localisation, time.
+ */
+export async function runExplainEval(a: {
+  model: string;
+  data: string;
+  methods: string;
+  count: number;
+  backend: string;
+  samples?: number;
+  json: boolean;
+}): Promise<void> {
   const { rule, config } = await loadRuleCheckpoint(a.model, a.backend);
   const { test } = await loadData(a.data);
   const model = fromRule(rule, config.inputShape, config.classes);
@@ -75,26 +142,72 @@ export async function runExplainEval(a: { model: string; data: string; methods: 
   const tops = digitOnTop.get(test);
   const rows = [];
   for (const method of methods) {
-    const acc = { completeness: [] as number[], deletion: [] as number[], insertion: [] as number[], infidelity: [] as number[], localisation: [] as number[], ms: [] as number[] };
+    const acc = {
+      completeness: [] as number[],
+      deletion: [] as number[],
+      insertion: [] as number[],
+      infidelity: [] as number[],
+      localisation: [] as number[],
+      ms: [] as number[],
+    };
     for (let i = 0; i < Math.min(a.count, test.count); i++) {
-      const x = image(test, i), base = blackBaseline(x.length);
+      const x = image(test, i),
+        base = blackBaseline(x.length);
       const t0 = performance.now();
       const r = await explain(model, x, { method, baseline: base, samples: a.samples });
       acc.ms.push(performance.now() - t0);
       const c = completenessError(r);
       if (c !== null) acc.completeness.push(c);
       const di = await deletionInsertion(model, x, r, { baseline: base });
-      acc.deletion.push(di.deletion); acc.insertion.push(di.insertion);
+      acc.deletion.push(di.deletion);
+      acc.insertion.push(di.insertion);
       acc.infidelity.push(await infidelity(model, x, r));
       if (tops) acc.localisation.push(localisation(r, tops[i] === 1));
     }
     const mean = (v: number[]) => (v.length ? v.reduce((s, x) => s + x, 0) / v.length : null);
-    rows.push({ method, completeness_error: mean(acc.completeness), deletion_auc: mean(acc.deletion), insertion_auc: mean(acc.insertion), infidelity: mean(acc.infidelity), localisation: mean(acc.localisation), ms_per_image: mean(acc.ms) });
+    rows.push({
+      method,
+      completeness_error: mean(acc.completeness),
+      deletion_auc: mean(acc.deletion),
+      insertion_auc: mean(acc.insertion),
+      infidelity: mean(acc.infidelity),
+      localisation: mean(acc.localisation),
+      ms_per_image: mean(acc.ms),
+    });
   }
-  if (a.json) { console.log(JSON.stringify({ model: a.model, rule: config.rule, data: a.data, images: Math.min(a.count, test.count), rows }, null, 2)); rule.dispose(); return; }
+  if (a.json) {
+    console.log(
+      JSON.stringify(
+        { model: a.model, rule: config.rule, data: a.data, images: Math.min(a.count, test.count), rows },
+        null,
+        2,
+      ),
+    );
+    rule.dispose();
+    return;
+  }
   const f = (v: number | null, d = 3) => (v === null ? '-' : v.toFixed(d));
-  const table = new Table({ head: ['method', 'completeness |δ|/|ΔF|', 'deletion AUC ↓', 'insertion AUC ↑', 'infidelity ↓', ...(tops ? ['localisation ↑'] : []), 'ms/image'] });
-  for (const r of rows) table.push([r.method, f(r.completeness_error, 4), f(r.deletion_auc), f(r.insertion_auc), r.infidelity === null ? '-' : r.infidelity.toExponential(2), ...(tops ? [f(r.localisation)] : []), f(r.ms_per_image, 0)]);
+  const table = new Table({
+    head: [
+      'method',
+      'completeness |δ|/|ΔF|',
+      'deletion AUC ↓',
+      'insertion AUC ↑',
+      'infidelity ↓',
+      ...(tops ? ['localisation ↑'] : []),
+      'ms/image',
+    ],
+  });
+  for (const r of rows)
+    table.push([
+      r.method,
+      f(r.completeness_error, 4),
+      f(r.deletion_auc),
+      f(r.insertion_auc),
+      r.infidelity === null ? '-' : r.infidelity.toExponential(2),
+      ...(tops ? [f(r.localisation)] : []),
+      f(r.ms_per_image, 0),
+    ]);
   console.log(`${config.rule} (${config.model}) on ${a.data}, ${Math.min(a.count, test.count)} test images`);
   console.log(table.toString());
   rule.dispose();

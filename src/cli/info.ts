@@ -25,11 +25,17 @@ export async function collectInfo() {
   for (const name of lh.registeredBackends()) {
     try {
       const b = await lh.createBackend(name);
-      (b as { destroy?: () => void }).destroy?.();
+      b.destroy?.();
       const ks = lh.listKernels(name);
       backends.push({
-        name, available: true, flavour: b.flavour, capabilities: b.capabilities(),
-        kernels: { simd: ks.filter((k) => k.note === 'simd' || k.note === 'wgsl').length, reference: ks.filter((k) => k.note !== 'simd' && k.note !== 'wgsl').length },
+        name,
+        available: true,
+        flavour: b.flavour,
+        capabilities: b.capabilities(),
+        kernels: {
+          simd: ks.filter((k) => k.note === 'simd' || k.note === 'wgsl').length,
+          reference: ks.filter((k) => k.note !== 'simd' && k.note !== 'wgsl').length,
+        },
       });
     } catch (e) {
       backends.push({ name, available: false, reason: e instanceof Error ? e.message : String(e) });

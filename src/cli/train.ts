@@ -16,6 +16,7 @@ import type { ImageDataset } from '../data/dataset.js';
 import { blockMnist } from '../explain/metrics/blockmnist.js';
 import { trainParallel, type ParallelReport } from '../parallel/train-parallel.js';
 import { nodeSpawner } from '../parallel/spawn-node.js';
+import { WorkerPool } from '../parallel/pool.js';
 import { formatPlan, makePlan, measureCosts } from '../parallel/placement.js';
 import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
 import { exportOnnx } from '../onnx/export.js';
@@ -34,51 +35,121 @@ export async function loadData(data: string, limit?: number): Promise<TrainTest>
     d = { train: tr.dataset, test: te.dataset };
   } else d = data === 'mnist' ? await loadMnist() : await loadIdxDir(data);
   if (limit !== undefined) {
-    if (!(Number.isInteger(limit) && limit > 0)) fail('INVALID_ARGUMENT', `--limit ${limit} is not a positive integer`, 'pass a sample count such as 2000');
+    if (!(Number.isInteger(limit) && limit > 0))
+      fail('INVALID_ARGUMENT', `--limit ${limit} is not a positive integer`, 'pass a sample count such as 2000');
     return { train: subset(d.train, 0, Math.min(limit, d.train.count)), test: d.test };
   }
   return d;
 }
 
 /** The run's settings, stored in each checkpoint's meta so that `--resume` continues the same run. */
-interface RunMeta { data: string; limit?: number; batch: number; lr: number; seed: number; schedule: Schedule; epochs: number; epochsDone: number; testAccuracy: number }
-
-export interface TrainArgs {
-  rule: RuleConfig['rule']; model: RuleConfig['model']; data: string; epochs: number; batch: number; lr: number; seed: number;
-  out?: string; resume?: string; keep: number; quantize: boolean; report?: string; limit?: number; backend: string; optimizer: 'sgd' | 'adam' | 'adamw'; progress: boolean;
-  schedule: 'constant' | 'cosine'; localLoss: 'l2' | 'l1'; blocks: number; embedding: EmbeddingKind; embedDim?: number; weighting: 'snr-derivative' | 'uniform';
-  /** Train over this many stage workers (dist/stage.worker.js at `workerUrl`); in this thread when absent. */
-  workers?: number; workerMemory?: number; syncEvery: number; microBatches: number; workerUrl: URL;
+interface RunMeta {
+  data: string;
+  limit?: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  schedule: Schedule;
+  epochs: number;
+  epochsDone: number;
+  testAccuracy: number;
 }
 
-type ConfigArgs = Pick<TrainArgs, 'rule' | 'model' | 'seed' | 'optimizer' | 'lr' | 'localLoss' | 'blocks' | 'embedding' | 'embedDim' | 'weighting'>;
+export interface TrainArgs {
+  rule: RuleConfig['rule'];
+  model: RuleConfig['model'];
+  data: string;
+  epochs: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  out?: string;
+  resume?: string;
+  keep: number;
+  quantize: boolean;
+  report?: string;
+  limit?: number;
+  backend: string;
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  progress: boolean;
+  schedule: 'constant' | 'cosine';
+  localLoss: 'l2' | 'l1';
+  blocks: number;
+  embedding: EmbeddingKind;
+  embedDim?: number;
+  weighting: 'snr-derivative' | 'uniform';
+  /** Train over this many stage workers (dist/stage.worker.js at `workerUrl`); in this thread when absent. */
+  workers?: number;
+  workerMemory?: number;
+  syncEvery: number;
+  microBatches: number;
+  workerUrl: URL;
+}
+
+type ConfigArgs = Pick<
+  TrainArgs,
+  'rule' | 'model' | 'seed' | 'optimizer' | 'lr' | 'localLoss' | 'blocks' | 'embedding' | 'embedDim' | 'weighting'
+>;
 
 /** The rule's JSON config from the command line (stored in checkpoints). */
 export function ruleConfig(a: ConfigArgs, trainSet: ImageDataset): RuleConfig {
   return {
-    rule: a.rule, model: a.model, inputShape: [...trainSet.shape], classes: trainSet.classes, seed: a.seed,
+    rule: a.rule,
+    model: a.model,
+    inputShape: [...trainSet.shape],
+    classes: trainSet.classes,
+    seed: a.seed,
     optimizer: { type: a.optimizer, lr: a.lr, ...(a.optimizer === 'adamw' ? { weightDecay: 1e-3 } : {}) },
     tpsgd: { loss: a.localLoss },
     noprop: {
-      T: a.blocks, embedding: a.embedding, embedDim: a.embedDim, weighting: a.weighting,
+      T: a.blocks,
+      embedding: a.embedding,
+      embedDim: a.embedDim,
+      weighting: a.weighting,
       ...(a.embedding === 'prototype' ? { prototypes: Array.from(classPrototypes(trainSet)) } : {}),
     },
   };
 }
 
 /** `layerhive plan`: measure each group once and print where it would run on `workers` workers. */
-export async function runPlan(a: ConfigArgs & { data: string; workers: number; backend: string; json: boolean }): Promise<void> {
+export async function runPlan(
+  a: ConfigArgs & { data: string; workers: number; backend: string; json: boolean },
+): Promise<void> {
   const backend = await lh.createBackend(a.backend);
-  const { train: trainSet } = await loadData(a.data, 64);
-  const config = ruleConfig(a, trainSet);
-  const plan = makePlan(config, measureCosts(config, backend), a.workers);
-  console.log(a.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+  try {
+    const { train: trainSet } = await loadData(a.data, 64);
+    const config = ruleConfig(a, trainSet);
+    const plan = makePlan(config, measureCosts(config, backend), a.workers);
+    console.log(a.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+  } finally {
+    backend.destroy?.();
+  }
+}
+
+/** What `train` holds while it runs; released on every path, errors included, so the process can end on its own. */
+interface Held {
+  bar: cliProgress.SingleBar | null;
+  pool: WorkerPool | null;
+  rule: LearningRule | null;
 }
 
 export async function runTrain(a: TrainArgs): Promise<void> {
   const t0 = performance.now();
   if (a.backend === 'webgpu') await useNodeWebGpu();
   const backend = await lh.createBackend(a.backend);
+  const held: Held = { bar: null, pool: null, rule: null };
+  try {
+    await trainWith(a, backend, held, t0);
+  } finally {
+    held.bar?.stop(); // its redraw timer would keep the process alive
+    await held.pool?.close();
+    held.rule?.dispose();
+    if (held.rule && held.rule.backend !== backend) held.rule.backend.destroy?.();
+    backend.destroy?.();
+  }
+}
+
+async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: number): Promise<void> {
   let resumed: Loaded | null = null;
   if (a.resume) {
     const { store, name } = FsCheckpointStore.at(a.resume);
@@ -86,21 +157,62 @@ export async function runTrain(a: TrainArgs): Promise<void> {
     for (const s of resumed.skipped) console.log(`skipped damaged version ${s.version}: ${s.error}`);
   }
   const before = resumed?.meta.run as RunMeta | undefined;
-  if (resumed && (!before || !resumed.cursor)) fail('DATA_INVALID', `${a.resume} holds no run settings or data cursor to resume from`, 'resume a checkpoint written by `layerhive train --out`');
-  if (before && a.epochs <= before.epochsDone) fail('INVALID_ARGUMENT', `${a.resume} has trained ${before.epochsDone} of its epochs already`, `pass --epochs above ${before.epochsDone} (the total to reach)`);
-  const data = before?.data ?? a.data, limit = before ? before.limit : a.limit;
+  if (resumed && (!before || !resumed.cursor))
+    fail(
+      'DATA_INVALID',
+      `${a.resume} holds no run settings or data cursor to resume from`,
+      'resume a checkpoint written by `layerhive train --out`',
+    );
+  if (before && a.epochs <= before.epochsDone)
+    fail(
+      'INVALID_ARGUMENT',
+      `${a.resume} has trained ${before.epochsDone} of its epochs already`,
+      `pass --epochs above ${before.epochsDone} (the total to reach)`,
+    );
+  const data = before?.data ?? a.data,
+    limit = before ? before.limit : a.limit;
   const { train: trainSet, test: testSet } = await loadData(data, limit);
   const config = resumed?.config ?? ruleConfig(a, trainSet);
   const run = before ?? {
-    data, limit, batch: a.batch, lr: a.lr, seed: a.seed, epochs: a.epochs, epochsDone: 0, testAccuracy: 0,
-    schedule: a.schedule === 'cosine' ? { type: 'cosine' as const, totalSteps: a.epochs * Math.ceil(trainSet.count / a.batch) } : { type: 'constant' as const },
+    data,
+    limit,
+    batch: a.batch,
+    lr: a.lr,
+    seed: a.seed,
+    epochs: a.epochs,
+    epochsDone: 0,
+    testAccuracy: 0,
+    schedule:
+      a.schedule === 'cosine'
+        ? { type: 'cosine' as const, totalSteps: a.epochs * Math.ceil(trainSet.count / a.batch) }
+        : { type: 'constant' as const },
   };
   const out = a.out ?? a.resume;
   const target = out ? FsCheckpointStore.at(out) : null;
-  console.log(`${resumed ? `resuming ${a.resume} (version ${resumed.info.version}, ${before!.epochsDone} epoch(s) done): ` : ''}training ${config.rule} (${config.model}) on ${data}: ${trainSet.count} images, ${a.epochs} epoch(s), batch ${run.batch}, lr ${run.lr}, ${backend.flavour}${a.workers ? `, ${a.workers} worker(s)` : ''}`);
-  const bar = a.progress ? new cliProgress.SingleBar({ format: 'epoch {epoch} {bar} {percentage}% | {value}/{total} batches | {sps} samples/s | loss {loss} | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  console.log(
+    (resumed ? `resuming ${a.resume} (version ${resumed.info.version}, ${before!.epochsDone} epoch(s) done): ` : '') +
+      `training ${config.rule} (${config.model}) on ${data}: ${trainSet.count} images, ${a.epochs} epoch(s), ` +
+      `batch ${run.batch}, lr ${run.lr}, ${backend.flavour}${a.workers ? `, ${a.workers} worker(s)` : ''}`,
+  );
+  const bar = a.progress
+    ? new cliProgress.SingleBar(
+        {
+          format:
+            'epoch {epoch} {bar} {percentage}% | {value}/{total} batches | ' +
+            '{sps} samples/s | loss {loss} | ETA {eta_formatted}',
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  held.bar = bar;
   const options = {
-    epochs: a.epochs, batchSize: run.batch, seed: run.seed, lr: run.lr, schedule: run.schedule, cursor: resumed?.cursor ?? undefined,
+    epochs: a.epochs,
+    batchSize: run.batch,
+    seed: run.seed,
+    lr: run.lr,
+    schedule: run.schedule,
+    cursor: resumed?.cursor ?? undefined,
     onProgress: (p: lh.Progress) => {
       if (!bar) return;
       if (!bar.isActive) bar.start(p.batches, 0, { epoch: p.epoch + 1, sps: '…', loss: '…' });
@@ -108,60 +220,122 @@ export async function runTrain(a: TrainArgs): Promise<void> {
     },
     onEpoch: async (e: lh.EpochReport, cursor: lh.BatchCursor, rule: LearningRule) => {
       bar?.stop();
-      console.log(`epoch ${e.epoch + 1}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)}%, ${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s`);
+      console.log(
+        `epoch ${e.epoch + 1}: train loss ${e.trainLoss.toFixed(4)}, ` +
+          `test accuracy ${(100 * e.testAccuracy).toFixed(2)}%, ` +
+          `${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s`,
+      );
       if (!target) return;
       const meta: RunMeta = { ...run, epochs: a.epochs, epochsDone: e.epoch + 1, testAccuracy: e.testAccuracy };
-      const v = await target.store.save(target.name, await captureCheckpoint(rule, config, { cursor, meta: { run: meta } }),
-        { keep: a.keep, quantize: a.quantize ? { weights: true, optimizer: true } : undefined });
-      console.log(`checkpoint ${out} version ${v.version} (${(v.bytes / 2 ** 20).toFixed(2)} MiB${v.quantized ? ', int8' : ''})`);
+      const v = await target.store.save(
+        target.name,
+        await captureCheckpoint(rule, config, { cursor, meta: { run: meta } }),
+        { keep: a.keep, quantize: a.quantize ? { weights: true, optimizer: true } : undefined },
+      );
+      console.log(
+        `checkpoint ${out} version ${v.version} (${(v.bytes / 2 ** 20).toFixed(2)} MiB${v.quantized ? ', int8' : ''})`,
+      );
     },
   };
-  let rule: LearningRule, epochs: lh.EpochReport[], parallel: ParallelReport | null = null;
+  let rule: LearningRule,
+    epochs: lh.EpochReport[],
+    parallel: ParallelReport | null = null;
   if (a.workers) {
+    // this command starts the stage workers and closes them, whichever way training ends
+    const maxBytesPerWorker = a.workerMemory === undefined ? undefined : a.workerMemory * 2 ** 20;
+    const costs = measureCosts(config, backend);
+    held.pool = new WorkerPool(
+      nodeSpawner(a.workerUrl),
+      makePlan(config, costs, a.workers, maxBytesPerWorker).stages.length,
+    );
     const r = await trainParallel(config, trainSet, testSet, {
-      ...options, initial: resumed?.groups, workers: a.workers, backend: a.backend, spawn: nodeSpawner(a.workerUrl), syncEvery: a.syncEvery, microBatches: a.microBatches,
-      maxBytesPerWorker: a.workerMemory === undefined ? undefined : a.workerMemory * 2 ** 20,
+      ...options,
+      initial: resumed?.groups,
+      workers: a.workers,
+      backend: a.backend,
+      pool: held.pool,
+      costs,
+      syncEvery: a.syncEvery,
+      microBatches: a.microBatches,
+      maxBytesPerWorker,
     });
-    ({ rule } = r);
+    rule = r.rule;
+    held.rule = rule;
     parallel = r.report;
     epochs = parallel.epochs;
     console.log(formatPlan(parallel.plan));
-    console.log(`between stages: ${(parallel.stageBytes / 2 ** 20).toFixed(1)} MiB (${parallel.stageBytesPerSample.toFixed(0)} B/sample); synced into the coordinator: ${(parallel.syncBytes / 2 ** 20).toFixed(1)} MiB`);
-    for (const x of parallel.restarts) console.log(`restart in epoch ${x.epoch + 1}, chunk ${x.chunk}: ${x.reason}; replayed ${x.replayedSteps} steps`);
+    console.log(
+      `between stages: ${(parallel.stageBytes / 2 ** 20).toFixed(1)} MiB ` +
+        `(${parallel.stageBytesPerSample.toFixed(0)} B/sample); ` +
+        `synced into the coordinator: ${(parallel.syncBytes / 2 ** 20).toFixed(1)} MiB`,
+    );
+    for (const x of parallel.restarts)
+      console.log(`restart in epoch ${x.epoch + 1}, chunk ${x.chunk}: ${x.reason}; replayed ${x.replayedSteps} steps`);
   } else {
     rule = resumed ? restoreRule(resumed, backend) : createRule(config, backend);
+    held.rule = rule;
     ({ epochs } = await train(rule, trainSet, testSet, options));
   }
   const last = epochs[epochs.length - 1];
   const wall = (performance.now() - t0) / 1000;
   const report = {
-    rule: config.rule, model: config.model, data, epochs: a.epochs, test_accuracy: last.testAccuracy, wall_s: wall,
+    rule: config.rule,
+    model: config.model,
+    data,
+    epochs: a.epochs,
+    test_accuracy: last.testAccuracy,
+    wall_s: wall,
     samples_per_s: epochs.reduce((s, e) => s + e.samplesPerSecond, 0) / epochs.length,
-    peak_rss_mb: process.resourceUsage().maxRSS / 1024, per_epoch: epochs,
-    ...(parallel ? {
-      workers: parallel.plan.stages.length, plan: parallel.plan, stage_bytes_per_sample: parallel.stageBytesPerSample, sync_bytes: parallel.syncBytes,
-      restarts: parallel.restarts, worker_peak_tensor_mb: parallel.workers.map((w) => w.peakTensorBytes / 2 ** 20),
-    } : {}),
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    per_epoch: epochs,
+    ...(parallel
+      ? {
+          workers: parallel.plan.stages.length,
+          plan: parallel.plan,
+          stage_bytes_per_sample: parallel.stageBytesPerSample,
+          sync_bytes: parallel.syncBytes,
+          restarts: parallel.restarts,
+          worker_peak_tensor_mb: parallel.workers.map((w) => w.peakTensorBytes / 2 ** 20),
+        }
+      : {}),
   };
   if (a.report) await writeFile(a.report, JSON.stringify(report, null, 2));
-  rule.dispose();
 }
 
 /** A rule in the state of a checkpoint written by `train` (its newest version, or `version`), and its config. */
-export async function loadRuleCheckpoint(dir: string, backendName: string, version?: number): Promise<{ rule: LearningRule; config: RuleConfig; backend: lh.Backend }> {
+export async function loadRuleCheckpoint(
+  dir: string,
+  backendName: string,
+  version?: number,
+): Promise<{ rule: LearningRule; config: RuleConfig; backend: lh.Backend }> {
   const { store, name } = FsCheckpointStore.at(dir);
   const ck = await store.load(name, { version });
   const backend = await lh.createBackend(backendName);
   return { rule: restoreRule(ck, backend), config: ck.config, backend };
 }
 
-export async function runEval(a: { model: string; version?: number; data: string; backend: string; json: boolean }): Promise<number> {
+export async function runEval(a: {
+  model: string;
+  version?: number;
+  data: string;
+  backend: string;
+  json: boolean;
+}): Promise<number> {
   const { rule, config, backend } = await loadRuleCheckpoint(a.model, a.backend, a.version);
-  const { test } = await loadData(a.data);
-  const acc = await evaluate((x) => rule.predict(x), backend, test);
-  console.log(a.json ? JSON.stringify({ rule: config.rule, model: config.model, data: a.data, test_accuracy: acc }) : `${config.rule} (${config.model}) on ${a.data}: test accuracy ${(100 * acc).toFixed(2)}% (${test.count} images)`);
-  rule.dispose();
-  return acc;
+  try {
+    const { test } = await loadData(a.data);
+    const acc = await evaluate((x) => rule.predict(x), backend, test);
+    console.log(
+      a.json
+        ? JSON.stringify({ rule: config.rule, model: config.model, data: a.data, test_accuracy: acc })
+        : `${config.rule} (${config.model}) on ${a.data}: ` +
+            `test accuracy ${(100 * acc).toFixed(2)}% (${test.count} images)`,
+    );
+    return acc;
+  } finally {
+    rule.dispose();
+    backend.destroy?.();
+  }
 }
 
 /** `layerhive export`: a checkpoint's network (or NoProp-DT's unrolled inference) as an ONNX file. */
@@ -170,21 +344,39 @@ export async function runExport(a: { model: string; version?: number; out: strin
   try {
     const bytes = await exportOnnx(rule);
     await writeFile(a.out, bytes);
-    const noise = config.rule === 'noprop-dt' ? `, noise [N, ${(rule as unknown as { embedding: lh.Tensor }).embedding.shape[1]}] (z_0: N(0, I) draws)` : '';
-    console.log(`wrote ${a.out} (${bytes.length} bytes, opset 17, input [N, ${config.inputShape.join(', ')}]${noise} → logits [N, ${config.classes}])`);
+    const noise =
+      config.rule === 'noprop-dt'
+        ? `, noise [N, ${(rule as unknown as { embedding: lh.Tensor }).embedding.shape[1]}] (z_0: N(0, I) draws)`
+        : '';
+    console.log(
+      `wrote ${a.out} (${bytes.length} bytes, opset 17, ` +
+        `input [N, ${config.inputShape.join(', ')}]${noise} → logits [N, ${config.classes}])`,
+    );
   } finally {
     rule.dispose();
   }
 }
 
 /** `layerhive import`: an ONNX network as a checkpoint (version 1 of the folder) to evaluate, explain or fine-tune. */
-export async function runImport(a: { file: string; out: string; rule: 'backprop' | 'tpsgd'; lr: number }): Promise<void> {
+export async function runImport(a: {
+  file: string;
+  out: string;
+  rule: 'backprop' | 'tpsgd';
+  lr: number;
+}): Promise<void> {
   const backend = await lh.createBackend('wasm');
-  const { rule, config, notes } = await ruleFromOnnx(new Uint8Array(await readFile(a.file)), backend,
-    { rule: a.rule, model: 'mlp', seed: 0, optimizer: { type: 'adam', lr: a.lr } });
+  const { rule, config, notes } = await ruleFromOnnx(new Uint8Array(await readFile(a.file)), backend, {
+    rule: a.rule,
+    model: 'mlp',
+    seed: 0,
+    optimizer: { type: 'adam', lr: a.lr },
+  });
   const { store, name } = FsCheckpointStore.at(a.out);
   const v = await store.save(name, await captureCheckpoint(rule, config, { meta: { importedFrom: a.file, notes } }));
   rule.dispose();
   for (const n of notes) console.log(`note: ${n}`);
-  console.log(`imported ${a.file} as ${config.rule} [${config.inputShape.join(', ')}] → ${config.classes} classes (${config.layers!.length} layers) into ${a.out} version ${v.version}`);
+  console.log(
+    `imported ${a.file} as ${config.rule} [${config.inputShape.join(', ')}] → ${config.classes} classes ` +
+      `(${config.layers!.length} layers) into ${a.out} version ${v.version}`,
+  );
 }

@@ -21,7 +21,8 @@ interface Slot {
 
 /** The default pool size: the hardware threads (navigator.hardwareConcurrency, or the count given), at most `cap`. */
 export function defaultWorkers(threads?: number, cap = 8): number {
-  const n = threads ?? (typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2);
+  const n =
+    threads ?? (typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2);
   return Math.max(1, Math.min(cap, n));
 }
 
@@ -33,23 +34,52 @@ export class WorkerPool {
   private slots: Slot[];
   private closing = false;
 
-  constructor(private spawn: Spawner, size: number, private opts: PoolOptions = {}) {
-    if (!Number.isInteger(size) || size < 1) throw new LayerhiveError('INVALID_ARGUMENT', `a pool of ${size} workers`, 'use at least one worker');
+  constructor(
+    private spawn: Spawner,
+    size: number,
+    private opts: PoolOptions = {},
+  ) {
+    if (!Number.isInteger(size) || size < 1)
+      throw new LayerhiveError('INVALID_ARGUMENT', `a pool of ${size} workers`, 'use at least one worker');
     this.slots = Array.from({ length: size }, () => this.start());
   }
 
-  get size(): number { return this.slots.length; }
+  get size(): number {
+    return this.slots.length;
+  }
 
-  isDead(i: number): boolean { return this.slots[i].dead !== null; }
+  isDead(i: number): boolean {
+    return this.slots[i].dead !== null;
+  }
 
   /** Runs `fn` on worker i's stage; `what` names the call in errors. */
-  async call<T>(i: number, what: string, fn: (stage: Comlink.Remote<StageHost>) => Promise<T>, timeoutMs = this.opts.timeoutMs ?? 600_000): Promise<T> {
+  async call<T>(
+    i: number,
+    what: string,
+    fn: (stage: Comlink.Remote<StageHost>) => Promise<T>,
+    timeoutMs = this.opts.timeoutMs ?? 600_000,
+  ): Promise<T> {
     const slot = this.slots[i];
     const who = `stage ${i} (${what})`;
-    if (slot.dead) throw new LayerhiveError('WORKER_FAILED', `${who}: the worker is gone (${slot.dead})`, 'restart it (the coordinator does so during training)');
+    if (slot.dead)
+      throw new LayerhiveError(
+        'WORKER_FAILED',
+        `${who}: the worker is gone (${slot.dead})`,
+        'restart it (the coordinator does so during training)',
+      );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LayerhiveError('TIMEOUT', `${who} did not answer within ${timeoutMs} ms`, 'the worker is restarted; raise timeoutMs for very large steps')), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new LayerhiveError(
+              'TIMEOUT',
+              `${who} did not answer within ${timeoutMs} ms`,
+              'the worker is restarted; raise timeoutMs for very large steps',
+            ),
+          ),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([fn(slot.remote), slot.died, timeout]);
@@ -58,9 +88,18 @@ export class WorkerPool {
         await this.kill(i);
         throw e;
       }
-      if (e instanceof WorkerEnded) throw new LayerhiveError('WORKER_FAILED', `${who}: the worker ended (${e.message})`, 'the coordinator restarts it from the last synced state');
+      if (e instanceof WorkerEnded)
+        throw new LayerhiveError(
+          'WORKER_FAILED',
+          `${who}: the worker ended (${e.message})`,
+          'the coordinator restarts it from the last synced state',
+        );
       const msg = e instanceof Error ? e.message : String(e);
-      throw new LayerhiveError('WORKER_FAILED', `${who} threw: ${msg}`, 'see the message above; the stage’s state is the last synced copy');
+      throw new LayerhiveError(
+        'WORKER_FAILED',
+        `${who} threw: ${msg}`,
+        'see the message above; the stage’s state is the last synced copy',
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -84,11 +123,13 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.slots.map(async (s) => {
-      s.dead ??= 'closed';
-      s.remote[Comlink.releaseProxy]();
-      await s.handle.terminate();
-    }));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        s.dead ??= 'closed';
+        s.remote[Comlink.releaseProxy]();
+        await s.handle.terminate();
+      }),
+    );
   }
 
   private start(): Slot {

@@ -8,13 +8,22 @@ export function nodeSpawner(url: string | URL): Spawner {
     const w = new Worker(url);
     let listener: ((reason: string) => void) | null = null;
     let ended = false;
-    const end = (reason: string) => { if (!ended) { ended = true; listener?.(reason); } };
+    const end = (reason: string) => {
+      if (!ended) {
+        ended = true;
+        listener?.(reason);
+      }
+    };
     w.on('error', (e) => end(`worker error: ${e.message}`));
     w.on('exit', (code) => end(`worker exited with code ${code}`));
     return {
       endpoint: nodeEndpoint(w),
-      terminate: async () => { await w.terminate(); },
-      onExit: (l) => { listener = l; },
+      terminate: async () => {
+        await w.terminate();
+      },
+      onExit: (l) => {
+        listener = l;
+      },
     };
   };
 }
