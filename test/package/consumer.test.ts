@@ -165,6 +165,7 @@ describe('a page bundled by Vite', () => {
     expect(result.workers).toEqual(['wasm-relaxed', 'wasm-relaxed']);
     expect(result.workerUrl).toMatch(/^\/assets\/stage\.worker-[\w-]+\.js$/);
     expect(requests).toContain(result.workerUrl);
+    console.log(`Vite page: tpSGD on two Web Workers, test accuracy ${result.accuracy}`);
     expect(result.accuracy).toBeGreaterThan(0.9);
     await page.close();
   }, 240_000);
