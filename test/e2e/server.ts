@@ -15,8 +15,11 @@ const types: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** Serves the repository on 127.0.0.1 with the headers cross-origin isolation needs. */
-export async function serveRepo(): Promise<{ url: string; close: () => Promise<void>; requests: string[] }> {
+/**
+ * Serves a folder (the repository unless told) on 127.0.0.1 with the headers cross-origin isolation needs; a path
+ * ending in `/` is its index.html. `requests` lists every path asked for.
+ */
+export async function serveRepo(dir = root): Promise<{ url: string; close: () => Promise<void>; requests: string[] }> {
   const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
@@ -24,10 +27,11 @@ export async function serveRepo(): Promise<{ url: string; close: () => Promise<v
       '',
     );
     requests.push(path);
+    const file = join(dir, path.endsWith('/') ? `${path}index.html` : path);
     try {
-      const body = await readFile(join(root, path));
+      const body = await readFile(file);
       res.writeHead(200, {
-        'Content-Type': types[extname(path)] ?? 'application/octet-stream',
+        'Content-Type': types[extname(file)] ?? 'application/octet-stream',
         'Cross-Origin-Opener-Policy': 'same-origin',
         'Cross-Origin-Embedder-Policy': 'require-corp',
         'Cross-Origin-Resource-Policy': 'same-origin',

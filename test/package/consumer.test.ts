@@ -6,11 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from '../e2e/chromium.js';
+import { serveRepo } from '../e2e/server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('./consumer/', import.meta.url));
@@ -109,37 +108,16 @@ describe('the npm package', () => {
 });
 
 describe('a page bundled by Vite', () => {
-  let server: Server;
+  let server: Awaited<ReturnType<typeof serveRepo>>;
   let browser: Awaited<ReturnType<typeof launch>>;
-  const requests: string[] = [];
   beforeAll(async () => {
     sh(join(work, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], 180);
-    server = createServer(async (req, res) => {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
-        /^(\.\.[/\\])+/,
-        '',
-      );
-      requests.push(path);
-      const file = join(work, 'dist', path.endsWith('/') ? `${path}index.html` : path);
-      const type = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' }[extname(file)];
-      try {
-        const body = await readFile(file);
-        res.writeHead(200, {
-          'Content-Type': type ?? 'application/octet-stream',
-          'Cross-Origin-Opener-Policy': 'same-origin',
-          'Cross-Origin-Embedder-Policy': 'require-corp',
-        });
-        res.end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    server = await serveRepo(join(work, 'dist'));
     browser = await launch();
   }, 240_000);
   afterAll(async () => {
     await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await server?.close();
   });
 
   it('runs the wasm kernels in the page and trains on two stage workers loaded from the bundle', async () => {
@@ -149,8 +127,7 @@ describe('a page bundled by Vite', () => {
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
-    const { port } = server.address() as { port: number };
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`${server.url}/`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     const result = (await page.evaluate(() => (window as unknown as { run: () => Promise<unknown> }).run())) as {
       error?: string;
@@ -164,9 +141,9 @@ describe('a page bundled by Vite', () => {
     expect(result.backend).toBe('wasm-relaxed'); // Chromium validates relaxed SIMD; no WebGPU without the flag
     expect(result.workers).toEqual(['wasm-relaxed', 'wasm-relaxed']);
     expect(result.workerUrl).toMatch(/^\/assets\/stage\.worker-[\w-]+\.js$/);
-    expect(requests).toContain(result.workerUrl);
+    expect(server.requests).toContain(result.workerUrl);
     console.log(`Vite page: tpSGD on two Web Workers, test accuracy ${result.accuracy}`);
-    expect(result.accuracy).toBeGreaterThan(0.9);
+    expect(result.accuracy).toBeGreaterThan(0.97); // 1.0 measured (the squares are easy; seeds fixed)
     await page.close();
   }, 240_000);
 });
