@@ -15,8 +15,11 @@ export interface Tracked {
  */
 const scopes: Set<Tracked>[] = [];
 const live = new Set<Tracked>();
+/** Everything ever tracked, disposed or not: how a container's tensors are told from its other objects. */
+const known = new WeakSet<Tracked>();
 
 export function track(t: Tracked): void {
+  known.add(t);
   live.add(t);
   scopes[scopes.length - 1]?.add(t);
 }
@@ -60,8 +63,7 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-// a Tensor, known by its fields rather than its class: this file does not import tensor.ts (see Tracked)
-const isTensor = (v: object): v is Tracked => 'storage' in v && 'backend' in v;
+const isTensor = (v: object): v is Tracked => known.has(v as Tracked);
 
 function collect(v: TensorContainer, out: Set<Tracked>): void {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
