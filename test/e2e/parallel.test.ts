@@ -3,6 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import type { Page } from 'playwright-core';
 import { serveRepo } from './server.js';
 import { launch } from './chromium.js';
 import { trainParallel, type RuleConfig } from '../../src/index.js';
@@ -30,6 +31,16 @@ const config: RuleConfig = {
   optimizer: { type: 'adamw', lr: 2e-3, weightDecay: 1e-3 },
   noprop: { T: 3 },
 };
+/**
+ * The backend flavour this browser's own WebGPU adapter gives, derived as WebGpuBackend.create derives it ('webgpu',
+ * or 'webgpu-fallback' for a software adapter such as SwiftShader); 'no adapter' when there is none.
+ */
+const adapterFlavour = (page: Page) =>
+  page.evaluate(async () => {
+    const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
+    if (!adapter) return 'no adapter';
+    return (adapter.info.isFallbackAdapter ?? false) ? 'webgpu-fallback' : 'webgpu';
+  });
 const options = { epochs: 1, batchSize: 32, seed: 9, lr: 2e-3, syncEvery: 4 };
 const trainCount = 256,
   testCount = 200;
@@ -82,7 +93,10 @@ describe('worker pool in Chromium', () => {
       },
     )) as { error?: string; accuracy: number; backends: string[] };
     expect(result.error, result.error).toBeUndefined();
-    expect(result.backends).toEqual(['webgpu-fallback', 'webgpu-fallback']);
+    // each worker runs on WebGPU, of the same flavour as this page's adapter (SwiftShader: 'webgpu-fallback')
+    const flavour = await adapterFlavour(page);
+    expect(flavour).toMatch(/^webgpu/);
+    expect(result.backends).toEqual([flavour, flavour]);
     expect(result.accuracy).toBeGreaterThan(0.15);
   }, 120_000);
 });

@@ -31,6 +31,16 @@ afterAll(async () => {
   rmSync(profile, { recursive: true, force: true });
 });
 
+/**
+ * The backend flavour this browser's own WebGPU adapter gives, derived as WebGpuBackend.create derives it ('webgpu',
+ * or 'webgpu-fallback' for a software adapter such as SwiftShader); 'no adapter' when there is none.
+ */
+const adapterFlavour = (page: Page) =>
+  page.evaluate(async () => {
+    const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
+    if (!adapter) return 'no adapter';
+    return (adapter.info.isFallbackAdapter ?? false) ? 'webgpu-fallback' : 'webgpu';
+  });
 const text = (page: Page, sel: string) => page.locator(sel).first().textContent();
 async function ready(page: Page): Promise<string> {
   await page.waitForFunction(
@@ -242,9 +252,12 @@ describe('the app in Chromium', () => {
       await page.goto(`${server.url}?backend=webgpu`);
       expect(await ready(page)).toMatch(/^ready/);
       await page.locator('nav button', { hasText: 'About' }).click();
+      // each worker runs on WebGPU, of the same flavour as this page's adapter (SwiftShader: 'webgpu-fallback')
+      const flavour = await adapterFlavour(page);
+      expect(flavour).toMatch(/^webgpu/);
       expect(await page.locator('.backend').allTextContents()).toEqual([
-        'worker 0: webgpu-fallback',
-        'worker 1: webgpu-fallback',
+        `worker 0: ${flavour}`,
+        `worker 1: ${flavour}`,
       ]);
       await draw(page);
       await page.locator('nav button', { hasText: 'Predict & explain' }).click();

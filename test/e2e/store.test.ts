@@ -1,5 +1,6 @@
 /**
- * The IndexedDB CheckpointStore in real Chromium (real IndexedDB, not a fake): a checkpoint survives a reload
+ * The IndexedDB CheckpointStore in real Chromium (real IndexedDB, not a fake): the first save asks for persistent
+ * storage once (later saves do not ask again); a checkpoint survives a reload
  * and a browser restart with the same profile; an aborted save, a Web Worker killed mid-save and a page closed
  * mid-save each leave the previous version; a corrupted record is caught by name and fallback recovers; a
  * save over the origin's quota (set through the DevTools protocol) is a typed error with the sizes and keeps the
@@ -41,9 +42,16 @@ describe('IndexedDB checkpoints in Chromium', () => {
 
   it('a saved checkpoint loads back identical after a reload and after a browser restart (same profile)', async () => {
     let page = await open();
+    expect(await call(page, 'persistCalls')).toEqual([]); // the store has not asked for persistence yet
     saved = (await call(page, 'save', 'model', 1)) as typeof saved;
     expect(saved).toMatchObject({ version: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(await call(page, 'persisted')).toEqual({ persisted: expect.any(Boolean) }); // asked at the first save
+    // the first save asked navigator.storage.persist() exactly once, and the store reports the browser's answer
+    const asked = (await call(page, 'persistCalls')) as unknown as boolean[];
+    expect(asked).toEqual([expect.any(Boolean)]);
+    expect(await call(page, 'persisted')).toEqual({ persisted: asked[0] });
+    // a later save (another checkpoint, so 'model' keeps one version) does not ask again
+    expect(await call(page, 'save', 'other', 2)).toMatchObject({ version: 1 });
+    expect(await call(page, 'persistCalls')).toEqual(asked);
     await page.reload();
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     expect(await call(page, 'load', 'model')).toMatchObject({ version: 1, seed: 1, hash: saved.hash });

@@ -77,6 +77,8 @@ export class WebGpuBackend implements Backend {
   private lostReason: string | null = null;
   /** The matmul kernel this adapter runs faster (measured once per adapter at creation). */
   matMulVariant: 'tiled' | 'blocked' = 'tiled';
+  /** That measurement: each kernel's time in ms and the one chosen (null until `tuneMatMul` has run). */
+  matMulChoice: Readonly<{ tiled: number; blocked: number; chosen: 'tiled' | 'blocked' }> | null = null;
 
   private constructor(
     readonly device: GPUDevice,

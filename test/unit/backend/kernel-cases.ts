@@ -1,4 +1,8 @@
-/** The kernel cases every backend is checked on against the js reference: odd sizes, every attribute. */
+/**
+ * The kernel cases every backend is checked on against the js reference: odd sizes, every attribute. On wasm the
+ * kernels without SIMD code are the js functions themselves, so cases that run only those compare js with js:
+ * kernels-agree.test.ts finds them in the registry and files them apart; known-answers.test.ts checks their values.
+ */
 import * as lh from '../../../src/index.js';
 import { Rng, tensor, type Backend, type Tensor } from '../../../src/index.js';
 import { runKernel } from '../../../src/backend/engine.js';

@@ -143,45 +143,46 @@ export function matMulGpu(b: WebGpuBackend, [x, y]: readonly Tensor[], attrs: Ma
   return out;
 }
 
-const chosen = new Map<string, MatMulVariant>();
+type MatMulChoice = NonNullable<WebGpuBackend['matMulChoice']>;
+const chosen = new Map<string, MatMulChoice>();
 
 /**
  * Times both matmul kernels on this adapter (256³, and the MLP's 64×784×512; after a warm-up) and keeps the
- * faster; the choice is cached per adapter for the life of the page or process.
+ * faster; the choice (with both times, as `b.matMulChoice`) is cached per adapter for the life of the page or
+ * process.
  */
 export async function tuneMatMul(
   b: WebGpuBackend,
 ): Promise<{ variant: MatMulVariant; ms: Record<MatMulVariant, number> }> {
   const key = `${b.adapterName}|${b.fallbackAdapter}`;
-  const ms = { tiled: 0, blocked: 0 };
-  const known = chosen.get(key);
-  if (known) {
-    b.matMulVariant = known;
-    return { variant: known, ms };
+  let choice = chosen.get(key);
+  if (!choice) {
+    const ms = { tiled: 0, blocked: 0 };
+    const shapes: [number, number, number][] = [
+      [256, 256, 256],
+      [64, 784, 512],
+    ];
+    const inputs = shapes.map(([M, K, N]) => [makeTensor(b, [1, M, K]), makeTensor(b, [1, K, N])]);
+    for (const [x, y] of inputs) {
+      b.write(x.storage, new Float32Array(x.size).fill(0.5));
+      b.write(y.storage, new Float32Array(y.size).fill(0.25));
+    }
+    for (const v of ['tiled', 'blocked'] as const) {
+      b.matMulVariant = v;
+      const once = async () => {
+        for (const [x, y] of inputs) matMulGpu(b, [x, y], { transposeA: false, transposeB: false }).dispose();
+        await b.sync();
+      };
+      await once();
+      const t0 = performance.now();
+      await once();
+      ms[v] = performance.now() - t0;
+    }
+    for (const t of inputs.flat()) t.dispose();
+    choice = Object.freeze({ ...ms, chosen: ms.blocked < ms.tiled ? 'blocked' : 'tiled' } as const);
+    chosen.set(key, choice);
   }
-  const shapes: [number, number, number][] = [
-    [256, 256, 256],
-    [64, 784, 512],
-  ];
-  const inputs = shapes.map(([M, K, N]) => [makeTensor(b, [1, M, K]), makeTensor(b, [1, K, N])]);
-  for (const [x, y] of inputs) {
-    b.write(x.storage, new Float32Array(x.size).fill(0.5));
-    b.write(y.storage, new Float32Array(y.size).fill(0.25));
-  }
-  for (const v of ['tiled', 'blocked'] as const) {
-    b.matMulVariant = v;
-    const once = async () => {
-      for (const [x, y] of inputs) matMulGpu(b, [x, y], { transposeA: false, transposeB: false }).dispose();
-      await b.sync();
-    };
-    await once();
-    const t0 = performance.now();
-    await once();
-    ms[v] = performance.now() - t0;
-  }
-  for (const t of inputs.flat()) t.dispose();
-  const variant: MatMulVariant = ms.blocked < ms.tiled ? 'blocked' : 'tiled';
-  chosen.set(key, variant);
-  b.matMulVariant = variant;
-  return { variant, ms };
+  b.matMulVariant = choice.chosen;
+  b.matMulChoice = choice;
+  return { variant: choice.chosen, ms: { tiled: choice.tiled, blocked: choice.blocked } };
 }
