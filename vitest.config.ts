@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
           environment: 'node',
           pool: 'forks',
           // Node 20 validates relaxed SIMD only behind this flag; with it both wasm builds are tested.
@@ -18,6 +19,10 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // after everything else, one file at a time: the browser tests measure the page's responsiveness (long
+          // tasks while learning) and must not share the 2 cores with training tests or with each other
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
           environment: 'node',
           pool: 'forks',
           // the Node side of browser-vs-Node comparisons must run the same (relaxed SIMD) kernels as Chromium
@@ -30,6 +35,7 @@ export default defineConfig({
         test: {
           name: 'package',
           include: ['test/package/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
           environment: 'node',
           pool: 'forks',
           testTimeout: 400_000,

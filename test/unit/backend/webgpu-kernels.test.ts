@@ -82,8 +82,25 @@ describe('the webgpu backend', () => {
     expect(gpu.memory().bytesReserved).toBe(reserved);
   });
 
-  it('chose its matmul kernel by measuring both on this adapter', () => {
-    expect(['tiled', 'blocked']).toContain(gpu.matMulVariant);
+  it('chose its matmul kernel by measuring both on this adapter, and kept the faster', () => {
+    const choice = gpu.matMulChoice!;
+    expect(choice, 'tuneMatMul ran at creation').not.toBeNull();
+    for (const v of ['tiled', 'blocked'] as const) {
+      expect(Number.isFinite(choice[v]), `${v} measured`).toBe(true);
+      expect(choice[v], `${v} measured`).toBeGreaterThan(0);
+    }
+    expect(choice.chosen).toBe(choice.blocked < choice.tiled ? 'blocked' : 'tiled');
+    expect(gpu.matMulVariant).toBe(choice.chosen);
     expect(gpu.capabilities().adapter).toBeTruthy();
+  });
+
+  it('measures once per adapter: a second backend on it reuses the first measurement', async () => {
+    const again = (await lh.createBackend('webgpu')) as typeof gpu;
+    try {
+      expect(again.matMulChoice).toBe(gpu.matMulChoice);
+      expect(again.matMulVariant).toBe(gpu.matMulChoice!.chosen);
+    } finally {
+      again.destroy();
+    }
   });
 });

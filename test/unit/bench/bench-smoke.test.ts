@@ -1,5 +1,6 @@
 /**
- * The benchmark programs run end to end (quick mode) and write JSON in the documented shape. Figures are not asserted.
+ * The benchmark programs run end to end (quick mode) and write JSON in the documented shape. Speeds are not
+ * asserted; the learning suite's accuracies are, each a few points under its measured value.
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -52,9 +53,19 @@ describe('benchmarks (quick)', () => {
       'noprop-fm/layerhive-wasm',
       'backprop/tfjs-wasm',
     ]);
+    // Each rule learns (quick: 4 000 images, one epoch, MLP, seed 1): a few points under the accuracy measured on
+    // a 2-core Xeon @ 2.50GHz container (npx vitest run --project unit test/unit/bench), shown per rule
+    const floor: Record<string, number> = {
+      'backprop/layerhive-wasm': 0.85, // measured 0.889
+      'tpsgd/layerhive-wasm': 0.8, // measured 0.833
+      'noprop-dt/layerhive-wasm': 0.83, // measured 0.870
+      'noprop-ct/layerhive-wasm': 0.82, // measured 0.855
+      'noprop-fm/layerhive-wasm': 0.25, // measured 0.294 (FM is untuned and slow to start: one epoch is little)
+      'backprop/tfjs-wasm': 0.84, // measured 0.875
+    };
     for (const row of r.rows) {
       expect(row.error ?? row.skipped).toBeUndefined();
-      expect(row.test_accuracy).toBeGreaterThan(0.2);
+      expect(row.test_accuracy, `${row.rule}/${row.impl}`).toBeGreaterThan(floor[`${row.rule}/${row.impl}`]);
       expect(row.peak_rss_mb).toBeGreaterThan(0);
     }
     expect(r.ratios.backprop_speed_vs_tfjs).toBeGreaterThan(0);

@@ -3,6 +3,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import pngjs from 'pngjs';
+import { createBackend, MNIST_NORMALIZATION, normalizePixels, restoreRule, tensor, tidy } from '../../../src/index.js';
+import { FsCheckpointStore } from '../../../src/store/fs-store.js';
+import { loadMnist } from '../../../src/data/idx-file.js';
+import { NoPropDT } from '../../../src/learn/noprop/dt.js';
 
 const { PNG } = pngjs;
 
@@ -39,6 +43,61 @@ function runWith(o: { limitS?: number; env?: NodeJS.ProcessEnv }, ...args: strin
   }
 }
 const run = (...args: string[]) => runWith({}, ...args);
+
+/** The stderr of `layerhive ...args`, which is expected to fail; 'no error' when it succeeds. */
+function fails(...args: string[]): string {
+  try {
+    run(...args);
+  } catch (e) {
+    return String((e as { stderr: string }).stderr);
+  }
+  return 'no error';
+}
+
+/** The first `n` MNIST test images, normalised as `layerhive eval` feeds them (MNIST_NORMALIZATION). */
+async function testImages(n: number): Promise<Float32Array> {
+  const { test } = await loadMnist();
+  return normalizePixels(test.images.subarray(0, n * 784), MNIST_NORMALIZATION);
+}
+
+/**
+ * The checkpoint restored in-process on the wasm backend, as `export` loads it: its logits on `x` ([n, 1, 28, 28])
+ * and, for NoProp-DT, the z_0 its inference starts from (`initialNoise`, the draws `predict` uses).
+ */
+async function checkpointLogits(dir: string, x: Float32Array, n: number) {
+  const { store, name } = FsCheckpointStore.at(dir);
+  const backend = await createBackend('wasm');
+  const rule = restoreRule(await store.load(name), backend);
+  try {
+    const logits = tidy(() => rule.predict(tensor(x, [n, 1, 28, 28], 'float32', backend)));
+    const z0 = rule instanceof NoPropDT ? rule.initialNoise(n).z : undefined;
+    const out = {
+      logits: Float32Array.from((await logits.data()) as Float32Array),
+      noise: z0 && Float32Array.from((await z0.data()) as Float32Array),
+    };
+    logits.dispose();
+    z0?.dispose();
+    return out;
+  } finally {
+    rule.dispose();
+    backend.destroy?.();
+  }
+}
+
+/** max |a − b| over equal-length arrays (Infinity when the lengths differ, NaN when a value is NaN). */
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Row-wise argmax of [n, k] logits. */
+const argmaxRows = (v: Float32Array, k: number) =>
+  Array.from({ length: v.length / k }, (_, r) => {
+    const row = v.subarray(r * k, (r + 1) * k);
+    return row.indexOf(Math.max(...row));
+  });
 
 interface Ended {
   code: number | null;
@@ -242,14 +301,6 @@ describe('layerhive train / eval', () => {
     expect(evalOut.rows.map((r: { method: string }) => r.method)).toEqual(['saliency', 'integrated-gradients']);
     expect(evalOut.rows[1].completeness_error).toBeLessThan(0.05);
     expect(evalOut.rows[0].completeness_error).toBeNull();
-    const fails = (...args: string[]) => {
-      try {
-        run(...args);
-      } catch (e) {
-        return String((e as { stderr: string }).stderr);
-      }
-      return 'no error';
-    };
     expect(fails('explain', '--model', `${dir}ck`, '--method', 'grad-cam')).toMatch(
       /grad-cam needs convolutional layers/,
     ); // the tpsgd MLP has none
@@ -264,23 +315,28 @@ describe('layerhive train / eval', () => {
       /wrote .*model\.onnx \(\d+ bytes, opset 17, input \[N, 1, 28, 28\] → logits \[N, 10\]\)/,
     );
     const ort = await import('onnxruntime-node');
+    // eight real test images, normalised as eval does; the ONNX graph must give the checkpoint's own logits
+    const n = 8,
+      x = await testImages(n);
+    const input = new ort.Tensor('float32', x, [n, 1, 28, 28]);
     const session = await ort.InferenceSession.create(readFileSync(`${dir}model.onnx`));
-    const out = await session.run({
-      input: new ort.Tensor('float32', new Float32Array(784).fill(0.5), [1, 1, 28, 28]),
-    });
-    expect(out.logits.dims).toEqual([1, 10]);
+    const out = await session.run({ input });
     await session.release();
-    // NoProp-DT: its inference unrolled, with z_0 as a second input
+    const mine = await checkpointLogits(`${dir}ck`, x, n);
+    expect(out.logits.dims).toEqual([n, 10]);
+    expect(maxAbsDiff(out.logits.data as Float32Array, mine.logits), 'tpsgd MLP logits').toBeLessThan(1e-4);
+    expect(argmaxRows(out.logits.data as Float32Array, 10)).toEqual(argmaxRows(mine.logits, 10));
+    // NoProp-DT: its inference unrolled, with z_0 as a second input; fed the z_0 the checkpoint's predict draws
     expect(run('export', '--model', `${dir}ck2`, '--out', `${dir}noprop.onnx`)).toMatch(
       /input \[N, 1, 28, 28\], noise \[N, 10\] \(z_0: N\(0, I\) draws\) → logits \[N, 10\]/,
     );
+    const dt = await checkpointLogits(`${dir}ck2`, x, n);
     const np = await ort.InferenceSession.create(readFileSync(`${dir}noprop.onnx`));
-    const o2 = await np.run({
-      input: new ort.Tensor('float32', new Float32Array(784).fill(0.5), [1, 1, 28, 28]),
-      noise: new ort.Tensor('float32', new Float32Array(10), [1, 10]),
-    });
-    expect(o2.logits.dims).toEqual([1, 10]);
+    const o2 = await np.run({ input, noise: new ort.Tensor('float32', dt.noise!, [n, 10]) });
     await np.release();
+    expect(o2.logits.dims).toEqual([n, 10]);
+    expect(maxAbsDiff(o2.logits.data as Float32Array, dt.logits), 'NoProp-DT logits').toBeLessThan(1e-4);
+    expect(argmaxRows(o2.logits.data as Float32Array, 10)).toEqual(argmaxRows(dt.logits, 10));
     // and back in: import the exported MLP as a checkpoint that eval scores like the original
     expect(run('import', `${dir}model.onnx`, '--out', `${dir}imported`)).toMatch(
       /imported .*model\.onnx as backprop \[1, 28, 28\] → 10 classes \(6 layers\) into .*imported version 1/,
@@ -288,14 +344,6 @@ describe('layerhive train / eval', () => {
     expect(JSON.parse(run('eval', '--model', `${dir}imported`, '--json')).test_accuracy).toBe(
       JSON.parse(run('eval', '--model', `${dir}ck`, '--json')).test_accuracy,
     );
-    const fails = (...args: string[]) => {
-      try {
-        run(...args);
-      } catch (e) {
-        return String((e as { stderr: string }).stderr);
-      }
-      return 'no error';
-    };
     writeFileSync(`${dir}junk.onnx`, 'not a model');
     expect(fails('import', `${dir}junk.onnx`, '--out', `${dir}junk`)).toMatch(/error: the bytes are not an ONNX model/);
   });
@@ -329,14 +377,6 @@ describe('layerhive train / eval', () => {
       versions[0].meta.run.testAccuracy,
     );
     expect(run('checkpoints', `${dir}ck3`, '--keep', '1')).toMatch(/deleted versions: 2, 3[\s\S]*copy of 2/);
-    const fails = (...a: string[]) => {
-      try {
-        run(...a);
-      } catch (e) {
-        return String((e as { stderr: string }).stderr);
-      }
-      return 'no error';
-    };
     expect(fails('train', '--resume', `${dir}ck3`, '--epochs', '2')).toMatch(
       /has trained 2 of its epochs already .* pass --epochs above 2/,
     );
@@ -355,14 +395,6 @@ describe('layerhive train / eval', () => {
   });
 
   it('a truncated checkpoint, a missing data folder and a bad option are clear errors', () => {
-    const fails = (...args: string[]) => {
-      try {
-        run(...args);
-      } catch (e) {
-        return String((e as { stderr: string }).stderr);
-      }
-      return 'no error';
-    };
     truncateSync(`${dir}ck/v000001/records.bin`, 100);
     expect(fails('eval', '--model', `${dir}ck`)).toMatch(
       /error: .*'ck' version 1: tensor 'param\/segment0\/[^']+' has 100 bytes, expected \d+ \(truncated\?\)/,

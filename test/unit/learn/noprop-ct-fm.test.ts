@@ -57,7 +57,9 @@ describe('NoProp-CT and NoProp-FM', () => {
   );
 
   it('FM learns the subset in three epochs (well above chance)', async () => {
-    expect(await accuracy(config('noprop-fm'), 3)).toBeGreaterThan(0.4);
+    // measured 0.470 on a 2-core Xeon @ 2.50GHz container
+    // (npx vitest run --project unit test/unit/learn/noprop-ct-fm.test.ts)
+    expect(await accuracy(config('noprop-fm'), 3)).toBeGreaterThan(0.44);
   });
 
   it.each(['noprop-ct', 'noprop-fm'] as const)('%s is deterministic: same seed → identical weights', (rule) => {

@@ -130,7 +130,9 @@ describe('tpSGD', () => {
       schedule: { type: 'cosine', totalSteps: 125 },
     });
     r.dispose();
-    expect(epochs[0].testAccuracy).toBeGreaterThan(0.6); // 79.5% measured with seed 1
+    // measured 0.795 (seed 1) on a 2-core Xeon @ 2.50GHz container
+    // (npx vitest run --project unit test/unit/learn/tpsgd.test.ts)
+    expect(epochs[0].testAccuracy).toBeGreaterThan(0.76);
   });
 
   it(
