@@ -68,11 +68,19 @@ describe('IndexedDB checkpoints in Chromium', () => {
     expect(await call(page, 'killWorkerMidSave', 'model', 3)).toEqual({ mid: 'mid' });
     expect(await call(page, 'list', 'model')).toEqual([1]);
 
+    // a page closed inside a save: the hook holds the transaction open until the page is gone (the close ends the
+    // loop; the bound only stops a runaway renderer if it did not), and the test waits on events, not on time: the
+    // hook's 'mid-save' console message, then the close, which rejects the pending call (the save never returned)
     const doomed = await open();
     const mid = doomed.waitForEvent('console', (m) => m.text() === 'mid-save');
-    void call(doomed, 'saveBlocking', 'model', 4, 20_000).catch(() => undefined);
+    const untilClosed = 10 * 60_000;
+    const outcome = call(doomed, 'saveBlocking', 'model', 4, untilClosed).then(
+      (r) => ({ returned: r }),
+      () => 'closed mid-save',
+    );
     await mid;
     await doomed.close();
+    expect(await outcome).toBe('closed mid-save');
     expect(await call(page, 'list', 'model')).toEqual([1]);
     expect(await call(page, 'load', 'model')).toMatchObject({ version: 1, hash: saved.hash });
     // and the store still takes a save after all that

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import pngjs from 'pngjs';
 import { createBackend, MNIST_NORMALIZATION, normalizePixels, restoreRule, tensor, tidy } from '../../../src/index.js';
 import { FsCheckpointStore } from '../../../src/store/fs-store.js';
@@ -172,34 +172,84 @@ describe('layerhive CLI (built)', () => {
 
 describe('layerhive train / eval', () => {
   const dir = fileURLToPath(new URL('../../../.tmp/cli-train/', import.meta.url));
-
-  it('trains, writes a checkpoint and a report, and eval reproduces the accuracy from the checkpoint', () => {
+  /**
+   * The two checkpoints the tests below use, trained once before them (so that any one test runs alone under -t):
+   * `ck` (TP-SGD MLP) and `ck2` (NoProp-DT on two workers), each with its report. Each holds the training's stdout,
+   * or the error it failed with, which the tests that need that checkpoint rethrow (the others still run).
+   */
+  let tpsgd: string | Error = new Error('not trained'),
+    noprop: string | Error = new Error('not trained');
+  const attempt = (f: () => string): string | Error => {
+    try {
+      return f();
+    } catch (e) {
+      return e as Error;
+    }
+  };
+  /** The stdout of a training beforeAll ran; throws its error when it failed. */
+  const trained = (r: string | Error): string => {
+    if (r instanceof Error) throw r;
+    return r;
+  };
+  /** The hook's limit: two commands, each stopped after COMMAND_LIMIT_S. */
+  const TRAIN_BOTH_MS = 2 * COMMAND_LIMIT_S * 1000 + 10_000;
+  beforeAll(() => {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const out = run(
-      'train',
-      '--rule',
-      'tpsgd',
-      '--model',
-      'mlp',
-      '--limit',
-      '600',
-      '--epochs',
-      '1',
-      '--batch',
-      '16',
-      '--lr',
-      '5e-3',
-      '--optimizer',
-      'adam',
-      '--seed',
-      '3',
-      '--no-progress',
-      '--out',
-      `${dir}ck`,
-      '--report',
-      `${dir}report.json`,
+    tpsgd = attempt(() =>
+      run(
+        'train',
+        '--rule',
+        'tpsgd',
+        '--model',
+        'mlp',
+        '--limit',
+        '600',
+        '--epochs',
+        '1',
+        '--batch',
+        '16',
+        '--lr',
+        '5e-3',
+        '--optimizer',
+        'adam',
+        '--seed',
+        '3',
+        '--no-progress',
+        '--out',
+        `${dir}ck`,
+        '--report',
+        `${dir}report.json`,
+      ),
     );
+    noprop = attempt(() =>
+      run(
+        'train',
+        '--rule',
+        'noprop-dt',
+        '--blocks',
+        '3',
+        '--limit',
+        '400',
+        '--batch',
+        '32',
+        '--seed',
+        '2',
+        '--workers',
+        '2',
+        '--sync-every',
+        '5',
+        '--no-progress',
+        '--out',
+        `${dir}ck2`,
+        '--report',
+        `${dir}report2.json`,
+      ),
+    );
+  }, TRAIN_BOTH_MS);
+
+  it('trains, writes a checkpoint and a report, and eval reproduces the accuracy from the checkpoint', () => {
+    const out = trained(tpsgd);
     expect(out).toMatch(/epoch 1: train loss [\d.]+, test accuracy [\d.]+%/);
     const report = JSON.parse(readFileSync(`${dir}report.json`, 'utf8'));
     expect(Object.keys(report)).toEqual(
@@ -224,28 +274,7 @@ describe('layerhive train / eval', () => {
     'train --workers 2 trains NoProp blocks on two worker threads, ' +
       'writes the plan into the report, and eval reloads it',
     () => {
-      const out = run(
-        'train',
-        '--rule',
-        'noprop-dt',
-        '--blocks',
-        '3',
-        '--limit',
-        '400',
-        '--batch',
-        '32',
-        '--seed',
-        '2',
-        '--workers',
-        '2',
-        '--sync-every',
-        '5',
-        '--no-progress',
-        '--out',
-        `${dir}ck2`,
-        '--report',
-        `${dir}report2.json`,
-      );
+      const out = trained(noprop);
       expect(out).toMatch(/independent over 2 worker\(s\)/);
       expect(out).toMatch(/between stages: 0\.0 MiB \(0 B\/sample\)/);
       const report = JSON.parse(readFileSync(`${dir}report2.json`, 'utf8'));
@@ -262,6 +291,7 @@ describe('layerhive train / eval', () => {
   );
 
   it('explain writes input, heatmap and overlay PNGs and the raw attributions; explain-eval prints the metrics', () => {
+    trained(tpsgd); // explains `ck`
     const out = run(
       'explain',
       '--model',
@@ -311,6 +341,8 @@ describe('layerhive train / eval', () => {
   });
 
   it("export writes an ONNX file that onnxruntime-node runs to the checkpoint's predictions", async () => {
+    trained(tpsgd); // exports `ck` and `ck2`
+    trained(noprop);
     expect(run('export', '--model', `${dir}ck`, '--out', `${dir}model.onnx`)).toMatch(
       /wrote .*model\.onnx \(\d+ bytes, opset 17, input \[N, 1, 28, 28\] → logits \[N, 10\]\)/,
     );
@@ -348,9 +380,34 @@ describe('layerhive train / eval', () => {
     expect(fails('import', `${dir}junk.onnx`, '--out', `${dir}junk`)).toMatch(/error: the bytes are not an ONNX model/);
   });
 
+  it('a truncated checkpoint, a missing data folder and a bad option are clear errors', () => {
+    trained(tpsgd); // truncates a copy of `ck` (still named 'ck'), so `ck` stays whole for any test after this one
+    rmSync(`${dir}broken`, { recursive: true, force: true });
+    cpSync(`${dir}ck`, `${dir}broken/ck`, { recursive: true });
+    truncateSync(`${dir}broken/ck/v000001/records.bin`, 100);
+    expect(fails('eval', '--model', `${dir}broken/ck`)).toMatch(
+      /error: .*'ck' version 1: tensor 'param\/segment0\/[^']+' has 100 bytes, expected \d+ \(truncated\?\)/,
+    );
+    expect(fails('eval', '--model', `${dir}nothing`)).toMatch(/error: no checkpoint named 'nothing' in /);
+    expect(fails('train', '--data', `${dir}nowhere`, '--limit', '10')).toMatch(/error: .*train-images-idx3-ubyte/);
+    expect(fails('train', '--lr', '-1')).toMatch(/--lr must be a positive number/);
+    expect(fails('train', '--rule', 'magic')).toMatch(/Allowed choices are backprop, tpsgd, noprop-dt/);
+    expect(fails('train', '--workers', '0')).toMatch(/--workers must be a positive integer/);
+    expect(fails('train', '--workers', '2', '--embedding', 'learned', '--limit', '64')).toMatch(
+      /learned label embedding .* not independent/,
+    );
+  });
+});
+
+// needs no checkpoint from the describe above: it trains its own (small) one
+describe('layerhive checkpoints / plan', () => {
+  const dir = fileURLToPath(new URL('../../../.tmp/cli-resume/', import.meta.url));
+
   const resumeTitle =
     'train --out keeps a version per epoch; --resume continues the run; checkpoints lists, rolls back and prunes';
   it(resumeTitle, () => {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
     const args = ['train', '--rule', 'backprop', '--limit', '320', '--batch', '32', '--seed', '5', '--no-progress'];
     run(...args, '--epochs', '1', '--out', `${dir}ck3`);
     const out = run('train', '--resume', `${dir}ck3`, '--epochs', '3', '--no-progress', '--keep', '2');
@@ -392,21 +449,6 @@ describe('layerhive train / eval', () => {
     const plan = JSON.parse(run('plan', '--rule', 'tpsgd', '--workers', '3', '--json'));
     expect(plan).toMatchObject({ mode: 'pipeline', rule: 'tpsgd' });
     expect(plan.stages.map((s: { groups: string[] }) => s.groups)).toEqual([['segment0'], ['segment1'], ['segment2']]);
-  });
-
-  it('a truncated checkpoint, a missing data folder and a bad option are clear errors', () => {
-    truncateSync(`${dir}ck/v000001/records.bin`, 100);
-    expect(fails('eval', '--model', `${dir}ck`)).toMatch(
-      /error: .*'ck' version 1: tensor 'param\/segment0\/[^']+' has 100 bytes, expected \d+ \(truncated\?\)/,
-    );
-    expect(fails('eval', '--model', `${dir}nothing`)).toMatch(/error: no checkpoint named 'nothing' in /);
-    expect(fails('train', '--data', `${dir}nowhere`, '--limit', '10')).toMatch(/error: .*train-images-idx3-ubyte/);
-    expect(fails('train', '--lr', '-1')).toMatch(/--lr must be a positive number/);
-    expect(fails('train', '--rule', 'magic')).toMatch(/Allowed choices are backprop, tpsgd, noprop-dt/);
-    expect(fails('train', '--workers', '0')).toMatch(/--workers must be a positive integer/);
-    expect(fails('train', '--workers', '2', '--embedding', 'learned', '--limit', '64')).toMatch(
-      /learned label embedding .* not independent/,
-    );
   });
 });
 
