@@ -2,27 +2,13 @@
  * The built library in real Chromium: wasm kernels (relaxed SIMD) agree with js, and the stage worker runs as a module
  * Web Worker.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveRepo } from './server.js';
-import { launch } from './chromium.js';
-
-let server: Awaited<ReturnType<typeof serveRepo>>;
-let browser: Awaited<ReturnType<typeof launch>>;
-beforeAll(async () => {
-  server = await serveRepo();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './fixture.js';
 
 describe('library in Chromium', () => {
+  const env = useBrowser();
   it('runs the wasm backend with relaxed SIMD and matches js; the stage worker runs in a Web Worker', async () => {
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${server.url}/test/e2e/pages/library.html`);
+    const { page, errors } = await env.open('/test/e2e/pages/library.html');
     const result = (await page.evaluate(() => (window as unknown as { result: Promise<unknown> }).result)) as {
       error?: string;
       flavour: string;

@@ -5,42 +5,26 @@
  * request ever leaves the origin; versions survive a browser restart; the phone layout does not overflow; the
  * WebGPU path runs the workers on WebGPU. Screenshots go to .tmp/screenshots/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { serveApp } from '../../src/cli/serve.js';
-import { launch, newProfile } from './chromium.js';
+import { launch } from './chromium.js';
+import { adapterFlavour, useBrowser } from './fixture.js';
 
 const shots = fileURLToPath(new URL('../../.tmp/screenshots/', import.meta.url));
-let server: Awaited<ReturnType<typeof serveApp>>;
-const profile = newProfile();
-let browser: Awaited<ReturnType<typeof launch>>;
+const app = fileURLToPath(new URL('../../dist/pwa/', import.meta.url));
+mkdirSync(shots, { recursive: true });
 const requests: string[] = [];
-const watch = (c: BrowserContext) => c.on('request', (r) => requests.push(r.url()));
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  server = await serveApp(fileURLToPath(new URL('../../dist/pwa/', import.meta.url)), { host: '127.0.0.1', port: 0 });
-  browser = await launch([], { profile });
-  watch(browser.context);
+const env = useBrowser({
+  profile: true,
+  serve: async () => {
+    const s = await serveApp(app, { host: '127.0.0.1', port: 0 });
+    return { url: s.url, close: () => new Promise<void>((r) => s.server.close(() => r())) };
+  },
+  onLaunch: (b) => b.context.on('request', (r) => requests.push(r.url())),
 });
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((r) => server?.server.close(r));
-  rmSync(profile, { recursive: true, force: true });
-});
-
-/**
- * The backend flavour this browser's own WebGPU adapter gives, derived as WebGpuBackend.create derives it ('webgpu',
- * or 'webgpu-fallback' for a software adapter such as SwiftShader); 'no adapter' when there is none.
- */
-const adapterFlavour = (page: Page) =>
-  page.evaluate(async () => {
-    const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
-    if (!adapter) return 'no adapter';
-    return (adapter.info.isFallbackAdapter ?? false) ? 'webgpu-fallback' : 'webgpu';
-  });
 const text = (page: Page, sel: string) => page.locator(sel).first().textContent();
 async function ready(page: Page): Promise<string> {
   await page.waitForFunction(
@@ -90,15 +74,15 @@ async function probabilities(page: Page): Promise<number[]> {
  * online first when this profile has none yet (so a test that needs the offline app does not need an earlier test).
  */
 async function openOffline(page: Page): Promise<void> {
-  await browser.context.setOffline(false);
-  await page.goto(server.url);
+  await env.browser.context.setOffline(false);
+  await page.goto(env.server.url);
   await ready(page);
   await page.evaluate(() => navigator.serviceWorker.ready);
   if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
     await page.reload();
     await ready(page);
   }
-  await browser.context.setOffline(true);
+  await env.browser.context.setOffline(true);
   await page.reload(); // now served by the service worker
   await ready(page);
 }
@@ -121,14 +105,14 @@ describe.sequential('the app in Chromium', () => {
   };
 
   it('installs its service worker on the first load and then works offline', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(server.url);
+    const page = await env.browser.context.newPage();
+    await page.goto(env.server.url);
     expect(await ready(page)).toMatch(/^ready: base model \(backprop CNN, 99\.\d% on MNIST\)/);
     await page.evaluate(() => navigator.serviceWorker.ready);
     await page.reload();
     await ready(page);
     expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
-    await browser.context.setOffline(true);
+    await env.browser.context.setOffline(true);
     await page.reload();
     expect(await ready(page)).toMatch(/^ready/);
     await page.screenshot({ path: `${shots}desktop-offline-start.png` });
@@ -136,7 +120,7 @@ describe.sequential('the app in Chromium', () => {
   }, 120_000);
 
   it(LEARN, async () => {
-    const page = await browser.context.newPage();
+    const page = await env.browser.context.newPage();
     await openOffline(page); // after the test above, the worker is installed already and this only reloads offline
     await draw(page);
     before = await probabilities(page);
@@ -194,10 +178,10 @@ describe.sequential('the app in Chromium', () => {
   }, 240_000);
 
   it('lays out on a phone without horizontal overflow', async () => {
-    await browser.context.setOffline(false);
-    const page = await browser.context.newPage();
+    await env.browser.context.setOffline(false);
+    const page = await env.browser.context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(server.url);
+    await page.goto(env.server.url);
     await ready(page);
     await draw(page);
     await probabilities(page);
@@ -212,12 +196,11 @@ describe.sequential('the app in Chromium', () => {
 
   it('keeps the personalised model across a browser restart, offline; no request ever left the origin', async () => {
     needsTaught(); // compares with the probabilities LEARN read after learning
-    await browser.close();
-    browser = await launch([], { profile });
-    watch(browser.context);
-    await browser.context.setOffline(true); // the restarted browser has no network: the service worker serves the app
-    const page = await browser.context.newPage();
-    await page.goto(server.url);
+    await env.restart();
+    // the restarted browser has no network: the service worker serves the app
+    await env.browser.context.setOffline(true);
+    const page = await env.browser.context.newPage();
+    await page.goto(env.server.url);
     expect(await ready(page)).toBe('ready: your model (version 1)');
     await draw(page);
     const again = await probabilities(page);
@@ -237,18 +220,18 @@ describe.sequential('the app in Chromium', () => {
     );
     expect(blocked).toBe('connect-src');
     await page.close();
-    const origin = server.url.replace(/\/$/, '');
+    const origin = env.server.url.replace(/\/$/, '');
     // (the refused fetch above never became a request)
     expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual(
       [],
     );
-    await browser.context.setOffline(false);
+    await env.browser.context.setOffline(false);
   }, 120_000);
 
   it('My model: learn again, roll back, export ONNX and import it, and forget me', async () => {
     needsTaught(); // LEARN's version 1 is what this learns on top of and rolls back to
-    const page = await browser.context.newPage();
-    await page.goto(server.url);
+    const page = await env.browser.context.newPage();
+    await page.goto(env.server.url);
     await ready(page);
     await draw(page);
     await page.locator('button.digit[data-digit="1"]').click();
@@ -285,7 +268,7 @@ describe.sequential('the app in Chromium', () => {
     const gpu = await launch(['--enable-unsafe-webgpu']);
     try {
       const page = await gpu.context.newPage();
-      await page.goto(`${server.url}?backend=webgpu`);
+      await page.goto(`${env.server.url}?backend=webgpu`);
       expect(await ready(page)).toMatch(/^ready/);
       await page.locator('nav button', { hasText: 'About' }).click();
       // each worker runs on WebGPU, of the same flavour as this page's adapter (SwiftShader: 'webgpu-fallback')

@@ -6,32 +6,14 @@
  * save over the origin's quota (set through the DevTools protocol) is a typed error with the sizes and keeps the
  * previous version.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { serveRepo } from './server.js';
-import { launch, newProfile } from './chromium.js';
+import { useBrowser, waitReady } from './fixture.js';
 
 type Api = Record<string, (...a: unknown[]) => Promise<Record<string, unknown>>>;
-let server: Awaited<ReturnType<typeof serveRepo>>;
-const profile = newProfile();
-let browser: Awaited<ReturnType<typeof launch>>;
-beforeAll(async () => {
-  server = await serveRepo();
-  browser = await launch([], { profile });
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  rmSync(profile, { recursive: true, force: true });
-});
-
-async function open(): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.goto(`${server.url}/test/e2e/pages/store.html`);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-  return page;
-}
+const env = useBrowser({ profile: true });
+const open = async (base = env.server.url) => (await env.open(`${base}/test/e2e/pages/store.html`)).page;
 const call = (page: Page, fn: string, ...args: unknown[]) =>
   page.evaluate(({ fn, args }) => (window as unknown as { api: Api }).api[fn](...args), { fn, args }) as Promise<
     Record<string, unknown> & { error?: string; code?: string }
@@ -53,10 +35,9 @@ describe('IndexedDB checkpoints in Chromium', () => {
     expect(await call(page, 'save', 'other', 2)).toMatchObject({ version: 1 });
     expect(await call(page, 'persistCalls')).toEqual(asked);
     await page.reload();
-    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    await waitReady(page);
     expect(await call(page, 'load', 'model')).toMatchObject({ version: 1, seed: 1, hash: saved.hash });
-    await browser.close();
-    browser = await launch([], { profile });
+    await env.restart();
     page = await open();
     expect(await call(page, 'load', 'model')).toMatchObject({ version: 1, seed: 1, hash: saved.hash });
     await page.close();
@@ -102,12 +83,10 @@ describe('IndexedDB checkpoints in Chromium', () => {
   it('a save over the origin quota is QUOTA_EXCEEDED with the sizes, and the previous version stays', async () => {
     const fresh = await serveRepo(); // a new port is a new origin with its own, empty storage
     try {
-      const page = await browser.context.newPage();
-      await page.goto(`${fresh.url}/test/e2e/pages/store.html`);
-      await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+      const page = await open(fresh.url);
       // the quota manager enforces an override on writes to storage opened after it (navigator.storage.estimate()
       // does not report it): 4 MiB hold one version (2.6 MiB) but not two
-      const cdp = await browser.context.newCDPSession(page);
+      const cdp = await env.browser.context.newCDPSession(page);
       await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url, quotaSize: 4 * 2 ** 20 });
       const first = (await call(page, 'save', 'q', 7)) as { hash: string };
       expect(first).toMatchObject({ version: 1 });

@@ -1,35 +1,20 @@
 /**
  * The WebGPU backend in headless Chromium (--enable-unsafe-webgpu: SwiftShader without a GPU): every kernel against js.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveRepo } from './server.js';
-import { launch } from './chromium.js';
-
-let server: Awaited<ReturnType<typeof serveRepo>>;
-let browser: Awaited<ReturnType<typeof launch>>;
-beforeAll(async () => {
-  server = await serveRepo();
-  browser = await launch(['--enable-unsafe-webgpu']);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+import { describe, expect, it } from 'vitest';
+import { run, useBrowser } from './fixture.js';
 
 describe('webgpu in Chromium', () => {
+  const env = useBrowser({ args: ['--enable-unsafe-webgpu'] });
   it('every WGSL kernel agrees with the js reference', async () => {
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${server.url}/test/e2e/pages/webgpu.html`);
-    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    const r = (await page.evaluate(() => (window as unknown as { run: () => Promise<unknown> }).run())) as {
+    const { page, errors } = await env.open('/test/e2e/pages/webgpu.html');
+    const r = await run<{
       error?: string;
       adapter: string;
       flavour: string;
       variant: string;
       results: { name: string; worst: number; shapes: boolean }[];
-    };
+    }>(page);
     expect(r.error, r.error).toBeUndefined();
     expect(errors).toEqual([]);
     console.log(
