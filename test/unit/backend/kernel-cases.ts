@@ -3,9 +3,11 @@
  * kernels without SIMD code are the js functions themselves, so cases that run only those compare js with js:
  * kernels-agree.test.ts finds them in the registry and files them apart; known-answers.test.ts checks their values.
  */
+import { expect } from 'vitest';
 import * as lh from '../../../src/index.js';
 import { Rng, tensor, type Backend, type Tensor } from '../../../src/index.js';
 import { runKernel } from '../../../src/backend/engine.js';
+import { expectClose, js, randomArray } from '../helpers.js';
 
 export type Case = {
   name: string;
@@ -13,6 +15,44 @@ export type Case = {
   atol: number;
   run: (on: (shape: number[], lo?: number, hi?: number) => Tensor, b: Backend) => Tensor | Tensor[];
 };
+
+/** The random inputs of a case on `backend`: the same values for the same seed on every backend. */
+export function caseInputs(backend: Backend, seed: number): (shape: number[], lo?: number, hi?: number) => Tensor {
+  const rng = new Rng(seed);
+  return (shape, lo = -1, hi = 1) =>
+    tensor(
+      randomArray(
+        rng,
+        shape.reduce((p, d) => p * d, 1),
+        lo,
+        hi,
+      ),
+      shape,
+      'float32',
+      backend,
+    );
+}
+
+/**
+ * Runs `c` on js and on `b` with identical random inputs (same seed) and compares every output. Reads are
+ * asynchronous, so the same function serves the CPU backends and WebGPU.
+ */
+export async function agreeWithJs(b: Backend, c: Case, seed: number): Promise<void> {
+  const outputs: { shape: number[]; data: number[] }[][] = [];
+  for (const backend of [js, b]) {
+    const on = caseInputs(backend, seed);
+    const ts = lh.tidy(() => {
+      const r = c.run(on, backend);
+      return Array.isArray(r) ? r : [r];
+    });
+    outputs.push(await Promise.all(ts.map(async (t) => ({ shape: [...t.shape], data: Array.from(await t.data()) }))));
+    lh.dispose(ts);
+  }
+  outputs[0].forEach((ref, i) => {
+    expect(outputs[1][i].shape, `${c.name} output ${i} shape`).toEqual(ref.shape);
+    expectClose(outputs[1][i].data, ref.data, c.rtol, c.atol, `${c.name} on ${b.flavour} output ${i}`);
+  });
+}
 
 const mm: [number, number, number][] = [
   [1, 1, 1],

@@ -11,42 +11,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
-import { Rng, tensor, type Backend, type Tensor } from '../../../src/index.js';
+import type { Backend } from '../../../src/index.js';
 import type { KernelName } from '../../../src/backend/kernel-names.js';
-import { accelerated, expectClose, js, randomArray } from '../helpers.js';
-import { cases, type Case } from './kernel-cases.js';
-
-/** The random inputs of a case on `backend`: the same values for the same seed on every backend. */
-function inputs(backend: Backend, seed: number): (shape: number[], lo?: number, hi?: number) => Tensor {
-  const rng = new Rng(seed);
-  return (shape, lo = -1, hi = 1) =>
-    tensor(
-      randomArray(
-        rng,
-        shape.reduce((p, d) => p * d, 1),
-        lo,
-        hi,
-      ),
-      shape,
-      'float32',
-      backend,
-    );
-}
-
-/** Runs `run` on js and on `b` with identical random inputs (same seed) and compares every output. */
-function agree(b: Backend, c: Case, seed: number): void {
-  const outputs = [js, b].map((backend) => {
-    const on = inputs(backend, seed);
-    return lh.tidy(() => {
-      const r = c.run(on, backend);
-      return (Array.isArray(r) ? r : [r]).map((t) => ({ shape: [...t.shape], data: Array.from(t.dataSync()) }));
-    });
-  });
-  outputs[0].forEach((ref, i) => {
-    expect(outputs[1][i].shape, `${c.name} output ${i} shape`).toEqual(ref.shape);
-    expectClose(outputs[1][i].data, ref.data, c.rtol, c.atol, `${c.name} on ${b.flavour} output ${i}`);
-  });
-}
+import { accelerated, js } from '../helpers.js';
+import { agreeWithJs, caseInputs, cases, type Case } from './kernel-cases.js';
 
 /** The kernels `c` runs on `b`: every kernel registered for `b.name` is wrapped for one run, then put back. */
 function kernelsRun(c: Case, b: Backend, seed: number): Set<KernelName> {
@@ -61,7 +29,7 @@ function kernelsRun(c: Case, b: Backend, seed: number): Set<KernelName> {
   }
   try {
     lh.tidy(() => {
-      c.run(inputs(b, seed), b);
+      c.run(caseInputs(b, seed), b);
     });
   } finally {
     for (const [i, k] of configs.entries()) k.kernelFunc = original[i];
@@ -87,13 +55,15 @@ function split(b: Backend) {
 const splits = new Map(accelerated.map((b) => [b, split(b)]));
 
 describe.each(accelerated.map((b) => [b.flavour, b] as const))('%s agrees with the js reference', (_, backend) => {
-  it.each(splits.get(backend)?.own ?? [])('%s', (_n, c, seed) => agree(backend, c, seed));
+  it.each(splits.get(backend)?.own ?? [])('%s', (_n, c, seed) => agreeWithJs(backend, c, seed));
 });
 
 describe.each(accelerated.map((b) => [b.flavour, b] as const))(
   '%s runs the js kernel: same code, checks only the heap glue',
   (_, backend) => {
-    it.each(splits.get(backend)?.same ?? [])('%s (wasm runs the js kernel)', (_n, c, seed) => agree(backend, c, seed));
+    it.each(splits.get(backend)?.same ?? [])('%s (wasm runs the js kernel)', (_n, c, seed) =>
+      agreeWithJs(backend, c, seed),
+    );
   },
 );
 

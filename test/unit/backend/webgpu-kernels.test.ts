@@ -1,42 +1,12 @@
 /** Every WGSL kernel against the js reference on the same cases as the wasm kernels (Node, the `webgpu` package). */
 import { describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
-import { Rng, tensor, type Backend } from '../../../src/index.js';
-import { expectClose, js, randomArray } from '../helpers.js';
+import { tensor } from '../../../src/index.js';
 import { gpu } from '../webgpu-backend.js';
-import { cases, type Case } from './kernel-cases.js';
-
-async function agree(b: Backend, c: Case, seed: number): Promise<void> {
-  const outputs: { shape: number[]; data: number[] }[][] = [];
-  for (const backend of [js, b]) {
-    const rng = new Rng(seed);
-    const on = (shape: number[], lo = -1, hi = 1) =>
-      tensor(
-        randomArray(
-          rng,
-          shape.reduce((p, d) => p * d, 1),
-          lo,
-          hi,
-        ),
-        shape,
-        'float32',
-        backend,
-      );
-    const ts = lh.tidy(() => {
-      const r = c.run(on, backend);
-      return Array.isArray(r) ? r : [r];
-    });
-    outputs.push(await Promise.all(ts.map(async (t) => ({ shape: [...t.shape], data: Array.from(await t.data()) }))));
-    lh.dispose(ts);
-  }
-  outputs[0].forEach((ref, i) => {
-    expect(outputs[1][i].shape, `${c.name} output ${i} shape`).toEqual(ref.shape);
-    expectClose(outputs[1][i].data, ref.data, c.rtol, c.atol, `${c.name} on ${b.flavour} output ${i}`);
-  });
-}
+import { agreeWithJs, cases } from './kernel-cases.js';
 
 describe(`webgpu (${gpu.capabilities().adapter}) agrees with the js reference`, () => {
-  it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_n, c, i) => agree(gpu, c, 1000 + i));
+  it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_n, c, i) => agreeWithJs(gpu, c, 1000 + i));
 });
 
 describe('both matmul kernels agree with the js reference', () => {
@@ -46,7 +16,7 @@ describe('both matmul kernels agree with the js reference', () => {
       const before = gpu.matMulVariant;
       gpu.matMulVariant = variant;
       try {
-        await agree(gpu, c, 2000 + i);
+        await agreeWithJs(gpu, c, 2000 + i);
       } finally {
         gpu.matMulVariant = before;
       }
