@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { referenceKinds } from './test/reporter/reference-kinds.js';
 
 export default defineConfig({
   test: {
+    // what each test checks against (one kind per test); the reporter prints the counts at the end of `npm test`
+    tags: [...referenceKinds],
+    reporters: ['default', './test/reporter/reference-kinds.ts'],
     projects: [
       {
         test: {

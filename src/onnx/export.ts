@@ -184,8 +184,9 @@ class GraphBuilder {
 
 /**
  * NoProp-DT's inference unrolled: z ← a_t·(softmax(block_t(x, z))·W) + b_t·z for t = 1 … T from z_0, then the
- * head. z_0 is the graph's second input `noise` [N, d] (feed N(0, I) draws, or `rule.initialNoise(N)` for
- * layerhive's own), so the file computes exactly what `rule.predict` does.
+ * head. z_0 is the graph's second input `noise` [N, d]: `rule.initialNoise(N)` gives layerhive's own (one N(0, I)
+ * row repeated on every row, so each row's output depends on its own image only), and the file then computes exactly
+ * what `rule.predict` does.
  */
 async function noPropDT(g: GraphBuilder, rule: NoPropDT, input: string, noise: string): Promise<string> {
   if (rule.inferenceNoise)

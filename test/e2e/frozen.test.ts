@@ -1,3 +1,4 @@
+// @module-tag outside
 /**
  * The frozen stage in real Chromium: onnxruntime-web in a module Web Worker as the feature extractor, a tpSGD head
  * trained on it.

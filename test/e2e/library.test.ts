@@ -1,3 +1,4 @@
+// @module-tag js-oracle
 /**
  * The built library in real Chromium: wasm kernels (relaxed SIMD) agree with js, and the stage worker runs as a module
  * Web Worker.

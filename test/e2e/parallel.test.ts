@@ -24,7 +24,10 @@ const trainCount = 256,
 
 describe('worker pool in Chromium', () => {
   const env = useBrowser({ args: ['--enable-unsafe-webgpu'] });
-  it('trains NoProp-DT blocks on 2 Web Workers to the same weights as Node worker_threads', async () => {
+  it('trains NoProp-DT blocks on 2 Web Workers to the same weights as Node worker_threads', {
+    tags: ['invariant'],
+    timeout: 120_000,
+  }, async () => {
     const mnist = await loadMnist();
     const { rule, report } = await trainParallel(
       config,
@@ -50,9 +53,12 @@ describe('worker pool in Chromium', () => {
     expect(result.hash).toBe(nodeHash);
     expect(result.accuracy).toBe(report.epochs[0].testAccuracy);
     rule.dispose();
-  }, 120_000);
+  });
 
-  it('each Web Worker can own a WebGPU device: NoProp blocks train on WebGPU in 2 workers', async () => {
+  it('each Web Worker can own a WebGPU device: NoProp blocks train on WebGPU in 2 workers', {
+    tags: ['behaviour'],
+    timeout: 120_000,
+  }, async () => {
     const { page } = await env.open('/test/e2e/pages/parallel.html');
     const result = await run<{ error?: string; accuracy: number; backends: string[] }>(page, {
       config: { ...config, noprop: { T: 2 } },
@@ -67,5 +73,5 @@ describe('worker pool in Chromium', () => {
     expect(flavour).toMatch(/^webgpu/);
     expect(result.backends).toEqual([flavour, flavour]);
     expect(result.accuracy).toBeGreaterThan(0.15);
-  }, 120_000);
+  });
 });

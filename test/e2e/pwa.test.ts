@@ -1,3 +1,4 @@
+// @module-tag behaviour
 /**
  * The app (dist/pwa, served as `npm start` serves it) in real Chromium: the service worker installs on the first
  * load and the app then works offline; a digit drawn with synthesised pointer strokes and taught as another label

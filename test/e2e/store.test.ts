@@ -1,3 +1,4 @@
+// @module-tag behaviour
 /**
  * The IndexedDB CheckpointStore in real Chromium (real IndexedDB, not a fake): the first save asks for persistent
  * storage once (later saves do not ask again); a checkpoint survives a reload

@@ -1,3 +1,4 @@
+// @module-tag js-oracle
 /**
  * The WebGPU backend in headless Chromium (--enable-unsafe-webgpu: SwiftShader without a GPU): every kernel against js.
  */

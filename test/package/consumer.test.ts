@@ -1,3 +1,4 @@
+// @module-tag behaviour
 /**
  * layerhive as a dependency, as our users meet it: `npm pack`, the tarball installed into a fresh project (from the
  * npm cache), then in that project Node ESM imports, a strict type check against the shipped .d.ts, the CLI through

@@ -1,3 +1,4 @@
+// @module-tag behaviour
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+// @module-tag behaviour
 /**
  * The README's commands are true: every `npx layerhive …`, `node bin/layerhive.js …` and `npm run …` line in its
  * shell blocks names a command, suite and flags that exist, and the one command no other test runs, `serve` (what

@@ -22,7 +22,7 @@ import { fail } from '../../core/errors.js';
 import { loadGroupState, saveGroupState, type GroupState } from '../group-state.js';
 import { crossEntropyLoss } from '../losses.js';
 import { makeEmbedding, type EmbeddingKind } from './embedding.js';
-import type { BlockKind } from './block-specs.js';
+import { checkBlockKind, type BlockKind } from './block-specs.js';
 
 export interface NoPropCommonOptions {
   inputShape: number[];
@@ -70,6 +70,7 @@ export abstract class NoPropBase implements LearningRule {
   ) {
     this.backend = backend;
     this.seed = o.seed;
+    checkBlockKind(o.block ?? 'mlp'); // before the embedding's tensor exists, so a bad name leaks nothing
     const emb = makeEmbedding(o.embedding ?? 'onehot', o.classes, backend, new Rng(o.seed), {
       dim: o.embedDim,
       prototypes: o.prototypes,
@@ -198,16 +199,35 @@ export abstract class NoPropBase implements LearningRule {
     loadGroupState(name, state, g.tensors, g.optimizer, g.rng);
   }
 
-  /** z_0 of inference for a batch of `batch`: N(0, I) from the rule's fixed inference stream (the same every call). */
+  /**
+   * z_0 of inference for a batch of `batch` [batch, d]: one N(0, I) draw from the rule's fixed inference stream (the
+   * same every call), repeated on every row, and that stream, for any later step noise (`sharedNoise`). Every row
+   * starts from the same z_0 so that a row's scores depend only on its own input, not on where it sits in the batch
+   * or what else is in it (perturbation explanations score an input and its perturbed copies in one batch).
+   */
   initialNoise(batch: number): { z: Tensor; rng: Rng } {
     const rng = new Rng(this.seed + 7);
-    return { z: randomNormal([batch, this.embedDim], rng, 0, 1, this.backend), rng };
+    return { z: this.sharedNoise(batch, rng), rng };
+  }
+
+  /**
+   * Inference noise [batch, d]: d N(0, I) values drawn once from `rng` and repeated on every row (training draws
+   * per row; inference must not, see `initialNoise`).
+   */
+  protected sharedNoise(batch: number, rng: Rng): Tensor {
+    return tidy(() =>
+      gather(
+        randomNormal([1, this.embedDim], rng, 0, 1, this.backend),
+        tensor(new Int32Array(batch), [batch], 'int32', this.backend),
+      ),
+    );
   }
 
   /**
    * Inference shared by the variants: z_0 from `initialNoise`, then `steps` updates z ← step(z, k, rng) (k = 0 …
    * steps − 1), each in its own scope so their activations never live at once; the head's logits on the
-   * result. The generator is seeded per call, so predictions repeat.
+   * result. The generator is seeded per call, so predictions repeat; a step that adds noise draws it with
+   * `sharedNoise`, the same on every row.
    */
   protected integrate(x: Tensor, steps: number, step: (z: Tensor, k: number, rng: Rng) => Tensor): Tensor {
     return tidy(() => {

@@ -1,3 +1,4 @@
+import { fail } from '../../core/errors.js';
 import type { LayerSpec } from '../../nn/layer.js';
 
 /**
@@ -61,5 +62,16 @@ function mlpBlock(outputs: number, width = 256): BlockSpec {
 
 /** `outputs`: class logits (DT, CT) or the embedding dimension (FM, which predicts a velocity). */
 export function blockSpec(kind: BlockKind, outputs: number): BlockSpec {
+  checkBlockKind(kind);
   return kind === 'cnn' ? cnnBlock(outputs) : mlpBlock(outputs);
+}
+
+/** A typed error for a block name that is not one of `blockKinds` (a config read from JSON can hold anything). */
+export function checkBlockKind(kind: BlockKind): void {
+  if (!blockKinds.includes(kind))
+    fail(
+      'INVALID_ARGUMENT',
+      `unknown NoProp block ${JSON.stringify(kind)}`,
+      `use one of: ${blockKinds.join(', ')} (the rule config's model)`,
+    );
 }

@@ -29,11 +29,17 @@ export function makeEmbedding(
     }
     case 'learned': {
       const d = opts.dim ?? 20;
+      if (!(Number.isInteger(d) && d > 0))
+        fail(
+          'INVALID_ARGUMENT',
+          `a learned label embedding needs a positive integer dimension, not ${d}`,
+          'set embedDim to a positive integer (default 20)',
+        );
       return { table: keep(randomNormal([classes, d], rng, 0, 1 / Math.sqrt(d), backend)), trainable: true };
     }
     case 'prototype': {
       const p = opts.prototypes;
-      if (!p || p.length % classes !== 0) {
+      if (!p || p.length === 0 || p.length % classes !== 0) {
         fail(
           'INVALID_ARGUMENT',
           'prototype embeddings need one image per class',
@@ -45,6 +51,12 @@ export function makeEmbedding(
         trainable: false,
       };
     }
+    default:
+      return fail(
+        'INVALID_ARGUMENT',
+        `unknown label embedding ${JSON.stringify(kind)}`,
+        `use one of: ${embeddingKinds.join(', ')}`,
+      );
   }
 }
 

@@ -1,3 +1,4 @@
+// @module-tag behaviour
 import { afterEach, describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
 import { nn, Rng, tensor, LayerhiveError } from '../../../src/index.js';

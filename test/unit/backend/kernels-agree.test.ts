@@ -54,12 +54,17 @@ function split(b: Backend) {
 }
 const splits = new Map(accelerated.map((b) => [b, split(b)]));
 
-describe.each(accelerated.map((b) => [b.flavour, b] as const))('%s agrees with the js reference', (_, backend) => {
-  it.each(splits.get(backend)?.own ?? [])('%s', (_n, c, seed) => agreeWithJs(backend, c, seed));
-});
+describe.each(accelerated.map((b) => [b.flavour, b] as const))(
+  '%s agrees with the js reference',
+  { tags: ['js-oracle'] },
+  (_, backend) => {
+    it.each(splits.get(backend)?.own ?? [])('%s', (_n, c, seed) => agreeWithJs(backend, c, seed));
+  },
+);
 
 describe.each(accelerated.map((b) => [b.flavour, b] as const))(
   '%s runs the js kernel: same code, checks only the heap glue',
+  { tags: ['self-comparison'] },
   (_, backend) => {
     it.each(splits.get(backend)?.same ?? [])('%s (wasm runs the js kernel)', (_n, c, seed) =>
       agreeWithJs(backend, c, seed),
@@ -67,7 +72,7 @@ describe.each(accelerated.map((b) => [b.flavour, b] as const))(
   },
 );
 
-describe('the self-comparisons are counted as what they are', () => {
+describe('the self-comparisons are counted as what they are', { tags: ['invariant'] }, () => {
   it('a wasm kernel is the js function exactly where its registry note says it is not SIMD code', () => {
     for (const k of lh.listKernels('wasm'))
       expect(runsJsKernel(accelerated[0], k.kernelName), `${k.kernelName}: ${k.note}`).toBe(k.note !== 'simd');
@@ -84,7 +89,7 @@ describe('the self-comparisons are counted as what they are', () => {
   });
 });
 
-describe('the accelerated kernels are really accelerated', () => {
+describe('the accelerated kernels are really accelerated', { tags: ['invariant'] }, () => {
   it('registers SIMD code for the hot kernels on wasm', () => {
     const notes = Object.fromEntries(lh.listKernels('wasm').map((k) => [k.kernelName, k.note]));
     for (const k of [

@@ -1,3 +1,4 @@
+// @module-tag hand-computed
 /**
  * Known answers on every backend Node tests have (js, wasm-simd, wasm-relaxed, webgpu). kernels-agree and
  * webgpu-kernels compare backends with the js kernels, and wasm runs several js kernels itself; here the expected

@@ -5,11 +5,11 @@ import { tensor } from '../../../src/index.js';
 import { gpu } from '../webgpu-backend.js';
 import { agreeWithJs, cases } from './kernel-cases.js';
 
-describe(`webgpu (${gpu.capabilities().adapter}) agrees with the js reference`, () => {
+describe(`webgpu (${gpu.capabilities().adapter}) agrees with the js reference`, { tags: ['js-oracle'] }, () => {
   it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_n, c, i) => agreeWithJs(gpu, c, 1000 + i));
 });
 
-describe('both matmul kernels agree with the js reference', () => {
+describe('both matmul kernels agree with the js reference', { tags: ['js-oracle'] }, () => {
   const matmuls = cases.filter((c) => c.name.startsWith('matmul'));
   for (const variant of ['tiled', 'blocked'] as const) {
     it.each(matmuls.map((c, i) => [c.name, c, i] as const))(`${variant}: %s`, async (_n, c, i) => {
@@ -25,14 +25,14 @@ describe('both matmul kernels agree with the js reference', () => {
 });
 
 describe('the webgpu backend', () => {
-  it('reads back only asynchronously, and says how', async () => {
+  it('reads back only asynchronously, and says how', { tags: ['behaviour'] }, async () => {
     const t = tensor([1, 2, 3], [3], 'float32', gpu);
     expect(() => t.dataSync()).toThrow(/await tensor.data\(\)/);
     expect(Array.from(await t.data())).toEqual([1, 2, 3]);
     t.dispose();
   });
 
-  it('reuses pooled buffers: a loop of steps stops allocating after the first', async () => {
+  it('reuses pooled buffers: a loop of steps stops allocating after the first', { tags: ['invariant'] }, async () => {
     const step = () =>
       lh.tidy(() => {
         lh.sum(
@@ -52,7 +52,7 @@ describe('the webgpu backend', () => {
     expect(gpu.memory().bytesReserved).toBe(reserved);
   });
 
-  it('chose its matmul kernel by measuring both on this adapter, and kept the faster', () => {
+  it('chose its matmul kernel by measuring both on this adapter, and kept the faster', { tags: ['invariant'] }, () => {
     const choice = gpu.matMulChoice!;
     expect(choice, 'tuneMatMul ran at creation').not.toBeNull();
     for (const v of ['tiled', 'blocked'] as const) {
@@ -64,7 +64,9 @@ describe('the webgpu backend', () => {
     expect(gpu.capabilities().adapter).toBeTruthy();
   });
 
-  it('measures once per adapter: a second backend on it reuses the first measurement', async () => {
+  it('measures once per adapter: a second backend on it reuses the first measurement', {
+    tags: ['invariant'],
+  }, async () => {
     const again = (await lh.createBackend('webgpu')) as typeof gpu;
     try {
       expect(again.matMulChoice).toBe(gpu.matMulChoice);

@@ -1,3 +1,4 @@
+// @module-tag behaviour
 /**
  * The benchmark programs run end to end and write their table and JSON in the documented shape, on the smallest
  * work that proves it (one op, layerhive wasm and one peer; one rule and the tfjs reference on 1 000 images): the

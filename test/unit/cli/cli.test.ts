@@ -138,7 +138,7 @@ function ends(limitS: number, ...args: string[]): Promise<Ended> {
   });
 }
 
-describe('layerhive CLI (built)', () => {
+describe('layerhive CLI (built)', { tags: ['behaviour'] }, () => {
   it('info --json reports both backends and the wasm features', () => {
     const info = JSON.parse(run('info', '--json'));
     expect(info.engine.wasmSimd).toBe(true);
@@ -248,7 +248,9 @@ describe('layerhive train / eval', () => {
     );
   }, TRAIN_BOTH_MS);
 
-  it('trains, writes a checkpoint and a report, and eval reproduces the accuracy from the checkpoint', () => {
+  it('trains, writes a checkpoint and a report, and eval reproduces the accuracy from the checkpoint', {
+    tags: ['behaviour'],
+  }, () => {
     const out = trained(tpsgd);
     expect(out).toMatch(/epoch 1: train loss [\d.]+, test accuracy [\d.]+%/);
     const report = JSON.parse(readFileSync(`${dir}report.json`, 'utf8'));
@@ -270,27 +272,26 @@ describe('layerhive train / eval', () => {
     expect(evaluated.test_accuracy).toBe(report.test_accuracy);
   });
 
-  it(
-    'train --workers 2 trains NoProp blocks on two worker threads, ' +
-      'writes the plan into the report, and eval reloads it',
-    () => {
-      const out = trained(noprop);
-      expect(out).toMatch(/independent over 2 worker\(s\)/);
-      expect(out).toMatch(/between stages: 0\.0 MiB \(0 B\/sample\)/);
-      const report = JSON.parse(readFileSync(`${dir}report2.json`, 'utf8'));
-      expect(report.workers).toBe(2);
-      expect(report.plan.stages.flatMap((s: { groups: string[] }) => s.groups).sort()).toEqual([
-        'block1',
-        'block2',
-        'block3',
-        'head',
-      ]);
-      expect(report.worker_peak_tensor_mb).toHaveLength(2);
-      expect(JSON.parse(run('eval', '--model', `${dir}ck2`, '--json')).test_accuracy).toBe(report.test_accuracy);
-    },
-  );
+  it('train --workers 2 trains NoProp blocks on two worker threads, ' +
+    'writes the plan into the report, and eval reloads it', { tags: ['behaviour'] }, () => {
+    const out = trained(noprop);
+    expect(out).toMatch(/independent over 2 worker\(s\)/);
+    expect(out).toMatch(/between stages: 0\.0 MiB \(0 B\/sample\)/);
+    const report = JSON.parse(readFileSync(`${dir}report2.json`, 'utf8'));
+    expect(report.workers).toBe(2);
+    expect(report.plan.stages.flatMap((s: { groups: string[] }) => s.groups).sort()).toEqual([
+      'block1',
+      'block2',
+      'block3',
+      'head',
+    ]);
+    expect(report.worker_peak_tensor_mb).toHaveLength(2);
+    expect(JSON.parse(run('eval', '--model', `${dir}ck2`, '--json')).test_accuracy).toBe(report.test_accuracy);
+  });
 
-  it('explain writes input, heatmap and overlay PNGs and the raw attributions; explain-eval prints the metrics', () => {
+  it('explain writes input, heatmap and overlay PNGs and the raw attributions; explain-eval prints the metrics', {
+    tags: ['behaviour'],
+  }, () => {
     trained(tpsgd); // explains `ck`
     const out = run(
       'explain',
@@ -340,7 +341,9 @@ describe('layerhive train / eval', () => {
     );
   });
 
-  it("export writes an ONNX file that onnxruntime-node runs to the checkpoint's predictions", async () => {
+  it("export writes an ONNX file that onnxruntime-node runs to the checkpoint's predictions", {
+    tags: ['outside'],
+  }, async () => {
     trained(tpsgd); // exports `ck` and `ck2`
     trained(noprop);
     expect(run('export', '--model', `${dir}ck`, '--out', `${dir}model.onnx`)).toMatch(
@@ -380,7 +383,7 @@ describe('layerhive train / eval', () => {
     expect(fails('import', `${dir}junk.onnx`, '--out', `${dir}junk`)).toMatch(/error: the bytes are not an ONNX model/);
   });
 
-  it('a truncated checkpoint, a missing data folder and a bad option are clear errors', () => {
+  it('a truncated checkpoint, a missing data folder and a bad option are clear errors', { tags: ['behaviour'] }, () => {
     trained(tpsgd); // truncates a copy of `ck` (still named 'ck'), so `ck` stays whole for any test after this one
     rmSync(`${dir}broken`, { recursive: true, force: true });
     cpSync(`${dir}ck`, `${dir}broken/ck`, { recursive: true });
@@ -400,7 +403,7 @@ describe('layerhive train / eval', () => {
 });
 
 // needs no checkpoint from the describe above: it trains its own (small) one
-describe('layerhive checkpoints / plan', () => {
+describe('layerhive checkpoints / plan', { tags: ['behaviour'] }, () => {
   const dir = fileURLToPath(new URL('../../../.tmp/cli-resume/', import.meta.url));
 
   const resumeTitle =
@@ -452,7 +455,7 @@ describe('layerhive checkpoints / plan', () => {
   });
 });
 
-describe('every command ends on its own', () => {
+describe('every command ends on its own', { tags: ['behaviour'] }, () => {
   const dir = fileURLToPath(new URL('../../../.tmp/cli-exit/', import.meta.url));
   /** Seconds a command may take to exit after its last output: closing workers and a device takes well under one. */
   const GRACE_S = 5;

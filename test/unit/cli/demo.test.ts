@@ -1,3 +1,4 @@
+// @module-tag js-oracle
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

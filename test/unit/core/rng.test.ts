@@ -1,3 +1,4 @@
+// @module-tag invariant
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/index.js';
 

@@ -4,7 +4,7 @@ import { nn, Rng, tensor, tidy } from '../../../src/index.js';
 import { js, wasmRelaxed, wasmSimd } from '../helpers.js';
 
 describe('deterministic freeing', () => {
-  it('tidy frees intermediates and keeps what it returns', () => {
+  it('tidy frees intermediates and keeps what it returns', { tags: ['invariant'] }, () => {
     const before = lh.liveTensors();
     const x = tensor([1, 2, 3], [3], 'float32', js);
     const y = tidy(() => lh.mul(lh.add(x, 1), 2));
@@ -15,17 +15,17 @@ describe('deterministic freeing', () => {
     expect(lh.liveTensors()).toBe(before);
   });
 
-  it('a disposed tensor is a typed error, not garbage', () => {
+  it('a disposed tensor is a typed error, not garbage', { tags: ['behaviour'] }, () => {
     const x = tensor([1], [1], 'float32', js);
     x.dispose();
     expect(() => lh.relu(x)).toThrow(expect.objectContaining({ code: 'TENSOR_DISPOSED' }));
   });
 
-  it('tidy refuses an async function instead of leaking what it makes after an await', () => {
+  it('tidy refuses an async function instead of leaking what it makes after an await', { tags: ['behaviour'] }, () => {
     expect(() => tidy(async () => 1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
-  it('reshape shares storage until the last view is disposed', () => {
+  it('reshape shares storage until the last view is disposed', { tags: ['invariant'] }, () => {
     const x = tensor([1, 2, 3, 4], [2, 2], 'float32', wasmSimd);
     const before = wasmSimd.memory().allocations;
     const v = x.reshape([4]);
@@ -40,7 +40,7 @@ describe('deterministic freeing', () => {
   // heap.ts) that grows and never shrinks, so a leak or a missed reuse shows as bytesReserved growing; the js
   // backend's typed arrays are garbage-collected and its bytesReserved is just bytesInUse, so a second 10 000-step
   // loop there repeated the liveTensors check (backend-independent: tidy/dispose live in core) at another 7 s.
-  it('a 10 000-step training loop does not grow memory (wasm-relaxed)', () => {
+  it('a 10 000-step training loop does not grow memory (wasm-relaxed)', { tags: ['invariant'] }, () => {
     const backend = wasmRelaxed;
     const model = new nn.Sequential(
       {

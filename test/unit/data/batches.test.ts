@@ -29,7 +29,7 @@ const plain = (b: Batch) => ({
   epoch: b.epoch,
 });
 
-describe('epoch order', () => {
+describe('epoch order', { tags: ['invariant'] }, () => {
   it('is a permutation: every index exactly once', () => {
     const order = epochOrder(1000, new Rng(1));
     expect(Array.from(order).sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
@@ -53,7 +53,7 @@ describe('epoch order', () => {
 });
 
 describe('BatchIterator', () => {
-  it('serves every index once per epoch, in a new order each epoch', () => {
+  it('serves every index once per epoch, in a new order each epoch', { tags: ['invariant'] }, () => {
     const it = new BatchIterator(numbered(103), { batchSize: 10, seed: 4 });
     expect(it.batchesPerEpoch).toBe(11);
     const epochs = [0, 1, 2].map(() => take(it, 11));
@@ -66,13 +66,13 @@ describe('BatchIterator', () => {
     expect(orders[2]).not.toEqual(orders[1]);
   });
 
-  it('is reproducible from the seed and differs across seeds', () => {
+  it('is reproducible from the seed and differs across seeds', { tags: ['invariant'] }, () => {
     const run = (seed: number) => take(new BatchIterator(numbered(50), { batchSize: 8, seed }), 20).map(plain);
     expect(run(11)).toEqual(run(11));
     expect(run(12)).not.toEqual(run(11));
   });
 
-  it('pairs each image with its own label, in [B, C, H, W] layout', () => {
+  it('pairs each image with its own label, in [B, C, H, W] layout', { tags: ['invariant'] }, () => {
     const it = new BatchIterator(numbered(30), { batchSize: 7, seed: 2, normalization: UNIT_SCALE });
     for (const b of take(it, 10)) {
       expect(b.shape).toEqual([b.indices.length, 1, 2, 2]);
@@ -84,7 +84,7 @@ describe('BatchIterator', () => {
     }
   });
 
-  it('keeps the last partial batch by default and drops it with dropLast', () => {
+  it('keeps the last partial batch by default and drops it with dropLast', { tags: ['behaviour'] }, () => {
     const kept = new BatchIterator(numbered(23), { batchSize: 10, shuffle: false });
     expect(take(kept, 4).map((b) => [b.epoch, b.indices.length, b.indices[0]])).toEqual([
       [0, 10, 0],
@@ -108,7 +108,7 @@ describe('BatchIterator', () => {
     expect(seen(0)).not.toEqual(seen(1));
   });
 
-  it('without shuffle keeps the dataset order, and restOfEpoch stops at the epoch end', () => {
+  it('without shuffle keeps the dataset order, and restOfEpoch stops at the epoch end', { tags: ['behaviour'] }, () => {
     const it = new BatchIterator(numbered(25), { batchSize: 10, shuffle: false });
     const first = [...it.restOfEpoch()];
     expect(first.map((b) => b.indices.length)).toEqual([10, 10, 5]);
@@ -117,7 +117,7 @@ describe('BatchIterator', () => {
     expect(second.map((b) => b.epoch)).toEqual([1, 1, 1]);
   });
 
-  it('resumes from a cursor exactly: 2.5 epochs straight = 1.3 epochs + resume', () => {
+  it('resumes from a cursor exactly: 2.5 epochs straight = 1.3 epochs + resume', { tags: ['invariant'] }, () => {
     const ds = numbered(103),
       opts = { batchSize: 10, seed: 99 };
     const straight = take(new BatchIterator(ds, opts), 28).map(plain); // 11 batches per epoch
@@ -132,7 +132,7 @@ describe('BatchIterator', () => {
     expect(tail).toEqual(straight.slice(14));
   });
 
-  it('resumes at an epoch boundary, with dropLast, and after restOfEpoch', () => {
+  it('resumes at an epoch boundary, with dropLast, and after restOfEpoch', { tags: ['invariant'] }, () => {
     const ds = numbered(47),
       opts = { batchSize: 6, seed: 5, dropLast: true };
     const straight = take(new BatchIterator(ds, opts), 21).map(plain); // 7 batches per epoch
@@ -147,7 +147,7 @@ describe('BatchIterator', () => {
     expect(take(new BatchIterator(ds, { ...opts, cursor: b.getCursor() }), 7).map(plain)).toEqual(straight.slice(14));
   });
 
-  it('a cursor at the very end of an epoch resumes like one at the start of the next', () => {
+  it('a cursor at the very end of an epoch resumes like one at the start of the next', { tags: ['invariant'] }, () => {
     const ds = numbered(20),
       opts = { batchSize: 8, seed: 6 };
     const a = new BatchIterator(ds, opts);
@@ -160,7 +160,7 @@ describe('BatchIterator', () => {
     expect(fromEnd.map((b) => b.epoch)).toEqual([1, 1, 1]);
   });
 
-  it('refuses a cursor that does not fit, and a batch size that serves nothing', () => {
+  it('refuses a cursor that does not fit, and a batch size that serves nothing', { tags: ['behaviour'] }, () => {
     const ds = numbered(20);
     const bad = [
       { epoch: 0, position: 21, rngState: [1, 2, 3, 4] },
@@ -186,27 +186,29 @@ describe('BatchIterator', () => {
 });
 
 describe('normalisation', () => {
-  it('maps bytes to (v/255 − 0.1307)/0.3081 by default and to v/255 with UNIT_SCALE', () => {
+  it('maps bytes to (v/255 − 0.1307)/0.3081 by default and to v/255 with UNIT_SCALE', {
+    tags: ['hand-computed'],
+  }, () => {
     const px = Uint8Array.from([0, 1, 128, 255]);
     expectClose(normalizePixels(px), [-0.4242129, -0.4114847, 1.2050009, 2.8214865], 1e-6, 1e-6, 'mnist');
     expectClose(normalizePixels(px, UNIT_SCALE), [0, 1 / 255, 128 / 255, 1], 0, 1e-7, 'unit');
     expect(MNIST_NORMALIZATION).toEqual({ mean: 0.1307, std: 0.3081 });
   });
 
-  it('normalised MNIST-like data in a batch matches normalizePixels', () => {
+  it('normalised MNIST-like data in a batch matches normalizePixels', { tags: ['invariant'] }, () => {
     const ds = numbered(12);
     const b = new BatchIterator(ds, { batchSize: 12, shuffle: false }).next();
     expect(Array.from(b.x)).toEqual(Array.from(normalizePixels(ds.images)));
   });
 
-  it('refuses a zero std', () => {
+  it('refuses a zero std', { tags: ['behaviour'] }, () => {
     expect(() => normalizePixels(new Uint8Array(1), { mean: 0, std: 0 })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
   });
 });
 
-describe('toTensors', () => {
+describe('toTensors', { tags: ['behaviour'] }, () => {
   it('gives float32 x [B, C, H, W] and int32 y [B] on the backend', () => {
     const b = new BatchIterator(numbered(13), { batchSize: 5, seed: 3 }).next();
     const { x, y } = toTensors(b, js);

@@ -1,3 +1,4 @@
+// @module-tag behaviour
 import { describe, expect, it } from 'vitest';
 import { datasetFromIdx, parseIdx, subset } from '../../../src/data/index.js';
 import { idxBytes } from './idx-bytes.js';

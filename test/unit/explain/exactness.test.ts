@@ -22,7 +22,9 @@ const x = randomArray(new Rng(8), 10, -1, 1);
 const base = randomArray(new Rng(9), 10, -0.5, 0.5);
 
 describe('attributions with a known answer', () => {
-  it('linear model: IG (both quadratures) = (x − x′)·w, DeepLIFT agrees, input×gradient = x·w, delta ≈ 0', async () => {
+  it('linear model: IG (both quadratures) = (x − x′)·w, DeepLIFT agrees, input×gradient = x·w, delta ≈ 0', {
+    tags: ['hand-computed'],
+  }, async () => {
     const { m, w } = linear();
     const expected = Float32Array.from(x, (v, i) => (v - base[i]) * w[i * 3 + 2]); // weight [10, 3], class 2
     for (const integration of ['gauss-legendre', 'riemann'] as const) {
@@ -51,7 +53,9 @@ describe('attributions with a known answer', () => {
     expectClose(ig0.values, ixg.values, 1e-5, 1e-6, 'IG from 0 = input×gradient');
   });
 
-  it('DeepLIFT on a tanh network sums to F(x) − F(x′) (the rescale rule is complete)', async () => {
+  it('DeepLIFT on a tanh network sums to F(x) − F(x′) (the rescale rule is complete)', {
+    tags: ['invariant'],
+  }, async () => {
     const m = new nn.Sequential(
       {
         input: [10],
@@ -71,36 +75,36 @@ describe('attributions with a known answer', () => {
     expect(Math.abs(ig.delta!)).toBeLessThan(1e-4);
   });
 
-  it(
-    'DeepLIFT through max-pooling (the window rule) sums to F(x) − F(x′) on a CNN; ' + 'the plain gradient would not',
-    async () => {
-      const m = new nn.Sequential(
-        {
-          input: [2, 6, 6],
-          layers: [
-            { type: 'conv2d', filters: 3, kernel: 3, pad: 1 },
-            { type: 'tanh' },
-            { type: 'maxpool2d', kernel: 2 },
-            { type: 'flatten' },
-            { type: 'dense', units: 4 },
-            { type: 'relu' },
-            { type: 'dense', units: 3 },
-          ],
-        },
-        { backend: wasmRelaxed, rng: new Rng(5) },
-      );
-      const xi = randomArray(new Rng(10), 72, -1, 1),
-        bi = randomArray(new Rng(11), 72, -1, 1);
-      for (const target of [0, 1, 2]) {
-        const dl = await explain(m, xi, { method: 'deeplift', target, baseline: bi });
-        const gap = Math.abs(dl.score! - dl.baselineScore!);
-        expect(gap).toBeGreaterThan(1e-2);
-        expect(Math.abs(dl.delta!), `class ${target}`).toBeLessThan(1e-4 * Math.max(1, gap));
-      }
-    },
-  );
+  it('DeepLIFT through max-pooling (the window rule) sums to F(x) − F(x′) on a CNN; ' +
+    'the plain gradient would not', { tags: ['invariant'] }, async () => {
+    const m = new nn.Sequential(
+      {
+        input: [2, 6, 6],
+        layers: [
+          { type: 'conv2d', filters: 3, kernel: 3, pad: 1 },
+          { type: 'tanh' },
+          { type: 'maxpool2d', kernel: 2 },
+          { type: 'flatten' },
+          { type: 'dense', units: 4 },
+          { type: 'relu' },
+          { type: 'dense', units: 3 },
+        ],
+      },
+      { backend: wasmRelaxed, rng: new Rng(5) },
+    );
+    const xi = randomArray(new Rng(10), 72, -1, 1),
+      bi = randomArray(new Rng(11), 72, -1, 1);
+    for (const target of [0, 1, 2]) {
+      const dl = await explain(m, xi, { method: 'deeplift', target, baseline: bi });
+      const gap = Math.abs(dl.score! - dl.baselineScore!);
+      expect(gap).toBeGreaterThan(1e-2);
+      expect(Math.abs(dl.delta!), `class ${target}`).toBeLessThan(1e-4 * Math.max(1, gap));
+    }
+  });
 
-  it('KernelSHAP with every coalition equals the exact Shapley values (enumeration, 10 features)', async () => {
+  it('KernelSHAP with every coalition equals the exact Shapley values (enumeration, 10 features)', {
+    tags: ['hand-computed'],
+  }, async () => {
     const m = new nn.Sequential(
       { input: [10], layers: [{ type: 'dense', units: 8 }, { type: 'tanh' }, { type: 'dense', units: 3 }] },
       { backend: js, rng: new Rng(3) },
@@ -149,14 +153,17 @@ describe('attributions with a known answer', () => {
     expect(err).toBeLessThan(0.1 * Math.max(...exact.map(Math.abs)));
   });
 
-  it('occlusion with a 1×1 window and stride equals single-feature ablation', async () => {
+  it('occlusion with a 1×1 window and stride equals single-feature ablation', { tags: ['invariant'] }, async () => {
     const { m } = linear();
     const occ = await explain(m, x, { method: 'occlusion', target: 1, baseline: base, window: [1, 1], stride: [1, 1] });
     const abl = await explain(m, x, { method: 'feature-ablation', target: 1, baseline: base });
     expectClose(occ.values, abl.values, 0, 1e-6, 'occlusion 1×1 vs ablation');
   });
 
-  it('IG on an MNIST CNN is complete: |delta| ≤ 1% of |F(x) − F(x′)| at 64 steps', async () => {
+  it('IG on an MNIST CNN is complete: |delta| ≤ 1% of |F(x) − F(x′)| at 64 steps', {
+    tags: ['invariant'],
+    timeout: 60_000,
+  }, async () => {
     const mnist = await loadMnist();
     const config: RuleConfig = {
       rule: 'backprop',
@@ -186,5 +193,5 @@ describe('attributions with a known answer', () => {
       ).toBeLessThanOrEqual(0.01 * Math.abs(ig.score! - ig.baselineScore!));
     }
     rule.dispose();
-  }, 60_000);
+  });
 });

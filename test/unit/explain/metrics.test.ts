@@ -1,3 +1,4 @@
+// @module-tag invariant
 /** The metrics that check attributions, on a briefly trained MNIST CNN and on BlockMNIST. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {

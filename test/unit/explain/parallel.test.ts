@@ -1,3 +1,4 @@
+// @module-tag invariant
 /** Explanations whose model calls are spread over 2 worker threads give the in-thread attributions. */
 import { describe, expect, it } from 'vitest';
 import { createRule, explain, parallelExplainable, type RuleConfig } from '../../../src/index.js';

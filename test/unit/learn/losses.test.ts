@@ -1,3 +1,4 @@
+// @module-tag invariant
 /** Finite-difference checks of every training loss's gradient (float64 sums over float32 tensors, js backend). */
 import { describe, expect, it } from 'vitest';
 import { Rng, tensor, tidy, type Tensor } from '../../../src/index.js';

@@ -1,3 +1,4 @@
+// @module-tag invariant
 /**
  * Real MNIST, small: each rule learns the first 2 000 training images for one epoch and is scored on the first
  * 1 000 test images, with the reference MLP (784-512-512-10, tanh; see models.ts).

@@ -1,3 +1,4 @@
+// @module-tag invariant
 import { describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
 import { tensor } from '../../../src/index.js';
@@ -51,15 +52,16 @@ describe('NoProp-CT and NoProp-FM', () => {
     'CT learns a 2 000-image subset in one epoch, ' +
       'uniformly weighted (the default) and with the paper’s SNR′ weighting',
     async () => {
-      expect(await accuracy(config('noprop-ct'), 1)).toBeGreaterThan(0.65);
-      expect(await accuracy(config('noprop-ct', 1, { weighting: 'snr-derivative' }), 1)).toBeGreaterThan(0.5);
+      // measured 0.796 and 0.650 (deterministic for the seed; this machine, the command below)
+      expect(await accuracy(config('noprop-ct'), 1)).toBeGreaterThan(0.76);
+      expect(await accuracy(config('noprop-ct', 1, { weighting: 'snr-derivative' }), 1)).toBeGreaterThan(0.61);
     },
   );
 
   it('FM learns the subset in three epochs (well above chance)', async () => {
-    // measured 0.470 on a 2-core Xeon @ 2.50GHz container
+    // measured 0.545 on a 2-core Xeon @ 2.50GHz container (0.470 before inference noise was shared by the rows)
     // (npx vitest run --project unit test/unit/learn/noprop-ct-fm.test.ts)
-    expect(await accuracy(config('noprop-fm'), 3)).toBeGreaterThan(0.44);
+    expect(await accuracy(config('noprop-fm'), 3)).toBeGreaterThan(0.5);
   });
 
   it.each(['noprop-ct', 'noprop-fm'] as const)('%s is deterministic: same seed → identical weights', (rule) => {

@@ -1,3 +1,4 @@
+// @module-tag invariant
 import { describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
 import { Rng, tensor, tidy } from '../../../src/index.js';

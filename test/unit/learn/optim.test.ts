@@ -39,28 +39,32 @@ describe('optimisers', () => {
     { type: 'adam', lr: 1e-2, weightDecay: 0.1 },
     { type: 'adamw', lr: 1e-2, weightDecay: 0.1 },
   ];
-  it.each(specs.map((s) => [JSON.stringify(s), s] as const))('%s matches its update rule over 4 steps', (_, spec) => {
-    const rng = new Rng(1);
-    const theta = Array.from(randomArray(rng, 37));
-    const grads = Array.from({ length: 4 }, () => Array.from(randomArray(rng, 37)));
-    const p = tensor(Float32Array.from(theta), [37], 'float32', wasmRelaxed);
-    const opt = createOptimizer(spec);
-    for (const g of grads)
-      tidy(() => opt.step(new Map([['w', p]]), { w: tensor(Float32Array.from(g), [37], 'float32', wasmRelaxed) }));
-    expectClose(p.dataSync(), reference(spec, theta, grads), 1e-5, 1e-6, spec.type);
-    expect(opt.steps).toBe(4);
-    opt.dispose();
-    p.dispose();
-  });
+  it.each(specs.map((s) => [JSON.stringify(s), s] as const))(
+    '%s matches its update rule over 4 steps',
+    { tags: ['hand-computed'] },
+    (_, spec) => {
+      const rng = new Rng(1);
+      const theta = Array.from(randomArray(rng, 37));
+      const grads = Array.from({ length: 4 }, () => Array.from(randomArray(rng, 37)));
+      const p = tensor(Float32Array.from(theta), [37], 'float32', wasmRelaxed);
+      const opt = createOptimizer(spec);
+      for (const g of grads)
+        tidy(() => opt.step(new Map([['w', p]]), { w: tensor(Float32Array.from(g), [37], 'float32', wasmRelaxed) }));
+      expectClose(p.dataSync(), reference(spec, theta, grads), 1e-5, 1e-6, spec.type);
+      expect(opt.steps).toBe(4);
+      opt.dispose();
+      p.dispose();
+    },
+  );
 
-  it('a parameter without a gradient is left alone; a bad learning rate is refused', () => {
+  it('a parameter without a gradient is left alone; a bad learning rate is refused', { tags: ['behaviour'] }, () => {
     const p = tensor([1, 2], [2], 'float32', wasmRelaxed);
     createOptimizer({ type: 'adam', lr: 0.1 }).step(new Map([['w', p]]), {});
     expect(p.toArray()).toEqual([1, 2]);
     expect(() => createOptimizer({ type: 'sgd', lr: 0 })).toThrow(/learning rate 0 is not positive/);
   });
 
-  it('schedules: cosine ends at its floor, step decays, warm-up climbs', () => {
+  it('schedules: cosine ends at its floor, step decays, warm-up climbs', { tags: ['hand-computed'] }, () => {
     expect(lrAt(1, { type: 'cosine', totalSteps: 100 }, 0)).toBe(1);
     expect(lrAt(1, { type: 'cosine', totalSteps: 100 }, 50)).toBeCloseTo(0.5, 12);
     expect(lrAt(1, { type: 'cosine', totalSteps: 100, minLr: 0.1 }, 100)).toBeCloseTo(0.1, 12);

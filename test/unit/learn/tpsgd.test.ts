@@ -1,3 +1,4 @@
+// @module-tag invariant
 /** tpSGD's contract: seeded runs repeat exactly, and a hidden segment learns from nothing but its own local loss. */
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../../../src/data/idx-file.js';

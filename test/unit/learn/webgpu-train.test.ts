@@ -24,7 +24,10 @@ const config: RuleConfig = {
 const options = { epochs: 1, batchSize: 64, seed: 3, lr: 2e-3 };
 
 describe('training on webgpu', () => {
-  it('NoProp-DT MLP blocks reach the same accuracy and losses as on wasm', async () => {
+  it('NoProp-DT MLP blocks reach the same accuracy and losses as on wasm', {
+    tags: ['invariant'],
+    timeout: 120_000,
+  }, async () => {
     const results = [];
     for (const backend of [await createBackend('wasm'), gpu]) {
       const rule = createRule(config, backend);
@@ -39,9 +42,12 @@ describe('training on webgpu', () => {
     webgpu.losses.forEach((l, k) => {
       expect(Math.abs(l - wasm.losses[k]) / wasm.losses[k], `step ${k} loss`).toBeLessThan(1e-3);
     });
-  }, 120_000);
+  });
 
-  it('a stage whose WebGPU device is lost moves to wasm and training goes on from the last synced step', async () => {
+  it('a stage whose WebGPU device is lost moves to wasm and training goes on from the last synced step', {
+    tags: ['behaviour'],
+    timeout: 120_000,
+  }, async () => {
     const spawn = nodeSpawner(new URL('../../../dist/stage.worker.js', import.meta.url));
     const { rule, report } = await trainParallel(config, trainSet, testSet, {
       ...options,
@@ -59,5 +65,5 @@ describe('training on webgpu', () => {
     expect(report.workers[0].backend).toMatch(/^wasm-/);
     expect(report.epochs[0].testAccuracy).toBeGreaterThan(0.3);
     rule.dispose();
-  }, 120_000);
+  });
 });

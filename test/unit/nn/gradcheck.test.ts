@@ -1,3 +1,4 @@
+// @module-tag invariant
 /**
  * Finite-difference checks of every layer's VJP, on the js reference backend: the analytic gradient of
  * L = Σ y·r (r fixed random) against (L(θ + ε) − L(θ − ε)) / 2ε for the input and every parameter.

@@ -46,40 +46,45 @@ const nets: [string, number[], LayerSpec[]][] = [
 ];
 
 describe('ONNX export', () => {
-  it.each(nets)('%s runs in onnxruntime-node and -web with the same outputs', async (_name, input, layers) => {
-    const model = new nn.Sequential({ input, layers }, { backend: wasmRelaxed, rng: new Rng(7) });
-    // give batch norm non-trivial running statistics
-    for (const [k, t] of model.namedBuffers())
-      tidy(() =>
-        assign(
-          t,
-          tensor(
-            randomArray(new Rng(k.length), t.size, k.endsWith('Var') ? 0.5 : -0.3, k.endsWith('Var') ? 2 : 0.3),
-            t.shape,
-            'float32',
-            wasmRelaxed,
+  it.each(nets)(
+    '%s runs in onnxruntime-node and -web with the same outputs',
+    { tags: ['outside'] },
+    async (_name, input, layers) => {
+      const model = new nn.Sequential({ input, layers }, { backend: wasmRelaxed, rng: new Rng(7) });
+      // give batch norm non-trivial running statistics
+      for (const [k, t] of model.namedBuffers())
+        tidy(() =>
+          assign(
+            t,
+            tensor(
+              randomArray(new Rng(k.length), t.size, k.endsWith('Var') ? 0.5 : -0.3, k.endsWith('Var') ? 2 : 0.3),
+              t.shape,
+              'float32',
+              wasmRelaxed,
+            ),
           ),
-        ),
-      );
-    const bytes = await exportOnnx(model);
-    const N = 3,
-      per = input.reduce((p, d) => p * d, 1);
-    const x = randomArray(new Rng(3), N * per, -1, 1);
-    const expected = tidy(() => model.predict(tensor(x, [N, ...input], 'float32', wasmRelaxed)).dataSync());
-    for (const ort of [ortNode, ortWeb] as const) {
-      const session = await (ort as typeof ortNode).InferenceSession.create(bytes);
-      const out = await session.run({ input: new (ort as typeof ortNode).Tensor('float32', x, [N, ...input]) });
-      const got = out.logits.data as Float32Array;
-      expect(got.length).toBe(expected.length);
-      let worst = 0;
-      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
-      expect(worst, ort === ortNode ? 'onnxruntime-node' : 'onnxruntime-web').toBeLessThanOrEqual(1e-4);
-      await session.release();
-    }
-  });
+        );
+      const bytes = await exportOnnx(model);
+      const N = 3,
+        per = input.reduce((p, d) => p * d, 1);
+      const x = randomArray(new Rng(3), N * per, -1, 1);
+      const expected = tidy(() => model.predict(tensor(x, [N, ...input], 'float32', wasmRelaxed)).dataSync());
+      for (const ort of [ortNode, ortWeb] as const) {
+        const session = await (ort as typeof ortNode).InferenceSession.create(bytes);
+        const out = await session.run({ input: new (ort as typeof ortNode).Tensor('float32', x, [N, ...input]) });
+        const got = out.logits.data as Float32Array;
+        expect(got.length).toBe(expected.length);
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+        expect(worst, ort === ortNode ? 'onnxruntime-node' : 'onnxruntime-web').toBeLessThanOrEqual(1e-4);
+        await session.release();
+      }
+    },
+  );
 
   it.each(['mlp', 'cnn'] as const)(
     "NoProp-DT (%s blocks): the unrolled inference runs in onnxruntime-node and -web with rule.predict's outputs",
+    { tags: ['outside'] },
     async (block) => {
       const config: RuleConfig = {
         rule: 'noprop-dt',
@@ -118,7 +123,9 @@ describe('ONNX export', () => {
     },
   );
 
-  it('a NoProp-CT rule is a typed error (its time-conditioned network has no export yet)', async () => {
+  it('a NoProp-CT rule is a typed error (its time-conditioned network has no export yet)', {
+    tags: ['behaviour'],
+  }, async () => {
     const rule = createRule(
       {
         rule: 'noprop-ct',
@@ -134,7 +141,9 @@ describe('ONNX export', () => {
     rule.dispose();
   });
 
-  it('a layer without an ONNX counterpart is a typed error naming it; branches export as Add / Concat', async () => {
+  it('a layer without an ONNX counterpart is a typed error naming it; branches export as Add / Concat', {
+    tags: ['behaviour'],
+  }, async () => {
     const emb = new nn.Sequential(
       { input: [4], layers: [{ type: 'embedding', vocab: 10, dim: 3 }] },
       { backend: wasmRelaxed, rng: new Rng(1) },

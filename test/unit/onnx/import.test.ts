@@ -29,7 +29,7 @@ const bytesOf = (graph: object, opset = 13) =>
   ).finish();
 
 describe('ONNX import', () => {
-  it('an exported CNN comes back with the same predictions', async () => {
+  it('an exported CNN comes back with the same predictions', { tags: ['invariant'] }, async () => {
     const model = new nn.Sequential(
       {
         input: [1, 12, 12],
@@ -56,69 +56,67 @@ describe('ONNX import', () => {
     );
   });
 
-  it(
-    'MatMul + Add, Reshape to [N, −1], Gemm with transB, ' + 'Dropout (opset 13) and a final Softmax map onto layers',
-    async () => {
-      const W1 = randomArray(new Rng(1), 6 * 4),
-        b1 = randomArray(new Rng(2), 4),
-        W2 = randomArray(new Rng(3), 3 * 4);
-      const graph = onnx.GraphProto.create({
-        name: 'g',
-        node: [
-          { opType: 'Reshape', input: ['x', 'shape'], output: ['r'], name: 'reshape' },
-          { opType: 'MatMul', input: ['r', 'W1'], output: ['m'], name: 'mm' },
-          { opType: 'Add', input: ['m', 'b1'], output: ['a'], name: 'add' },
-          { opType: 'Dropout', input: ['a'], output: ['d'], name: 'drop' },
-          { opType: 'Tanh', input: ['d'], output: ['t'], name: 'tanh' },
-          {
-            opType: 'Gemm',
-            input: ['t', 'W2'],
-            output: ['g'],
-            name: 'gemm',
-            attribute: [
-              { name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 },
-              { name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.5 },
-            ],
-          },
-          { opType: 'Softmax', input: ['g'], output: ['y'], name: 'softmax' },
-        ],
-        initializer: [
-          init('shape', [2], [0, -1], onnx.TensorProto.DataType.INT64),
-          init('W1', [6, 4], W1),
-          init('b1', [4], b1),
-          init('W2', [3, 4], W2),
-        ],
-        input: [vi('x', ['N', 2, 3])],
-        output: [vi('y', ['N', 3])],
-      });
-      const m = await importOnnx(bytesOf(graph));
-      expect(m.spec).toEqual({
-        input: [2, 3],
-        layers: [
-          { type: 'flatten' },
-          { type: 'dense', units: 4, bias: true },
-          { type: 'tanh' },
-          { type: 'dense', units: 3, bias: false },
-        ],
-      });
-      expect(m.notes.join(' ')).toMatch(/Dropout node 'drop' dropped.*final Softmax 'softmax' was dropped/);
-      const { model } = await loadOnnx(bytesOf(graph), wasmRelaxed);
-      const x = randomArray(new Rng(5), 6);
-      const h = Array.from({ length: 4 }, (_, j) =>
-        Math.tanh(b1[j] + Array.from(x).reduce((s, v, i) => s + v * W1[i * 4 + j], 0)),
-      );
-      const logits = Array.from({ length: 3 }, (_, o) => 0.5 * h.reduce((s, v, j) => s + v * W2[o * 4 + j], 0));
-      expectClose(
-        tidy(() => model.predict(tensor(x, [1, 2, 3], 'float32', wasmRelaxed)).dataSync()),
-        logits,
-        1e-5,
-        1e-6,
-        'hand-built graph',
-      );
-    },
-  );
+  it('MatMul + Add, Reshape to [N, −1], Gemm with transB, ' +
+    'Dropout (opset 13) and a final Softmax map onto layers', { tags: ['hand-computed'] }, async () => {
+    const W1 = randomArray(new Rng(1), 6 * 4),
+      b1 = randomArray(new Rng(2), 4),
+      W2 = randomArray(new Rng(3), 3 * 4);
+    const graph = onnx.GraphProto.create({
+      name: 'g',
+      node: [
+        { opType: 'Reshape', input: ['x', 'shape'], output: ['r'], name: 'reshape' },
+        { opType: 'MatMul', input: ['r', 'W1'], output: ['m'], name: 'mm' },
+        { opType: 'Add', input: ['m', 'b1'], output: ['a'], name: 'add' },
+        { opType: 'Dropout', input: ['a'], output: ['d'], name: 'drop' },
+        { opType: 'Tanh', input: ['d'], output: ['t'], name: 'tanh' },
+        {
+          opType: 'Gemm',
+          input: ['t', 'W2'],
+          output: ['g'],
+          name: 'gemm',
+          attribute: [
+            { name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 },
+            { name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.5 },
+          ],
+        },
+        { opType: 'Softmax', input: ['g'], output: ['y'], name: 'softmax' },
+      ],
+      initializer: [
+        init('shape', [2], [0, -1], onnx.TensorProto.DataType.INT64),
+        init('W1', [6, 4], W1),
+        init('b1', [4], b1),
+        init('W2', [3, 4], W2),
+      ],
+      input: [vi('x', ['N', 2, 3])],
+      output: [vi('y', ['N', 3])],
+    });
+    const m = await importOnnx(bytesOf(graph));
+    expect(m.spec).toEqual({
+      input: [2, 3],
+      layers: [
+        { type: 'flatten' },
+        { type: 'dense', units: 4, bias: true },
+        { type: 'tanh' },
+        { type: 'dense', units: 3, bias: false },
+      ],
+    });
+    expect(m.notes.join(' ')).toMatch(/Dropout node 'drop' dropped.*final Softmax 'softmax' was dropped/);
+    const { model } = await loadOnnx(bytesOf(graph), wasmRelaxed);
+    const x = randomArray(new Rng(5), 6);
+    const h = Array.from({ length: 4 }, (_, j) =>
+      Math.tanh(b1[j] + Array.from(x).reduce((s, v, i) => s + v * W1[i * 4 + j], 0)),
+    );
+    const logits = Array.from({ length: 3 }, (_, o) => 0.5 * h.reduce((s, v, j) => s + v * W2[o * 4 + j], 0));
+    expectClose(
+      tidy(() => model.predict(tensor(x, [1, 2, 3], 'float32', wasmRelaxed)).dataSync()),
+      logits,
+      1e-5,
+      1e-6,
+      'hand-built graph',
+    );
+  });
 
-  it('an unsupported op is an error naming the node and the op', async () => {
+  it('an unsupported op is an error naming the node and the op', { tags: ['behaviour'] }, async () => {
     const graph = onnx.GraphProto.create({
       name: 'g',
       node: [{ opType: 'LSTM', input: ['x'], output: ['y'], name: 'my_lstm' }],
@@ -131,7 +129,9 @@ describe('ONNX import', () => {
     await expect(importOnnx(new Uint8Array([1, 2, 3, 4, 5]))).rejects.toThrow(LayerhiveError);
   });
 
-  it('fuzz: 300 mutated and truncated models are a result or a typed error, never another exception', async () => {
+  it('fuzz: 300 mutated and truncated models are a result or a typed error, never another exception', {
+    tags: ['behaviour'],
+  }, async () => {
     const model = new nn.Sequential(
       {
         input: [1, 6, 6],

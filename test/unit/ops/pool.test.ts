@@ -1,3 +1,4 @@
+// @module-tag hand-computed
 import { describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
 import { tensor } from '../../../src/index.js';

@@ -52,7 +52,9 @@ afterAll(async () => {
 });
 
 describe('frozen stage', () => {
-  it('computes the same features in onnxruntime (worker) as layerhive in this thread', async () => {
+  it('computes the same features in onnxruntime (worker) as layerhive in this thread', {
+    tags: ['outside'],
+  }, async () => {
     const b = new BatchIterator(subset(mnist.test, 0, 16), { batchSize: 16, shuffle: false }).next();
     const f = await stage.features(b.x, 16);
     expect(f.shape).toEqual([16, 512]);
@@ -93,8 +95,10 @@ describe('frozen stage', () => {
     ],
   ];
   for (const [name, head] of heads)
-    it(`trains a ${name} head on its features: > 80% on 500 test images, ` +
-      `within 5 points of the shipped MLP`, async () => {
+    it(`trains a ${name} head on its features: > 80% on 500 test images, ` + `within 5 points of the shipped MLP`, {
+      tags: ['invariant'],
+      timeout: 60_000,
+    }, async () => {
       const progress: number[] = [];
       const { rule, epochs } = await trainOnFrozen(
         stage,
@@ -108,9 +112,12 @@ describe('frozen stage', () => {
       const shippedAccuracy = await evaluate((x) => shipped.predict(x), wasmRelaxed, subset(mnist.test, 0, 500));
       expect(epochs[0].testAccuracy).toBeGreaterThan(shippedAccuracy - 0.05);
       rule.dispose();
-    }, 60_000);
+    });
 
-  it('a head of the wrong width, bytes that are not a model, and no onnxruntime are typed errors', async () => {
+  it('a head of the wrong width, bytes that are not a model, and no onnxruntime are typed errors', {
+    tags: ['behaviour'],
+    timeout: 60_000,
+  }, async () => {
     const wrong: RuleConfig = { ...heads[0][1], inputShape: [100] };
     await expect(
       trainOnFrozen(stage, wrong, subset(mnist.train, 0, 32), subset(mnist.test, 0, 32), {
@@ -126,5 +133,5 @@ describe('frozen stage', () => {
     await expect(FrozenStage.open(bytes, [1, 28, 28], { spawn, ortUrl: 'no-such-runtime' })).rejects.toThrow(
       /onnxruntime-web could not be loaded from no-such-runtime/,
     );
-  }, 60_000);
+  });
 });

@@ -1,3 +1,4 @@
+// @module-tag invariant
 /** Placement: balanced contiguous stages for pipelines, longest-first for independent groups, memory caps. */
 import { describe, expect, it } from 'vitest';
 import {

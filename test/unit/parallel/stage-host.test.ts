@@ -1,3 +1,4 @@
+// @module-tag invariant
 /** Stage hosts wired in one thread over MessageChannels: the pipeline schedules leave no tensor behind. */
 import { describe, expect, it } from 'vitest';
 import { liveTensors, type RuleConfig } from '../../../src/index.js';

@@ -1,3 +1,4 @@
+// @module-tag js-oracle
 /** The built stage worker (dist/stage.worker.js) hosts a StageHost in a Node worker thread over comlink. */
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';

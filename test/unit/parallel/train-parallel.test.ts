@@ -59,7 +59,10 @@ function expectSameWeights(a: Map<string, Float32Array>, b: Map<string, Float32A
 }
 
 describe('parallel training', () => {
-  it('NoProp-DT gives bit-identical weights with 1, 2 and 3 workers, and no traffic between them', async () => {
+  it('NoProp-DT gives bit-identical weights with 1, 2 and 3 workers, and no traffic between them', {
+    tags: ['invariant'],
+    timeout: 120_000,
+  }, async () => {
     const ref = await reference(noprop);
     for (const workers of [1, 2, 3]) {
       const { rule, report } = await trainParallel(noprop, trainSet, testSet, {
@@ -77,10 +80,10 @@ describe('parallel training', () => {
       expect(report.syncBytes).toBeGreaterThan(0);
       rule.dispose();
     }
-  }, 120_000);
+  });
 
   it('tpSGD as a forward pipeline matches the one-thread run with 2 and 3 workers; ' +
-    'labels travel with the activations', async () => {
+    'labels travel with the activations', { tags: ['invariant'], timeout: 120_000 }, async () => {
     const ref = await reference(tpsgd);
     for (const workers of [2, 3]) {
       const { rule, report } = await trainParallel(tpsgd, trainSet, testSet, { ...opts, workers, spawn, syncEvery: 4 });
@@ -92,10 +95,10 @@ describe('parallel training', () => {
       expect(report.stageBytesPerSample).toBe(perSample);
       rule.dispose();
     }
-  }, 120_000);
+  });
 
   it('backprop as a GPipe pipeline matches the one-thread run within float tolerance, ' +
-    'and moves errors backward too', async () => {
+    'and moves errors backward too', { tags: ['invariant'], timeout: 120_000 }, async () => {
     const ref = await reference(backprop);
     const { rule, report } = await trainParallel(backprop, trainSet, testSet, {
       ...opts,
@@ -108,10 +111,12 @@ describe('parallel training', () => {
     // forward: 512 activations + a label per sample; backward: 512 error values per sample
     expect(report.stageBytesPerSample).toBe(512 * 4 + 4 + 512 * 4);
     rule.dispose();
-  }, 120_000);
+  });
 
-  it('a worker killed mid-epoch is restarted from the last synced copy; ' +
-    'the replay gives the same weights', async () => {
+  it('a worker killed mid-epoch is restarted from the last synced copy; ' + 'the replay gives the same weights', {
+    tags: ['behaviour'],
+    timeout: 120_000,
+  }, async () => {
     const ref = await reference(noprop);
     const killed: number[] = [];
     const { rule, report } = await trainParallel(noprop, trainSet, testSet, {
@@ -146,9 +151,12 @@ describe('parallel training', () => {
     expect(tp.report.restarts.map((r) => r.chunk)).toEqual([2]);
     expectSameWeights(weights(tp.rule), tpRef.w, 1e-6);
     tp.rule.dispose();
-  }, 120_000);
+  });
 
-  it('a stage that throws is a typed error naming it; a hung call times out and its worker is stopped', async () => {
+  it('a stage that throws is a typed error naming it; a hung call times out and its worker is stopped', {
+    tags: ['behaviour'],
+    timeout: 60_000,
+  }, async () => {
     const pool = new WorkerPool(spawn, 2);
     try {
       await pool.call(0, 'block1', (s) => s.init({ rule: noprop, label: 'stage 0' }));
@@ -174,9 +182,11 @@ describe('parallel training', () => {
     } finally {
       await pool.close();
     }
-  }, 60_000);
+  });
 
-  it('settings refused before training start no worker (nothing left running for the caller to close)', async () => {
+  it('settings refused before training start no worker (nothing left running for the caller to close)', {
+    tags: ['behaviour'],
+  }, async () => {
     let spawned = 0;
     const counting: Spawner = () => {
       spawned++;
@@ -187,7 +197,10 @@ describe('parallel training', () => {
     expect(spawned).toBe(0);
   });
 
-  it('pipelined inference gives the same outputs with 1, 2 and 3 workers as a one-thread predict', async () => {
+  it('pipelined inference gives the same outputs with 1, 2 and 3 workers as a one-thread predict', {
+    tags: ['invariant'],
+    timeout: 120_000,
+  }, async () => {
     const rule = createRule(backprop, wasmRelaxed);
     await train(rule, trainSet, testSet, { ...opts, epochs: 1 });
     const x = lh.normalizePixels(testSet.images.subarray(0, 100 * 784));
@@ -207,5 +220,5 @@ describe('parallel training', () => {
       }
     }
     rule.dispose();
-  }, 120_000);
+  });
 });

@@ -76,7 +76,7 @@ const configs: RuleConfig[] = [
   },
 ];
 
-describe('exact resume through the store', () => {
+describe('exact resume through the store', { tags: ['invariant'] }, () => {
   for (const config of configs) {
     const title = `${config.rule}: 2 epochs straight = 1 epoch, save, load into a new rule, 1 more epoch (bit for bit)`;
     it(title, async () => {
@@ -116,7 +116,7 @@ describe('exact resume through the store', () => {
   }
 });
 
-describe('FsCheckpointStore', () => {
+describe('FsCheckpointStore', { tags: ['behaviour'] }, () => {
   const config = configs[0];
   const fresh = (name: string) => {
     rmSync(`${root}${name}`, { recursive: true, force: true });
@@ -212,53 +212,54 @@ describe('FsCheckpointStore', () => {
 });
 
 describe('weights across rules, and a checkpoint over HTTP', () => {
-  it(
-    'copyWeights hands a backprop network to tpSGD (same predictions); ' + 'fetchCheckpoint reads the file layout',
-    async () => {
-      const store = fresh8();
-      const bp = createRule(configs[0], wasmRelaxed);
-      await train(bp, trainSet, testSet, { epochs: 1, batchSize: 32, seed: 1, lr: 2e-3 });
-      await store.save('bp', await captureCheckpoint(bp, configs[0]));
-      // served as files: a fetch over the version folder
-      const fetcher = (async (url: string) => {
-        try {
-          const b = readFileSync(fileURLToPath(url));
-          return new Response(b);
-        } catch {
-          return new Response(null, { status: 404 });
-        }
-      }) as typeof fetch;
-      const ck = await fetchCheckpoint(new URL(`file://${root}q8/bp/v000001`).href, fetcher);
-      await expect(fetchCheckpoint(new URL(`file://${root}q8/bp/v000009`).href, fetcher)).rejects.toMatchObject({
-        code: 'NOT_FOUND',
-      });
-      const tp = createRule({ ...configs[1], optimizer: configs[0].optimizer }, wasmRelaxed);
-      copyWeights(ck, tp);
-      const x = tensor(
-        new Float32Array(784 * 4).map((_, i) => Math.sin(i)),
-        [4, 1, 28, 28],
-        'float32',
-        wasmRelaxed,
-      );
-      expectClose(
-        tidy(() => tp.predict(x).dataSync() as Float32Array),
-        tidy(() => bp.predict(x).dataSync() as Float32Array),
-        0,
-        0,
-        'predictions',
-      );
-      const other = createRule({ ...configs[0], model: 'cnn' }, wasmRelaxed);
-      expect(() => copyWeights(ck, other)).toThrow(
-        /the checkpoint has \d+ values for '0.weight', not \d+|has no parameter/,
-      );
-      for (const r of [bp, tp, other]) r.dispose();
-      x.dispose();
-    },
-  );
+  it('copyWeights hands a backprop network to tpSGD (same predictions); ' + 'fetchCheckpoint reads the file layout', {
+    tags: ['invariant'],
+  }, async () => {
+    const store = fresh8();
+    const bp = createRule(configs[0], wasmRelaxed);
+    await train(bp, trainSet, testSet, { epochs: 1, batchSize: 32, seed: 1, lr: 2e-3 });
+    await store.save('bp', await captureCheckpoint(bp, configs[0]));
+    // served as files: a fetch over the version folder
+    const fetcher = (async (url: string) => {
+      try {
+        const b = readFileSync(fileURLToPath(url));
+        return new Response(b);
+      } catch {
+        return new Response(null, { status: 404 });
+      }
+    }) as typeof fetch;
+    const ck = await fetchCheckpoint(new URL(`file://${root}q8/bp/v000001`).href, fetcher);
+    await expect(fetchCheckpoint(new URL(`file://${root}q8/bp/v000009`).href, fetcher)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const tp = createRule({ ...configs[1], optimizer: configs[0].optimizer }, wasmRelaxed);
+    copyWeights(ck, tp);
+    const x = tensor(
+      new Float32Array(784 * 4).map((_, i) => Math.sin(i)),
+      [4, 1, 28, 28],
+      'float32',
+      wasmRelaxed,
+    );
+    expectClose(
+      tidy(() => tp.predict(x).dataSync() as Float32Array),
+      tidy(() => bp.predict(x).dataSync() as Float32Array),
+      0,
+      0,
+      'predictions',
+    );
+    const other = createRule({ ...configs[0], model: 'cnn' }, wasmRelaxed);
+    expect(() => copyWeights(ck, other)).toThrow(
+      /the checkpoint has \d+ values for '0.weight', not \d+|has no parameter/,
+    );
+    for (const r of [bp, tp, other]) r.dispose();
+    x.dispose();
+  });
 });
 
 describe('8-bit storage', () => {
-  it("q8 is within half a step of each block's scale; q8sqrt keeps small second moments", () => {
+  it("q8 is within half a step of each block's scale; q8sqrt keeps small second moments", {
+    tags: ['hand-computed'],
+  }, () => {
     const v = new Rng(1).fillNormal(new Float32Array(5000), 0, 0.1);
     v[4999] = 3; // one large value only coarsens its own block
     const q = quantize(v, 'q8');
@@ -284,7 +285,9 @@ describe('8-bit storage', () => {
     expect(sqBack.every((x) => x >= 0)).toBe(true);
   });
 
-  it('an int8 checkpoint of a trained MLP is ~4× smaller and predicts within 1 point of the f32 one', async () => {
+  it('an int8 checkpoint of a trained MLP is ~4× smaller and predicts within 1 point of the f32 one', {
+    tags: ['invariant'],
+  }, async () => {
     const store = fresh8();
     const rule = createRule(configs[0], wasmRelaxed);
     await train(rule, subset(mnist.train, 0, 1000), testSet, { epochs: 1, batchSize: 32, seed: 1, lr: 2e-3 });
