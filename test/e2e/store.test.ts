@@ -3,8 +3,8 @@
  * The IndexedDB CheckpointStore in real Chromium (real IndexedDB, not a fake): the first save asks for persistent
  * storage once (later saves do not ask again); a checkpoint survives a reload
  * and a browser restart with the same profile; an aborted save, a Web Worker killed mid-save and a page closed
- * mid-save each leave the previous version; a corrupted record is caught by name and fallback recovers; a
- * save over the origin's quota (set through the DevTools protocol) is a typed error with the sizes and keeps the
+ * mid-save each leave the previous version; a corrupted record is caught by name and fallback recovers; a save
+ * that the origin's estimate says will not fit is refused before any write; a save over the origin's quota (set through the DevTools protocol) is a typed error with the sizes and keeps the
  * previous version.
  */
 import { describe, expect, it } from 'vitest';
@@ -78,6 +78,31 @@ describe('IndexedDB checkpoints in Chromium', () => {
     expect(bad.error).toContain(`'model' version 2: tensor '${key}' fails its SHA-256 check`);
     const ok = await call(page, 'load', 'model', { fallback: true });
     expect(ok).toMatchObject({ version: 1, hash: saved.hash, skipped: [{ version: 2 }] });
+    await page.close();
+  }, 60_000);
+
+  it('a save that navigator.storage.estimate() says will not fit is refused before anything is written', async () => {
+    const page = await open();
+    const first = (await call(page, 'save', 'pre', 3)) as { hash: string; bytes: number };
+    expect(first).toMatchObject({ version: 1 });
+    // the origin reports 9 MiB used of 10 MiB: the 2.6 MiB checkpoint cannot fit, so the store must not open a
+    // transaction (a write the browser would refuse midway, or worse accept past the estimate)
+    await page.evaluate(() => {
+      navigator.storage.estimate = async () => ({ usage: 9 * 2 ** 20, quota: 10 * 2 ** 20 });
+    });
+    const r = await call(page, 'save', 'pre', 4);
+    expect(r.code).toBe('QUOTA_EXCEEDED');
+    expect(r.error).toBe(
+      `checkpoint 'pre' needs ${(first.bytes / 2 ** 20).toFixed(1)} MiB but this origin uses 9.0 MiB of its 10.0 MiB ` +
+        'quota — delete old versions or other data (or call requestPersistence()); the previous version is unchanged',
+    );
+    expect(await call(page, 'list', 'pre')).toEqual([1]);
+    expect(await call(page, 'load', 'pre')).toMatchObject({ version: 1, hash: first.hash });
+    // 10 MiB free: the same save goes through
+    await page.evaluate(() => {
+      navigator.storage.estimate = async () => ({ usage: 0, quota: 10 * 2 ** 20 });
+    });
+    expect(await call(page, 'save', 'pre', 4)).toMatchObject({ version: 2 });
     await page.close();
   }, 60_000);
 
