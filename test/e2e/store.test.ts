@@ -4,8 +4,8 @@
  * storage once (later saves do not ask again); a checkpoint survives a reload
  * and a browser restart with the same profile; an aborted save, a Web Worker killed mid-save and a page closed
  * mid-save each leave the previous version; a corrupted record is caught by name and fallback recovers; a save
- * that the origin's estimate says will not fit is refused before any write; a save over the origin's quota (set through the DevTools protocol) is a typed error with the sizes and keeps the
- * previous version.
+ * that the origin's estimate says will not fit is refused before any write; a save over the origin's quota (set
+ * through the DevTools protocol) is a typed error with the sizes and keeps the previous version.
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
