@@ -1,10 +1,16 @@
 // Builds the AssemblyScript SIMD kernels twice (plain SIMD and relaxed SIMD)
-// and embeds both binaries as base64 in src/backend/wasm/binaries.generated.ts.
+// and embeds both binaries as base64 in src/backend/wasm/binaries.generated.ts,
+// together with what the TypeScript glue must agree on, derived from the
+// AssemblyScript sources (abi.mjs): the `KernelExports` interface (every export
+// of wasm/kernels/index.ts with its parameters) and the op-code enums of
+// wasm/kernels/codes.ts. The export list is checked against both binaries; a
+// mismatch fails the build naming it.
 // Run from anywhere: `node wasm/build.mjs`. Offline: uses only the installed
 // assemblyscript package.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { abiTypeScript, binaryExports, checkExports, readAbi } from './abi.mjs';
 
 const wasmDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(wasmDir);
@@ -67,11 +73,13 @@ async function compile(asc, target) {
 }
 
 try {
+  const abi = await readAbi(join(wasmDir, 'kernels'));
   await mkdir(outDir, { recursive: true });
   const asc = await loadAsc();
   const out = {};
   for (const t of targets) {
     const bytes = await compile(asc, t);
+    checkExports(abi, binaryExports(bytes), t.file);
     out[t.name] = bytes;
     console.log(`${relative(root, join(outDir, t.file))}: ${bytes.length} bytes`);
   }
@@ -80,10 +88,14 @@ try {
     '/** Plain WebAssembly SIMD build of the kernels (base64). */\n' +
     `export const simdWasmBase64: string =\n  "${out.simd.toString('base64')}";\n` +
     '/** Relaxed-SIMD build (fused multiply-add) of the kernels (base64). */\n' +
-    `export const relaxedWasmBase64: string =\n  "${out.relaxed.toString('base64')}";\n`;
+    `export const relaxedWasmBase64: string =\n  "${out.relaxed.toString('base64')}";\n` +
+    abiTypeScript(abi);
   await mkdir(dirname(generated), { recursive: true });
   await writeFile(generated, ts);
-  console.log(`${relative(root, generated)}: ${Buffer.byteLength(ts)} bytes`);
+  console.log(
+    `${relative(root, generated)}: ${Buffer.byteLength(ts)} bytes ` +
+      `(${abi.functions.length} exports, ${abi.enums.length} op-code enum(s))`,
+  );
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);

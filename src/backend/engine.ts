@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
 import { getKernel } from './registry.js';
 import type { KernelName } from './kernel-names.js';
+import type { KernelAttrs } from './kernel-attrs.js';
 import { Tensor } from '../core/tensor.js';
 import { fail } from '../core/errors.js';
 import { fmt, type Shape } from '../core/shape.js';
@@ -20,8 +21,20 @@ export function makeTensor(backend: Backend, shape: Shape, dtype: DType = 'float
   return new Tensor(backend, backend.alloc(size, dtype), shape);
 }
 
-/** Run a kernel on the backend that owns the inputs (or `on`, for kernels without inputs). */
-export function runKernel(name: KernelName, inputs: readonly Tensor[], attrs: object = {}, on?: Backend): Tensor[] {
+/** The attrs argument of `runKernel`: required where the kernel has attributes, optional where it takes none. */
+export type AttrsArgs<K extends KernelName> =
+  Record<string, never> extends KernelAttrs[K]
+    ? [attrs?: KernelAttrs[K], on?: Backend]
+    : [attrs: KernelAttrs[K], on?: Backend];
+
+/**
+ * Run a kernel on the backend that owns the inputs (or `on`, for kernels without inputs). `attrs` has the type
+ * `KernelAttrs[name]` (kernel-attrs.ts): a wrong attribute does not compile.
+ */
+export function runKernel<K extends KernelName>(name: K, inputs: readonly Tensor[], ...args: AttrsArgs<K>): Tensor[] {
+  const [given, on] = args;
+  // only kernels whose attrs type admits {} (NoAttrs) may leave attrs out
+  const attrs = (given ?? {}) as KernelAttrs[K];
   const backend = on ?? inputs[0]?.backend;
   if (!backend) fail('INVALID_ARGUMENT', `kernel '${name}' got no inputs and no backend`, 'pass a backend');
   for (const t of inputs) {

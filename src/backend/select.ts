@@ -12,8 +12,18 @@ let priority: string[] = ['webgpu', 'wasm', 'js'];
 let current: Backend | null = null;
 const failures = new Map<string, string>();
 
-/** Backends register themselves by name; choosing one is data (the priority list), not branches. */
+/**
+ * Backends register themselves by name; choosing one is data (the priority list), not branches. A name registers
+ * once: a second registration is an error, not a silent replacement.
+ */
 export function registerBackend(name: string, factory: Factory): void {
+  if (factories.has(name)) {
+    fail(
+      'INVALID_ARGUMENT',
+      `backend '${name}' is already registered`,
+      'register each backend once, under a name no other backend uses (is its module loaded twice?)',
+    );
+  }
   factories.set(name, factory);
 }
 

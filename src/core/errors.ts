@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'SPEC_INVALID'
   | 'DATA_INVALID'
   | 'WORKER_FAILED'
+  | 'DEVICE_LOST'
   | 'TIMEOUT'
   | 'ABORTED'
   | 'NOT_FOUND'
@@ -19,12 +20,18 @@ export type ErrorCode =
 
 export class LayerhiveError extends Error {
   readonly code: ErrorCode;
+  /** What went wrong, without the hint (`message` is both). */
+  readonly detail: string;
   readonly hint: string;
-  constructor(code: ErrorCode, message: string, hint: string) {
+  /** The stage worker it was raised in ('stage 1 (block3, block4)'), when it crossed from one. */
+  readonly stage?: string;
+  constructor(code: ErrorCode, message: string, hint: string, stage?: string) {
     super(`${message} — ${hint}`);
     this.name = 'LayerhiveError';
     this.code = code;
+    this.detail = message;
     this.hint = hint;
+    if (stage !== undefined) this.stage = stage;
   }
 }
 

@@ -3,7 +3,7 @@ import type { Tensor } from '../core/tensor.js';
 import { fail } from '../core/errors.js';
 import { fmt } from '../core/shape.js';
 import { checkDType, checkPair, checkRank } from './check.js';
-import { convOutSize } from '../backend/js/kernels/conv2d.js';
+import { convOutSize } from '../backend/shapes.js';
 
 export interface Conv2DOptions {
   stride?: number | [number, number];

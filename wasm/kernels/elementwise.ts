@@ -6,6 +6,7 @@
 // Accuracy of the transcendental maps: see vmath.ts.
 
 import { vexp, vlog, vsigmoid, vtanh, vPhi, vphi } from "./vmath";
+import { BinaryCode } from "./codes";
 
 // @ts-ignore: decorator
 @inline function ld(p: usize): v128 { return v128.load(p); }
@@ -118,9 +119,9 @@ export function geluGrad(dy: usize, x: usize, dx: usize, n: i32): void {
 
 // @ts-ignore: decorator
 @inline function vop(op: i32, a: v128, b: v128): v128 {
-  if (op == 0) return f32x4.add(a, b);
-  if (op == 1) return f32x4.sub(a, b);
-  if (op == 2) return f32x4.mul(a, b);
+  if (op == BinaryCode.add) return f32x4.add(a, b);
+  if (op == BinaryCode.sub) return f32x4.sub(a, b);
+  if (op == BinaryCode.mul) return f32x4.mul(a, b);
   return f32x4.div(a, b);
 }
 
@@ -145,35 +146,35 @@ export function geluGrad(dy: usize, x: usize, dx: usize, n: i32): void {
 
 /** y[i] = a[i] op b[i]. */
 export function binary(op: i32, a: usize, b: usize, y: usize, n: i32): void {
-  if (op == 0) loopVV(0, a, b, y, n);
-  else if (op == 1) loopVV(1, a, b, y, n);
-  else if (op == 2) loopVV(2, a, b, y, n);
-  else loopVV(3, a, b, y, n);
+  if (op == BinaryCode.add) loopVV(BinaryCode.add, a, b, y, n);
+  else if (op == BinaryCode.sub) loopVV(BinaryCode.sub, a, b, y, n);
+  else if (op == BinaryCode.mul) loopVV(BinaryCode.mul, a, b, y, n);
+  else loopVV(BinaryCode.div, a, b, y, n);
 }
 /** y[i] = a[i] op s. */
 export function binaryScalar(op: i32, a: usize, s: f32, y: usize, n: i32): void {
   const v = f32x4.splat(s);
-  if (op == 0) loopVS(0, a, v, y, n);
-  else if (op == 1) loopVS(1, a, v, y, n);
-  else if (op == 2) loopVS(2, a, v, y, n);
-  else loopVS(3, a, v, y, n);
+  if (op == BinaryCode.add) loopVS(BinaryCode.add, a, v, y, n);
+  else if (op == BinaryCode.sub) loopVS(BinaryCode.sub, a, v, y, n);
+  else if (op == BinaryCode.mul) loopVS(BinaryCode.mul, a, v, y, n);
+  else loopVS(BinaryCode.div, a, v, y, n);
 }
 /** y[i] = s op b[i]. */
 export function scalarBinary(op: i32, s: f32, b: usize, y: usize, n: i32): void {
   const v = f32x4.splat(s);
-  if (op == 0) loopSV(0, v, b, y, n);
-  else if (op == 1) loopSV(1, v, b, y, n);
-  else if (op == 2) loopSV(2, v, b, y, n);
-  else loopSV(3, v, b, y, n);
+  if (op == BinaryCode.add) loopSV(BinaryCode.add, v, b, y, n);
+  else if (op == BinaryCode.sub) loopSV(BinaryCode.sub, v, b, y, n);
+  else if (op == BinaryCode.mul) loopSV(BinaryCode.mul, v, b, y, n);
+  else loopSV(BinaryCode.div, v, b, y, n);
 }
 /** y[r,c] = a[r,c] op b[c] (bias over the last axis). */
 export function binaryRow(op: i32, a: usize, b: usize, y: usize, rows: i32, cols: i32): void {
   const stride = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
-    if (op == 0) loopVV(0, a, b, y, cols);
-    else if (op == 1) loopVV(1, a, b, y, cols);
-    else if (op == 2) loopVV(2, a, b, y, cols);
-    else loopVV(3, a, b, y, cols);
+    if (op == BinaryCode.add) loopVV(BinaryCode.add, a, b, y, cols);
+    else if (op == BinaryCode.sub) loopVV(BinaryCode.sub, a, b, y, cols);
+    else if (op == BinaryCode.mul) loopVV(BinaryCode.mul, a, b, y, cols);
+    else loopVV(BinaryCode.div, a, b, y, cols);
     a += stride; y += stride;
   }
 }
@@ -184,10 +185,10 @@ export function binaryMid(op: i32, a: usize, b: usize, y: usize, outer: i32, mid
   for (let o = 0; o < outer; o++) {
     for (let m = 0; m < mid; m++) {
       const s = v128.load32_splat(b + (<usize>m << 2));
-      if (op == 0) loopVS(0, a, s, y, inner);
-      else if (op == 1) loopVS(1, a, s, y, inner);
-      else if (op == 2) loopVS(2, a, s, y, inner);
-      else loopVS(3, a, s, y, inner);
+      if (op == BinaryCode.add) loopVS(BinaryCode.add, a, s, y, inner);
+      else if (op == BinaryCode.sub) loopVS(BinaryCode.sub, a, s, y, inner);
+      else if (op == BinaryCode.mul) loopVS(BinaryCode.mul, a, s, y, inner);
+      else loopVS(BinaryCode.div, a, s, y, inner);
       a += stride; y += stride;
     }
   }

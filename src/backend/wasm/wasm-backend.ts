@@ -1,7 +1,7 @@
 import type { CpuBackend, Storage } from '../backend.js';
 import { bytesPerElement, type DType, type TypedArray } from '../../core/dtype.js';
 import { fail } from '../../core/errors.js';
-import type { KernelExports } from './exports.js';
+import { kernelExportNames, type KernelExports } from './exports.js';
 import { Heap } from './heap.js';
 import { relaxedSimdSupported, simdSupported, threadsSupported } from './features.js';
 import { relaxedWasmBase64, simdWasmBase64 } from './binaries.generated.js';
@@ -63,6 +63,15 @@ export class WasmBackend implements CpuBackend {
         },
       },
     });
+    // the generated ABI lists every export; a binary without one of them is not the one it was generated with
+    const missing = kernelExportNames.filter((name) => typeof instance.exports[name] !== 'function');
+    if (missing.length) {
+      fail(
+        'BACKEND_UNAVAILABLE',
+        `the wasm kernels lack the exports ${missing.join(', ')}`,
+        'rebuild them with `node wasm/build.mjs` (it regenerates the binaries and their ABI together)',
+      );
+    }
     return new WasmBackend(
       relaxed ? 'wasm-relaxed' : 'wasm-simd',
       instance.exports as unknown as KernelExports,

@@ -10,40 +10,42 @@ export interface GpuStorage extends Storage {
   bytes: number;
 }
 
-/** Uniform parameters of one dispatch: u32 and f32 fields in declaration order (4 bytes each). */
+/**
+ * Uniform parameters of one dispatch: named u32, i32 and f32 fields (4 bytes each) in the order they are added.
+ * `struct()` is the WGSL struct body that reads them (`n: u32, stride: u32, lr: f32`), so the shader's declaration
+ * and the bytes written come from the same list. Shapes travel this way: one pipeline serves every shape.
+ */
 export class Params {
-  private words: number[] = [];
-  private kinds: ('u' | 'i' | 'f')[] = [];
-  u(...v: number[]): this {
-    for (const x of v) {
-      this.words.push(x);
-      this.kinds.push('u');
+  private fields: { name: string; type: 'u32' | 'i32' | 'f32'; value: number }[] = [];
+  private add(type: 'u32' | 'i32' | 'f32', values: Readonly<Record<string, number>>): this {
+    for (const [name, value] of Object.entries(values)) {
+      if (this.fields.some((f) => f.name === name))
+        fail('INVALID_ARGUMENT', `uniform field '${name}' is declared twice`, 'give each uniform its own name');
+      this.fields.push({ name, type, value });
     }
     return this;
   }
-  i(...v: number[]): this {
-    for (const x of v) {
-      this.words.push(x);
-      this.kinds.push('i');
-    }
-    return this;
+  u(values: Readonly<Record<string, number>>): this {
+    return this.add('u32', values);
   }
-  f(...v: number[]): this {
-    for (const x of v) {
-      this.words.push(x);
-      this.kinds.push('f');
-    }
-    return this;
+  i(values: Readonly<Record<string, number>>): this {
+    return this.add('i32', values);
+  }
+  f(values: Readonly<Record<string, number>>): this {
+    return this.add('f32', values);
+  }
+  struct(): string {
+    return this.fields.map((f) => `${f.name}: ${f.type}`).join(', ');
   }
   bytes(): ArrayBuffer {
-    const buf = new ArrayBuffer(Math.max(16, Math.ceil(this.words.length / 4) * 16));
+    const buf = new ArrayBuffer(Math.max(16, Math.ceil(this.fields.length / 4) * 16));
     const u = new Uint32Array(buf),
       i = new Int32Array(buf),
       f = new Float32Array(buf);
-    this.words.forEach((w, k) => {
-      if (this.kinds[k] === 'f') f[k] = w;
-      else if (this.kinds[k] === 'i') i[k] = w;
-      else u[k] = w;
+    this.fields.forEach(({ type, value }, k) => {
+      if (type === 'f32') f[k] = value;
+      else if (type === 'i32') i[k] = value;
+      else u[k] = value;
     });
     return buf;
   }
@@ -55,6 +57,12 @@ const MAP_READ_MODE = 0x1;
 
 /** At most this many dispatches wait in one command buffer before it is submitted. */
 const BATCH = 64;
+/**
+ * At most this many compiled pipelines are kept; the least recently used goes first. Kernels pass shapes as
+ * uniforms, so a kernel needs one pipeline per variant (op, dtype, rank, …), not one per shape: the bound is a
+ * safety net, and `capabilities()` counts what was created and evicted.
+ */
+export const PIPELINE_CACHE_SIZE = 256;
 const MAX_GROUPS = 65535;
 
 /**
@@ -70,7 +78,10 @@ export class WebGpuBackend implements Backend {
   private pool: BufferPool;
   private uniformPool: BufferPool;
   private uniformsInBatch: { buffer: GPUBuffer; bytes: number }[] = [];
+  /** Compiled pipelines by WGSL source, least recently used first (a Map iterates in insertion order). */
   private pipelines = new Map<string, GPUComputePipeline>();
+  private pipelinesCreated = 0;
+  private pipelinesEvicted = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
@@ -253,6 +264,9 @@ export class WebGpuBackend implements Backend {
       fallbackAdapter: this.fallbackAdapter,
       features: this.features.join(' '),
       maxStorageBufferBindingSize: this.device.limits.maxStorageBufferBindingSize,
+      pipelinesCached: this.pipelines.size,
+      pipelinesCreated: this.pipelinesCreated,
+      pipelinesEvicted: this.pipelinesEvicted,
     };
   }
 
@@ -280,12 +294,22 @@ export class WebGpuBackend implements Backend {
 
   private pipeline(code: string): GPUComputePipeline {
     let p = this.pipelines.get(code);
-    if (!p) {
-      p = this.device.createComputePipeline({
-        layout: 'auto',
-        compute: { module: this.device.createShaderModule({ code }), entryPoint: 'main' },
-      });
+    if (p) {
+      // most recently used: to the end of the order
+      this.pipelines.delete(code);
       this.pipelines.set(code, p);
+      return p;
+    }
+    p = this.device.createComputePipeline({
+      layout: 'auto',
+      compute: { module: this.device.createShaderModule({ code }), entryPoint: 'main' },
+    });
+    this.pipelinesCreated++;
+    this.pipelines.set(code, p);
+    if (this.pipelines.size > PIPELINE_CACHE_SIZE) {
+      const oldest = this.pipelines.keys().next().value as string;
+      this.pipelines.delete(oldest);
+      this.pipelinesEvicted++;
     }
     return p;
   }
@@ -303,7 +327,7 @@ export class WebGpuBackend implements Backend {
   private checkAlive(): void {
     if (this.lostReason)
       fail(
-        'BACKEND_UNAVAILABLE',
+        'DEVICE_LOST',
         `the WebGPU device was lost (${this.lostReason})`,
         'training moves to wasm from its last synced step; create a new backend to use WebGPU again',
       );

@@ -1,11 +1,13 @@
 import type { DType } from '../../core/dtype.js';
+import { Params, type WebGpuBackend } from './webgpu-backend.js';
 
 /** The WGSL element type a dtype is stored as (every dtype takes 4 bytes on the GPU). */
 export const wgslType = (d: DType): string => (d === 'float32' ? 'f32' : d === 'int32' ? 'i32' : 'u32');
 
 /**
  * Binding declarations: inputs read-only from binding 0, outputs read-write after them, then the uniform
- * parameters (a struct body such as `lr: f32, step: u32`) if any. Must match WebGpuBackend.run's order.
+ * parameters (a struct body such as `lr: f32, step: u32`, from `Params.struct()`) if any, read as `p.<field>`.
+ * Must match WebGpuBackend.run's order.
  */
 export function bindings(inputs: [string, DType][], outputs: [string, DType][], params?: string): string {
   const lines = inputs.map(([n, d], i) => `@group(0) @binding(${i}) var<storage, read> ${n}: array<${wgslType(d)}>;`);
@@ -25,13 +27,22 @@ const specials = `
 fn ninf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
 fn qnan() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }`;
 
-/** A 1-D kernel over `n` items, 256 threads a workgroup, on a 2-D grid of row stride `stride` (see grid()). */
-export function linear(body: string, n: number, stride: number): string {
+/**
+ * A 1-D kernel over `p.n` items, 256 threads a workgroup, on a 2-D grid of row stride `p.stride` (see grid()). Both
+ * are uniforms (from `linearLaunch`), so the code does not depend on the size.
+ */
+export function linear(body: string): string {
   return `@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = gid.x + gid.y * ${stride}u;
-  if (i >= ${n}u) { return; }
+  let i = gid.x + gid.y * p.stride;
+  if (i >= p.n) { return; }
   ${body}
 }`;
+}
+
+/** The workgroups of a `linear` kernel over `n` items, and its first uniforms `n` and `stride` (add the kernel's). */
+export function linearLaunch(b: WebGpuBackend, n: number): { params: Params; groups: [number, number] } {
+  const { groups, stride } = b.grid(n, 256);
+  return { params: new Params().u({ n, stride }), groups };
 }
 
 /** A float literal WGSL accepts. */

@@ -3,7 +3,7 @@ import { add, conv2d, conv2dBackpropFilter, conv2dBackpropInput, randomNormal, s
 import { fail } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
 import { tidy } from '../../core/scope.js';
-import { convOutSize } from '../../backend/js/kernels/conv2d.js';
+import { convOutSize } from '../../backend/shapes.js';
 import type { BuildContext, Cache, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 

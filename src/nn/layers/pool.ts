@@ -2,7 +2,7 @@ import type { Tensor } from '../../core/tensor.js';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad, type Pool2DOptions } from '../../ops/index.js';
 import { fail } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
-import { convOutSize } from '../../backend/js/kernels/conv2d.js';
+import { convOutSize } from '../../backend/shapes.js';
 import type { Cache, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 

@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import * as lh from '../../../src/index.js';
 import { Rng, tensor, type Backend, type Tensor } from '../../../src/index.js';
 import { runKernel } from '../../../src/backend/engine.js';
+import type { OptimizerStepAttrs } from '../../../src/backend/kernel-attrs.js';
 import { expectClose, js, randomArray } from '../helpers.js';
 
 export type Case = {
@@ -350,7 +351,12 @@ for (const n of [1, 37, 1030]) {
     },
   );
 }
-function steps(on: (shape: number[]) => Tensor, n: number, slots: number, attrs: (step: number) => object): Tensor[] {
+function steps(
+  on: (shape: number[]) => Tensor,
+  n: number,
+  slots: number,
+  attrs: (step: number) => OptimizerStepAttrs,
+): Tensor[] {
   const p = on([n]),
     state = Array.from({ length: slots }, () => lh.mul(on([n]), 0));
   for (let k = 1; k <= 3; k++) runKernel('OptimizerStep', [p, on([n]), ...state], attrs(k));

@@ -2,7 +2,9 @@ import type { CpuBackend } from '../../backend.js';
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import type { BinaryOp } from '../../kernel-names.js';
-import { broadcastShapes, stridesOf } from '../../../core/shape.js';
+import { broadcastShapes } from '../../../core/shape.js';
+import type { BinaryAttrs } from '../../kernel-attrs.js';
+import { broadcastStrides } from '../../shapes.js';
 import { f32 } from './views.js';
 
 export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
@@ -15,16 +17,7 @@ export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   pow: Math.pow,
 };
 
-/** Strides of `shape` aligned to `out`, zero where the dimension is broadcast. */
-export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
-  const s = stridesOf(shape);
-  return out.map((_, i) => {
-    const j = i - (out.length - shape.length);
-    return j < 0 || shape[j] === 1 ? 0 : s[j];
-  });
-}
-
-export function binaryRef(b: CpuBackend, [x, y]: readonly Tensor[], { op }: { op: BinaryOp }): Tensor {
+export function binaryRef(b: CpuBackend, [x, y]: readonly Tensor[], { op }: BinaryAttrs): Tensor {
   const shape = broadcastShapes(x.shape, y.shape, op);
   const out = makeTensor(b, shape);
   const A = f32(b, x),

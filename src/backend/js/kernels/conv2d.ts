@@ -1,21 +1,11 @@
 import type { CpuBackend } from '../../backend.js';
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
+import type { Conv2DAttrs, Conv2DGradAttrs } from '../../kernel-attrs.js';
+import { convOutSize } from '../../shapes.js';
 import { f32 } from './views.js';
 
 /** NCHW input, OIHW weight; output size = floor((H + 2p − k) / s) + 1. */
-export interface Conv2DAttrs {
-  stride: [number, number];
-  pad: [number, number];
-}
-export interface Conv2DGradAttrs extends Conv2DAttrs {
-  /** The shape of what the gradient is for: x [N,C,H,W] for BackpropInput, w [O,C,kh,kw] for BackpropFilter. */
-  shape: readonly number[];
-}
-
-export function convOutSize(size: number, k: number, s: number, p: number): number {
-  return Math.floor((size + 2 * p - k) / s) + 1;
-}
 
 interface Geometry {
   N: number;

@@ -2,6 +2,7 @@ import type { CpuBackend } from '../../backend.js';
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import { fail } from '../../../core/errors.js';
+import type { ScatterAddAttrs } from '../../kernel-attrs.js';
 import { f32, i32 } from './views.js';
 
 function checkIndex(v: number, rows: number, at: number, op: string): void {
@@ -29,11 +30,7 @@ export function gatherRef(b: CpuBackend, [table, indices]: readonly Tensor[]): T
 }
 
 /** The adjoint of gather: updates [N, D] summed into rows [V, D]; repeated indices accumulate. */
-export function scatterAddRef(
-  b: CpuBackend,
-  [updates, indices]: readonly Tensor[],
-  { rows }: { rows: number },
-): Tensor {
+export function scatterAddRef(b: CpuBackend, [updates, indices]: readonly Tensor[], { rows }: ScatterAddAttrs): Tensor {
   const D = updates.shape[1];
   const out = makeTensor(b, [rows, D]);
   const U = f32(b, updates),

@@ -2,11 +2,11 @@ import type { CpuBackend } from '../../backend.js';
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import { stridesOf } from '../../../core/shape.js';
-import type { DType } from '../../../core/dtype.js';
+import type { CastAttrs, ConcatAttrs, FillAttrs, SliceAttrs, TransposeAttrs } from '../../kernel-attrs.js';
 import { anyView } from './views.js';
 
 /** out[i_perm] = x[i]: output dimension d is input dimension perm[d]. */
-export function transposeRef(b: CpuBackend, [x]: readonly Tensor[], { perm }: { perm: number[] }): Tensor {
+export function transposeRef(b: CpuBackend, [x]: readonly Tensor[], { perm }: TransposeAttrs): Tensor {
   const shape = perm.map((p) => x.shape[p]);
   const out = makeTensor(b, shape, x.dtype);
   const X = anyView(b, x),
@@ -43,7 +43,7 @@ export function assignRef(b: CpuBackend, [target, source]: readonly Tensor[]): T
 }
 
 /** Float to int truncates toward zero; to uint8 also wraps like a typed-array store. */
-export function castRef(b: CpuBackend, [x]: readonly Tensor[], { dtype }: { dtype: DType }): Tensor {
+export function castRef(b: CpuBackend, [x]: readonly Tensor[], { dtype }: CastAttrs): Tensor {
   const out = makeTensor(b, x.shape, dtype);
   const X = anyView(b, x),
     Y = anyView(b, out);
@@ -51,18 +51,14 @@ export function castRef(b: CpuBackend, [x]: readonly Tensor[], { dtype }: { dtyp
   return out;
 }
 
-export function fillRef(
-  b: CpuBackend,
-  _: readonly Tensor[],
-  { shape, value, dtype }: { shape: number[]; value: number; dtype: DType },
-): Tensor {
+export function fillRef(b: CpuBackend, _: readonly Tensor[], { shape, value, dtype }: FillAttrs): Tensor {
   const out = makeTensor(b, shape, dtype);
   anyView(b, out).fill(value);
   return out;
 }
 
 /** Joins tensors along `axis`; all other dimensions agree (the op checks). */
-export function concatRef(b: CpuBackend, inputs: readonly Tensor[], { axis }: { axis: number }): Tensor {
+export function concatRef(b: CpuBackend, inputs: readonly Tensor[], { axis }: ConcatAttrs): Tensor {
   const shape = [...inputs[0].shape];
   shape[axis] = inputs.reduce((s, t) => s + t.shape[axis], 0);
   const out = makeTensor(b, shape, inputs[0].dtype);
@@ -80,11 +76,7 @@ export function concatRef(b: CpuBackend, inputs: readonly Tensor[], { axis }: { 
 }
 
 /** The part [begin, begin + size) of `axis`. */
-export function sliceRef(
-  b: CpuBackend,
-  [x]: readonly Tensor[],
-  { axis, begin, size }: { axis: number; begin: number; size: number },
-): Tensor {
+export function sliceRef(b: CpuBackend, [x]: readonly Tensor[], { axis, begin, size }: SliceAttrs): Tensor {
   const shape = [...x.shape];
   shape[axis] = size;
   const out = makeTensor(b, shape, x.dtype);

@@ -1,12 +1,8 @@
 import type { CpuBackend } from '../../backend.js';
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
+import type { MatMulAttrs } from '../../kernel-attrs.js';
 import { f32 } from './views.js';
-
-export interface MatMulAttrs {
-  transposeA: boolean;
-  transposeB: boolean;
-}
 
 /**
  * Inputs are rank 3: a [Ba, M, K] (or [Ba, K, M] transposed), b [Bb, K, N] (or [Bb, N, K]), with Ba = Bb or

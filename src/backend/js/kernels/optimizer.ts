@@ -1,23 +1,12 @@
 import type { CpuBackend } from '../../backend.js';
 import type { Tensor } from '../../../core/tensor.js';
+import type { OptimizerStepAttrs } from '../../kernel-attrs.js';
 import { f32 } from './views.js';
 
 /**
  * Fused, in-place optimiser updates: one pass over the parameter with no temporary tensors, so an update
  * costs no memory beyond the optimiser's own state.
  */
-export type OptimizerStepAttrs =
-  | { kind: 'sgd'; lr: number; momentum: number; weightDecay: number }
-  | {
-      kind: 'adam';
-      lr: number;
-      beta1: number;
-      beta2: number;
-      epsilon: number;
-      weightDecay: number;
-      decoupled: boolean;
-      step: number;
-    };
 
 /** inputs: param, grad, then the state (sgd with momentum: velocity; adam: m, v). Returns nothing. */
 export function optimizerStepRef(b: CpuBackend, inputs: readonly Tensor[], a: OptimizerStepAttrs): Tensor[] {

@@ -2,14 +2,10 @@ import type { CpuBackend } from '../../backend.js';
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import { f32 } from './views.js';
-import { convOutSize } from './conv2d.js';
+import type { PoolAttrs, PoolGradAttrs } from '../../kernel-attrs.js';
+import { convOutSize } from '../../shapes.js';
 
 /** NCHW pooling. Average pooling divides by the number of real (unpadded) pixels in the window. */
-export interface PoolAttrs {
-  kernel: [number, number];
-  stride: [number, number];
-  pad: [number, number];
-}
 
 /**
  * The window of every output pixel, clipped to the image: for output column ox, input columns
@@ -101,11 +97,7 @@ export function avgPoolRef(b: CpuBackend, [x]: readonly Tensor[], a: PoolAttrs):
   return out;
 }
 
-export function avgPoolGradRef(
-  b: CpuBackend,
-  [dy]: readonly Tensor[],
-  a: PoolAttrs & { shape: readonly number[] },
-): Tensor {
+export function avgPoolGradRef(b: CpuBackend, [dy]: readonly Tensor[], a: PoolGradAttrs): Tensor {
   const g = windows(a.shape, a);
   const out = makeTensor(b, a.shape);
   const DY = f32(b, dy),

@@ -3,16 +3,8 @@ import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import { f32, i32 } from './views.js';
 import { stridesOf } from '../../../core/shape.js';
-
-/** `axes` sorted and unique (the op normalises them). */
-export interface ReduceAttrs {
-  axes: number[];
-  keepDims: boolean;
-}
-
-export function reducedShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
-  return keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
-}
+import type { ArgmaxAttrs, ReduceAttrs } from '../../kernel-attrs.js';
+import { reducedShape } from '../../shapes.js';
 
 /** For each input element in order, the flat index of the output element it reduces into. */
 function outputIndexer(
@@ -71,11 +63,7 @@ export function maxRef(b: CpuBackend, [x]: readonly Tensor[], { axes, keepDims }
 }
 
 /** Index of the first maximum along one axis; int32 output. */
-export function argmaxRef(
-  b: CpuBackend,
-  [x]: readonly Tensor[],
-  { axis, keepDims }: { axis: number; keepDims: boolean },
-): Tensor {
+export function argmaxRef(b: CpuBackend, [x]: readonly Tensor[], { axis, keepDims }: ArgmaxAttrs): Tensor {
   const out = makeTensor(b, reducedShape(x.shape, [axis], keepDims), 'int32');
   const X = f32(b, x),
     Y = i32(b, out);

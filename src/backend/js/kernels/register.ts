@@ -1,6 +1,4 @@
-import { registerKernel } from '../../registry.js';
-import type { KernelFn } from '../../registry.js';
-import type { KernelName } from '../../kernel-names.js';
+import { registerKernels, type KernelTable } from '../../registry.js';
 import type { CpuBackend } from '../../backend.js';
 import { matMulRef } from './matmul.js';
 import { conv2dRef, conv2dBackpropInputRef, conv2dBackpropFilterRef } from './conv2d.js';
@@ -15,7 +13,7 @@ import { randomUniformRef, randomNormalRef, dropoutMaskRef } from './random.js';
 import { optimizerStepRef } from './optimizer.js';
 
 /** The reference kernels; they run on any backend whose memory the CPU can view. */
-export const referenceKernels: Record<KernelName, KernelFn<CpuBackend>> = {
+export const referenceKernels: KernelTable<CpuBackend> = {
   MatMul: matMulRef,
   Conv2D: conv2dRef,
   Conv2DBackpropInput: conv2dBackpropInputRef,
@@ -51,7 +49,5 @@ export const referenceKernels: Record<KernelName, KernelFn<CpuBackend>> = {
 };
 
 export function registerReferenceKernels(backendName: string, note: string): void {
-  for (const [kernelName, kernelFunc] of Object.entries(referenceKernels)) {
-    registerKernel({ kernelName: kernelName as KernelName, backendName, kernelFunc, note });
-  }
+  registerKernels(backendName, referenceKernels, () => note);
 }

@@ -2,6 +2,7 @@ import type { CpuBackend } from '../../backend.js';
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import type { UnaryOp } from '../../kernel-names.js';
+import type { UnaryAttrs } from '../../kernel-attrs.js';
 import { f32 } from './views.js';
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -60,7 +61,7 @@ export const unaryGradFns: Record<UnaryOp, (dy: number, v: number) => number> = 
   sign: () => 0,
 };
 
-export function unaryRef(b: CpuBackend, [x]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {
+export function unaryRef(b: CpuBackend, [x]: readonly Tensor[], { op }: UnaryAttrs): Tensor {
   const out = makeTensor(b, x.shape);
   const X = f32(b, x),
     Y = f32(b, out),
@@ -70,7 +71,7 @@ export function unaryRef(b: CpuBackend, [x]: readonly Tensor[], { op }: { op: Un
 }
 
 /** inputs: dy and the forward input or output (see unaryGradUses). */
-export function unaryGradRef(b: CpuBackend, [dy, v]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {
+export function unaryGradRef(b: CpuBackend, [dy, v]: readonly Tensor[], { op }: UnaryAttrs): Tensor {
   const out = makeTensor(b, dy.shape);
   const DY = f32(b, dy),
     V = f32(b, v),

@@ -1,6 +1,7 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
-import { convOutSize, type Conv2DAttrs, type Conv2DGradAttrs } from '../../js/kernels/conv2d.js';
+import type { Conv2DAttrs, Conv2DGradAttrs } from '../../kernel-attrs.js';
+import { convOutSize } from '../../shapes.js';
 import type { WasmBackend } from '../wasm-backend.js';
 import { gemm } from './matmul.js';
 

@@ -1,26 +1,40 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
-import type { BinaryOp, UnaryOp } from '../../kernel-names.js';
+import { unaryOps, type UnaryOp } from '../../kernel-names.js';
+import type { BinaryAttrs, UnaryAttrs } from '../../kernel-attrs.js';
 import { binaryRef } from '../../js/kernels/binary.js';
 import { unaryGradRef, unaryRef } from '../../js/kernels/unary.js';
 import { broadcastShapes, sameShape } from '../../../core/shape.js';
-import { binaryCodes } from '../exports.js';
+import { binaryCodes, kernelExportNames } from '../exports.js';
 import type { WasmBackend } from '../wasm-backend.js';
 
-type UnaryExport = 'relu' | 'sigmoid' | 'tanh' | 'gelu' | 'exp' | 'log' | 'sqrt' | 'neg';
-const simdUnary = new Set<UnaryOp>(['relu', 'sigmoid', 'tanh', 'gelu', 'exp', 'log', 'sqrt', 'neg']);
-const simdUnaryGrad = { relu: 'reluGrad', sigmoid: 'sigmoidGrad', tanh: 'tanhGrad', gelu: 'geluGrad' } as const;
+/**
+ * The unary maps with SIMD code are the unary ops the kernels export under the op's name (x, y, n), and their
+ * derivatives those exported as `<op>Grad` (dy, the forward x or y as unaryGradUses says, dx, n): both read from
+ * the generated export list, so a kernel added to wasm/kernels is used without a list here to update.
+ */
+type UnaryExport = UnaryOp & KernelExportName;
+type UnaryGradExport = `${UnaryOp}Grad` & KernelExportName;
+type KernelExportName = (typeof kernelExportNames)[number];
+const exported = new Set<string>(kernelExportNames);
+const simdUnary = new Map<UnaryOp, UnaryExport>(
+  unaryOps.filter((op) => exported.has(op)).map((op) => [op, op as UnaryExport]),
+);
+const simdUnaryGrad = new Map<UnaryOp, UnaryGradExport>(
+  unaryOps.filter((op) => exported.has(`${op}Grad`)).map((op) => [op, `${op}Grad` as UnaryGradExport]),
+);
 
-export function unaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: { op: UnaryOp }): Tensor {
-  if (!simdUnary.has(attrs.op)) return unaryRef(b, inputs, attrs);
+export function unaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: UnaryAttrs): Tensor {
+  const fn = simdUnary.get(attrs.op);
+  if (!fn) return unaryRef(b, inputs, attrs);
   const [x] = inputs;
   const out = makeTensor(b, x.shape);
-  b.k[attrs.op as UnaryExport](b.ptr(x.storage), b.ptr(out.storage), x.size);
+  b.k[fn](b.ptr(x.storage), b.ptr(out.storage), x.size);
   return out;
 }
 
-export function unaryGradWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: { op: UnaryOp }): Tensor {
-  const fn = simdUnaryGrad[attrs.op as keyof typeof simdUnaryGrad];
+export function unaryGradWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: UnaryAttrs): Tensor {
+  const fn = simdUnaryGrad.get(attrs.op);
   if (!fn) return unaryGradRef(b, inputs, attrs);
   const [dy, v] = inputs;
   const out = makeTensor(b, dy.shape);
@@ -33,7 +47,7 @@ export function unaryGradWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: 
  * vector over the trailing dimensions (dense bias), and a per-channel vector (NCHW bias, [1, C, 1, 1]).
  * Other patterns fall back to the reference kernel on the same memory.
  */
-export function binaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: { op: BinaryOp }): Tensor {
+export function binaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: BinaryAttrs): Tensor {
   const [x, y] = inputs;
   const code = binaryCodes[attrs.op as keyof typeof binaryCodes];
   if (code === undefined) return binaryRef(b, inputs, attrs);

@@ -1,6 +1,6 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
-import type { MatMulAttrs } from '../../js/kernels/matmul.js';
+import type { MatMulAttrs } from '../../kernel-attrs.js';
 import type { WasmBackend } from '../wasm-backend.js';
 
 /** C = op(A)·op(B) into `c` through the packed SIMD GEMM; pointers are byte offsets. */

@@ -1,5 +1,5 @@
 import type { Tensor } from '../../../core/tensor.js';
-import type { OptimizerStepAttrs } from '../../js/kernels/optimizer.js';
+import type { OptimizerStepAttrs } from '../../kernel-attrs.js';
 import type { WasmBackend } from '../wasm-backend.js';
 
 /** The fused optimiser updates in SIMD, in place on the parameter and its state (see the js reference). */

@@ -1,7 +1,7 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
-import { convOutSize } from '../../js/kernels/conv2d.js';
-import type { PoolAttrs } from '../../js/kernels/pool.js';
+import type { PoolAttrs, PoolGradAttrs } from '../../kernel-attrs.js';
+import { convOutSize } from '../../shapes.js';
 import type { WasmBackend } from '../wasm-backend.js';
 
 /**
@@ -65,11 +65,7 @@ export function avgPoolWasm(b: WasmBackend, [x]: readonly Tensor[], a: PoolAttrs
   return out;
 }
 
-export function avgPoolGradWasm(
-  b: WasmBackend,
-  [dy]: readonly Tensor[],
-  a: PoolAttrs & { shape: readonly number[] },
-): Tensor {
+export function avgPoolGradWasm(b: WasmBackend, [dy]: readonly Tensor[], a: PoolGradAttrs): Tensor {
   const g = args(a.shape, a),
     out = makeTensor(b, a.shape);
   b.k.avgPoolGrad(

@@ -1,6 +1,8 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
-import { maxRef, momentsRef, reducedShape, sumRef, type ReduceAttrs } from '../../js/kernels/reduce.js';
+import type { ReduceAttrs } from '../../kernel-attrs.js';
+import { reducedShape } from '../../shapes.js';
+import { maxRef, momentsRef, sumRef } from '../../js/kernels/reduce.js';
 import { binaryCodes } from '../exports.js';
 import { logSoftmaxRef, softmaxRef } from '../../js/kernels/softmax.js';
 import type { WasmBackend } from '../wasm-backend.js';

@@ -1,5 +1,4 @@
-import { registerKernel, type KernelFn } from '../../registry.js';
-import type { KernelName } from '../../kernel-names.js';
+import { registerKernels, type KernelTable } from '../../registry.js';
 import type { WasmBackend } from '../wasm-backend.js';
 import { referenceKernels } from '../../js/kernels/register.js';
 import { matMulWasm } from './matmul.js';
@@ -10,7 +9,7 @@ import { optimizerStepWasm } from './optimizer.js';
 import { avgPoolGradWasm, avgPoolWasm, maxPoolGradWasm, maxPoolWasm } from './pool.js';
 
 /** Kernels with SIMD code; every other kernel runs the reference implementation on the wasm heap. */
-const simdKernels: Partial<Record<KernelName, KernelFn<WasmBackend>>> = {
+const simdKernels: Partial<KernelTable<WasmBackend>> = {
   MatMul: matMulWasm,
   Conv2D: conv2dWasm,
   Conv2DBackpropInput: conv2dBackpropInputWasm,
@@ -31,13 +30,6 @@ const simdKernels: Partial<Record<KernelName, KernelFn<WasmBackend>>> = {
 };
 
 export function registerWasmKernels(): void {
-  for (const [name, ref] of Object.entries(referenceKernels)) {
-    const simd = simdKernels[name as KernelName];
-    registerKernel({
-      kernelName: name as KernelName,
-      backendName: 'wasm',
-      kernelFunc: simd ?? ref,
-      note: simd ? 'simd' : 'reference on the wasm heap',
-    });
-  }
+  const table: KernelTable<WasmBackend> = { ...referenceKernels, ...simdKernels };
+  registerKernels('wasm', table, (name) => (simdKernels[name] ? 'simd' : 'reference on the wasm heap'));
 }

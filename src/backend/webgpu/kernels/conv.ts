@@ -1,13 +1,14 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
-import { convOutSize, type Conv2DAttrs, type Conv2DGradAttrs } from '../../js/kernels/conv2d.js';
-import type { PoolAttrs } from '../../js/kernels/pool.js';
+import type { Conv2DAttrs, Conv2DGradAttrs, PoolAttrs, PoolGradAttrs } from '../../kernel-attrs.js';
+import { convOutSize } from '../../shapes.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
-import { bindings, linear } from '../wgsl.js';
+import { bindings, linear, linearLaunch } from '../wgsl.js';
 
 /**
  * Direct convolutions, one thread per element of what is computed (output, input gradient, filter
- * gradient), each summing its taps; geometry is baked into the shader as constants.
+ * gradient), each summing its taps; the geometry comes as uniforms (u32, except the paddings: i32), so one pipeline
+ * serves every shape, stride and padding.
  */
 interface G {
   N: number;
@@ -45,8 +46,16 @@ function geometry(x: readonly number[], w: readonly number[], a: Conv2DAttrs): G
   };
 }
 
-function launch(b: WebGpuBackend, inputs: Tensor[], names: [string, string], out: Tensor, body: string): void {
-  const { groups, stride } = b.grid(out.size, 256);
+/** The geometry uniforms of a convolution: sizes and strides as u32, paddings as i32 (they are subtracted). */
+function geometryParams(b: WebGpuBackend, n: number, g: G) {
+  const { params, groups } = linearLaunch(b, n);
+  const { N, C, H, W, O, kh, kw, OH, OW, sh, sw, ph, pw } = g;
+  params.u({ N, C, H, W, O, kh, kw, OH, OW, sh, sw }).i({ ph, pw });
+  return { params, groups };
+}
+
+function launch(b: WebGpuBackend, inputs: Tensor[], names: [string, string], out: Tensor, g: G, body: string): void {
+  const { params, groups } = geometryParams(b, out.size, g);
   b.run(
     `${bindings(
       [
@@ -54,10 +63,11 @@ function launch(b: WebGpuBackend, inputs: Tensor[], names: [string, string], out
         [names[1], 'float32'],
       ],
       [['out', 'float32']],
-    )}\n${linear(body, out.size, stride)}`,
+      params.struct(),
+    )}\n${linear(body)}`,
     inputs,
     [out],
-    null,
+    params,
     groups,
   );
 }
@@ -70,19 +80,20 @@ export function conv2dGpu(b: WebGpuBackend, [x, w]: readonly Tensor[], a: Conv2D
     [x, w],
     ['x', 'w'],
     out,
+    g,
     `
-  let ox = i % ${g.OW}u; let oy = (i / ${g.OW}u) % ${g.OH}u;
-  let o = (i / ${g.OW * g.OH}u) % ${g.O}u; let n = i / ${g.OW * g.OH * g.O}u;
+  let ox = i % p.OW; let oy = (i / p.OW) % p.OH;
+  let o = (i / (p.OW * p.OH)) % p.O; let n = i / (p.OW * p.OH * p.O);
   var acc = 0.0;
-  for (var c = 0u; c < ${g.C}u; c++) {
-    for (var ki = 0u; ki < ${g.kh}u; ki++) {
-      let iy = i32(oy * ${g.sh}u + ki) - ${g.ph};
-      if (iy < 0 || iy >= ${g.H}) { continue; }
-      for (var kj = 0u; kj < ${g.kw}u; kj++) {
-        let ix = i32(ox * ${g.sw}u + kj) - ${g.pw};
-        if (ix < 0 || ix >= ${g.W}) { continue; }
-        acc += x[((n * ${g.C}u + c) * ${g.H}u + u32(iy)) * ${g.W}u + u32(ix)] *
-          w[((o * ${g.C}u + c) * ${g.kh}u + ki) * ${g.kw}u + kj];
+  for (var c = 0u; c < p.C; c++) {
+    for (var ki = 0u; ki < p.kh; ki++) {
+      let iy = i32(oy * p.sh + ki) - p.ph;
+      if (iy < 0 || iy >= i32(p.H)) { continue; }
+      for (var kj = 0u; kj < p.kw; kj++) {
+        let ix = i32(ox * p.sw + kj) - p.pw;
+        if (ix < 0 || ix >= i32(p.W)) { continue; }
+        acc += x[((n * p.C + c) * p.H + u32(iy)) * p.W + u32(ix)] *
+          w[((o * p.C + c) * p.kh + ki) * p.kw + kj];
       }
     }
   }
@@ -99,23 +110,24 @@ export function conv2dBackpropInputGpu(b: WebGpuBackend, [dy, w]: readonly Tenso
     [dy, w],
     ['dy', 'w'],
     out,
+    g,
     `
-  let ix = i32(i % ${g.W}u); let iy = i32((i / ${g.W}u) % ${g.H}u);
-  let c = (i / ${g.W * g.H}u) % ${g.C}u; let n = i / ${g.W * g.H * g.C}u;
+  let ix = i32(i % p.W); let iy = i32((i / p.W) % p.H);
+  let c = (i / (p.W * p.H)) % p.C; let n = i / (p.W * p.H * p.C);
   var acc = 0.0;
-  for (var o = 0u; o < ${g.O}u; o++) {
-    for (var ki = 0; ki < ${g.kh}; ki++) {
-      let ty = iy + ${g.ph} - ki;
-      if (ty < 0 || ty % ${g.sh} != 0) { continue; }
-      let oy = ty / ${g.sh};
-      if (oy >= ${g.OH}) { continue; }
-      for (var kj = 0; kj < ${g.kw}; kj++) {
-        let tx = ix + ${g.pw} - kj;
-        if (tx < 0 || tx % ${g.sw} != 0) { continue; }
-        let ox = tx / ${g.sw};
-        if (ox >= ${g.OW}) { continue; }
-        acc += dy[((n * ${g.O}u + o) * ${g.OH}u + u32(oy)) * ${g.OW}u + u32(ox)] *
-          w[((o * ${g.C}u + c) * ${g.kh}u + u32(ki)) * ${g.kw}u + u32(kj)];
+  for (var o = 0u; o < p.O; o++) {
+    for (var ki = 0; ki < i32(p.kh); ki++) {
+      let ty = iy + p.ph - ki;
+      if (ty < 0 || ty % i32(p.sh) != 0) { continue; }
+      let oy = ty / i32(p.sh);
+      if (oy >= i32(p.OH)) { continue; }
+      for (var kj = 0; kj < i32(p.kw); kj++) {
+        let tx = ix + p.pw - kj;
+        if (tx < 0 || tx % i32(p.sw) != 0) { continue; }
+        let ox = tx / i32(p.sw);
+        if (ox >= i32(p.OW)) { continue; }
+        acc += dy[((n * p.O + o) * p.OH + u32(oy)) * p.OW + u32(ox)] *
+          w[((o * p.C + c) * p.kh + u32(ki)) * p.kw + u32(kj)];
       }
     }
   }
@@ -132,19 +144,20 @@ export function conv2dBackpropFilterGpu(b: WebGpuBackend, [x, dy]: readonly Tens
     [x, dy],
     ['x', 'dy'],
     out,
+    g,
     `
-  let kj = i % ${g.kw}u; let ki = (i / ${g.kw}u) % ${g.kh}u;
-  let c = (i / ${g.kw * g.kh}u) % ${g.C}u; let o = i / ${g.kw * g.kh * g.C}u;
+  let kj = i % p.kw; let ki = (i / p.kw) % p.kh;
+  let c = (i / (p.kw * p.kh)) % p.C; let o = i / (p.kw * p.kh * p.C);
   var acc = 0.0;
-  for (var n = 0u; n < ${g.N}u; n++) {
-    for (var oy = 0u; oy < ${g.OH}u; oy++) {
-      let iy = i32(oy * ${g.sh}u + ki) - ${g.ph};
-      if (iy < 0 || iy >= ${g.H}) { continue; }
-      for (var ox = 0u; ox < ${g.OW}u; ox++) {
-        let ix = i32(ox * ${g.sw}u + kj) - ${g.pw};
-        if (ix < 0 || ix >= ${g.W}) { continue; }
-        acc += x[((n * ${g.C}u + c) * ${g.H}u + u32(iy)) * ${g.W}u + u32(ix)] *
-          dy[((n * ${g.O}u + o) * ${g.OH}u + oy) * ${g.OW}u + ox];
+  for (var n = 0u; n < p.N; n++) {
+    for (var oy = 0u; oy < p.OH; oy++) {
+      let iy = i32(oy * p.sh + ki) - p.ph;
+      if (iy < 0 || iy >= i32(p.H)) { continue; }
+      for (var ox = 0u; ox < p.OW; ox++) {
+        let ix = i32(ox * p.sw + kj) - p.pw;
+        if (ix < 0 || ix >= i32(p.W)) { continue; }
+        acc += x[((n * p.C + c) * p.H + u32(iy)) * p.W + u32(ix)] *
+          dy[((n * p.O + o) * p.OH + oy) * p.OW + ox];
       }
     }
   }
@@ -183,35 +196,43 @@ function pool(x: readonly number[], a: PoolAttrs): P {
   };
 }
 
+/** The pooling uniforms: sizes and strides as u32, paddings as i32 (they are subtracted). */
+function poolParams(b: WebGpuBackend, n: number, g: P) {
+  const { params, groups } = linearLaunch(b, n);
+  const { planes, H, W, OH, OW, kh, kw, sh, sw, ph, pw } = g;
+  params.u({ planes, H, W, OH, OW, kh, kw, sh, sw }).i({ ph, pw });
+  return { params, groups };
+}
+
 /** WGSL for output element `o` of plane `pl`: the clipped window [y0, y1) × [x0, x1). */
-const windowOf = (p: P, o: string) => `
-  let wox = ${o} % ${p.OW}u; let woy = (${o} / ${p.OW}u) % ${p.OH}u; let pl = ${o} / ${p.OW * p.OH}u;
-  let y0 = max(i32(woy * ${p.sh}u) - ${p.ph}, 0); let y1 = min(i32(woy * ${p.sh}u) - ${p.ph} + ${p.kh}, ${p.H});
-  let x0 = max(i32(wox * ${p.sw}u) - ${p.pw}, 0); let x1 = min(i32(wox * ${p.sw}u) - ${p.pw} + ${p.kw}, ${p.W});
-  let base = pl * ${p.H * p.W}u;`;
+const windowOf = (o: string) => `
+  let wox = ${o} % p.OW; let woy = (${o} / p.OW) % p.OH; let pl = ${o} / (p.OW * p.OH);
+  let y0 = max(i32(woy * p.sh) - p.ph, 0); let y1 = min(i32(woy * p.sh) - p.ph + i32(p.kh), i32(p.H));
+  let x0 = max(i32(wox * p.sw) - p.pw, 0); let x1 = min(i32(wox * p.sw) - p.pw + i32(p.kw), i32(p.W));
+  let base = pl * (p.H * p.W);`;
 
 /** The flat input index of the window's first maximum (−1 when empty), as the reference. */
-const argmaxFn = (p: P) => `
+const argmaxFn = `
 fn firstMax(o: u32) -> i32 {
-  ${windowOf(p, 'o')}
+  ${windowOf('o')}
   var m = ninf(); var best = -1;
   for (var iy = y0; iy < y1; iy++) { for (var ix = x0; ix < x1; ix++) {
-    let k = i32(base) + iy * ${p.W} + ix;
+    let k = i32(base) + iy * i32(p.W) + ix;
     if (x[k] > m || best < 0) { m = x[k]; best = k; }
   } }
   return best;
 }`;
 
 export function maxPoolGpu(b: WebGpuBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const p = pool(x.shape, a),
-    out = makeTensor(b, [x.shape[0], x.shape[1], p.OH, p.OW]);
-  const { groups, stride } = b.grid(out.size, 256);
+  const g = pool(x.shape, a),
+    out = makeTensor(b, [x.shape[0], x.shape[1], g.OH, g.OW]);
+  const { params, groups } = poolParams(b, out.size, g);
   const body = 'let k = firstMax(i); y[i] = select(ninf(), x[max(k, 0)], k >= 0);';
   b.run(
-    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${argmaxFn(p)}\n${linear(body, out.size, stride)}`,
+    `${bindings([['x', 'float32']], [['y', 'float32']], params.struct())}\n${argmaxFn}\n${linear(body)}`,
     [x],
     [out],
-    null,
+    params,
     groups,
   );
   return out;
@@ -219,11 +240,11 @@ export function maxPoolGpu(b: WebGpuBackend, [x]: readonly Tensor[], a: PoolAttr
 
 /** Each input pixel sums dy over the windows whose first maximum it is (no atomics). */
 export function maxPoolGradGpu(b: WebGpuBackend, [dy, x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const p = pool(x.shape, a),
+  const g = pool(x.shape, a),
     out = makeTensor(b, x.shape);
-  const { groups, stride } = b.grid(out.size, 256);
-  const oyLo = `max((iy + ${p.ph} - ${p.kh}) / ${p.sh} + 1, 0)`,
-    oxLo = `max((ix + ${p.pw} - ${p.kw}) / ${p.sw} + 1, 0)`;
+  const { params, groups } = poolParams(b, out.size, g);
+  const oyLo = 'max((iy + p.ph - i32(p.kh)) / i32(p.sh) + 1, 0)',
+    oxLo = 'max((ix + p.pw - i32(p.kw)) / i32(p.sw) + 1, 0)';
   b.run(
     `${bindings(
       [
@@ -231,82 +252,73 @@ export function maxPoolGradGpu(b: WebGpuBackend, [dy, x]: readonly Tensor[], a: 
         ['x', 'float32'],
       ],
       [['dx', 'float32']],
-    )}\n${argmaxFn(p)}\n${linear(
+      params.struct(),
+    )}\n${argmaxFn}\n${linear(
       `
-  let ix = i32(i % ${p.W}u); let iy = i32((i / ${p.W}u) % ${p.H}u); let plane = i / ${p.H * p.W}u;
+  let ix = i32(i % p.W); let iy = i32((i / p.W) % p.H); let plane = i / (p.H * p.W);
   var acc = 0.0;
-  for (var oy = select(0, ${oyLo}, iy + ${p.ph} - ${p.kh} >= 0);
-       oy <= min((iy + ${p.ph}) / ${p.sh}, ${p.OH - 1}); oy++) {
-    for (var ox = select(0, ${oxLo}, ix + ${p.pw} - ${p.kw} >= 0);
-         ox <= min((ix + ${p.pw}) / ${p.sw}, ${p.OW - 1}); ox++) {
-      let o = (plane * ${p.OH}u + u32(oy)) * ${p.OW}u + u32(ox);
+  for (var oy = select(0, ${oyLo}, iy + p.ph - i32(p.kh) >= 0);
+       oy <= min((iy + p.ph) / i32(p.sh), i32(p.OH) - 1); oy++) {
+    for (var ox = select(0, ${oxLo}, ix + p.pw - i32(p.kw) >= 0);
+         ox <= min((ix + p.pw) / i32(p.sw), i32(p.OW) - 1); ox++) {
+      let o = (plane * p.OH + u32(oy)) * p.OW + u32(ox);
       if (firstMax(o) == i32(i)) { acc += dy[o]; }
     }
   }
   dx[i] = acc;`,
-      out.size,
-      stride,
     )}`,
     [dy, x],
     [out],
-    null,
+    params,
     groups,
   );
   return out;
 }
 
 export function avgPoolGpu(b: WebGpuBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
-  const p = pool(x.shape, a),
-    out = makeTensor(b, [x.shape[0], x.shape[1], p.OH, p.OW]);
-  const { groups, stride } = b.grid(out.size, 256);
+  const g = pool(x.shape, a),
+    out = makeTensor(b, [x.shape[0], x.shape[1], g.OH, g.OW]);
+  const { params, groups } = poolParams(b, out.size, g);
   b.run(
-    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${linear(
-      `${windowOf(p, 'i')}
+    `${bindings([['x', 'float32']], [['y', 'float32']], params.struct())}\n${linear(
+      `${windowOf('i')}
   var s = 0.0;
-  for (var iy = y0; iy < y1; iy++) { for (var ix = x0; ix < x1; ix++) { s += x[i32(base) + iy * ${p.W} + ix]; } }
+  for (var iy = y0; iy < y1; iy++) { for (var ix = x0; ix < x1; ix++) { s += x[i32(base) + iy * i32(p.W) + ix]; } }
   let count = (y1 - y0) * (x1 - x0);
   y[i] = select(0.0, s / f32(count), count > 0);`,
-      out.size,
-      stride,
     )}`,
     [x],
     [out],
-    null,
+    params,
     groups,
   );
   return out;
 }
 
-export function avgPoolGradGpu(
-  b: WebGpuBackend,
-  [dy]: readonly Tensor[],
-  a: PoolAttrs & { shape: readonly number[] },
-): Tensor {
+export function avgPoolGradGpu(b: WebGpuBackend, [dy]: readonly Tensor[], a: PoolGradAttrs): Tensor {
   const shape = a.shape;
-  const p = pool(shape, a),
+  const g = pool(shape, a),
     out = makeTensor(b, shape);
-  const { groups, stride } = b.grid(out.size, 256);
+  const { params, groups } = poolParams(b, out.size, g);
   b.run(
-    `${bindings([['dy', 'float32']], [['dx', 'float32']])}\n${linear(
+    `${bindings([['dy', 'float32']], [['dx', 'float32']], params.struct())}\n${linear(
       `
-  let ix = i32(i % ${p.W}u); let iy = i32((i / ${p.W}u) % ${p.H}u); let plane = i / ${p.H * p.W}u;
+  let ix = i32(i % p.W); let iy = i32((i / p.W) % p.H); let plane = i / (p.H * p.W);
   var acc = 0.0;
-  for (var oy = 0; oy < ${p.OH}; oy++) {
-    let y0 = max(oy * ${p.sh} - ${p.ph}, 0); let y1 = min(oy * ${p.sh} - ${p.ph} + ${p.kh}, ${p.H});
+  for (var oy = 0; oy < i32(p.OH); oy++) {
+    let y0 = max(oy * i32(p.sh) - p.ph, 0); let y1 = min(oy * i32(p.sh) - p.ph + i32(p.kh), i32(p.H));
     if (iy < y0 || iy >= y1) { continue; }
-    for (var ox = 0; ox < ${p.OW}; ox++) {
-      let x0 = max(ox * ${p.sw} - ${p.pw}, 0); let x1 = min(ox * ${p.sw} - ${p.pw} + ${p.kw}, ${p.W});
+    for (var ox = 0; ox < i32(p.OW); ox++) {
+      let x0 = max(ox * i32(p.sw) - p.pw, 0); let x1 = min(ox * i32(p.sw) - p.pw + i32(p.kw), i32(p.W));
       if (ix < x0 || ix >= x1) { continue; }
-      acc += dy[(plane * ${p.OH}u + u32(oy)) * ${p.OW}u + u32(ox)] / f32((y1 - y0) * (x1 - x0));
+      acc += dy[(plane * p.OH + u32(oy)) * p.OW + u32(ox)] / f32((y1 - y0) * (x1 - x0));
     }
   }
   dx[i] = acc;`,
-      out.size,
-      stride,
     )}`,
     [dy],
     [out],
-    null,
+    params,
     groups,
   );
   return out;

@@ -2,9 +2,10 @@ import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import type { BinaryOp, UnaryOp } from '../../kernel-names.js';
 import { broadcastShapes, stridesOf } from '../../../core/shape.js';
-import { broadcastStrides } from '../../js/kernels/binary.js';
+import type { BinaryAttrs, UnaryAttrs } from '../../kernel-attrs.js';
+import { broadcastStrides } from '../../shapes.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
-import { bindings, linear, mathLib } from '../wgsl.js';
+import { bindings, linear, linearLaunch, mathLib } from '../wgsl.js';
 
 const unaryExpr: Record<UnaryOp, string> = {
   relu: 'max(v, 0.0)',
@@ -45,23 +46,23 @@ const binaryExpr: Record<BinaryOp, string> = {
   pow: 'pow_(a, b)',
 };
 
-export function unaryGpu(b: WebGpuBackend, [x]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {
+export function unaryGpu(b: WebGpuBackend, [x]: readonly Tensor[], { op }: UnaryAttrs): Tensor {
   const out = makeTensor(b, x.shape);
-  const { groups, stride } = b.grid(x.size, 256);
+  const { params, groups } = linearLaunch(b, x.size);
   const body = `let v = x[i]; y[i] = ${unaryExpr[op]};`;
   b.run(
-    `${bindings([['x', 'float32']], [['y', 'float32']])}\n${mathLib}\n${linear(body, x.size, stride)}`,
+    `${bindings([['x', 'float32']], [['y', 'float32']], params.struct())}\n${mathLib}\n${linear(body)}`,
     [x],
     [out],
-    null,
+    params,
     groups,
   );
   return out;
 }
 
-export function unaryGradGpu(b: WebGpuBackend, [dy, v]: readonly Tensor[], { op }: { op: UnaryOp }): Tensor {
+export function unaryGradGpu(b: WebGpuBackend, [dy, v]: readonly Tensor[], { op }: UnaryAttrs): Tensor {
   const out = makeTensor(b, dy.shape);
-  const { groups, stride } = b.grid(dy.size, 256);
+  const { params, groups } = linearLaunch(b, dy.size);
   b.run(
     `${bindings(
       [
@@ -69,35 +70,37 @@ export function unaryGradGpu(b: WebGpuBackend, [dy, v]: readonly Tensor[], { op 
         ['fv', 'float32'],
       ],
       [['dx', 'float32']],
-    )}\n${mathLib}\n${linear(`let d = dy[i]; let v = fv[i]; dx[i] = ${unaryGradExpr[op]};`, dy.size, stride)}`,
+      params.struct(),
+    )}\n${mathLib}\n${linear(`let d = dy[i]; let v = fv[i]; dx[i] = ${unaryGradExpr[op]};`)}`,
     [dy, v],
     [out],
-    null,
+    params,
     groups,
   );
   return out;
 }
 
-/** Any broadcast: the output index is unravelled and each operand read through its (zero-for-broadcast) strides. */
-export function binaryGpu(b: WebGpuBackend, [x, y]: readonly Tensor[], { op }: { op: BinaryOp }): Tensor {
+/**
+ * Any broadcast: the output index is unravelled and each operand read through its (zero-for-broadcast) strides. The
+ * shape and strides are uniforms, so one pipeline serves every shape of a rank (and op).
+ */
+export function binaryGpu(b: WebGpuBackend, [x, y]: readonly Tensor[], { op }: BinaryAttrs): Tensor {
   const shape = broadcastShapes(x.shape, y.shape, op);
   const out = makeTensor(b, shape);
-  const n = out.size;
-  const { groups, stride } = b.grid(n, 256);
-  const os = stridesOf(shape),
-    sa = broadcastStrides(x.shape, shape),
-    sb = broadcastStrides(y.shape, shape);
+  const { params, groups } = linearLaunch(b, out.size);
   const same = (s: readonly number[], t: readonly number[]) => s.length === t.length && s.every((d, i) => d === t[i]);
   let index: string;
   if (same(x.shape, shape) && same(y.shape, shape)) index = 'let ia = i; let ib = i;';
   else {
-    const parts = shape.map((_, k) => `let c${k} = (i / ${os[k]}u) % ${shape[k]}u;`);
-    const off = (s: number[]) =>
-      shape
-        .map((_, k) => (s[k] ? `c${k} * ${s[k]}u` : ''))
-        .filter(Boolean)
-        .join(' + ') || '0u';
-    index = `${parts.join(' ')} let ia = ${off(sa)}; let ib = ${off(sb)};`;
+    const os = stridesOf(shape),
+      sa = broadcastStrides(x.shape, shape),
+      sb = broadcastStrides(y.shape, shape);
+    shape.forEach((d, k) => {
+      params.u({ [`os${k}`]: os[k], [`d${k}`]: d, [`sa${k}`]: sa[k], [`sb${k}`]: sb[k] });
+    });
+    const parts = shape.map((_, k) => `let c${k} = (i / p.os${k}) % p.d${k};`);
+    const off = (s: string) => shape.map((_, k) => `c${k} * p.${s}${k}`).join(' + ') || '0u';
+    index = `${parts.join(' ')} let ia = ${off('sa')}; let ib = ${off('sb')};`;
   }
   b.run(
     `${bindings(
@@ -106,10 +109,11 @@ export function binaryGpu(b: WebGpuBackend, [x, y]: readonly Tensor[], { op }: {
         ['xb', 'float32'],
       ],
       [['y', 'float32']],
-    )}\n${mathLib}\n${linear(`${index} let a = xa[ia]; let b = xb[ib]; y[i] = ${binaryExpr[op]};`, n, stride)}`,
+      params.struct(),
+    )}\n${mathLib}\n${linear(`${index} let a = xa[ia]; let b = xb[ib]; y[i] = ${binaryExpr[op]};`)}`,
     [x, y],
     [out],
-    null,
+    params,
     groups,
   );
   return out;

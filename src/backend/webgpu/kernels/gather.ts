@@ -1,7 +1,8 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
-import { bindings, linear } from '../wgsl.js';
+import type { ScatterAddAttrs } from '../../kernel-attrs.js';
+import { bindings, linear, linearLaunch } from '../wgsl.js';
 
 /**
  * Rows of table [V, D] picked by int32 indices. Indices are not checked on the GPU (the ops check them on the CPU
@@ -10,8 +11,9 @@ import { bindings, linear } from '../wgsl.js';
 export function gatherGpu(b: WebGpuBackend, [table, indices]: readonly Tensor[]): Tensor {
   const [V, D] = table.shape;
   const out = makeTensor(b, [indices.size, D]);
-  const { groups, stride } = b.grid(out.size, 256);
-  const body = `let row = min(u32(idx[i / ${D}u]), ${V - 1}u); y[i] = t[row * ${D}u + i % ${D}u];`;
+  const { params, groups } = linearLaunch(b, out.size);
+  params.u({ V, D });
+  const body = 'let row = min(u32(idx[i / p.D]), p.V - 1u); y[i] = t[row * p.D + i % p.D];';
   b.run(
     `${bindings(
       [
@@ -19,10 +21,11 @@ export function gatherGpu(b: WebGpuBackend, [table, indices]: readonly Tensor[])
         ['idx', 'int32'],
       ],
       [['y', 'float32']],
-    )}\n${linear(body, out.size, stride)}`,
+      params.struct(),
+    )}\n${linear(body)}`,
     [table, indices],
     [out],
-    null,
+    params,
     groups,
   );
   return out;
@@ -32,12 +35,13 @@ export function gatherGpu(b: WebGpuBackend, [table, indices]: readonly Tensor[])
 export function scatterAddGpu(
   b: WebGpuBackend,
   [updates, indices]: readonly Tensor[],
-  { rows }: { rows: number },
+  { rows }: ScatterAddAttrs,
 ): Tensor {
   const D = updates.shape[1],
     N = indices.size;
   const out = makeTensor(b, [rows, D]);
-  const { groups, stride } = b.grid(out.size, 256);
+  const { params, groups } = linearLaunch(b, out.size);
+  params.u({ D, N });
   b.run(
     `${bindings(
       [
@@ -45,16 +49,15 @@ export function scatterAddGpu(
         ['idx', 'int32'],
       ],
       [['y', 'float32']],
+      params.struct(),
     )}\n${linear(
-      `let row = i32(i / ${D}u); let d = i % ${D}u; var acc = 0.0;
-  for (var n = 0u; n < ${N}u; n++) { if (idx[n] == row) { acc += u[n * ${D}u + d]; } }
+      `let row = i32(i / p.D); let d = i % p.D; var acc = 0.0;
+  for (var n = 0u; n < p.N; n++) { if (idx[n] == row) { acc += u[n * p.D + d]; } }
   y[i] = acc;`,
-      out.size,
-      stride,
     )}`,
     [updates, indices],
     [out],
-    null,
+    params,
     groups,
   );
   return out;

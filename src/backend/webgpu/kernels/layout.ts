@@ -1,30 +1,47 @@
 import type { Tensor } from '../../../core/tensor.js';
-import type { DType } from '../../../core/dtype.js';
+import type { CastAttrs, ConcatAttrs, FillAttrs, SliceAttrs, TransposeAttrs } from '../../kernel-attrs.js';
 import { makeTensor } from '../../engine.js';
 import { stridesOf } from '../../../core/shape.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
-import { Params } from '../webgpu-backend.js';
-import { bindings, linear, wgslType } from '../wgsl.js';
+import { bindings, linear, linearLaunch, wgslType } from '../wgsl.js';
 
-/** y[i] = x[<index expression of i>] over n elements, any dtype. */
-function gatherCopy(b: WebGpuBackend, x: Tensor, out: Tensor, n: number, index: string, into = 'i'): void {
-  const { groups, stride } = b.grid(n, 256);
+/**
+ * y[into] = x[index] over n elements, any dtype; `index` and `into` are WGSL of i and of the uniforms in `fields`
+ * (sizes and offsets, so one pipeline serves every shape).
+ */
+function gatherCopy(
+  b: WebGpuBackend,
+  x: Tensor,
+  out: Tensor,
+  n: number,
+  index: string,
+  fields: Record<string, number> = {},
+  into = 'i',
+): void {
+  const { params, groups } = linearLaunch(b, n);
+  params.u(fields);
   b.run(
-    `${bindings([['x', x.dtype]], [['y', out.dtype]])}\n${linear(`y[${into}] = x[${index}];`, n, stride)}`,
+    `${bindings([['x', x.dtype]], [['y', out.dtype]], params.struct())}\n${linear(`y[${into}] = x[${index}];`)}`,
     [x],
     [out],
-    null,
+    params,
     groups,
   );
 }
 
-export function transposeGpu(b: WebGpuBackend, [x]: readonly Tensor[], { perm }: { perm: number[] }): Tensor {
+export function transposeGpu(b: WebGpuBackend, [x]: readonly Tensor[], { perm }: TransposeAttrs): Tensor {
   const shape = perm.map((p) => x.shape[p]);
   const out = makeTensor(b, shape, x.dtype);
   const os = stridesOf(shape),
     is = stridesOf(x.shape);
-  const index = shape.map((d, k) => `((i / ${os[k]}u) % ${d}u) * ${is[perm[k]]}u`).join(' + ') || '0u';
-  gatherCopy(b, x, out, out.size, index);
+  const fields: Record<string, number> = {};
+  shape.forEach((d, k) => {
+    fields[`os${k}`] = os[k];
+    fields[`d${k}`] = d;
+    fields[`is${k}`] = is[perm[k]];
+  });
+  const index = shape.map((_, k) => `((i / p.os${k}) % p.d${k}) * p.is${k}`).join(' + ') || '0u';
+  gatherCopy(b, x, out, out.size, index, fields);
   return out;
 }
 
@@ -40,7 +57,7 @@ export function assignGpu(b: WebGpuBackend, [target, source]: readonly Tensor[])
 }
 
 /** Float to int truncates toward zero; to uint8 also wraps like a typed-array store (as the reference). */
-export function castGpu(b: WebGpuBackend, [x]: readonly Tensor[], { dtype }: { dtype: DType }): Tensor {
+export function castGpu(b: WebGpuBackend, [x]: readonly Tensor[], { dtype }: CastAttrs): Tensor {
   const out = makeTensor(b, x.shape, dtype);
   const from = wgslType(x.dtype),
     to = wgslType(dtype);
@@ -55,32 +72,10 @@ export function castGpu(b: WebGpuBackend, [x]: readonly Tensor[], { dtype }: { d
         : to === 'i32'
           ? `i32(${v})`
           : `u32(${v}) & 255u`;
-  const { groups, stride } = b.grid(x.size, 256);
+  const { params, groups } = linearLaunch(b, x.size);
   b.run(
-    `${bindings([['x', x.dtype]], [['y', dtype]])}\n${linear(`y[i] = ${expr};`, x.size, stride)}`,
+    `${bindings([['x', x.dtype]], [['y', dtype]], params.struct())}\n${linear(`y[i] = ${expr};`)}`,
     [x],
-    [out],
-    null,
-    groups,
-  );
-  return out;
-}
-
-export function fillGpu(
-  b: WebGpuBackend,
-  _: readonly Tensor[],
-  { shape, value, dtype }: { shape: number[]; value: number; dtype: DType },
-): Tensor {
-  const out = makeTensor(b, shape, dtype);
-  const { groups, stride } = b.grid(out.size, 256);
-  const t = wgslType(dtype);
-  const params = new Params();
-  if (t === 'f32') params.f(value);
-  else if (t === 'i32') params.i(value);
-  else params.u(value & 255);
-  b.run(
-    `${bindings([], [['y', dtype]], `value: ${t}`)}\n${linear('y[i] = p.value;', out.size, stride)}`,
-    [],
     [out],
     params,
     groups,
@@ -88,7 +83,18 @@ export function fillGpu(
   return out;
 }
 
-export function concatGpu(b: WebGpuBackend, inputs: readonly Tensor[], { axis }: { axis: number }): Tensor {
+export function fillGpu(b: WebGpuBackend, _: readonly Tensor[], { shape, value, dtype }: FillAttrs): Tensor {
+  const out = makeTensor(b, shape, dtype);
+  const { params, groups } = linearLaunch(b, out.size);
+  const t = wgslType(dtype);
+  if (t === 'f32') params.f({ value });
+  else if (t === 'i32') params.i({ value });
+  else params.u({ value: value & 255 });
+  b.run(`${bindings([], [['y', dtype]], params.struct())}\n${linear('y[i] = p.value;')}`, [], [out], params, groups);
+  return out;
+}
+
+export function concatGpu(b: WebGpuBackend, inputs: readonly Tensor[], { axis }: ConcatAttrs): Tensor {
   const shape = [...inputs[0].shape];
   shape[axis] = inputs.reduce((s, t) => s + t.shape[axis], 0);
   const out = makeTensor(b, shape, inputs[0].dtype);
@@ -97,23 +103,20 @@ export function concatGpu(b: WebGpuBackend, inputs: readonly Tensor[], { axis }:
   let at = 0;
   for (const t of inputs) {
     const row = t.size / (outer || 1);
-    if (t.size) gatherCopy(b, t, out, t.size, 'i', `(i / ${row}u) * ${rowOut}u + ${at}u + i % ${row}u`);
+    if (t.size) gatherCopy(b, t, out, t.size, 'i', { row, rowOut, at }, '(i / p.row) * p.rowOut + p.at + i % p.row');
     at += row;
   }
   return out;
 }
 
-export function sliceGpu(
-  b: WebGpuBackend,
-  [x]: readonly Tensor[],
-  { axis, begin, size }: { axis: number; begin: number; size: number },
-): Tensor {
+export function sliceGpu(b: WebGpuBackend, [x]: readonly Tensor[], { axis, begin, size }: SliceAttrs): Tensor {
   const shape = [...x.shape];
   shape[axis] = size;
   const out = makeTensor(b, shape, x.dtype);
   const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
   const rowIn = x.shape[axis] * inner,
     rowOut = size * inner;
-  if (out.size) gatherCopy(b, x, out, out.size, `(i / ${rowOut}u) * ${rowIn}u + ${begin * inner}u + i % ${rowOut}u`);
+  const fields = { rowOut, rowIn, start: begin * inner };
+  if (out.size) gatherCopy(b, x, out, out.size, '(i / p.rowOut) * p.rowIn + p.start + i % p.rowOut', fields);
   return out;
 }

@@ -1,8 +1,8 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
-import type { MatMulAttrs } from '../../js/kernels/matmul.js';
-import type { WebGpuBackend } from '../webgpu-backend.js';
-import { bindings } from '../wgsl.js';
+import type { MatMulAttrs } from '../../kernel-attrs.js';
+import { Params, type WebGpuBackend } from '../webgpu-backend.js';
+import { bindings, linear, linearLaunch } from '../wgsl.js';
 
 /**
  * 'tiled': 16×16 shared-memory tiles (real GPUs); 'blocked': 4×4 outputs a thread from registers, no barriers (CPU
@@ -44,56 +44,78 @@ function dims(x: Tensor, y: Tensor, { transposeA, transposeB }: MatMulAttrs): Di
   };
 }
 
+/**
+ * The sizes every matmul kernel reads as uniforms (so one pipeline per kernel kind and transposes serves every
+ * shape): M, N, K, each operand's batch stride (0 for a broadcast batch) and row length, and the output's batch
+ * stride.
+ */
+function matMulParams(d: Dims): Params {
+  return new Params().u({
+    M: d.M,
+    N: d.N,
+    K: d.K,
+    aBatch: d.ba === 1 ? 0 : d.ar * d.ac,
+    ac: d.ac,
+    bBatch: d.bb === 1 ? 0 : d.br * d.bc,
+    bc: d.bc,
+    cBatch: d.M * d.N,
+  });
+}
+
 /** Element accessors with the transposes and the batch broadcast folded in. */
 function accessors(d: Dims): string {
   return `
 fn A(batch: u32, i: u32, k: u32) -> f32 {
-  let off = ${d.ba === 1 ? '0u' : `batch * ${d.ar * d.ac}u`};
-  return a[off + ${d.ta ? `k * ${d.ac}u + i` : `i * ${d.ac}u + k`}];
+  let off = batch * p.aBatch;
+  return a[off + ${d.ta ? 'k * p.ac + i' : 'i * p.ac + k'}];
 }
 fn Bm(batch: u32, k: u32, j: u32) -> f32 {
-  let off = ${d.bb === 1 ? '0u' : `batch * ${d.br * d.bc}u`};
-  return b[off + ${d.tb ? `j * ${d.bc}u + k` : `k * ${d.bc}u + j`}];
+  let off = batch * p.bBatch;
+  return b[off + ${d.tb ? 'j * p.bc + k' : 'k * p.bc + j'}];
 }`;
 }
 
-function blocked(d: Dims): { code: string; groups: number[] } {
+function blocked(d: Dims): { code: string; groups: number[]; params: Params } {
+  const params = matMulParams(d);
   const code = `${bindings(
     [
       ['a', 'float32'],
       ['b', 'float32'],
     ],
     [['c', 'float32']],
+    params.struct(),
   )}
 ${accessors(d)}
 @compute @workgroup_size(8, 8) fn main(@builtin(global_invocation_id) gid: vec3u) {
   let col0 = gid.x * 4u; let row0 = gid.y * 4u; let batch = gid.z;
-  if (row0 >= ${d.M}u || col0 >= ${d.N}u) { return; }
+  if (row0 >= p.M || col0 >= p.N) { return; }
   var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
-  let last = ${d.N - 1}u; let lastRow = ${d.M - 1}u;
-  for (var k = 0u; k < ${d.K}u; k++) {
+  let last = p.N - 1u; let lastRow = p.M - 1u;
+  for (var k = 0u; k < p.K; k++) {
     let bv = vec4f(Bm(batch, k, min(col0, last)), Bm(batch, k, min(col0 + 1u, last)),
                    Bm(batch, k, min(col0 + 2u, last)), Bm(batch, k, min(col0 + 3u, last)));
     for (var r = 0u; r < 4u; r++) { acc[r] += A(batch, min(row0 + r, lastRow), k) * bv; }
   }
   for (var r = 0u; r < 4u; r++) {
     let row = row0 + r;
-    if (row >= ${d.M}u) { break; }
+    if (row >= p.M) { break; }
     for (var q = 0u; q < 4u; q++) {
-      if (col0 + q < ${d.N}u) { c[batch * ${d.M * d.N}u + row * ${d.N}u + col0 + q] = acc[r][q]; }
+      if (col0 + q < p.N) { c[batch * p.cBatch + row * p.N + col0 + q] = acc[r][q]; }
     }
   }
 }`;
-  return { code, groups: [Math.ceil(d.N / 32), Math.ceil(d.M / 32), d.B] };
+  return { code, groups: [Math.ceil(d.N / 32), Math.ceil(d.M / 32), d.B], params };
 }
 
-function tiled(d: Dims): { code: string; groups: number[] } {
+function tiled(d: Dims): { code: string; groups: number[]; params: Params } {
+  const params = matMulParams(d);
   const code = `${bindings(
     [
       ['a', 'float32'],
       ['b', 'float32'],
     ],
     [['c', 'float32']],
+    params.struct(),
   )}
 ${accessors(d)}
 var<workgroup> As: array<array<f32, 16>, 16>;
@@ -101,22 +123,21 @@ var<workgroup> Bs: array<array<f32, 16>, 16>;
 @compute @workgroup_size(16, 16) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let row = wid.y * 16u + lid.y; let col = wid.x * 16u + lid.x; let batch = wid.z;
   var acc = 0.0;
-  for (var t = 0u; t < ${d.K}u; t += 16u) {
+  for (var t = 0u; t < p.K; t += 16u) {
     let ka = t + lid.x; let kb = t + lid.y;
-    As[lid.y][lid.x] = select(0.0, A(batch, min(row, ${d.M - 1}u), min(ka, ${d.K - 1}u)),
-                              row < ${d.M}u && ka < ${d.K}u);
-    Bs[lid.y][lid.x] = select(0.0, Bm(batch, min(kb, ${d.K - 1}u), min(col, ${d.N - 1}u)),
-                              kb < ${d.K}u && col < ${d.N}u);
+    As[lid.y][lid.x] = select(0.0, A(batch, min(row, p.M - 1u), min(ka, p.K - 1u)), row < p.M && ka < p.K);
+    Bs[lid.y][lid.x] = select(0.0, Bm(batch, min(kb, p.K - 1u), min(col, p.N - 1u)), kb < p.K && col < p.N);
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) { acc += As[lid.y][k] * Bs[k][lid.x]; }
     workgroupBarrier();
   }
-  if (row < ${d.M}u && col < ${d.N}u) { c[batch * ${d.M * d.N}u + row * ${d.N}u + col] = acc; }
+  if (row < p.M && col < p.N) { c[batch * p.cBatch + row * p.N + col] = acc; }
 }`;
-  return { code, groups: [Math.ceil(d.N / 16), Math.ceil(d.M / 16), d.B] };
+  return { code, groups: [Math.ceil(d.N / 16), Math.ceil(d.M / 16), d.B], params };
 }
 
-export const matMulVariants: Record<MatMulVariant, (d: Dims) => { code: string; groups: number[] }> = {
+/** The WGSL of each kind depends on the transposes only; `params` carries the shape. */
+export const matMulVariants: Record<MatMulVariant, (d: Dims) => { code: string; groups: number[]; params: Params }> = {
   tiled,
   blocked,
 };
@@ -126,20 +147,12 @@ export function matMulGpu(b: WebGpuBackend, [x, y]: readonly Tensor[], attrs: Ma
   const out = makeTensor(b, [d.B, d.M, d.N]);
   if (d.M === 0 || d.N === 0) return out;
   if (d.K === 0) {
-    b.run(
-      `${bindings([], [['c', 'float32']])}
-@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = gid.x + gid.y * ${b.grid(out.size, 256).stride}u; if (i < ${out.size}u) { c[i] = 0.0; }
-}`,
-      [],
-      [out],
-      null,
-      b.grid(out.size, 256).groups,
-    );
+    const { params, groups } = linearLaunch(b, out.size);
+    b.run(`${bindings([], [['c', 'float32']], params.struct())}\n${linear('c[i] = 0.0;')}`, [], [out], params, groups);
     return out;
   }
-  const { code, groups } = matMulVariants[b.matMulVariant](d);
-  b.run(code, [x, y], [out], null, groups);
+  const { code, groups, params } = matMulVariants[b.matMulVariant](d);
+  b.run(code, [x, y], [out], params, groups);
   return out;
 }
 

@@ -1,5 +1,5 @@
 import type { Tensor } from '../../../core/tensor.js';
-import type { Rng } from '../../../core/rng.js';
+import type { DropoutMaskAttrs, RandomNormalAttrs, RandomUniformAttrs } from '../../kernel-attrs.js';
 import { makeTensor } from '../../engine.js';
 import { fillDropoutMask } from '../../js/kernels/random.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
@@ -16,26 +16,14 @@ function upload(b: WebGpuBackend, shape: number[], values: Float32Array): Tensor
 
 const sizeOf = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
 
-export function randomUniformGpu(
-  b: WebGpuBackend,
-  _: readonly Tensor[],
-  a: { shape: number[]; lo: number; hi: number; rng: Rng },
-): Tensor {
+export function randomUniformGpu(b: WebGpuBackend, _: readonly Tensor[], a: RandomUniformAttrs): Tensor {
   return upload(b, a.shape, a.rng.fillUniform(new Float32Array(sizeOf(a.shape)), a.lo, a.hi));
 }
 
-export function randomNormalGpu(
-  b: WebGpuBackend,
-  _: readonly Tensor[],
-  a: { shape: number[]; mean: number; std: number; rng: Rng },
-): Tensor {
+export function randomNormalGpu(b: WebGpuBackend, _: readonly Tensor[], a: RandomNormalAttrs): Tensor {
   return upload(b, a.shape, a.rng.fillNormal(new Float32Array(sizeOf(a.shape)), a.mean, a.std));
 }
 
-export function dropoutMaskGpu(
-  b: WebGpuBackend,
-  _: readonly Tensor[],
-  a: { shape: number[]; p: number; rng: Rng },
-): Tensor {
+export function dropoutMaskGpu(b: WebGpuBackend, _: readonly Tensor[], a: DropoutMaskAttrs): Tensor {
   return upload(b, a.shape, fillDropoutMask(new Float32Array(sizeOf(a.shape)), a.p, a.rng));
 }

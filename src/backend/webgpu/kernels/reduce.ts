@@ -1,24 +1,21 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import { stridesOf } from '../../../core/shape.js';
-import { reducedShape } from '../../js/kernels/reduce.js';
+import type { ArgmaxAttrs, ReduceAttrs } from '../../kernel-attrs.js';
+import { reducedShape } from '../../shapes.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
-import { bindings, linear } from '../wgsl.js';
-
-interface ReduceAttrs {
-  axes: number[];
-  keepDims: boolean;
-}
+import { bindings, linear, linearLaunch } from '../wgsl.js';
 
 /**
  * WGSL that sets `base` (the input offset of output element i) and a loop `for r in [0, R)` whose body
- * sees `at`, the input offset of the r-th reduced element. One thread per output element.
+ * sees `at`, the input offset of the r-th reduced element. One thread per output element. The sizes and strides are
+ * uniforms (`fields`, added to the dispatch's Params): the code depends only on how many axes are kept and reduced.
  */
 function reduceLoop(
   shape: readonly number[],
   axes: readonly number[],
   body: string,
-): { code: string; outputs: number } {
+): { code: string; outputs: number; fields: Record<string, number> } {
   const strides = stridesOf(shape);
   const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const red = shape.map((_, i) => i).filter((i) => axes.includes(i));
@@ -26,12 +23,24 @@ function reduceLoop(
     redSizes = red.map((i) => shape[i]);
   const ks = stridesOf(keptSizes),
     rs = stridesOf(redSizes);
-  const base = kept.map((d, k) => `((i / ${ks[k]}u) % ${keptSizes[k]}u) * ${strides[d]}u`).join(' + ') || '0u';
-  const off = red.map((d, k) => `((r / ${rs[k]}u) % ${redSizes[k]}u) * ${strides[d]}u`).join(' + ') || '0u';
-  const R = redSizes.reduce((p, d) => p * d, 1);
+  const fields: Record<string, number> = {};
+  kept.forEach((d, k) => {
+    fields[`ks${k}`] = ks[k];
+    fields[`kd${k}`] = keptSizes[k];
+    fields[`kst${k}`] = strides[d];
+  });
+  red.forEach((d, k) => {
+    fields[`rs${k}`] = rs[k];
+    fields[`rd${k}`] = redSizes[k];
+    fields[`rst${k}`] = strides[d];
+  });
+  fields.R = redSizes.reduce((p, d) => p * d, 1);
+  const base = kept.map((_, k) => `((i / p.ks${k}) % p.kd${k}) * p.kst${k}`).join(' + ') || '0u';
+  const off = red.map((_, k) => `((r / p.rs${k}) % p.rd${k}) * p.rst${k}`).join(' + ') || '0u';
   return {
-    code: `let base = ${base};\n  for (var r = 0u; r < ${R}u; r++) { let at = base + ${off}; ${body} }`,
+    code: `let base = ${base};\n  for (var r = 0u; r < p.R; r++) { let at = base + ${off}; ${body} }`,
     outputs: keptSizes.reduce((p, d) => p * d, 1),
+    fields,
   };
 }
 
@@ -45,16 +54,18 @@ function reduceKernel(
   body: string,
   post: string,
 ): void {
-  const { code, outputs } = reduceLoop(x.shape, axes, body);
-  const { groups, stride } = b.grid(outputs, 256);
+  const { code, outputs, fields } = reduceLoop(x.shape, axes, body);
+  const { params, groups } = linearLaunch(b, outputs);
+  params.u(fields);
   b.run(
     `${bindings(
       [['x', 'float32']],
       outs.map((t, k) => [names[k], t.dtype]),
-    )}\n${linear(`${pre}\n  ${code}\n  ${post}`, outputs, stride)}`,
+      params.struct(),
+    )}\n${linear(`${pre}\n  ${code}\n  ${post}`)}`,
     [x],
     outs,
-    null,
+    params,
     groups,
   );
 }
@@ -81,11 +92,7 @@ export function maxGpu(b: WebGpuBackend, [x]: readonly Tensor[], { axes, keepDim
   return out;
 }
 
-export function argmaxGpu(
-  b: WebGpuBackend,
-  [x]: readonly Tensor[],
-  { axis, keepDims }: { axis: number; keepDims: boolean },
-): Tensor {
+export function argmaxGpu(b: WebGpuBackend, [x]: readonly Tensor[], { axis, keepDims }: ArgmaxAttrs): Tensor {
   const out = makeTensor(b, reducedShape(x.shape, [axis], keepDims), 'int32');
   reduceKernel(
     b,
@@ -108,10 +115,14 @@ export function momentsGpu(b: WebGpuBackend, [x]: readonly Tensor[], { axes, kee
   const count = axes.reduce((p, a) => p * x.shape[a], 1);
   const first = reduceLoop(x.shape, axes, 'acc += x[at];');
   const second = reduceLoop(x.shape, axes, 'let d = x[at] - mu; sq += d * d;');
-  const { groups, stride } = b.grid(first.outputs, 256);
+  const { params, groups } = linearLaunch(b, first.outputs);
+  // the same shape and axes: both loops read the same fields
+  params.u(first.fields).f({ count });
   const body =
-    `var acc = 0.0;\n  ${first.code}\n  let mu = acc / ${count}.0;\n  var sq = 0.0;\n` +
-    `  { ${second.code} }\n  m[i] = mu; v[i] = sq / ${count}.0;`;
+    'var acc = 0.0;\n  ' +
+    first.code +
+    '\n  let mu = acc / p.count;\n  var sq = 0.0;\n' +
+    `  { ${second.code} }\n  m[i] = mu; v[i] = sq / p.count;`;
   b.run(
     `${bindings(
       [['x', 'float32']],
@@ -119,10 +130,11 @@ export function momentsGpu(b: WebGpuBackend, [x]: readonly Tensor[], { axes, kee
         ['m', 'float32'],
         ['v', 'float32'],
       ],
-    )}\n${linear(body, first.outputs, stride)}`,
+      params.struct(),
+    )}\n${linear(body)}`,
     [x],
     [mean, variance],
-    null,
+    params,
     groups,
   );
   return [mean, variance];

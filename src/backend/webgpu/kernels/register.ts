@@ -1,5 +1,4 @@
-import { registerKernel, type KernelFn } from '../../registry.js';
-import type { KernelName } from '../../kernel-names.js';
+import { registerKernels, type KernelTable } from '../../registry.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
 import { binaryGpu, unaryGpu, unaryGradGpu } from './elementwise.js';
 import { matMulGpu } from './matmul.js';
@@ -19,8 +18,8 @@ import {
   maxPoolGradGpu,
 } from './conv.js';
 
-/** Every kernel in WGSL: a Record over all kernel names, so a missing one does not compile. */
-export const webgpuKernels: Record<KernelName, KernelFn<WebGpuBackend>> = {
+/** Every kernel in WGSL: a table over all kernel names, so a missing one (or wrong attrs) does not compile. */
+export const webgpuKernels: KernelTable<WebGpuBackend> = {
   MatMul: matMulGpu,
   Conv2D: conv2dGpu,
   Conv2DBackpropInput: conv2dBackpropInputGpu,
@@ -56,6 +55,5 @@ export const webgpuKernels: Record<KernelName, KernelFn<WebGpuBackend>> = {
 };
 
 export function registerWebGpuKernels(): void {
-  for (const [name, fn] of Object.entries(webgpuKernels))
-    registerKernel({ kernelName: name as KernelName, backendName: 'webgpu', kernelFunc: fn, note: 'wgsl' });
+  registerKernels('webgpu', webgpuKernels, () => 'wgsl');
 }

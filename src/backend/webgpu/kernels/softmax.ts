@@ -1,15 +1,15 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import type { WebGpuBackend } from '../webgpu-backend.js';
-import { bindings, linear } from '../wgsl.js';
+import { bindings, linear, linearLaunch } from '../wgsl.js';
 
-/** log Σ exp over row `row` of x (cols C), stable: the max first. */
-const lse = (C: number) => `
+/** log Σ exp over row `row` of x (`p.C` columns), stable: the max first. */
+const lse = `
 fn lse(row: u32) -> f32 {
   var m = ninf();
-  for (var j = 0u; j < ${C}u; j++) { m = max(m, x[row * ${C}u + j]); }
+  for (var j = 0u; j < p.C; j++) { m = max(m, x[row * p.C + j]); }
   var s = 0.0;
-  for (var j = 0u; j < ${C}u; j++) { s += exp(x[row * ${C}u + j] - m); }
+  for (var j = 0u; j < p.C; j++) { s += exp(x[row * p.C + j] - m); }
   return m + log(s);
 }`;
 
@@ -18,6 +18,7 @@ function rowsOf(x: Tensor): [number, number] {
   return [C ? x.size / C : 0, C];
 }
 
+/** One thread a row: R rows (`p.n`) of C columns (`p.C`, a uniform like the row count). */
 function perRow(
   b: WebGpuBackend,
   inputs: Tensor[],
@@ -27,8 +28,15 @@ function perRow(
   C: number,
   body: string,
 ): void {
-  const { groups, stride } = b.grid(R, 256);
-  b.run(`${bindings(names, [['y', 'float32']])}\n${lse(C)}\n${linear(body, R, stride)}`, inputs, [out], null, groups);
+  const { params, groups } = linearLaunch(b, R);
+  params.u({ C });
+  b.run(
+    `${bindings(names, [['y', 'float32']], params.struct())}\n${lse}\n${linear(body)}`,
+    inputs,
+    [out],
+    params,
+    groups,
+  );
 }
 
 export function softmaxGpu(b: WebGpuBackend, [x]: readonly Tensor[]): Tensor {
@@ -41,7 +49,7 @@ export function softmaxGpu(b: WebGpuBackend, [x]: readonly Tensor[]): Tensor {
     out,
     R,
     C,
-    `let l = lse(i); for (var j = 0u; j < ${C}u; j++) { y[i * ${C}u + j] = exp(x[i * ${C}u + j] - l); }`,
+    `let l = lse(i); for (var j = 0u; j < p.C; j++) { y[i * p.C + j] = exp(x[i * p.C + j] - l); }`,
   );
   return out;
 }
@@ -56,7 +64,7 @@ export function logSoftmaxGpu(b: WebGpuBackend, [x]: readonly Tensor[]): Tensor 
     out,
     R,
     C,
-    `let l = lse(i); for (var j = 0u; j < ${C}u; j++) { y[i * ${C}u + j] = x[i * ${C}u + j] - l; }`,
+    `let l = lse(i); for (var j = 0u; j < p.C; j++) { y[i * p.C + j] = x[i * p.C + j] - l; }`,
   );
   return out;
 }
@@ -74,7 +82,7 @@ export function crossEntropyGpu(b: WebGpuBackend, [logits, labels]: readonly Ten
     out,
     R,
     C,
-    `y[i] = lse(i) - x[i * ${C}u + u32(lab[i])];`,
+    `y[i] = lse(i) - x[i * p.C + u32(lab[i])];`,
   );
   return out;
 }
@@ -93,8 +101,8 @@ export function crossEntropyGradGpu(b: WebGpuBackend, [logits, labels, dLoss]: r
     out,
     R,
     C,
-    `let l = lse(i); let t = u32(lab[i]); for (var j = 0u; j < ${C}u; j++) { ` +
-      `y[i * ${C}u + j] = (exp(x[i * ${C}u + j] - l) - select(0.0, 1.0, j == t)) * g[i]; }`,
+    `let l = lse(i); let t = u32(lab[i]); for (var j = 0u; j < p.C; j++) { ` +
+      `y[i * p.C + j] = (exp(x[i * p.C + j] - l) - select(0.0, 1.0, j == t)) * g[i]; }`,
   );
   return out;
 }
