@@ -18,10 +18,14 @@ const config: RuleConfig = {
   inputShape: [1, 28, 28],
   classes: 10,
   seed: 1,
-  optimizer: { type: 'adamw', lr: 2e-3, weightDecay: 1e-3 },
+  // SGD with momentum: Adam's first steps are nearly sign(g), so a gradient that differs only by float rounding
+  // near zero flips a whole step and the two runs part ways (seen: 1.7e-3 apart in loss by step 3); SGD keeps the
+  // difference at rounding size, so the comparison below can be tight. The optimizer kernels themselves are checked
+  // case by case against js in webgpu-kernels.test.ts.
+  optimizer: { type: 'sgd', lr: 0.002, momentum: 0.9 },
   noprop: { T: 2 },
 };
-const options = { epochs: 1, batchSize: 64, seed: 3, lr: 2e-3 };
+const options = { epochs: 1, batchSize: 64, seed: 3, lr: 0.002 };
 
 describe('training on webgpu', () => {
   it('NoProp-DT MLP blocks reach the same accuracy and losses as on wasm', {
@@ -37,7 +41,7 @@ describe('training on webgpu', () => {
       rule.dispose();
     }
     const [wasm, webgpu] = results;
-    expect(wasm.accuracy).toBeGreaterThan(0.3);
+    expect(wasm.accuracy).toBeGreaterThan(0.4); // measured 0.44 on both (this machine; deterministic for the seed)
     expect(Math.abs(webgpu.accuracy - wasm.accuracy)).toBeLessThanOrEqual(0.01);
     webgpu.losses.forEach((l, k) => {
       expect(Math.abs(l - wasm.losses[k]) / wasm.losses[k], `step ${k} loss`).toBeLessThan(1e-3);
