@@ -30,7 +30,16 @@ export {
   type KernelName,
 } from './backend/kernel-names.js';
 export * from './data/index.js';
-export { createRule, type RuleConfig } from './learn/create.js';
+export { createRule, registerRule, parallelismOf, type RuleConfig, type RuleDefinition } from './learn/create.js';
+export type {
+  Parallelism,
+  ParallelismKind,
+  IndependentGroups,
+  ForwardPipeline,
+  GPipe,
+  RangeForward,
+  SegmentChain,
+} from './learn/parallelism.js';
 export { ruleNames, saveGroups, type RuleName, type LearningRule, type ParamGroup } from './learn/rule.js';
 export { modelNames, modelSpec, type ModelName } from './learn/models.js';
 export { train, evaluate, type TrainOptions, type EpochReport, type Progress, type Features } from './learn/trainer.js';
@@ -41,6 +50,7 @@ export { webSpawner } from './parallel/spawn-web.js';
 export { trainParallel, type ParallelOptions, type ParallelReport, type Restart } from './parallel/train-parallel.js';
 export { FrozenStage, trainOnFrozen, type FrozenStageOptions } from './parallel/frozen-stage.js';
 export { PipelinedModel, type PipelineOptions } from './parallel/pipelined-model.js';
+export { parallelExplainable } from './parallel/parallel-explainable.js';
 export {
   makePlan,
   measureCosts,
@@ -52,7 +62,7 @@ export {
   type GroupCost,
 } from './parallel/placement.js';
 export type { StageHost, StageStats } from './parallel/stage-host.js';
-export type { GroupState } from './learn/group-state.js';
+export { saveGroupState, loadGroupState, type GroupState } from './learn/group-state.js';
 export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';
 export * from './explain/index.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';

@@ -3,7 +3,9 @@
  * It hosts one StageHost and exposes it over comlink; nothing else lives here.
  */
 import * as Comlink from 'comlink';
+import '../src/backend/builtin.js'; // the backends register themselves, as through the library's entry
 import { StageHost } from '../src/parallel/stage-host.js';
+import { carryTypedErrors } from '../src/parallel/error-transfer.js';
 
 /**
  * The worker's side of comlink: `self` in a browser; in Node the parent port, and WebGPU through Dawn when installed.
@@ -20,4 +22,5 @@ async function endpoint(): Promise<Comlink.Endpoint> {
   return nodeEndpoint(parentPort as never);
 }
 
+carryTypedErrors(); // a LayerhiveError keeps its code and hint on its way to the coordinator
 Comlink.expose(new StageHost(), await endpoint());

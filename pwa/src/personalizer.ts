@@ -77,7 +77,13 @@ export class Personalizer {
     } else {
       const ck = await lh.fetchCheckpoint(new URL('base/', base).href);
       // the shipped network, handed to tpSGD: only the output layer learns on the device
-      this.config = { ...ck.config, rule: 'tpsgd', optimizer: { type: 'adam', lr: 5e-3 }, tpsgd: { hiddenLrScale: 0 } };
+      this.config = {
+        ...ck.config,
+        rule: 'tpsgd',
+        optimizer: { type: 'adam', lr: 5e-3 },
+        tpsgd: { hiddenLrScale: 0 },
+        streams: 'named', // a new config: its projections come from the named stream (stored ones keep theirs)
+      };
       this.rule = lh.createRule(this.config, this.backend);
       lh.copyWeights(ck, this.rule);
       const accuracy = Number((ck.meta.run as { testAccuracy?: number })?.testAccuracy ?? 0);

@@ -14,6 +14,11 @@ export function setCheckNumerics(on: boolean): void {
   checkNumerics = on;
 }
 
+/** Whether `setCheckNumerics(true)` is in force. */
+export function numericsChecked(): boolean {
+  return checkNumerics;
+}
+
 /** A new tensor of the given shape on a backend (contents unspecified). Kernels use it for outputs. */
 export function makeTensor(backend: Backend, shape: Shape, dtype: DType = 'float32'): Tensor {
   let size = 1;

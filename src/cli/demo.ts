@@ -54,7 +54,7 @@ export async function runDemo(batch = 16, seed = 0): Promise<DemoRow[]> {
     }
     try {
       const model = new nn.Sequential(demoSpec, { backend, rng: new Rng(seed) });
-      const x = lh.randomUniform([batch, ...demoSpec.input], new Rng(seed + 1), 0, 1, backend);
+      const x = lh.randomUniform([batch, ...demoSpec.input], Rng.stream(seed, 'demo/input'), 0, 1, backend);
       const warm = model.predict(x); // warm-up (compiles, sizes the heap); read, so a GPU has finished it too
       await warm.data();
       warm.dispose();

@@ -99,6 +99,7 @@ export function ruleConfig(a: ConfigArgs, trainSet: ImageDataset): RuleConfig {
     inputShape: [...trainSet.shape],
     classes: trainSet.classes,
     seed: a.seed,
+    streams: 'named', // a new config: every random draw from a stream named for what it is (RuleConfig.streams)
     optimizer: { type: a.optimizer, lr: a.lr, ...(a.optimizer === 'adamw' ? { weightDecay: 1e-3 } : {}) },
     tpsgd: { loss: a.localLoss },
     noprop: {

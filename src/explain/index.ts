@@ -4,4 +4,3 @@ export { methodNames, type MethodName, type ExplainOptions, type Attribution } f
 export { gaussLegendre, riemann } from './quadrature.js';
 export * from './metrics/index.js';
 export { inputPicture, heatmapPicture, overlayPicture, type Picture } from './heatmap.js';
-export { parallelExplainable } from './parallel.js';

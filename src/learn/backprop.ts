@@ -1,14 +1,18 @@
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend/backend.js';
-import { tidy } from '../core/scope.js';
+import { dispose, tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
-import { crossEntropy, crossEntropyGrad } from '../ops/index.js';
+import { crossEntropy, crossEntropyGrad, mul } from '../ops/index.js';
+import { crossEntropyLoss } from './losses.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Rng } from '../core/rng.js';
 import type { Optimizer } from './optim/index.js';
 import type { LearningRule, ParamGroup, StepResult } from './rule.js';
 import { paramsInRange, stateInRange, segmentsOf, type Segment } from './segments.js';
 import { loadGroupState, saveGroupState, type GroupState } from './group-state.js';
+import type { Cache } from '../nn/layer.js';
+import type { GPipe, RangeForward } from './parallelism.js';
+import { segmentForward } from './segments.js';
 
 /**
  * Ordinary end-to-end backpropagation of the mean cross-entropy: the baseline every claim is compared with.
@@ -63,6 +67,32 @@ export class Backprop implements LearningRule {
     for (const s of this.segments) s.optimizer.lr = lr;
   }
 
+  /** GPipe over the segments: forward and backward over a range of them, the loss at the end, a step per batch. */
+  parallelism(): GPipe {
+    const model = this.model,
+      range = (first: number, end: number) => [this.segments[first].from, this.segments[end - 1].to] as const;
+    return {
+      kind: 'gpipe',
+      segments: this.segments.length,
+      forward: (h, first, end) => segmentForward(model, h, ...range(first, end)),
+      forwardTrain: (h, first, end) => {
+        const f = tidy(() => model.forwardWithCache(h, { training: true, rng: this.rng }, ...range(first, end)));
+        return { y: f.y, caches: f.caches, dispose: () => dispose(f) } satisfies Kept;
+      },
+      loss: (out, y, share) =>
+        tidy(() => {
+          const ce = crossEntropyLoss(out, y);
+          return { loss: mul(ce.loss, share), grad: mul(ce.grad, share) };
+        }),
+      backward: (dy, fwd, first, end, needDx) =>
+        tidy(() => {
+          const b = model.backwardWithCache(dy, (fwd as Kept).caches, ...range(first, end), needDx);
+          return { dx: b.dx ?? null, grads: b.grads };
+        }),
+      step: (first, end, grads) => tidy(() => this.stepSegments(first, end, grads)),
+    };
+  }
+
   /** A segment reads the one before it and waits for the error of the one after it: the backward chain. */
   groups(): ParamGroup[] {
     return this.segments.map((s, i, all) => ({
@@ -97,4 +127,9 @@ export class Backprop implements LearningRule {
   dispose(): void {
     for (const s of this.segments) s.optimizer.dispose();
   }
+}
+
+/** A range's training forward pass: the layer caches its backward pass reads. */
+interface Kept extends RangeForward {
+  caches: Cache[];
 }

@@ -10,11 +10,13 @@ import { NoPropDT, type NoPropOptions } from './noprop/dt.js';
 import { NoPropCT, type NoPropCTOptions } from './noprop/ct.js';
 import { NoPropFM, type NoPropFMOptions } from './noprop/fm.js';
 import { modelSpec, type ModelName } from './models.js';
-import { ruleNames, type LearningRule, type RuleName } from './rule.js';
+import type { LearningRule, RuleName } from './rule.js';
+import type { ParallelismKind } from './parallelism.js';
 
 /** Everything that determines a rule and its initial weights: plain JSON, stored in checkpoints. */
 export interface RuleConfig {
-  rule: RuleName;
+  /** A built-in rule, or one registered with `registerRule`. */
+  rule: RuleName | (string & {});
   /** backprop, tpsgd: the network; noprop: the kind of block. */
   model: ModelName;
   /** backprop, tpsgd: these layers instead of the built-in `model` (an imported ONNX network, your own stack). */
@@ -23,7 +25,19 @@ export interface RuleConfig {
   classes: number;
   optimizer: OptimizerSpec;
   seed: number;
-  tpsgd?: Omit<TpSgdOptions, 'classes' | 'projectionSeed'>;
+  /**
+   * How the draws that checkpoints do not store are seeded: tpSGD's projections (stored as buffers, but a worker
+   * builds them from the config) and NoProp's inference noise z_0. 'named': from `Rng.stream(seed, …)`
+   * ('tpsgd/projection', 'noprop/inference'); set it on new configs. Absent: the seed arithmetic of the configs
+   * written before named streams (`seed + 1`, `seed + 7`), so that every stored checkpoint, which lacks the field,
+   * goes on training and predicting as it did. Draws that checkpoints do store (initial weights, each group's
+   * training stream) come from named streams in either case.
+   */
+  streams?: 'named';
+  tpsgd?: Omit<TpSgdOptions, 'classes' | 'projectionRng'> & {
+    /** Draw the projections from `new Rng(projectionSeed)` instead (wins over `streams`). */
+    projectionSeed?: number;
+  };
   noprop?: Pick<NoPropOptions, 'T' | 'embedding' | 'embedDim' | 'eta' | 'inferenceNoise' | 'maxAlphaBar'> & {
     prototypes?: number[];
   } & Pick<NoPropCTOptions, 'gammaMax' | 'gammaMin' | 'weighting' | 'steps'> &
@@ -37,16 +51,31 @@ const networkSpec = (c: RuleConfig): ModelSpec =>
 export function createRule(c: RuleConfig, backend: Backend): LearningRule {
   const rng = new Rng(c.seed);
   const optimizer = () => createOptimizer(c.optimizer);
-  const common = { inputShape: c.inputShape, classes: c.classes, block: c.model, seed: c.seed };
+  const named = c.streams === 'named';
+  const common = {
+    inputShape: c.inputShape,
+    classes: c.classes,
+    block: c.model,
+    seed: c.seed,
+    streams: named ? ('named' as const) : ('legacy' as const),
+  };
   switch (c.rule) {
     case 'backprop':
       return new Backprop(new Sequential(networkSpec(c), { backend, rng }), optimizer, rng);
-    case 'tpsgd':
+    case 'tpsgd': {
+      const { projectionSeed, ...tpsgd } = c.tpsgd ?? {};
+      const projectionRng =
+        projectionSeed !== undefined
+          ? new Rng(projectionSeed)
+          : named
+            ? Rng.stream(c.seed, 'tpsgd/projection')
+            : new Rng(c.seed + 1);
       return new TpSgd(new Sequential(networkSpec(c), { backend, rng }), optimizer, rng, {
-        ...c.tpsgd,
+        ...tpsgd,
         classes: c.classes,
-        projectionSeed: c.seed + 1,
+        projectionRng,
       });
+    }
     case 'noprop-dt':
       return new NoPropDT(backend, optimizer, { ...c.noprop, ...common });
     case 'noprop-ct':
@@ -54,10 +83,55 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
     case 'noprop-fm':
       return new NoPropFM(backend, optimizer, { ...c.noprop, ...common });
     default:
-      return fail(
-        'INVALID_ARGUMENT',
-        `unknown learning rule ${JSON.stringify(c.rule)}`,
-        `use one of: ${ruleNames.join(', ')}`,
-      );
+      return (registeredRule(c.rule) ?? unknownRule(c.rule)).create(c, backend);
   }
+}
+
+/** A learning rule of your own: how to build it from its config, and the parallelism it declares. */
+export interface RuleDefinition {
+  /** The rule with fresh weights from `config` (everything it needs must be in the config: workers rebuild it). */
+  create(config: RuleConfig, backend: Backend): LearningRule;
+  /** The kind of `rule.parallelism()`, known without building the rule (placement reads it), or null. */
+  parallelism(config: RuleConfig): ParallelismKind | null;
+}
+
+/** The parallelism of the built-in rules, by name: learn/ knows its rules; parallel/ asks only for the kind. */
+const builtInParallelism: Record<RuleName, ParallelismKind> = {
+  backprop: 'gpipe',
+  tpsgd: 'forward-pipeline',
+  'noprop-dt': 'independent',
+  'noprop-ct': 'independent',
+  'noprop-fm': 'independent',
+};
+
+const custom = new Map<string, RuleDefinition>();
+
+/**
+ * Makes `createRule({ rule: name, … })` build your rule, here and — when the module that calls this is passed to
+ * `trainParallel` as `ruleModules` — in every stage worker. A name may be registered once.
+ */
+export function registerRule(name: string, def: RuleDefinition): void {
+  if (name in builtInParallelism || custom.has(name))
+    fail('INVALID_ARGUMENT', `a learning rule named ${JSON.stringify(name)} exists already`, 'register another name');
+  custom.set(name, def);
+}
+
+/** The registered definition of a rule that is not built in, if any. */
+export function registeredRule(name: string): RuleDefinition | undefined {
+  return custom.get(name);
+}
+
+/** The kind of parallelism the rule `c` names declares; a typed error for a rule nobody registered. */
+export function parallelismOf(c: RuleConfig): ParallelismKind | null {
+  const kind = builtInParallelism[c.rule as RuleName] ?? registeredRule(c.rule)?.parallelism(c);
+  return kind !== undefined ? kind : unknownRule(c.rule);
+}
+
+/** The error for a rule name that is neither built in nor registered. */
+export function unknownRule(name: string): never {
+  return fail(
+    'INVALID_ARGUMENT',
+    `unknown learning rule ${JSON.stringify(name)}`,
+    `use one of: ${[...Object.keys(builtInParallelism), ...custom.keys()].join(', ')}, or registerRule() your own`,
+  );
 }

@@ -1,6 +1,7 @@
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend/backend.js';
 import type { GroupState } from './group-state.js';
+import type { Parallelism } from './parallelism.js';
 
 export const ruleNames = ['backprop', 'tpsgd', 'noprop-dt', 'noprop-ct', 'noprop-fm'] as const;
 export type RuleName = (typeof ruleNames)[number];
@@ -28,7 +29,8 @@ export interface StepResult {
 
 /** A learning rule takes a batch and updates its model's parameters. */
 export interface LearningRule {
-  readonly name: RuleName;
+  /** A built-in rule's name (`RuleName`), or the name a rule of your own was registered under (`registerRule`). */
+  readonly name: string;
   readonly backend: Backend;
   trainStep(x: Tensor, y: Tensor): StepResult;
   /** Class scores [B, classes] (logits or log-probabilities; the argmax is the prediction). */
@@ -43,6 +45,8 @@ export interface LearningRule {
   loadGroup(name: string, state: GroupState): void;
   /** Sets the learning rate of every optimizer of the rule (the schedule calls this each step). */
   setLr(lr: number): void;
+  /** How its groups may be spread over workers (`trainParallel`), or null: it trains in one thread only. */
+  parallelism(): Parallelism | null;
   dispose(): void;
 }
 

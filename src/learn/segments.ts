@@ -1,5 +1,6 @@
 import type { Sequential } from '../nn/sequential.js';
 import type { Tensor } from '../core/tensor.js';
+import { tidy } from '../core/scope.js';
 
 /** Layers [from, to) of a Sequential: a trainable layer and the parameter-free layers after it. */
 export interface Segment {
@@ -40,4 +41,9 @@ export function paramsInRange(model: Sequential, from: number, to: number): Map<
 /** Parameters and buffers (batch-norm running statistics) of layers [from, to): what a segment's state holds. */
 export function stateInRange(model: Sequential, from: number, to: number): Map<string, Tensor> {
   return new Map([...paramsInRange(model, from, to), ...inRange(model.namedBuffers(), from, to)]);
+}
+
+/** Layers [from, to) of `model` in inference mode: a pipeline stage's share of a prediction. */
+export function segmentForward(model: Sequential, h: Tensor, from: number, to: number): Tensor {
+  return tidy(() => model.forwardWithCache(h, { training: false }, from, to).y);
 }

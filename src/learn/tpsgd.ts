@@ -7,7 +7,8 @@ import { crossEntropyLoss, l1Loss, l2Loss } from './losses.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from './optim/index.js';
 import type { LearningRule, ParamGroup, StepResult } from './rule.js';
-import { paramsInRange, stateInRange, segmentsOf, type Segment } from './segments.js';
+import { paramsInRange, segmentForward, stateInRange, segmentsOf, type Segment } from './segments.js';
+import type { ForwardPipeline } from './parallelism.js';
 import { loadGroupState, saveGroupState, type GroupState } from './group-state.js';
 import { fail } from '../core/errors.js';
 
@@ -18,7 +19,12 @@ export interface TpSgdOptions {
   classes: number;
   /** The hidden segments' local loss (default 'l2'). */
   loss?: LocalLoss;
-  projectionSeed?: number;
+  /**
+   * The generator P_i are drawn from (default `Rng.stream(0, 'tpsgd/projection')`). `createRule` passes the config's
+   * (see `RuleConfig.streams`). The projections are saved as buffers, but a worker builds its rule from the config
+   * alone: the draw must be a function of the config.
+   */
+  projectionRng?: Rng;
   /** How P_i's entries are drawn (default 'uniform' on [−s, s]); 'rademacher' is ±s, 'normal' N(0, s²). */
   projection?: ProjectionKind;
   /** s above (default 1). */
@@ -76,7 +82,7 @@ export class TpSgd implements LearningRule {
   ) {
     this.backend = model.backend;
     this.loss = opts.loss ?? 'l2';
-    const prng = new Rng(opts.projectionSeed ?? 0x7057);
+    const prng = opts.projectionRng ?? Rng.stream(0, 'tpsgd/projection');
     const kind = opts.projection ?? 'uniform',
       scale = opts.projectionScale ?? 1;
     const segments = segmentsOf(model);
@@ -209,6 +215,16 @@ export class TpSgd implements LearningRule {
 
   setLr(lr: number) {
     for (const s of this.segments) s.optimizer.lr = lr * s.lrScale;
+  }
+
+  /** A forward pipeline: each segment learns from the batch and the labels as they pass, and hands them on. */
+  parallelism(): ForwardPipeline {
+    return {
+      kind: 'forward-pipeline',
+      segments: this.segments.length,
+      forward: (h, first, end) => segmentForward(this.model, h, this.segments[first].from, this.segments[end - 1].to),
+      train: (h, y, first, end) => tidy(() => this.trainSegments(h, y, first, end)),
+    };
   }
 
   /** Each segment reads the previous segment's output and the label; none waits for another's error. */

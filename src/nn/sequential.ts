@@ -1,5 +1,6 @@
 import type { Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend/backend.js';
+import { numericsChecked } from '../backend/engine.js';
 import { fail } from '../core/errors.js';
 import { fmt, sameShape } from '../core/shape.js';
 import { tidy } from '../core/scope.js';
@@ -18,6 +19,8 @@ export interface ModelSpec {
 export class Sequential extends LayerStack {
   readonly spec: ModelSpec;
   readonly backend: Backend;
+  /** Whether a batch has passed the NaN/±Inf scan (see `checkInput`). */
+  private inputScanned = false;
 
   constructor(spec: ModelSpec, ctx: BuildContext) {
     super(spec.input, spec.layers, ctx, buildLayer);
@@ -49,6 +52,12 @@ export class Sequential extends LayerStack {
     }
   }
 
+  /**
+   * The input's shape, always; its values (NaN, ±Inf) until one batch has passed, and on every batch while
+   * `setCheckNumerics(true)` is in force. Scanning reads the whole input back (`dataSync`: a copy out of the wasm
+   * heap), which a model that predicts one drawing at a time would pay on every call; bad data usually comes from the
+   * start (a wrong loader, unimputed features).
+   */
   private checkInput(x: Tensor): void {
     const per = x.shape.slice(1);
     if (x.rank === 0 || !sameShape(per, this.spec.input)) {
@@ -58,7 +67,7 @@ export class Sequential extends LayerStack {
         `pass a batch of shape [N, ${this.spec.input.join(', ')}]`,
       );
     }
-    if (x.dtype === 'float32' && !x.backend.asyncOnly) {
+    if (x.dtype === 'float32' && !x.backend.asyncOnly && (!this.inputScanned || numericsChecked())) {
       const d = x.dataSync();
       for (let i = 0; i < d.length; i++) {
         if (!Number.isFinite(d[i]))
@@ -68,6 +77,7 @@ export class Sequential extends LayerStack {
             'clean or impute the input before running the model',
           );
       }
+      this.inputScanned = true; // only once a batch passed: after a refused batch, the next one is scanned too
     }
   }
 

@@ -5,7 +5,7 @@ import type { LayerStack } from '../nn/stack.js';
 import type { LayerSpec } from '../nn/layer.js';
 import type { Branches } from '../nn/layers/branches.js';
 import type { LearningRule } from '../learn/rule.js';
-import { NoPropDT } from '../learn/noprop/dt.js';
+import { dtStep, NoPropDT, type DTOps } from '../learn/noprop/dt.js';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
 
 type Onnx = typeof OnnxNamespace;
@@ -25,27 +25,37 @@ export interface ExportOptions {
   upTo?: number;
 }
 
-/** Nodes and initializers of a graph under construction, every name prefixed so that sub-networks do not clash. */
+/**
+ * Nodes and initializers of a graph under construction, every name prefixed so that sub-networks do not clash.
+ * Building is synchronous (so that NoProp-DT's inference step, `dtStep`, can build it as it computes tensors);
+ * initializers' values are read from their tensors once, at the end (`initializers`).
+ */
 class GraphBuilder {
   readonly nodes: Node[] = [];
-  readonly inits: Init[] = [];
+  private readonly pending: { name: string; dims: number[]; values: Tensor | Float32Array }[] = [];
   constructor(readonly onnx: Onnx) {}
 
-  async init(name: string, t: Tensor | Float32Array, dims?: number[]): Promise<string> {
-    const data = t instanceof Float32Array ? t : Float32Array.from((await t.data()) as Float32Array);
-    this.inits.push(
-      this.onnx.TensorProto.create({
-        name,
-        dataType: this.onnx.TensorProto.DataType.FLOAT,
-        dims: dims ?? [...(t as Tensor).shape],
-        floatData: Array.from(data),
-      }),
-    );
+  init(name: string, t: Tensor | Float32Array, dims?: number[]): string {
+    this.pending.push({ name, dims: dims ?? [...(t as Tensor).shape], values: t });
     return name;
   }
 
-  scalar(name: string, v: number): Promise<string> {
+  scalar(name: string, v: number): string {
     return this.init(name, Float32Array.of(v), []);
+  }
+
+  /** Every initializer with its values (read from the device now). */
+  initializers(): Promise<Init[]> {
+    return Promise.all(
+      this.pending.map(async ({ name, dims, values }) =>
+        this.onnx.TensorProto.create({
+          name,
+          dataType: this.onnx.TensorProto.DataType.FLOAT,
+          dims,
+          floatData: Array.from(values instanceof Float32Array ? values : ((await values.data()) as Float32Array)),
+        }),
+      ),
+    );
   }
 
   node(opType: string, input: string[], output: string, attribute: Attr[] = []): string {
@@ -64,7 +74,7 @@ class GraphBuilder {
   }
 
   /** The layers of `model` applied to `input`; node and weight names start with `prefix`; returns the output's name. */
-  async sequential(model: LayerStack, input: string, prefix: string, upTo = model.layers.length): Promise<string> {
+  sequential(model: LayerStack, input: string, prefix: string, upTo = model.layers.length): string {
     let h = input;
     for (const [i, layer] of model.layers.slice(0, upTo).entries()) {
       const spec: LayerSpec = layer.spec,
@@ -82,8 +92,8 @@ class GraphBuilder {
               `layer ${prefix}${i} (dense) takes a ${layer.inputShape.length + 1}-D input; ONNX Gemm takes 2-D`,
               'put a flatten layer before it',
             );
-          const inputs = [h, await this.init(n('w'), p('weight')!)];
-          if (p('bias')) inputs.push(await this.init(n('b'), p('bias')!));
+          const inputs = [h, this.init(n('w'), p('weight')!)];
+          if (p('bias')) inputs.push(this.init(n('b'), p('bias')!));
           this.node('Gemm', inputs, out);
           break;
         }
@@ -91,8 +101,8 @@ class GraphBuilder {
           const w = p('weight')!,
             stride = pair(spec.stride, [1, 1]),
             pad = pair(spec.pad, [0, 0]);
-          const inputs = [h, await this.init(n('w'), w)];
-          if (p('bias')) inputs.push(await this.init(n('b'), p('bias')!));
+          const inputs = [h, this.init(n('w'), w)];
+          if (p('bias')) inputs.push(this.init(n('b'), p('bias')!));
           this.node('Conv', inputs, out, [
             this.ints('kernel_shape', [w.shape[2], w.shape[3]]),
             this.ints('strides', stride),
@@ -128,13 +138,13 @@ class GraphBuilder {
           this.node('Tanh', [h], out);
           break;
         case 'gelu': {
-          const div = this.node('Div', [h, await this.scalar(n('sqrt2_'), Math.SQRT2)], n('gelu_div'));
+          const div = this.node('Div', [h, this.scalar(n('sqrt2_'), Math.SQRT2)], n('gelu_div'));
           const add = this.node(
             'Add',
-            [this.node('Erf', [div], n('gelu_erf')), await this.scalar(n('one_'), 1)],
+            [this.node('Erf', [div], n('gelu_erf')), this.scalar(n('one_'), 1)],
             n('gelu_add'),
           );
-          this.node('Mul', [this.node('Mul', [h, add], n('gelu_mul')), await this.scalar(n('half_'), 0.5)], out);
+          this.node('Mul', [this.node('Mul', [h, add], n('gelu_mul')), this.scalar(n('half_'), 0.5)], out);
           break;
         }
         case 'batchnorm': {
@@ -143,10 +153,10 @@ class GraphBuilder {
             'BatchNormalization',
             [
               h,
-              await this.init(n('gamma'), p('gamma')!),
-              await this.init(n('beta'), p('beta')!),
-              await this.init(n('mean'), b('runningMean')),
-              await this.init(n('var'), b('runningVar')),
+              this.init(n('gamma'), p('gamma')!),
+              this.init(n('beta'), p('beta')!),
+              this.init(n('mean'), b('runningMean')),
+              this.init(n('var'), b('runningVar')),
             ],
             out,
             [this.float('epsilon', spec.epsilon ?? 1e-5)],
@@ -159,7 +169,7 @@ class GraphBuilder {
         case 'branches': {
           const ys: string[] = [];
           for (const [b, branch] of (layer as Branches).branches.entries())
-            ys.push(await this.sequential(branch, h, `${prefix}${i}.${b}.`));
+            ys.push(this.sequential(branch, h, `${prefix}${i}.${b}.`));
           if (spec.merge === 'concat') this.node('Concat', ys, out, [this.int('axis', 1)]);
           else
             ys.slice(1).reduce(
@@ -183,35 +193,44 @@ class GraphBuilder {
 }
 
 /**
- * NoProp-DT's inference unrolled: z ← a_t·(softmax(block_t(x, z))·W) + b_t·z for t = 1 … T from z_0, then the
- * head. z_0 is the graph's second input `noise` [N, d]: `rule.initialNoise(N)` gives layerhive's own (one N(0, I)
- * row repeated on every row, so each row's output depends on its own image only), and the file then computes exactly
- * what `rule.predict` does.
+ * NoProp-DT's inference unrolled: the rule's own description of it (`rule.inference()`), each step built by the
+ * `dtStep` that `rule.predict` runs, on graph nodes instead of tensors — z ← a_t·(softmax(block_t(x, z))·W) + b_t·z
+ * for t = 1 … T from z_0, then the head. z_0 is the graph's second input `noise` [N, d]: `rule.initialNoise(N)` gives
+ * layerhive's own (one N(0, I) row repeated on every row, so each row's output depends on its own image only), and
+ * the file then computes exactly what `rule.predict` does.
  */
-async function noPropDT(g: GraphBuilder, rule: NoPropDT, input: string, noise: string): Promise<string> {
-  if (rule.inferenceNoise)
+function noPropDT(g: GraphBuilder, rule: NoPropDT, input: string, noise: string): string {
+  const plan = rule.inference();
+  if (plan.steps.some((s) => s.noise > 0))
     fail(
       'INVALID_ARGUMENT',
       'this NoProp-DT rule adds fresh noise at every inference step, which an ONNX graph cannot reproduce',
       'export a rule created with inferenceNoise off (the default)',
     );
-  const W = await g.init('embedding', rule.embedding);
+  const W = g.init('embedding', plan.embedding);
+  const p = (t: number) => `block${t}.`;
+  const names = { a: 'au', b: 'bz', noise: 'ce', z: 'z' } as const;
+  const ops: DTOps<string> = {
+    logits: ({ t, block }, x, z) =>
+      g.sequential(
+        block.fused,
+        g.node(
+          'Concat',
+          [g.sequential(block.image, x, `${p(t)}image.`), g.sequential(block.label, z, `${p(t)}label.`)],
+          `${p(t)}concat`,
+          [g.int('axis', 1)],
+        ),
+        `${p(t)}fused.`,
+      ),
+    softmax: ({ t }, v) => g.node('Softmax', [v], `${p(t)}softmax`, [g.int('axis', 1)]),
+    embed: ({ t }, v) => g.node('MatMul', [v, W], `${p(t)}u`),
+    scale: ({ t }, v, by, what) => g.node('Mul', [v, g.scalar(`${p(t)}${what}`, by)], `${p(t)}${names[what]}`),
+    add: ({ t }, u, v, what) => g.node('Add', [u, v], `${p(t)}${names[what]}`),
+    noise: () => fail('INVALID_ARGUMENT', 'an ONNX graph has no inference noise', 'export with inferenceNoise off'),
+  };
   let z = noise;
-  for (const [k, block] of rule.blocks.entries()) {
-    const t = k + 1,
-      p = `block${t}.`;
-    const hx = await g.sequential(block.image, input, `${p}image.`),
-      hz = await g.sequential(block.label, z, `${p}label.`);
-    const logits = await g.sequential(
-      block.fused,
-      g.node('Concat', [hx, hz], `${p}concat`, [g.int('axis', 1)]),
-      `${p}fused.`,
-    );
-    const uHat = g.node('MatMul', [g.node('Softmax', [logits], `${p}softmax`, [g.int('axis', 1)]), W], `${p}u`);
-    const a = g.node('Mul', [uHat, await g.scalar(`${p}a`, rule.schedule.a[t])], `${p}au`);
-    z = g.node('Add', [a, g.node('Mul', [z, await g.scalar(`${p}b`, rule.schedule.b[t])], `${p}bz`)], `${p}z`);
-  }
-  return g.sequential(rule.head, z, 'head.');
+  for (const step of plan.steps) z = dtStep(ops, step, input, z);
+  return g.sequential(plan.head, z, 'head.');
 }
 
 /**
@@ -253,11 +272,11 @@ export async function exportOnnx(target: Sequential | LearningRule, o: ExportOpt
         `upTo ${upTo} is not a layer count in [1, ${seq.layers.length}]`,
         'pass how many of the first layers to export',
       );
-    out = await g.sequential(seq, inputName, '', upTo);
+    out = g.sequential(seq, inputName, '', upTo);
     inputs = [info(inputName, ['N', ...seq.spec.input])];
     outDims = [...(upTo ? seq.layers[upTo - 1].outputShape : seq.spec.input)];
   } else if (target instanceof NoPropDT) {
-    out = await noPropDT(g, target, inputName, 'noise');
+    out = noPropDT(g, target, inputName, 'noise');
     inputs = [
       info(inputName, ['N', ...target.blocks[0].image.spec.input]),
       info('noise', ['N', target.embedding.shape[1]]),
@@ -277,7 +296,7 @@ export async function exportOnnx(target: Sequential | LearningRule, o: ExportOpt
   const graph = onnx.GraphProto.create({
     name: o.name ?? 'layerhive',
     node: g.nodes,
-    initializer: g.inits,
+    initializer: await g.initializers(),
     input: inputs,
     output: [info(outputName, ['N', ...outDims])],
   });

@@ -30,7 +30,9 @@ export class Channel {
   private queues = new Map<string, unknown[]>();
   private waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private inFlight = new Map<string, number>();
+  /** The one send of each kind waiting for credit (sends of a kind are chained through `sending`). */
   private creditWaiters = new Map<string, () => void>();
+  private sending = new Map<string, Promise<void>>();
   private failure: Error | null = null;
 
   constructor(
@@ -40,8 +42,21 @@ export class Channel {
     port.onmessage = (ev: MessageEvent) => this.deliver(ev.data as Envelope | Ack);
   }
 
-  /** Sends `body` under `kind`, transferring `transfer`; waits while `window` messages of that kind are unread. */
-  async send(kind: string, body: unknown, transfer: ArrayBuffer[] = []): Promise<void> {
+  /**
+   * Sends `body` under `kind`, transferring `transfer`; waits while `window` messages of that kind are unread. Sends
+   * of one kind go out in the order they were called, even when the caller does not await each one.
+   */
+  send(kind: string, body: unknown, transfer: ArrayBuffer[] = []): Promise<void> {
+    const mine = (this.sending.get(kind) ?? Promise.resolve()).then(() => this.sendNow(kind, body, transfer));
+    this.sending.set(
+      kind,
+      mine.catch(() => undefined),
+    );
+    return mine;
+  }
+
+  /** One send, the only one of its kind under way: waits for credit, then posts. */
+  private async sendNow(kind: string, body: unknown, transfer: ArrayBuffer[]): Promise<void> {
     while ((this.inFlight.get(kind) ?? 0) >= this.window) {
       this.check();
       const t0 = performance.now();

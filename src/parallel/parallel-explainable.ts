@@ -1,8 +1,8 @@
 import type { RuleConfig } from '../learn/create.js';
 import { saveGroups, type LearningRule } from '../learn/rule.js';
-import { WorkerPool } from '../parallel/pool.js';
-import type { Spawner } from '../parallel/spawn.js';
-import { fromRule, type Explainable } from './model.js';
+import { WorkerPool } from './pool.js';
+import type { Spawner } from './spawn.js';
+import { fromRule, type Explainable } from '../explain/model.js';
 import { fail } from '../core/errors.js';
 
 /**

@@ -3,10 +3,8 @@ import { createBackend } from '../backend/select.js';
 import { fail } from '../core/errors.js';
 import type { RuleConfig } from '../learn/create.js';
 import { saveGroups, type LearningRule } from '../learn/rule.js';
-import { Backprop } from '../learn/backprop.js';
-import { TpSgd } from '../learn/tpsgd.js';
 import { Channel } from './channel.js';
-import { makePlan, measureCosts, type Plan } from './placement.js';
+import { measureCosts, planFor, type Plan } from './placement.js';
 import { WorkerPool } from './pool.js';
 import type { Spawner } from './spawn.js';
 import type { StageStats } from './stage-host.js';
@@ -35,24 +33,28 @@ export class PipelinedModel {
   ) {}
 
   /**
-   * Places the layered model of `rule` (backprop or tpsgd; built from `config`) on workers, with its current weights.
+   * Places the chain of segments of `rule` (built from `config`; a rule that declares a pipeline) on workers, with its
+   * current weights.
    */
   static async create(config: RuleConfig, rule: LearningRule, o: PipelineOptions): Promise<PipelinedModel> {
-    if (!(rule instanceof Backprop || rule instanceof TpSgd)) {
+    const declared = rule.parallelism();
+    if (!declared || declared.kind === 'independent') {
       fail(
         'INVALID_ARGUMENT',
         `a ${rule.name} model is not a stack of layers to pipeline`,
-        'pipeline a backprop or tpsgd model; NoProp blocks run side by side instead',
+        'pipeline a model whose rule declares a chain of segments; independent groups run side by side instead',
       );
     }
     const backend = await createBackend(o.backend ?? 'wasm');
-    const plan = makePlan({ ...config, rule: 'backprop' }, measureCosts(config, backend), o.workers);
+    const plan = planFor('pipeline', rule.name, measureCosts(config, backend), o.workers);
+    backend.destroy?.();
     const pool = new WorkerPool(o.spawn, plan.stages.length, { timeoutMs: o.timeoutMs });
     try {
-      const seg = (name: string) => rule.segments[Number(name.slice('segment'.length))];
+      // each stage holds consecutive segments: group k of the rule is segment k
+      const index = new Map(rule.groups().map((g, i) => [g.name, i]));
       const ranges = plan.stages.map((s): [number, number] => [
-        seg(s.groups[0]).from,
-        seg(s.groups[s.groups.length - 1]).to,
+        index.get(s.groups[0]) ?? 0,
+        (index.get(s.groups[s.groups.length - 1]) ?? 0) + 1,
       ]);
       const links = Array.from({ length: plan.stages.length + 1 }, () => new MessageChannel());
       await Promise.all(
@@ -66,14 +68,13 @@ export class PipelinedModel {
           await pool.call(i, name, (s) => s.connect(Comlink.transfer({ prev, next }, [prev, next])));
         }),
       );
-      const out = rule.model.outputShape;
       return new PipelinedModel(
         plan,
         pool,
         ranges,
         new Channel(links[0].port1, 4),
         new Channel(links[plan.stages.length].port2),
-        [...out],
+        [config.classes],
       );
     } catch (e) {
       await pool.close();

@@ -1,10 +1,7 @@
 import type { Backend } from '../backend/backend.js';
 import { tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
-import { createRule, type RuleConfig } from '../learn/create.js';
-import { NoPropBase } from '../learn/noprop/base.js';
-import { TpSgd } from '../learn/tpsgd.js';
-import { Backprop } from '../learn/backprop.js';
+import { createRule, parallelismOf, type RuleConfig } from '../learn/create.js';
 import { randomUniform, tensor } from '../ops/index.js';
 import { Rng } from '../core/rng.js';
 
@@ -23,8 +20,8 @@ export interface StagePlan {
 }
 
 /**
- * Where every group runs. 'independent': groups that read only the batch (NoProp blocks, the head) spread
- * over workers that never talk; 'pipeline': runs of consecutive segments, each stage feeding the next.
+ * Where every group runs. 'independent': groups that read only the batch (NoProp's blocks and head) spread over
+ * workers that never talk; 'pipeline': runs of consecutive segments, each stage feeding the next.
  */
 export interface Plan {
   mode: 'independent' | 'pipeline';
@@ -108,8 +105,8 @@ function groupBytes(params: number, c: RuleConfig): number {
 }
 
 /**
- * Times each group once on `batch` images (after one warm-up) on a throwaway copy of the rule: a NoProp
- * group's training step, a segment's forward for the pipelined rules.
+ * Times each group once on `batch` images (after one warm-up) on a throwaway copy of the rule: an independent
+ * group's training step, a segment's forward for the pipelines.
  */
 export function measureCosts(c: RuleConfig, backend: Backend, batch = 32): GroupCost[] {
   const rule = createRule({ ...c }, backend);
@@ -130,32 +127,45 @@ export function measureCosts(c: RuleConfig, backend: Backend, batch = 32): Group
         return performance.now() - t0;
       };
       const params = rule.params();
-      const sizeOf = (names: string[]) => names.reduce((s, n) => s + (params.get(n)?.size ?? 0), 0);
-      if (rule instanceof NoPropBase) {
-        return rule.groups().map((g) => ({
-          name: g.name,
-          ms: time(() => rule.trainGroup(g.name, x, y)),
-          bytes: groupBytes(sizeOf(g.params), c),
-        }));
-      }
-      if (rule instanceof TpSgd || rule instanceof Backprop) {
-        const groups = rule.groups();
-        let h = x;
-        return rule.segments.map((s, i) => {
-          const ms = time(() => rule.model.forwardWithCache(h, { training: false }, s.from, s.to).y);
-          h = rule.model.forwardWithCache(h, { training: false }, s.from, s.to).y;
-          return { name: s.name, ms, bytes: groupBytes(sizeOf(groups[i].params), c) };
-        });
-      }
-      return fail('INVALID_ARGUMENT', `no placement for rule ${rule.name}`, 'use backprop, tpsgd or a noprop rule');
+      const groups = rule.groups();
+      const bytes = (i: number) =>
+        groupBytes(
+          groups[i].params.reduce((n, k) => n + (params.get(k)?.size ?? 0), 0),
+          c,
+        );
+      const p =
+        rule.parallelism() ??
+        fail('INVALID_ARGUMENT', `${rule.name} declares no parallelism to place`, 'train it in one thread');
+      if (p.kind === 'independent')
+        return groups.map((g, i) => ({ name: g.name, ms: time(() => p.train([i], x, y)), bytes: bytes(i) }));
+      let h = x;
+      return groups.map((g, i) => {
+        const ms = time(() => p.forward(h, i, i + 1));
+        h = p.forward(h, i, i + 1);
+        return { name: g.name, ms, bytes: bytes(i) };
+      });
     });
   } finally {
     rule.dispose();
   }
 }
 
-/** The plan for `workers` workers from measured costs: the rule decides the mode. */
+/** The plan for `workers` workers from measured costs; the rule's declared parallelism decides the mode. */
 export function makePlan(c: RuleConfig, costs: readonly GroupCost[], workers: number, maxBytes = Infinity): Plan {
+  const kind =
+    parallelismOf(c) ??
+    fail('INVALID_ARGUMENT', `${c.rule} declares no parallelism to place`, 'train it in one thread');
+  return planFor(kind === 'independent' ? 'independent' : 'pipeline', c.rule, costs, workers, maxBytes);
+}
+
+/** The plan of `mode` for `workers` workers from measured costs. */
+export function planFor(
+  mode: Plan['mode'],
+  rule: string,
+  costs: readonly GroupCost[],
+  workers: number,
+  maxBytes = Infinity,
+): Plan {
   const total = costs.reduce((s, g) => s + g.ms, 0);
   const stage = (idx: number[], worker: number): StagePlan => ({
     worker,
@@ -163,7 +173,7 @@ export function makePlan(c: RuleConfig, costs: readonly GroupCost[], workers: nu
     ms: idx.reduce((s, i) => s + costs[i].ms, 0),
     bytes: idx.reduce((s, i) => s + costs[i].bytes, 0),
   });
-  const independent = c.rule.startsWith('noprop');
+  const independent = mode === 'independent';
   const stages = independent
     ? assignIndependent(costs, workers, maxBytes).map(stage)
     : partitionContiguous(costs, workers, maxBytes).map(([a, b], w) =>
@@ -173,8 +183,8 @@ export function makePlan(c: RuleConfig, costs: readonly GroupCost[], workers: nu
         ),
       );
   return {
-    mode: independent ? 'independent' : 'pipeline',
-    rule: c.rule,
+    mode,
+    rule,
     stages,
     bound: total / Math.max(...stages.map((s) => s.ms)),
   };

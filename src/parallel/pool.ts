@@ -2,6 +2,7 @@ import * as Comlink from 'comlink';
 import { LayerhiveError } from '../core/errors.js';
 import type { Spawner, WorkerHandle } from './spawn.js';
 import type { StageHost } from './stage-host.js';
+import { carryTypedErrors } from './error-transfer.js';
 
 export interface PoolOptions {
   /** Longest a call may take before the worker is declared hung (default 10 minutes). */
@@ -41,6 +42,7 @@ export class WorkerPool {
   ) {
     if (!Number.isInteger(size) || size < 1)
       throw new LayerhiveError('INVALID_ARGUMENT', `a pool of ${size} workers`, 'use at least one worker');
+    carryTypedErrors();
     this.slots = Array.from({ length: size }, () => this.start());
   }
 
@@ -66,26 +68,25 @@ export class WorkerPool {
         'WORKER_FAILED',
         `${who}: the worker is gone (${slot.dead})`,
         'restart it (the coordinator does so during training)',
+        who,
       );
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new LayerhiveError(
+      'TIMEOUT',
+      `${who} did not answer within ${timeoutMs} ms`,
+      'the worker is restarted; raise timeoutMs for very large steps',
+      who,
+    );
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new LayerhiveError(
-              'TIMEOUT',
-              `${who} did not answer within ${timeoutMs} ms`,
-              'the worker is restarted; raise timeoutMs for very large steps',
-            ),
-          ),
-        timeoutMs,
-      );
+      timer = setTimeout(() => reject(timedOut), timeoutMs);
     });
     try {
       return await Promise.race([fn(slot.remote), slot.died, timeout]);
     } catch (e) {
-      if (e instanceof LayerhiveError && e.code === 'TIMEOUT') {
-        await this.kill(i);
+      if (e === timedOut) {
+        // marked dead now, stopped in the background: the caller hears of this stage's timeout before a neighbour's
+        // (which may time out in the same tick, waiting on this one) whatever order the threads take to end
+        void this.kill(i);
         throw e;
       }
       if (e instanceof WorkerEnded)
@@ -93,12 +94,16 @@ export class WorkerPool {
           'WORKER_FAILED',
           `${who}: the worker ended (${e.message})`,
           'the coordinator restarts it from the last synced state',
+          who,
         );
+      // a typed error raised in the worker keeps its code and hint (error-transfer.ts), and names the stage
+      if (e instanceof LayerhiveError) throw new LayerhiveError(e.code, `${who} threw: ${e.detail}`, e.hint, who);
       const msg = e instanceof Error ? e.message : String(e);
       throw new LayerhiveError(
         'WORKER_FAILED',
         `${who} threw: ${msg}`,
         'see the message above; the stage’s state is the last synced copy',
+        who,
       );
     } finally {
       clearTimeout(timer);

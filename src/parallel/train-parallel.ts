@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import type { Backend } from '../backend/backend.js';
 import { createBackend } from '../backend/select.js';
-import { LayerhiveError } from '../core/errors.js';
+import { fail, LayerhiveError } from '../core/errors.js';
 import { BatchIterator, type BatchCursor } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
@@ -41,6 +41,11 @@ export interface ParallelOptions {
    * Start from these group states (a resumed checkpoint) instead of the config's initial weights; pass the cursor too.
    */
   initial?: Record<string, GroupState>;
+  /**
+   * Modules each stage worker imports before building the rule: where a rule of your own is registered
+   * (`registerRule`). Built-in rules need none.
+   */
+  ruleModules?: string[];
   /** Called as each chunk of steps starts (fault injection in tests: kill a worker here). */
   onChunkStart?: (info: { epoch: number; chunk: number }, pool: WorkerPool) => void;
 }
@@ -73,11 +78,11 @@ const stateBytes = (s: Record<string, GroupState>) =>
   );
 
 /**
- * Trains a rule over a pool of stage workers. NoProp groups train side by side, each worker iterating the
- * same seeded batches (no traffic between workers); tpSGD runs as a forward pipeline whose stages learn as
- * a batch passes; backprop as a GPipe forward/backward pipeline. Every `syncEvery` steps the coordinator
- * pulls each stage's state into its own copy of the rule; a worker that dies or hangs is replaced, every
- * stage goes back to that copy, and the steps since are replayed (reported in `restarts`).
+ * Trains a rule over a pool of stage workers, as the rule's declared parallelism says: independent groups (NoProp)
+ * train side by side, each worker iterating the same seeded batches (no traffic between workers); a forward pipeline
+ * (tpSGD) has stages that learn as a batch passes; GPipe (backprop) moves activations forward and errors back.
+ * Every `syncEvery` steps the coordinator pulls each stage's state into its own copy of the rule; a worker that dies
+ * or hangs is replaced, every stage goes back to that copy, and the steps since are replayed (reported in `restarts`).
  */
 export async function trainParallel(
   config: RuleConfig,
@@ -85,14 +90,6 @@ export async function trainParallel(
   testSet: ImageDataset,
   o: TrainOptions & ParallelOptions,
 ): Promise<{ rule: LearningRule; report: ParallelReport }> {
-  if (config.rule.startsWith('noprop') && config.noprop?.embedding === 'learned' && o.workers > 1) {
-    throw new LayerhiveError(
-      'INVALID_ARGUMENT',
-      'a learned label embedding is read by every block and trained by the head each step, ' +
-        'so NoProp groups are not independent',
-      'use the onehot or prototype embedding with --workers, or train on one worker',
-    );
-  }
   if (o.features)
     throw new LayerhiveError(
       'INVALID_ARGUMENT',
@@ -111,6 +108,11 @@ export async function trainParallel(
   let fresh: BatchIterator;
   let snapshot: { states: Record<string, GroupState>; cursor: BatchCursor };
   try {
+    const declared =
+      rule.parallelism() ??
+      fail('INVALID_ARGUMENT', `${rule.name} declares no parallelism`, 'train it in one thread with train()');
+    if (declared.kind === 'independent' && declared.shared && o.workers > 1)
+      fail('INVALID_ARGUMENT', declared.shared.why, declared.shared.hint);
     for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
     plan = makePlan(config, o.costs ?? measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
     if (o.pool && o.pool.size < plan.stages.length)
@@ -136,6 +138,7 @@ export async function trainParallel(
   // started last, right before the try whose finally closes it: nothing that can throw lies in between
   const pool = o.pool ?? new WorkerPool(o.spawn!, plan.stages.length, { timeoutMs: o.timeoutMs });
   const pipeline = plan.mode === 'pipeline';
+  const groupIndex = new Map(rule.groups().map((g, i) => [g.name, i]));
   const holdsData = (i: number) => !pipeline || i === 0;
   const label = (i: number) => `${plan.stages[i].groups.join(', ')}`;
   const restarts: Restart[] = [];
@@ -150,7 +153,12 @@ export async function trainParallel(
     await Promise.all(
       plan.stages.map(async (st, i) => {
         await pool.call(i, label(i), (s) =>
-          s.init({ rule: config, backend: stageBackend[i], label: `stage ${i} (${label(i)})` }),
+          s.init({
+            rule: config,
+            backend: stageBackend[i],
+            label: `stage ${i} (${label(i)})`,
+            modules: o.ruleModules,
+          }),
         );
         if (holdsData(i))
           await pool.call(i, label(i), (s) =>
@@ -188,10 +196,8 @@ export async function trainParallel(
       pool
         .call(i, label(i), (s) => {
           if (!pipeline) return s.trainGroups(st.groups, lrs);
-          const first =
-            config.rule === 'tpsgd' || config.rule === 'backprop' ? Number(st.groups[0].slice('segment'.length)) : 0;
-          const req = { first, end: first + st.groups.length, lrs, microBatches: o.microBatches ?? 4 };
-          return config.rule === 'tpsgd' ? s.trainTpsgd(req) : s.trainBackprop(req);
+          const first = groupIndex.get(st.groups[0]) ?? 0; // a stage holds consecutive segments, in order
+          return s.trainPipeline({ first, end: first + st.groups.length, lrs, microBatches: o.microBatches ?? 4 });
         })
         .catch((e: unknown) => {
           if (failure === null) {
@@ -238,7 +244,7 @@ export async function trainParallel(
           losses = await runChunk(lrs);
         } catch (err) {
           const dead = plan.stages.map((_, i) => i).filter((i) => pool.isDead(i));
-          const deviceLost = failedStage >= 0 && err instanceof Error && /WebGPU device was lost/.test(err.message);
+          const deviceLost = failedStage >= 0 && err instanceof LayerhiveError && err.code === 'DEVICE_LOST';
           if ((dead.length === 0 && !deviceLost) || restarts.length >= (o.maxRestarts ?? 5)) throw err;
           let reason = err instanceof Error ? err.message : String(err);
           if (deviceLost) {

@@ -21,6 +21,7 @@ import type { LearningRule, ParamGroup, RuleName, StepResult } from '../rule.js'
 import { fail } from '../../core/errors.js';
 import { loadGroupState, saveGroupState, type GroupState } from '../group-state.js';
 import { crossEntropyLoss } from '../losses.js';
+import type { IndependentGroups } from '../parallelism.js';
 import { makeEmbedding, type EmbeddingKind } from './embedding.js';
 import { checkBlockKind, type BlockKind } from './block-specs.js';
 
@@ -33,6 +34,12 @@ export interface NoPropCommonOptions {
   /** For the 'prototype' embedding: classes × pixels values (see classPrototypes). */
   prototypes?: ArrayLike<number>;
   seed: number;
+  /**
+   * How the inference noise z_0 is seeded, the one draw of a NoProp rule that checkpoints do not store: 'named'
+   * (default) from `Rng.stream(seed, 'noprop/inference')`; 'legacy' from `new Rng(seed + 7)`, which rules built
+   * before named streams used, so that their checkpoints predict what they always did (see `RuleConfig.streams`).
+   */
+  streams?: 'named' | 'legacy';
 }
 
 /** Something with named parameters and buffers (a block, or the CT/FM network). */
@@ -56,6 +63,7 @@ export abstract class NoPropBase implements LearningRule {
   private headOptimizer: Optimizer;
   private headRng: Rng;
   protected readonly seed: number;
+  private readonly legacyInference: boolean;
 
   /**
    * `cleanAlphaBar`: the signal share of z at the clean end, where the head is trained; `noiseAlphaBar` at the noise
@@ -70,8 +78,9 @@ export abstract class NoPropBase implements LearningRule {
   ) {
     this.backend = backend;
     this.seed = o.seed;
+    this.legacyInference = o.streams === 'legacy';
     checkBlockKind(o.block ?? 'mlp'); // before the embedding's tensor exists, so a bad name leaks nothing
-    const emb = makeEmbedding(o.embedding ?? 'onehot', o.classes, backend, new Rng(o.seed), {
+    const emb = makeEmbedding(o.embedding ?? 'onehot', o.classes, backend, Rng.stream(o.seed, 'noprop/embedding'), {
       dim: o.embedDim,
       prototypes: o.prototypes,
     });
@@ -80,7 +89,7 @@ export abstract class NoPropBase implements LearningRule {
     const d = this.embedding.shape[1];
     this.head = new Sequential(
       { input: [d], layers: [{ type: 'dense', units: o.classes }] },
-      { backend, rng: new Rng(o.seed * 1000 + 999) },
+      { backend, rng: Rng.stream(o.seed, 'noprop/head/init') },
     );
     // Start the head as the nearest-embedding decoder, logits = z·Wᵀ / mean‖u‖²: the clean end of the chain is
     // close to u_y, so this is already a classifier, and cross-entropy refines it. (From a random start the
@@ -90,7 +99,7 @@ export abstract class NoPropBase implements LearningRule {
       assign(this.head.namedParams().get('0.weight')!, div(mul(transpose(W), W.shape[0]), sum(square(W))));
     });
     this.headOptimizer = makeOptimizer();
-    this.headRng = new Rng(o.seed * 1000 + 998);
+    this.headRng = Rng.stream(o.seed, 'noprop/head/train');
   }
 
   get embedDim(): number {
@@ -152,6 +161,27 @@ export abstract class NoPropBase implements LearningRule {
     return this.trainNetwork(name, x, y);
   }
 
+  /**
+   * Every group learns from the batch alone, so they spread over workers side by side — unless the label embedding
+   * is learned: the head trains it each step and every block reads it, so they share state and stay together.
+   */
+  parallelism(): IndependentGroups {
+    const names = this.groups().map((g) => g.name);
+    return {
+      kind: 'independent',
+      shared: this.embeddingTrainable
+        ? {
+            why:
+              'a learned label embedding is read by every block and trained by the head each step, ' +
+              'so NoProp groups are not independent',
+            hint: 'use the onehot or prototype embedding with --workers, or train on one worker',
+          }
+        : undefined,
+      train: (indices, x, y) =>
+        tidy(() => indices.map((i) => this.trainGroup(names[i], x, y)).reduce((a, l) => add(a, l))),
+    };
+  }
+
   /** Every group in turn (the networks, then the head); no group reads another's result. */
   trainStep(x: Tensor, y: Tensor): StepResult {
     let loss: Tensor | null = null;
@@ -206,7 +236,7 @@ export abstract class NoPropBase implements LearningRule {
    * or what else is in it (perturbation explanations score an input and its perturbed copies in one batch).
    */
   initialNoise(batch: number): { z: Tensor; rng: Rng } {
-    const rng = new Rng(this.seed + 7);
+    const rng = this.legacyInference ? new Rng(this.seed + 7) : Rng.stream(this.seed, 'noprop/inference');
     return { z: this.sharedNoise(batch, rng), rng };
   }
 

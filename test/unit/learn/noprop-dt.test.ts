@@ -9,6 +9,8 @@ import { createOptimizer } from '../../../src/learn/optim/index.js';
 import { train } from '../../../src/learn/trainer.js';
 import { NoPropDT, type NoPropOptions } from '../../../src/learn/noprop/dt.js';
 import { cosineSchedule } from '../../../src/learn/noprop/schedule.js';
+import { Block } from '../../../src/learn/noprop/block.js';
+import { blockSpec } from '../../../src/learn/noprop/block-specs.js';
 import { wasmRelaxed } from '../helpers.js';
 
 const mnist = await loadMnist();
@@ -81,6 +83,22 @@ describe('NoProp-DT', () => {
     const [pa, pb] = [snapshot(a.params()), snapshot(b.params())];
     for (const [k, v] of pa) expect(pb.get(k), k).toEqual(v);
     expect(snapshot(make().params()).get('block1.image.1.weight')).not.toEqual(pa.get('block1.image.1.weight'));
+  });
+
+  it('blocks and inference draw from streams named by (seed, name) alone, whatever T is', () => {
+    // blocks were seeded seed·1000 + t, their noise seed·1000 + 500 + t and the head seed·1000 + 998: from T = 498 on,
+    // a block trained on the head's noise. Now block t's weights come from 'noprop/block/<t>/init', at any T.
+    const r = make({ T: 3 });
+    const alone = new Block(blockSpec('mlp', 10), [1, 28, 28], 10, wasmRelaxed, Rng.stream(1, 'noprop/block/2/init'));
+    const [pr, pa] = [snapshot(r.blocks[1].namedParams()), snapshot(alone.namedParams())];
+    for (const [k, v] of pa) expect(pr.get(k), k).toEqual(v);
+    // z_0 of inference: named by default; a rule built from a config without `streams` keeps seed + 7
+    const z0 = (n: NoPropDT) => Array.from(n.initialNoise(1).z.dataSync());
+    const normals = (rng: Rng) => Array.from(rng.fillNormal(new Float32Array(10)));
+    expect(z0(r)).toEqual(normals(Rng.stream(1, 'noprop/inference')));
+    const legacy = make({ streams: 'legacy' });
+    expect(z0(legacy)).toEqual(normals(new Rng(1 + 7)));
+    for (const n of [r, legacy]) n.dispose();
   });
 
   it('declares one independent group per block plus the head', () => {

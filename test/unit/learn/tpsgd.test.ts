@@ -11,6 +11,8 @@ import { tensor } from '../../../src/ops/index.js';
 import { crossEntropyLoss } from '../../../src/learn/losses.js';
 import type { Sequential } from '../../../src/nn/sequential.js';
 import { Rng } from '../../../src/core/rng.js';
+import type { RuleConfig } from '../../../src/learn/create.js';
+import type { TpSgd } from '../../../src/learn/tpsgd.js';
 import { wasmRelaxed } from '../helpers.js';
 
 const mnist = await loadMnist();
@@ -44,6 +46,31 @@ describe('tpSGD', () => {
     const fresh = make('tpsgd');
     expect(snapshot(fresh).get('1.weight')).not.toEqual(sa.get('1.weight'));
     for (const r of [a, b, c, fresh]) r.dispose();
+  });
+
+  it('projections: a config without `streams` keeps the pre-stream draws (what stored checkpoints hold), a named one \
+takes them from the (seed, tpsgd/projection) stream, an explicit projectionSeed wins over both', () => {
+    const base: RuleConfig = {
+      rule: 'tpsgd',
+      model: 'mlp',
+      inputShape: [1, 28, 28],
+      classes: 10,
+      optimizer: { type: 'adam', lr: 5e-3 },
+      seed: 7,
+    };
+    const first = (c: Partial<RuleConfig>) => {
+      const r = createRule({ ...base, ...c }, wasmRelaxed) as TpSgd;
+      const v = Array.from(r.segments[0].projection!.dataSync().subarray(0, 8));
+      r.dispose();
+      return v;
+    };
+    // the first segment's P is [10, 128] uniform on [−1, 1]: its first values are the generator's first uniforms
+    const expected = (rng: Rng) => Array.from(rng.fillUniform(new Float32Array(8), -1, 1));
+    expect(first({})).toEqual(expected(new Rng(7 + 1)));
+    expect(first({ streams: 'named' })).toEqual(expected(Rng.stream(7, 'tpsgd/projection')));
+    expect(first({ streams: 'named', tpsgd: { projectionSeed: 42 } })).toEqual(expected(new Rng(42)));
+    // what a worker rebuilding the rule from the same JSON gets
+    expect(first(JSON.parse(JSON.stringify({ streams: 'named' })))).toEqual(first({ streams: 'named' }));
   });
 
   /** Every segment's update, with and without perturbing the parameters of every segment after it. */

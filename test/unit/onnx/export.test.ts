@@ -123,6 +123,24 @@ describe('ONNX export', () => {
     },
   );
 
+  it('NoProp-DT with inference noise is refused: its description has noisy steps, which a graph cannot draw', {
+    tags: ['behaviour'],
+  }, async () => {
+    const config: RuleConfig = {
+      rule: 'noprop-dt',
+      model: 'mlp',
+      inputShape: [1, 28, 28],
+      classes: 10,
+      seed: 2,
+      optimizer: { type: 'adam', lr: 1e-3 },
+      noprop: { T: 3, inferenceNoise: true },
+    };
+    const rule = createRule(config, wasmRelaxed) as NoPropDT;
+    expect(rule.inference().steps.filter((s) => s.noise > 0).length).toBeGreaterThan(0);
+    await expect(exportOnnx(rule)).rejects.toThrow(/fresh noise at every inference step/);
+    rule.dispose();
+  });
+
   it('a NoProp-CT rule is a typed error (its time-conditioned network has no export yet)', {
     tags: ['behaviour'],
   }, async () => {

@@ -23,9 +23,7 @@ async function pipeline(config: RuleConfig) {
       { first: 0, end: 1, lrs, microBatches: 4 },
       { first: 1, end: 3, lrs, microBatches: 4 },
     ];
-    return Promise.all(
-      hosts.map((h, i) => (config.rule === 'tpsgd' ? h.trainTpsgd(reqs[i]) : h.trainBackprop(reqs[i]))),
-    );
+    return Promise.all(hosts.map((h, i) => h.trainPipeline(reqs[i])));
   };
   return {
     hosts,
@@ -71,7 +69,7 @@ describe('stage host', () => {
     const got = new Promise<{ body: { shape: number[] } }>((r) => {
       outbound.port2.onmessage = (e) => r(e.data);
     });
-    const runs = [p.hosts[0].predict(0, 3, 1), p.hosts[1].predict(3, 6, 1)];
+    const runs = [p.hosts[0].predict(0, 1, 1), p.hosts[1].predict(1, 3, 1)]; // segments [0, 1) and [1, 3)
     inbound.port1.postMessage({
       kind: 'act',
       body: { shape: [2, 1, 28, 28], dtype: 'float32', data: new Float32Array(2 * 784) },

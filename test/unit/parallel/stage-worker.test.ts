@@ -47,7 +47,7 @@ describe('stage worker', () => {
         const out = new Promise<{ kind: string; body: { data: Float32Array; shape: number[] } }>((r) => {
           mc[1].port2.onmessage = (e) => r(e.data);
         });
-        const done = stage.predict(0, 10, 1);
+        const done = stage.predict(0, 4, 1); // all four segments
         mc[0].port1.postMessage({
           kind: 'act',
           body: { shape: [3, 1, 28, 28], dtype: 'float32', data: x.dataSync() },

@@ -163,15 +163,24 @@ describe('parallel training', () => {
       await pool.call(0, 'block1', (s) => s.setData(trainSet, { batchSize: 32, seed: 1 }));
       const thrown = await pool.call(0, 'block1', (s) => s.trainGroups(['block9'], [1e-3])).catch((e: unknown) => e);
       expect(thrown).toBeInstanceOf(LayerhiveError);
-      expect((thrown as LayerhiveError).code).toBe('WORKER_FAILED');
+      // the worker's own code and hint cross the thread; the message and `stage` name the stage
+      expect((thrown as LayerhiveError).code).toBe('INVALID_ARGUMENT');
       expect((thrown as Error).message).toMatch(/stage 0 \(block1\) threw: .*no group 'block9'/);
+      expect((thrown as LayerhiveError).stage).toBe('stage 0 (block1)');
+      expect((thrown as LayerhiveError).hint).toMatch(/use one of: block1,/);
+      const shape = await pool
+        .call(0, 'block1', (s) => s.explainScores(new Float32Array(10), 1))
+        .catch((e: unknown) => e);
+      expect(shape).toBeInstanceOf(LayerhiveError);
+      expect((shape as LayerhiveError).code).toBe('SHAPE_MISMATCH');
+      expect((shape as LayerhiveError).stage).toBe('stage 0 (block1)');
       expect(pool.isDead(0)).toBe(false); // a throw leaves the worker usable
 
       await pool.call(1, 'segment1', (s) => s.init({ rule: tpsgd, label: 'stage 1' }));
       const { port1, port2 } = new MessageChannel();
       await pool.call(1, 'segment1', (s) => s.connect(Comlink.transfer({ prev: port2, next: null }, [port2])));
       const hung = await pool
-        .call(1, 'segment1', (s) => s.trainTpsgd({ first: 1, end: 3, lrs: [1e-3], microBatches: 1 }), 300)
+        .call(1, 'segment1', (s) => s.trainPipeline({ first: 1, end: 3, lrs: [1e-3], microBatches: 1 }), 300)
         .catch((e: unknown) => e);
       expect((hung as LayerhiveError).code).toBe('TIMEOUT');
       expect((hung as Error).message).toMatch(/stage 1 \(segment1\) did not answer within 300 ms/);
