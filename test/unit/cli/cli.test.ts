@@ -7,10 +7,9 @@ import { createBackend, MNIST_NORMALIZATION, normalizePixels, restoreRule, tenso
 import { FsCheckpointStore } from '../../../src/store/fs-store.js';
 import { loadMnist } from '../../../src/data/idx-file.js';
 import { NoPropDT } from '../../../src/learn/noprop/dt.js';
+import { bin, ends } from './run-cli.js';
 
 const { PNG } = pngjs;
-
-const bin = fileURLToPath(new URL('../../../bin/layerhive.js', import.meta.url));
 
 /**
  * Longest one command may run before it counts as hung (the test's own timeout cannot fire while a sync call
@@ -98,45 +97,6 @@ const argmaxRows = (v: Float32Array, k: number) =>
     const row = v.subarray(r * k, (r + 1) * k);
     return row.indexOf(Math.max(...row));
   });
-
-interface Ended {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  wallS: number;
-  afterOutputS: number;
-}
-
-/**
- * Runs `layerhive ...args` without blocking and reports how it ended: the wall time, and how long the process took
- * to exit after its last output (the work is done by then; what follows is releasing workers, devices, timers).
- * Killed (and reported as such) after `limitS` seconds.
- */
-function ends(limitS: number, ...args: string[]): Promise<Ended> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    let last = t0,
-      stdout = '',
-      stderr = '';
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-      last = performance.now();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-      last = performance.now();
-    });
-    const timer = setTimeout(() => child.kill('SIGTERM'), limitS * 1000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const now = performance.now();
-      resolve({ code, signal, stdout, stderr, wallS: (now - t0) / 1000, afterOutputS: (now - last) / 1000 });
-    });
-  });
-}
 
 describe('layerhive CLI (built)', { tags: ['behaviour'] }, () => {
   it('info --json reports both backends and the wasm features', () => {

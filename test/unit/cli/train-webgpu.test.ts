@@ -9,15 +9,14 @@
  * same time (the WebGPU one is the longer: it also measures its matmul kernels when it starts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createBackend, MNIST_NORMALIZATION, normalizePixels, restoreRule, tensor, tidy } from '../../../src/index.js';
 import { FsCheckpointStore } from '../../../src/store/fs-store.js';
 import { IDX_FILES, loadIdxDir, mnistDataDir } from '../../../src/data/idx-file.js';
+import { ends, type Ended } from './run-cli.js';
 
-const bin = fileURLToPath(new URL('../../../bin/layerhive.js', import.meta.url));
 const dir = fileURLToPath(new URL('../../../.tmp/cli-train-webgpu/', import.meta.url));
 const data = join(dir, 'data');
 const TRAIN_IMAGES = 64,
@@ -25,38 +24,8 @@ const TRAIN_IMAGES = 64,
 /** Longest one command may run before it counts as hung (a loaded 2-core machine: the WebGPU run took 16–44 s). */
 const COMMAND_LIMIT_S = 100;
 
-interface Ended {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  /** Seconds from its last output to its exit: releasing the device, workers and timers. */
-  afterOutputS: number;
-}
-
 /** Runs `layerhive ...args` without blocking; stopped (SIGTERM) after COMMAND_LIMIT_S. */
-function layerhive(...args: string[]): Promise<Ended> {
-  return new Promise((resolve, reject) => {
-    let last = performance.now(),
-      stdout = '',
-      stderr = '';
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-      last = performance.now();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-      last = performance.now();
-    });
-    const timer = setTimeout(() => child.kill('SIGTERM'), COMMAND_LIMIT_S * 1000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, afterOutputS: (performance.now() - last) / 1000 });
-    });
-  });
-}
+const layerhive = (...args: string[]): Promise<Ended> => ends(COMMAND_LIMIT_S, ...args);
 
 /** The first `n` items of each of the four MNIST IDX files as a data folder (the header's count rewritten). */
 function writeDataFolder(out: string, train: number, test: number): void {
