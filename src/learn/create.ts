@@ -111,7 +111,7 @@ const custom = new Map<string, RuleDefinition>();
  * `trainParallel` as `ruleModules` — in every stage worker. A name may be registered once.
  */
 export function registerRule(name: string, def: RuleDefinition): void {
-  if (name in builtInParallelism || custom.has(name))
+  if (Object.hasOwn(builtInParallelism, name) || custom.has(name))
     fail('INVALID_ARGUMENT', `a learning rule named ${JSON.stringify(name)} exists already`, 'register another name');
   custom.set(name, def);
 }
@@ -123,8 +123,9 @@ export function registeredRule(name: string): RuleDefinition | undefined {
 
 /** The kind of parallelism the rule `c` names declares; a typed error for a rule nobody registered. */
 export function parallelismOf(c: RuleConfig): ParallelismKind | null {
-  const kind = builtInParallelism[c.rule as RuleName] ?? registeredRule(c.rule)?.parallelism(c);
-  return kind !== undefined ? kind : unknownRule(c.rule);
+  if (Object.hasOwn(builtInParallelism, c.rule)) return builtInParallelism[c.rule as RuleName];
+  const def = registeredRule(c.rule) ?? unknownRule(c.rule);
+  return def.parallelism(c);
 }
 
 /** The error for a rule name that is neither built in nor registered. */
