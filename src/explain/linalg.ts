@@ -1,6 +1,7 @@
 /**
- * Weighted least squares (optionally ridge-regularised): β minimising Σ_i w_i (y_i − X_i·β)² + λ‖β‖², from the
- * normal equations solved by Gaussian elimination with partial pivoting in float64. X is row-major [n, m].
+ * Weighted least squares (optionally ridge-regularised): β minimising Σ_i w_i (y_i − X_i·β)² + λ Σ_{j<penalised} β_j²,
+ * from the normal equations solved by Gaussian elimination with partial pivoting in float64. X is row-major [n, m];
+ * columns from `penalised` on (an intercept) are left out of the ridge, as scikit-learn's Ridge leaves the intercept.
  */
 export function weightedLeastSquares(
   X: Float64Array,
@@ -8,6 +9,7 @@ export function weightedLeastSquares(
   w: Float64Array,
   m: number,
   ridge = 0,
+  penalised = m,
 ): Float64Array {
   const n = y.length;
   const A = new Float64Array(m * m),
@@ -23,7 +25,7 @@ export function weightedLeastSquares(
       for (let q = 0; q < m; q++) A[p * m + q] += xp * X[row + q];
     }
   }
-  for (let p = 0; p < m; p++) A[p * m + p] += ridge;
+  for (let p = 0; p < penalised; p++) A[p * m + p] += ridge;
   return solve(A, b, m);
 }
 

@@ -200,7 +200,8 @@ export async function kernelShap(
 
 /**
  * LIME: random on/off masks over superpixels, the perturbed input's score, a cosine-distance exponential kernel
- * (width 0.25) and a weighted ridge fit with intercept; each superpixel's coefficient is its elements' attribution.
+ * (width 0.25) and a weighted ridge fit (λ = 1 on the coefficients, the intercept free); each superpixel's
+ * coefficient is its elements' attribution.
  */
 export async function lime(
   ev: Evaluator,
@@ -232,7 +233,9 @@ export async function lime(
     for (let j = 0; j < M; j++) X[k * (M + 1) + j] = z[j];
     X[k * (M + 1) + M] = 1;
   });
-  const beta = weightedLeastSquares(X, f, w, M + 1, 1);
+  // the ridge on the M coefficients only: a penalised intercept would make the attributions move when a constant
+  // is added to the score (the lime package fits with scikit-learn's Ridge, which leaves the intercept free)
+  const beta = weightedLeastSquares(X, f, w, M + 1, 1, M);
   return { values: Float32Array.from(groupOf, (g) => beta[index.get(g)!]), score: f[0] };
 }
 
