@@ -29,7 +29,7 @@ export function upsample(map: Float64Array, h: number, w: number, H: number, W: 
 /**
  * Class activation maps at a layer with [C, h, w] output, upsampled to the input: Grad-CAM (channel weights =
  * mean gradient), Grad-CAM++ (weights from the second and third powers of the gradient), Smooth Grad-CAM++
- * (those powers averaged over noisy inputs) and NormGrad (per location ‖gradient‖·‖activation‖ over channels).
+ * (those powers averaged over noisy copies of x, weighing x's own maps) and NormGrad (per location ‖gradient‖·‖activation‖ over channels).
  */
 export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainOptions, kind: CamKind): Promise<Raw> {
   // t = −1: the predicted class, found in the same forward pass as the maps
@@ -59,26 +59,30 @@ export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainO
     hi = Math.max(hi, v);
   }
   const sigma = o.noise ?? 0.15 * (hi - lo || 1);
-  const inputs = Array.from({ length: n }, (_, k) =>
-    k === 0 && n === 1 ? x : Float32Array.from(x, (v) => v + sigma * rng.normal()),
-  );
+  // the maps and the explained class come from x itself; Smooth Grad-CAM++ takes its gradients from n noisy copies
+  // after it (as torch-cam does: the noise smooths the weights, not the feature maps they weigh)
+  const noisy = kind === 'smooth-grad-cam++';
+  const inputs = [
+    x,
+    ...(noisy ? Array.from({ length: n }, () => Float32Array.from(x, (v) => v + sigma * rng.normal())) : []),
+  ];
   let act: Float32Array | null = null,
     shape: number[] = [];
   const per = model.inputShape.reduce((p, d) => p * d, 1);
   const g1: Float64Array[] = [],
     g2: Float64Array[] = [],
     g3: Float64Array[] = [];
-  for (let s = 0; s < n; s += ev.batchSize) {
-    const b = Math.min(ev.batchSize, n - s),
+  for (let s = 0; s < inputs.length; s += ev.batchSize) {
+    const b = Math.min(ev.batchSize, inputs.length - s),
       flat = new Float32Array(b * per);
     for (let i = 0; i < b; i++) flat.set(inputs[s + i], i * per);
     const r = await lg.call(model, flat, b, new Int32Array(b).fill(t), layer);
     ev.calls += b;
-    t = r.targets[0]; // −1 (the predicted class) resolved by the first pass; the noisy copies explain that class
+    t = r.targets[0]; // −1 (the predicted class) resolved on x, the first row; the noisy copies explain that class
     shape = r.shape;
     const size = r.shape.reduce((p, d) => p * d, 1);
-    if (!act) act = r.act.slice(0, size); // the maps of the first (clean, for n = 1) input
-    for (let i = 0; i < b; i++) {
+    if (!act) act = r.act.slice(0, size); // the maps of x
+    for (let i = s === 0 && noisy ? 1 : 0; i < b; i++) {
       const g = r.grad.subarray(i * size, (i + 1) * size);
       g1.push(Float64Array.from(g));
       g2.push(Float64Array.from(g, (v) => v * v));

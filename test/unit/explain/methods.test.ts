@@ -546,7 +546,31 @@ describe('class activation maps on a hand-built CNN (layer 0, 3×3 maps on a 3×
       const smooth = await explain(m, x, { method: 'smooth-grad-cam++', target: 0, noise: 0, samples: 5 });
       // five identical passes: the means of g, g², g³ are those of one pass to float64 rounding
       expectClose(smooth.values, plain.values, 1e-6, 1e-9, `${name} noise 0`);
-      expect(smooth.modelCalls).toBe(5);
+      expect(smooth.modelCalls).toBe(6); // x itself (its maps and class), then the five copies
+    }
+  });
+
+  it("Smooth Grad-CAM++ weighs x's own feature maps, not a noisy copy's (torch-cam's convention)", {
+    tags: ['behaviour'],
+  }, async () => {
+    for (const [name, backend] of backends) {
+      const m = fromSequential(net.seq(backend));
+      const rows: Float32Array[] = [];
+      const watched: Explainable = {
+        ...m,
+        layerGradients: (input, batch, targets, layer) => {
+          const per = input.length / batch;
+          for (let i = 0; i < batch; i++) rows.push(input.slice(i * per, (i + 1) * per));
+          return m.layerGradients!(input, batch, targets, layer);
+        },
+      };
+      await explain(watched, x, { method: 'smooth-grad-cam++', target: 0, noise: 0.5, samples: 3 });
+      expect(rows, name).toHaveLength(4);
+      expect(rows[0], `${name}: the maps' pass is x itself`).toEqual(x);
+      expect(
+        rows.slice(1).every((r) => r.some((v, i) => v !== x[i])),
+        `${name}: then noisy copies`,
+      ).toBe(true);
     }
   });
 
