@@ -134,16 +134,21 @@ export async function gradientShap(
     rng = new Rng(o.seed ?? 0),
     sigma = o.noise ?? 0;
   const picks = Array.from({ length: n }, () => background[Math.floor(rng.uniform() * background.length)]);
+  // Captum's convention: the noise goes on x first, x̃ = x + ε, which then serves both the point b + α(x̃ − b) and
+  // the factor (x̃ − b)
+  const inputs: Float32Array[] = [];
   const points = picks.map((b) => {
     const a = rng.uniform();
-    const p = Float32Array.from(x, (v, i) => b[i] + a * (v - b[i]));
-    return sigma ? noisy(p, sigma, rng) : p;
+    const xt = sigma ? noisy(x, sigma, rng) : x;
+    inputs.push(xt);
+    return Float32Array.from(xt, (v, i) => b[i] + a * (v - b[i]));
   });
   const grads = await ev.gradients(points, t);
   const acc = new Float64Array(x.length);
   grads.forEach((g, k) => {
-    const b = picks[k];
-    for (let i = 0; i < g.length; i++) acc[i] += (g[i] * (x[i] - b[i])) / n;
+    const b = picks[k],
+      xt = inputs[k];
+    for (let i = 0; i < g.length; i++) acc[i] += (g[i] * (xt[i] - b[i])) / n;
   });
   const values = Float32Array.from(acc);
   const scores = await ev.scores([x, ...background], t);

@@ -177,8 +177,39 @@ describe('GradientSHAP (Lundberg & Lee; Captum: the mean over samples of (x − 
     }
   });
 
-  // Without input noise (the default): Captum adds it to x before the interpolation and in the factor, this code
-  // after the interpolation only, so the two agree only at σ = 0.
+  it('with input noise, as Captum: x̃ = x + ε serves the point and the factor (x̃ − b), so b = x gives ε·w', {
+    tags: ['hand-computed'],
+  }, async () => {
+    const net = linearNet(44, [2, 3], 3);
+    const x = values(45, 6, -1, 1);
+    const n = 8,
+      sigma = 0.5;
+    // the same draws: n background picks (one background: always it), then per sample α and the noise ε
+    const rng = new Rng(3);
+    for (let k = 0; k < n; k++) rng.uniform();
+    const meanNoise = new Float64Array(6);
+    for (let k = 0; k < n; k++) {
+      rng.uniform();
+      const e = rng.fillNormal(new Float32Array(6), 0, sigma);
+      for (let i = 0; i < 6; i++) meanNoise[i] += e[i] / n;
+    }
+    const expected = Array.from(net.column(2), (w, i) => w * meanNoise[i]);
+    expect(maxAbs(expected)).toBeGreaterThan(0.01); // the old placement (noise after the interpolation) gave 0 here
+    for (const [name, backend] of backends) {
+      const a = await explain(net.seq(backend), x, {
+        method: 'gradient-shap',
+        target: 2,
+        background: [x],
+        noise: sigma,
+        samples: n,
+        seed: 3,
+      });
+      // w·(x̃ − x) per sample in float32: rounding of x + ε and of the mean
+      expectClose(a.values, expected, 1e-5, 1e-6, `${name} GradientSHAP with noise`);
+    }
+  });
+
+  // The tanh case without input noise (the default), where every convention agrees.
   it('on a tanh network with three backgrounds it equals a float64 restatement of the same draws', {
     tags: ['hand-computed'],
   }, async () => {
