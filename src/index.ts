@@ -66,5 +66,6 @@ export { saveGroupState, loadGroupState, type GroupState } from './learn/group-s
 export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';
 export * from './explain/index.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';
-export { importOnnx, loadOnnx, ruleFromOnnx, type ImportedModel } from './onnx/import.js';
+export { contractOf, normalizationHead, readContract, CONTRACT_KEYS, type ModelContract } from './onnx/metadata.js';
+export { importOnnx, loadOnnx, ruleFromOnnx, type ImportedModel, type ImportOptions } from './onnx/import.js';
 export * from './store/index.js';

@@ -225,12 +225,36 @@ program
 program
   .command('export')
   .description(
-    'write a trained network (backprop, tpsgd; noprop-dt with its inference unrolled) as an ONNX file (opset 17)',
+    'write a trained network (backprop, tpsgd; noprop-dt with its inference unrolled) as an ONNX file (opset 17) ' +
+      'that takes pixels in [0, 1] by default and states its contract in metadata_props',
   )
   .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
   .option('--version <n>', 'a version from `layerhive checkpoints` (default the newest)', int('--version'))
   .requiredOption('--out <file>', 'the .onnx file to write')
-  .action(async (o: { model: string; version?: number; out: string }) => runExport(o));
+  .addOption(
+    new Option(
+      '--input <kind>',
+      'what the graph takes: pixels = float v/255 in [0, 1], [N, C, H, W], normalised by its first nodes; ' +
+        'normalized = (v/255 − mean)/std, as layerhive feeds the network (the form before metadata)',
+    )
+      .choices(['pixels', 'normalized'])
+      .default('pixels'),
+  )
+  .option(
+    '--normalization <mnist|unit|MEAN,STD>',
+    "the model's training normalisation (default: the checkpoint's, else mnist, which `layerhive train` applies)",
+  )
+  .option('--class-names <names>', 'class names in output order, a comma list (default 0, 1, …)')
+  .action(
+    async (o: {
+      model: string;
+      version?: number;
+      out: string;
+      input: 'pixels' | 'normalized';
+      normalization?: string;
+      classNames?: string;
+    }) => runExport(o),
+  );
 
 program
   .command('import')

@@ -339,22 +339,62 @@ export async function runEval(a: {
   }
 }
 
-/** `layerhive export`: a checkpoint's network (or NoProp-DT's unrolled inference) as an ONNX file. */
-export async function runExport(a: { model: string; version?: number; out: string }): Promise<void> {
-  const { rule, config } = await loadRuleCheckpoint(a.model, 'wasm', a.version);
+/** `--normalization`: a name or MEAN,STD, as a Normalization (checked again by the exporter). */
+function parseNormalization(v: string): lh.Normalization {
+  if (v === 'mnist') return lh.MNIST_NORMALIZATION;
+  if (v === 'unit') return lh.UNIT_SCALE;
+  const [mean, std, ...rest] = v.split(',').map(Number);
+  if (rest.length || !(Number.isFinite(mean) && std > 0 && Number.isFinite(std)))
+    fail('INVALID_ARGUMENT', `--normalization ${v} is not mnist, unit or MEAN,STD`, 'e.g. --normalization 0.5,0.25');
+  return { mean, std };
+}
+
+/**
+ * `layerhive export`: a checkpoint's network (or NoProp-DT's unrolled inference) as an ONNX file that takes pixels
+ * in [0, 1] and carries its contract. The normalisation it was trained with: `--normalization`, else the
+ * checkpoint's `meta.normalization` when a trainer recorded one, else MNIST's (what `layerhive train` applies).
+ */
+export async function runExport(a: {
+  model: string;
+  version?: number;
+  out: string;
+  input?: 'pixels' | 'normalized';
+  normalization?: string;
+  classNames?: string;
+}): Promise<void> {
+  const { store, name } = FsCheckpointStore.at(a.model);
+  const ck = await store.load(name, { version: a.version });
+  const stored = ck.meta.normalization as Partial<lh.Normalization> | undefined;
+  const normalization = a.normalization
+    ? parseNormalization(a.normalization)
+    : typeof stored?.mean === 'number' && typeof stored.std === 'number'
+      ? { mean: stored.mean, std: stored.std }
+      : lh.MNIST_NORMALIZATION;
+  const classNames = a.classNames?.split(',').map((c) => c.trim());
+  const backend = await lh.createBackend('wasm'),
+    config = ck.config;
+  let rule: LearningRule | null = null;
   try {
-    const bytes = await exportOnnx(rule);
+    rule = restoreRule(ck, backend);
+    const input = a.input ?? 'pixels';
+    const bytes = await exportOnnx(rule, { input, normalization, classNames });
     await writeFile(a.out, bytes);
     const noise =
       config.rule === 'noprop-dt'
         ? `, noise [N, ${(rule as unknown as { embedding: lh.Tensor }).embedding.shape[1]}] (z_0: N(0, I) draws)`
         : '';
+    const { mean, std } = normalization;
     console.log(
       `wrote ${a.out} (${bytes.length} bytes, opset 17, ` +
-        `input [N, ${config.inputShape.join(', ')}]${noise} → logits [N, ${config.classes}])`,
+        `input [N, ${config.inputShape.join(', ')}]${noise} → logits [N, ${config.classes}])\n` +
+        (input === 'pixels'
+          ? `input: float pixels v/255 in [0, 1], NCHW; the graph normalises them (mean ${mean}, std ${std})`
+          : `input: normalised pixels (v/255 − ${mean})/${std}, NCHW, as layerhive feeds the network`) +
+        '; the contract is in the metadata (readContract)',
     );
   } finally {
-    rule.dispose();
+    rule?.dispose();
+    backend.destroy?.();
   }
 }
 

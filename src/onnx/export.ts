@@ -7,6 +7,9 @@ import type { Branches } from '../nn/layers/branches.js';
 import type { LearningRule } from '../learn/rule.js';
 import { dtStep, NoPropDT, type DTOps } from '../learn/noprop/dt.js';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
+import { MNIST_NORMALIZATION, type Normalization } from '../data/batches.js';
+import { contractProps, type ModelContract } from './metadata.js';
+import { LAYERHIVE_VERSION } from './version.js';
 
 type Onnx = typeof OnnxNamespace;
 type Node = InstanceType<Onnx['NodeProto']>;
@@ -23,6 +26,22 @@ export interface ExportOptions {
   outputName?: string;
   /** A Sequential's first `upTo` layers only (a frozen feature extractor for `FrozenStage`); default all. */
   upTo?: number;
+  /**
+   * What the graph takes. 'pixels': float pixels v / 255 in [0, 1], [N, C, H, W]; the normalisation the network
+   * was trained with is the graph's first nodes (Sub, Div), so any runtime fed plain pixels computes what layerhive
+   * does. 'normalized': the network's own input, (v / 255 − mean) / std, as layerhive's batches feed it (every
+   * export before contracts). Default 'pixels' for a learning rule (the trainer fed it normalised images) or when
+   * `normalization` is given; 'normalized' for a bare Sequential without `normalization` (its data is not known)
+   * and for a truncated network (`upTo`: a feature stage that layerhive's own batches feed).
+   */
+  input?: 'pixels' | 'normalized';
+  /**
+   * The normalisation the network was trained with: for a learning rule MNIST_NORMALIZATION by default (what the
+   * trainer, the CLI and the app apply unless told otherwise); UNIT_SCALE for a network trained on v / 255.
+   */
+  normalization?: Normalization;
+  /** Class names in output order, for the metadata (default '0', '1', …; for MNIST the digits). */
+  classNames?: string[];
 }
 
 /**
@@ -239,7 +258,9 @@ function noPropDT(g: GraphBuilder, rule: NoPropDT, input: string, noise: string)
  * input `noise`, see noPropDT). Dense → Gemm, conv2d → Conv, pooling → MaxPool/AveragePool (padding not counted),
  * flatten → Flatten, activations → Relu/Sigmoid/Tanh and GELU as x·½(1 + erf(x/√2)), batch norm →
  * BatchNormalization (running statistics), dropout → Identity, branches → their stacks joined by Add or Concat.
- * Anything else is a typed error naming it.
+ * Anything else is a typed error naming it. A learning rule's graph takes float pixels in [0, 1] and normalises them
+ * in its first nodes (`input`, `normalization`); every file carries its contract in `metadata_props` (input layout,
+ * range and normalisation, class names, the rule, layerhive's version, NoProp-DT's noise): `readContract` reads it.
  */
 export async function exportOnnx(target: Sequential | LearningRule, o: ExportOptions = {}): Promise<Uint8Array> {
   // the schema (~0.7 MB of generated code) loads only when a model is exported
@@ -263,7 +284,38 @@ export async function exportOnnx(target: Sequential | LearningRule, o: ExportOpt
         }),
       }),
     });
+  const isRule = !(target instanceof Sequential);
+  const norm = o.normalization ?? (isRule ? MNIST_NORMALIZATION : undefined);
+  const kind = o.input ?? (norm && o.upTo === undefined ? 'pixels' : 'normalized');
+  if (kind === 'pixels' && !norm)
+    fail(
+      'INVALID_ARGUMENT',
+      "input 'pixels' needs the normalisation the network was trained with, and a bare Sequential does not say",
+      'pass normalization (MNIST_NORMALIZATION, UNIT_SCALE, or your mean and std)',
+    );
+  if (norm && !(Number.isFinite(norm.mean) && norm.std > 0 && Number.isFinite(norm.std)))
+    fail(
+      'INVALID_ARGUMENT',
+      `normalisation mean ${norm.mean}, std ${norm.std} is not usable`,
+      'use a finite mean and a positive finite std, such as MNIST_NORMALIZATION',
+    );
+  // Pixels become what the network was trained on, (x − mean) / std, as the graph's first nodes. Sub then Div (not
+  // one Mul + Add) rounds as layerhive's own table does, so ONNX and `evaluate` see the same inputs to an ulp.
+  // UNIT_SCALE needs no nodes: pixels are already the network's input.
+  const netInput =
+    kind === 'pixels' && norm && !(norm.mean === 0 && norm.std === 1)
+      ? g.node(
+          'Div',
+          [
+            g.node('Sub', [inputName, g.scalar('pixel_mean', norm.mean)], 'pixels_centred'),
+            g.scalar('pixel_std', norm.std),
+          ],
+          'normalized_input',
+        )
+      : inputName;
   let out: string, inputs: ReturnType<typeof info>[], outDims: number[];
+  let noiseRow: number[] | null = null,
+    truncated = false;
   if (seq instanceof Sequential) {
     const upTo = o.upTo ?? seq.layers.length;
     if (!(Number.isInteger(upTo) && upTo >= Math.min(1, seq.layers.length) && upTo <= seq.layers.length))
@@ -272,11 +324,15 @@ export async function exportOnnx(target: Sequential | LearningRule, o: ExportOpt
         `upTo ${upTo} is not a layer count in [1, ${seq.layers.length}]`,
         'pass how many of the first layers to export',
       );
-    out = g.sequential(seq, inputName, '', upTo);
+    out = g.sequential(seq, netInput, '', upTo);
+    truncated = upTo < seq.layers.length;
     inputs = [info(inputName, ['N', ...seq.spec.input])];
     outDims = [...(upTo ? seq.layers[upTo - 1].outputShape : seq.spec.input)];
   } else if (target instanceof NoPropDT) {
-    out = noPropDT(g, target, inputName, 'noise');
+    out = noPropDT(g, target, netInput, 'noise');
+    const { z } = target.initialNoise(1);
+    noiseRow = Array.from((await z.data()) as Float32Array);
+    z.dispose();
     inputs = [
       info(inputName, ['N', ...target.blocks[0].image.spec.input]),
       info('noise', ['N', target.embedding.shape[1]]),
@@ -300,11 +356,58 @@ export async function exportOnnx(target: Sequential | LearningRule, o: ExportOpt
     input: inputs,
     output: [info(outputName, ['N', ...outDims])],
   });
+  const inShape = inputs[0].type!.tensorType!.shape!.dim!.slice(1).map((d) => Number(d.dimValue));
+  // a truncated network gives features, not class scores: no class names
+  const classes = outDims.length === 1 && !truncated ? outDims[0] : 0;
+  if (o.classNames && o.classNames.length !== classes)
+    fail(
+      'INVALID_ARGUMENT',
+      `${o.classNames.length} class names for ${classes ? `${classes} classes` : 'an output that is not class scores'}`,
+      'pass one name per output class, in order',
+    );
+  const contract: ModelContract = {
+    format: 1,
+    layerhiveVersion: LAYERHIVE_VERSION,
+    rule: isRule ? (target as LearningRule).name : null,
+    input: {
+      name: inputName,
+      layout:
+        inShape.length === 3
+          ? 'NCHW'
+          : inShape.length === 1
+            ? 'NC'
+            : ['N', ...inShape.map((_, k) => `D${k + 1}`)].join(''),
+      kind: norm ? kind : 'unknown',
+      range: norm ? (kind === 'pixels' ? [0, 1] : [(0 - norm.mean) / norm.std, (1 - norm.mean) / norm.std]) : null,
+      normalization: norm
+        ? { mean: norm.mean, std: norm.std, appliedBy: kind === 'pixels' ? 'graph' : 'caller' }
+        : null,
+    },
+    output: {
+      name: outputName,
+      classNames: classes ? (o.classNames ?? Array.from({ length: classes }, (_, i) => String(i))) : null,
+    },
+    noise: noiseRow && {
+      name: 'noise',
+      meaning:
+        `z_0 of the denoising chain, [N, ${noiseRow.length}]. layerhive's predict feeds noise_z0 on every row ` +
+        "(so an image's scores do not depend on its batch); fresh N(0, I) rows give other samples of the prediction",
+      z0: noiseRow,
+    },
+  };
+  inputs[0].docString =
+    kind === 'pixels'
+      ? `float pixels v / 255 in [0, 1], [N, ${inShape.join(', ')}]; the graph normalises them`
+      : norm
+        ? `normalised pixels (v / 255 - ${norm.mean}) / ${norm.std}, [N, ${inShape.join(', ')}]`
+        : `the network's input, [N, ${inShape.join(', ')}]`;
   const m = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'layerhive',
+    producerVersion: LAYERHIVE_VERSION,
     opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })],
     graph,
+    metadataProps: contractProps(contract).map((p) => onnx.StringStringEntryProto.create(p)),
   });
   return onnx.ModelProto.encode(m).finish();
 }

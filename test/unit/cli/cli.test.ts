@@ -310,10 +310,13 @@ describe('layerhive train / eval', () => {
       /wrote .*model\.onnx \(\d+ bytes, opset 17, input \[N, 1, 28, 28\] → logits \[N, 10\]\)/,
     );
     const ort = await import('onnxruntime-node');
-    // eight real test images, normalised as eval does; the ONNX graph must give the checkpoint's own logits
+    // eight real test images: the file takes them as pixels v/255 (it normalises them itself, MNIST's mean and
+    // std); the checkpoint's own logits come from them normalised as eval does
     const n = 8,
-      x = await testImages(n);
-    const input = new ort.Tensor('float32', x, [n, 1, 28, 28]);
+      x = await testImages(n),
+      { test } = await loadMnist();
+    const pixels = Float32Array.from(test.images.subarray(0, n * 784), (v) => v / 255);
+    const input = new ort.Tensor('float32', pixels, [n, 1, 28, 28]);
     const session = await ort.InferenceSession.create(readFileSync(`${dir}model.onnx`));
     const out = await session.run({ input });
     await session.release();
@@ -332,9 +335,17 @@ describe('layerhive train / eval', () => {
     expect(o2.logits.dims).toEqual([n, 10]);
     expect(maxAbsDiff(o2.logits.data as Float32Array, dt.logits), 'NoProp-DT logits').toBeLessThan(1e-4);
     expect(argmaxRows(o2.logits.data as Float32Array, 10)).toEqual(argmaxRows(dt.logits, 10));
-    // and back in: import the exported MLP as a checkpoint that eval scores like the original
-    expect(run('import', `${dir}model.onnx`, '--out', `${dir}imported`)).toMatch(
-      /imported .*model\.onnx as backprop \[1, 28, 28\] → 10 classes \(6 layers\) into .*imported version 1/,
+    // and back in: import the exported MLP as a checkpoint that eval scores like the original (the normalised-input
+    // form, which eval's batches feed; the pixel form imports once import.ts skips the head, normalizationHead)
+    expect(run('export', '--model', `${dir}ck`, '--out', `${dir}model-norm.onnx`, '--input', 'normalized')).toMatch(
+      /input: normalised pixels/,
+    );
+    const norm = await ort.InferenceSession.create(readFileSync(`${dir}model-norm.onnx`));
+    const o3 = await norm.run({ input: new ort.Tensor('float32', x, [n, 1, 28, 28]) });
+    await norm.release();
+    expect(maxAbsDiff(o3.logits.data as Float32Array, mine.logits), 'normalised-input logits').toBeLessThan(1e-4);
+    expect(run('import', `${dir}model-norm.onnx`, '--out', `${dir}imported`)).toMatch(
+      /imported .*model-norm\.onnx as backprop \[1, 28, 28\] → 10 classes \(6 layers\) into .*imported version 1/,
     );
     expect(JSON.parse(run('eval', '--model', `${dir}imported`, '--json')).test_accuracy).toBe(
       JSON.parse(run('eval', '--model', `${dir}ck`, '--json')).test_accuracy,

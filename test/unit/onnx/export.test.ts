@@ -4,7 +4,18 @@
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { assign, createRule, exportOnnx, nn, Rng, tensor, tidy, type RuleConfig } from '../../../src/index.js';
+import {
+  assign,
+  createRule,
+  exportOnnx,
+  MNIST_NORMALIZATION,
+  nn,
+  readContract,
+  Rng,
+  tensor,
+  tidy,
+  type RuleConfig,
+} from '../../../src/index.js';
 import type { NoPropDT } from '../../../src/learn/noprop/dt.js';
 import type { LayerSpec } from '../../../src/nn/layer.js';
 import { randomArray, wasmRelaxed } from '../helpers.js';
@@ -83,7 +94,8 @@ describe('ONNX export', () => {
   );
 
   it.each(['mlp', 'cnn'] as const)(
-    "NoProp-DT (%s blocks): the unrolled inference runs in onnxruntime-node and -web with rule.predict's outputs",
+    "NoProp-DT (%s blocks): the unrolled inference, fed pixels in [0, 1], gives rule.predict's outputs in " +
+      'onnxruntime-node and -web',
     { tags: ['outside'] },
     async (block) => {
       const config: RuleConfig = {
@@ -97,12 +109,17 @@ describe('ONNX export', () => {
       };
       const rule = createRule(config, wasmRelaxed) as NoPropDT;
       const bytes = await exportOnnx(rule);
+      // the graph takes pixels and normalises them itself (MNIST's mean and std); rule.predict takes them normalised
       const N = 2,
-        x = randomArray(new Rng(5), N * 784, -1, 2);
+        x = randomArray(new Rng(5), N * 784, 0, 1),
+        normalized = x.map((v) => (v - MNIST_NORMALIZATION.mean) / MNIST_NORMALIZATION.std);
       const { z } = rule.initialNoise(N);
       const noise = Float32Array.from(z.dataSync() as Float32Array);
       z.dispose();
-      const expected = tidy(() => rule.predict(tensor(x, [N, 1, 28, 28], 'float32', wasmRelaxed)).dataSync());
+      // the contract's z_0 row, on every row, is the noise predict starts from
+      const z0 = (await readContract(bytes))!.noise!.z0;
+      expect(Array.from(noise)).toEqual([...z0, ...z0]);
+      const expected = tidy(() => rule.predict(tensor(normalized, [N, 1, 28, 28], 'float32', wasmRelaxed)).dataSync());
       for (const ort of [ortNode, ortWeb] as const) {
         const O = ort as typeof ortNode;
         const session = await O.InferenceSession.create(bytes);

@@ -1,0 +1,318 @@
+/**
+ * ONNX import by the operator spec (docs/Operators.md of onnx/onnx): defaults as the spec states them (pool strides
+ * 1, auto_pad, Flatten axis 1, Softmax axis by opset), Reshape with 0 and −1, graphs with no nodes; every attribute
+ * the layers cannot express is a typed error naming the node, op and attribute, never ignored.
+ */
+import { describe, expect, it } from 'vitest';
+import { importOnnx, LayerhiveError, loadOnnx, tensor, tidy } from '../../../src/index.js';
+import { expectClose, js, wasmRelaxed } from '../helpers.js';
+import { type Attr, bytesOf, graphOf, INT64, init, node } from './graphs.js';
+
+const nine = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+/** Import a one-input graph and run it on `x` (per-sample shape from the graph) on js and wasm-relaxed. */
+async function run(bytes: Uint8Array, x: number[], shape: number[]): Promise<Float32Array> {
+  const outs: Float32Array[] = [];
+  for (const b of [js, wasmRelaxed]) {
+    const { model } = await loadOnnx(bytes, b);
+    outs.push(tidy(() => Float32Array.from(model.predict(tensor(x, shape, 'float32', b)).dataSync() as Float32Array)));
+    for (const t of model.namedParams().values()) t.dispose();
+  }
+  expectClose(outs[1], outs[0], 1e-5, 1e-6, 'wasm-relaxed vs js');
+  return outs[0];
+}
+
+const pool = (op: string, a: Record<string, Attr>, opset = 13) =>
+  bytesOf(graphOf([node(op, ['x'], ['y'], a)], ['N', 1, 3, 3]), opset);
+
+const refused = async (bytes: Uint8Array, pattern: RegExp) => {
+  const e = await importOnnx(bytes).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(LayerhiveError);
+  expect((e as LayerhiveError).code).toBe('DATA_INVALID');
+  expect((e as LayerhiveError).message).toMatch(pattern);
+};
+
+describe('pools and Conv by the spec', () => {
+  it('MaxPool and AveragePool without strides slide by 1 (spec default), not by the kernel', {
+    tags: ['hand-computed'],
+  }, async () => {
+    expect(Array.from(await run(pool('MaxPool', { kernel_shape: [2, 2] }), nine, [1, 1, 3, 3]))).toEqual([5, 6, 8, 9]);
+    expect(Array.from(await run(pool('AveragePool', { kernel_shape: [2, 2] }), nine, [1, 1, 3, 3]))).toEqual([
+      3, 4, 6, 7,
+    ]);
+    // 32×32 with a 2×2 window and no strides: 31×31 (the issue's case)
+    const m = await importOnnx(
+      bytesOf(graphOf([node('MaxPool', ['x'], ['y'], { kernel_shape: [2, 2] })], ['N', 1, 32, 32])),
+    );
+    expect(m.spec.layers).toEqual([{ type: 'maxpool2d', kernel: [2, 2], stride: [1, 1], pad: [0, 0] }]);
+  });
+
+  it('auto_pad SAME_UPPER, SAME_LOWER and VALID pad as the spec computes (out = ceil(in / stride))', {
+    tags: ['hand-computed'],
+  }, async () => {
+    const same = pool('MaxPool', { kernel_shape: [3, 3], auto_pad: 'SAME_UPPER' });
+    expect(Array.from(await run(same, nine, [1, 1, 3, 3]))).toEqual([5, 6, 6, 8, 9, 9, 8, 9, 9]);
+    // SAME_LOWER, stride 2: total pad (2 − 1)·2 + 3 − 3 = 2, one each side; the average leaves the padding out
+    const lower = pool('AveragePool', { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_LOWER' });
+    expect(Array.from(await run(lower, nine, [1, 1, 3, 3]))).toEqual([3, 4, 6, 7]);
+    const valid = pool('MaxPool', { kernel_shape: [2, 2], strides: [1, 1], auto_pad: 'VALID' });
+    expect(Array.from(await run(valid, nine, [1, 1, 3, 3]))).toEqual([5, 6, 8, 9]);
+    const conv = (autoPad: string) =>
+      bytesOf(
+        graphOf(
+          [node('Conv', ['x', 'w'], ['y'], { auto_pad: autoPad })],
+          ['N', 1, 3, 3],
+          [init('w', [1, 1, 3, 3], Array(9).fill(1))],
+        ),
+      );
+    expect(Array.from(await run(conv('SAME_UPPER'), nine, [1, 1, 3, 3]))).toEqual([12, 21, 16, 27, 45, 33, 24, 39, 28]);
+    expect(Array.from(await run(conv('SAME_LOWER'), nine, [1, 1, 3, 3]))).toEqual([12, 21, 16, 27, 45, 33, 24, 39, 28]);
+    expect(Array.from(await run(conv('VALID'), nine, [1, 1, 3, 3]))).toEqual([45]);
+    expect(Array.from(await run(conv('NOTSET'), nine, [1, 1, 3, 3]))).toEqual([45]);
+  });
+
+  it('auto_pad that pads one side more, dilations ≠ 1, pads with auto_pad, a bad auto_pad: typed errors', {
+    tags: ['behaviour'],
+  }, async () => {
+    await refused(
+      pool('MaxPool', { kernel_shape: [2, 2], auto_pad: 'SAME_UPPER' }),
+      /node 'maxpool' \(MaxPool\): attribute auto_pad = SAME_UPPER pads unevenly/,
+    );
+    await refused(
+      pool('AveragePool', { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER' }),
+      /\(AveragePool\): attribute auto_pad/,
+    );
+    await refused(
+      pool('MaxPool', { kernel_shape: [2, 2], dilations: [2, 2] }),
+      /node 'maxpool' \(MaxPool\): attribute dilations/,
+    );
+    await refused(
+      pool('AveragePool', { kernel_shape: [2, 2], dilations: [1, 2] }, 19),
+      /\(AveragePool\): attribute dilations/,
+    );
+    await refused(
+      pool('MaxPool', { kernel_shape: [3, 3], auto_pad: 'SAME_UPPER', pads: [1, 1, 1, 1] }),
+      /attribute auto_pad .*forbids both/,
+    );
+    await refused(pool('MaxPool', { kernel_shape: [2, 2], auto_pad: 'SAME' }), /attribute auto_pad = 'SAME'/);
+    await refused(pool('MaxPool', { kernel_shape: [2, 2], pads: [1, 0, 0, 0] }), /attribute pads pads unevenly/);
+    await refused(
+      pool('AveragePool', { kernel_shape: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 }),
+      /attribute count_include_pad/,
+    );
+    await refused(pool('MaxPool', { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }), /attribute ceil_mode/);
+    const conv = (a: Record<string, Attr>, w = [1, 1, 3, 3]) =>
+      bytesOf(
+        graphOf(
+          [node('Conv', ['x', 'w'], ['y'], a)],
+          ['N', 1, 3, 3],
+          [init('w', w, Array(w.reduce((p, d) => p * d)).fill(1))],
+        ),
+      );
+    await refused(conv({ dilations: [2, 2] }), /node 'conv' \(Conv\): attribute dilations/);
+    await refused(conv({ auto_pad: 'SAME_UPPER' }, [1, 1, 2, 2]), /node 'conv' \(Conv\): attribute auto_pad/);
+    await refused(conv({ group: 2 }), /\(Conv\): attribute group = 2/);
+    await refused(conv({ kernel_shape: [2, 2] }), /\(Conv\): attribute kernel_shape/);
+    // an attribute of another type, or one the op does not have in this opset, is never read as the default
+    await refused(
+      pool('MaxPool', { kernel_shape: [2, 2], strides: 2 }),
+      /attribute strides has attribute type 2 and fields \[i\]/,
+    );
+    await refused(
+      pool('MaxPool', { kernel_shape: [2, 2], storage_order: 0 }, 7),
+      /storage_order is not an attribute of MaxPool in opset 7/,
+    );
+    await refused(
+      pool('AveragePool', { kernel_shape: [2, 2], padding: [1, 1] }),
+      /attribute padding is not an attribute/,
+    );
+    await refused(
+      pool('MaxPool', { kernel_shape: [2, 2], pads: [2, 2, 2, 2] }),
+      /attribute pads \[2, 2\] reach a whole/,
+    );
+    // ceil_mode that adds no partial window is the floor: accepted
+    expect(Array.from(await run(pool('MaxPool', { kernel_shape: [2, 2], ceil_mode: 1 }), nine, [1, 1, 3, 3]))).toEqual([
+      5, 6, 8, 9,
+    ]);
+  });
+});
+
+describe('Reshape, Flatten, Softmax and graph outputs by the spec', () => {
+  const reshape = (target: number[], input: (number | string)[] = ['N', 2, 4], opset = 13) =>
+    bytesOf(graphOf([node('Reshape', ['x', 's'], ['y'])], input, [init('s', [target.length], target, INT64)]), opset);
+
+  it('Reshape to [-1, 4] or [4, -1] is not a flatten: refused; 0 and −1 that keep the batch are', {
+    tags: ['behaviour'],
+  }, async () => {
+    await refused(reshape([-1, 4]), /node 'reshape' \(Reshape\): the target shape \[-1, 4\] does not keep the batch/);
+    await refused(reshape([4, -1]), /target shape \[4, -1\] does not keep the batch/);
+    await refused(reshape([0, 4, 2]), /no reshape layer/);
+    await refused(reshape([0, -1, -1]), /not a valid shape/);
+    await refused(reshape([0, 3, -1]), /does not divide/);
+    await refused(reshape([0, 0, 0, 0]), /copies a dimension the input does not have/);
+    await refused(reshape([0, 0, 8], ['N', 2, 4]), /does not hold/);
+    const floatShape = graphOf([node('Reshape', ['x', 's'], ['y'])], ['N', 2, 4], [init('s', [2], [0, -1])]);
+    await refused(bytesOf(floatShape), /reads 's' as int64, but it is float32/);
+    const zero = graphOf(
+      [node('Reshape', ['x', 's'], ['y'], { allowzero: 1 })],
+      ['N', 2, 4],
+      [init('s', [3], [0, 0, 8], INT64)],
+    );
+    await refused(bytesOf(zero, 14), /node 'reshape' \(Reshape\): attribute allowzero = 1/);
+  });
+
+  it('Reshape [0, −1], [−1, 8], [batch, −1] for a fixed batch flatten; [0, 0, 4] keeps the shape', {
+    tags: ['hand-computed'],
+  }, async () => {
+    const x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+    for (const [target, input] of [
+      [
+        [0, -1],
+        ['N', 2, 4],
+      ],
+      [
+        [-1, 8],
+        ['N', 2, 4],
+      ],
+      [
+        [0, 8],
+        ['N', 2, 4],
+      ],
+      [
+        [2, -1],
+        [2, 2, 4],
+      ],
+    ] as [number[], (number | string)[]][]) {
+      const m = await importOnnx(reshape(target, input));
+      expect(m.spec.layers, `[${target}]`).toEqual([{ type: 'flatten' }]);
+      expect(Array.from(await run(reshape(target, input), x, [2, 2, 4]))).toEqual(x);
+    }
+    const same = await importOnnx(reshape([0, 0, 4]));
+    expect(same.spec.layers).toEqual([]);
+    expect(same.notes.join(' ')).toMatch(/Reshape node 'reshape' dropped \(it keeps the shape\)/);
+  });
+
+  const flatten = (axis: number | undefined, input: (number | string)[], opset = 13) =>
+    bytesOf(graphOf([node('Flatten', ['x'], ['y'], axis === undefined ? {} : { axis })], input), opset);
+
+  it('Flatten with axis 1 (default), −3 on 4-D, 2 after a 1-wide dimension is a flatten', {
+    tags: ['hand-computed'],
+  }, async () => {
+    for (const [axis, input] of [
+      [undefined, ['N', 3, 2, 2]],
+      [-3, ['N', 3, 2, 2]],
+      [1, ['N', 3, 2, 2]],
+      [2, ['N', 1, 2, 6]],
+      [-1, ['N', 1, 1, 12]],
+    ] as [number | undefined, (number | string)[]][]) {
+      const m = await importOnnx(flatten(axis, input));
+      expect(m.spec.layers, `axis ${axis}`).toEqual([{ type: 'flatten' }]);
+    }
+    const x = Array.from({ length: 12 }, (_, i) => i);
+    expect(Array.from(await run(flatten(-3, ['N', 3, 2, 2]), x, [1, 3, 2, 2]))).toEqual(x);
+  });
+
+  it('Flatten axes that fold the batch or are out of range are typed errors naming the axis', {
+    tags: ['behaviour'],
+  }, async () => {
+    await refused(flatten(2, ['N', 3, 2, 2]), /node 'flatten' \(Flatten\): attribute axis = 2 folds the batch/);
+    await refused(flatten(0, ['N', 3, 2, 2]), /attribute axis = 0 folds the batch/);
+    await refused(flatten(-4, ['N', 3, 2, 2]), /attribute axis = -4 folds the batch/);
+    await refused(flatten(5, ['N', 3, 2, 2]), /attribute axis = 5 is outside/);
+    await refused(flatten(-1, ['N', 3, 2, 2], 9), /attribute axis = -1 is outside the range opset 9 allows/);
+  });
+
+  const softmax = (op: string, axis: number | undefined, opset: number, input: (number | string)[] = ['N', 4]) =>
+    bytesOf(graphOf([node(op, ['x'], ['y'], axis === undefined ? {} : { axis })], input), opset);
+
+  it('a final Softmax/LogSoftmax over the classes is dropped; over another axis it is a typed error', {
+    tags: ['behaviour'],
+  }, async () => {
+    for (const [op, axis, opset] of [
+      ['Softmax', undefined, 11],
+      ['Softmax', undefined, 13],
+      ['Softmax', 1, 7],
+      ['Softmax', -1, 13],
+      ['LogSoftmax', undefined, 25],
+    ] as [string, number | undefined, number][]) {
+      const m = await importOnnx(softmax(op, axis, opset));
+      expect(m.notes.join(' '), `${op} ${axis} opset ${opset}`).toMatch(
+        new RegExp(`final ${op} '${op.toLowerCase()}'`),
+      );
+    }
+    await refused(softmax('Softmax', 0, 13), /node 'softmax' \(Softmax\): attribute axis = 0/);
+    await refused(softmax('LogSoftmax', -2, 13), /\(LogSoftmax\): attribute axis = -2/);
+    await refused(softmax('Softmax', 2, 13), /attribute axis = 2 is outside/);
+    await refused(softmax('Softmax', undefined, 13, ['N', 3, 4]), /attribute axis = -1 on \[N, 3, 4\]/);
+  });
+
+  it('a graph with no nodes is the identity when its output is its input (IR.md), else a typed error', {
+    tags: ['behaviour'],
+  }, async () => {
+    const id = bytesOf(graphOf([], ['N', 3], [], 'x'));
+    const m = await importOnnx(id);
+    expect(m.spec).toEqual({ input: [3], layers: [] });
+    expect(m.notes.join(' ')).toMatch(/no nodes/);
+    expect(Array.from(await run(id, [1, -2, 3], [1, 3]))).toEqual([1, -2, 3]);
+    await refused(bytesOf(graphOf([], ['N', 3], [], 'y')), /graph output 'y' is not what the chain produces \('x'\)/);
+    // an output the chain passes by is not the chain's end
+    const mid = graphOf([node('Relu', ['x'], ['r']), node('Tanh', ['r'], ['t'])], ['N', 3], [], 'r');
+    await refused(bytesOf(mid), /graph output 'r' is not what the chain produces \('t'\)/);
+  });
+
+  it('opsets 7 through 25 are read; 6 and 26 are typed errors', { tags: ['behaviour'] }, async () => {
+    const g = graphOf([node('Relu', ['x'], ['y'])], ['N', 3]);
+    for (let opset = 7; opset <= 25; opset++) expect((await importOnnx(bytesOf(g, opset))).spec.layers).toHaveLength(1);
+    await refused(bytesOf(g, 6), /opset 6 is outside 7–25/);
+    await refused(bytesOf(g, 26), /opset 26 is outside 7–25/);
+  });
+});
+
+describe('Gemm by the spec', () => {
+  const W = [1, 2, 3, 4, 5, 6]; // [2, 3]
+  const gemm = (a: Record<string, Attr>, c?: [number[], number[]], w = [2, 3]) =>
+    bytesOf(
+      graphOf(
+        [node('Gemm', c ? ['x', 'w', 'c'] : ['x', 'w'], ['y'], a)],
+        ['N', w[a.transB ? 1 : 0]],
+        [init('w', w, W), ...(c ? [init('c', c[0], c[1])] : [])],
+      ),
+    );
+
+  it('alpha, beta, transB and C of [], [1], [n], [1, n] and [1, 1] broadcast as the spec says', {
+    tags: ['hand-computed'],
+  }, async () => {
+    // x = [1, −1]: x·W = [1 − 4, 2 − 5, 3 − 6] = [−3, −3, −3]
+    expect(Array.from(await run(gemm({ alpha: { f: 2 } }), [1, -1], [1, 2]))).toEqual([-6, -6, -6]);
+    expect(Array.from(await run(gemm({ beta: { f: 0.5 } }, [[3], [2, 4, 6]]), [1, -1], [1, 2]))).toEqual([-2, -1, 0]);
+    expect(
+      Array.from(
+        await run(
+          gemm({}, [
+            [1, 3],
+            [2, 4, 6],
+          ]),
+          [1, -1],
+          [1, 2],
+        ),
+      ),
+    ).toEqual([-1, 1, 3]);
+    expect(Array.from(await run(gemm({}, [[], [10]]), [1, -1], [1, 2]))).toEqual([7, 7, 7]);
+    expect(Array.from(await run(gemm({}, [[1], [10]]), [1, -1], [1, 2]))).toEqual([7, 7, 7]);
+    expect(Array.from(await run(gemm({}, [[1, 1], [10]]), [1, -1], [1, 2]))).toEqual([7, 7, 7]);
+    // transB: W [3, 2] read as its transpose, x = [1, 0]: the first column [1, 3, 5]
+    expect(Array.from(await run(gemm({ transB: 1 }, undefined, [3, 2]), [1, 0], [1, 2]))).toEqual([1, 3, 5]);
+  });
+
+  it('transA, a C that depends on the batch, a 1-D weight: typed errors', { tags: ['behaviour'] }, async () => {
+    await refused(gemm({ transA: 1 }), /node 'gemm' \(Gemm\): attribute transA = 1/);
+    await refused(
+      gemm({}, [
+        [2, 3],
+        [1, 2, 3, 4, 5, 6],
+      ]),
+      /C of shape \[2, 3\] does not broadcast/,
+    );
+    await refused(gemm({}, [[2], [1, 2]]), /C of shape \[2\] does not broadcast/);
+  });
+});
