@@ -29,7 +29,8 @@ export function upsample(map: Float64Array, h: number, w: number, H: number, W: 
 /**
  * Class activation maps at a layer with [C, h, w] output, upsampled to the input: Grad-CAM (channel weights =
  * mean gradient), Grad-CAM++ (weights from the second and third powers of the gradient), Smooth Grad-CAM++
- * (those powers averaged over noisy copies of x, weighing x's own maps) and NormGrad (per location ‖gradient‖·‖activation‖ over channels).
+ * (those powers averaged over noisy copies of x, weighing x's own maps) and NormGrad (per location
+ * ‖gradient‖·‖activation‖ over channels).
  */
 export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainOptions, kind: CamKind): Promise<Raw> {
   // t = −1: the predicted class, found in the same forward pass as the maps

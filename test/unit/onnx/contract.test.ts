@@ -171,7 +171,9 @@ describe('the exported contract', { tags: ['behaviour'] }, () => {
 });
 
 describe('importing an export that normalises its pixels', { tags: ['invariant'] }, () => {
-  it("starts the network after the Sub/Div head: the imported model gives the rule's logits on normalised input", async () => {
+  it("starts the network after the Sub/Div head: the imported model gives the rule's logits on normalised input", {
+    timeout: 30_000,
+  }, async () => {
     const rule = createRule(tpsgdConfig, wasmRelaxed);
     const bytes = await exportOnnx(rule);
     const imported = await importOnnx(bytes);
