@@ -153,13 +153,20 @@ export function fromSequential(model: Sequential): Explainable {
               bottom = (t: Tensor) => slice(t, 0, batch, batch);
             const lower = (t: Tensor) => concat([t, zeros(t.shape, 'float32', backend)], 0);
             if (layer instanceof Pool2d && layer.spec.type === 'maxpool2d') {
-              // each window's Δy goes to x's maximum of the window, as a multiplier Δy/Δx there (summation to delta
-              // holds window by window); where Δx ≈ 0 it passes the plain gradient
+              // Captum's max-pool rule: with y, y′ the window's maxima and m = max(y, y′), m − y′ ≥ 0 goes to x's
+              // maximum and y − m ≤ 0 to x′'s, each as a multiplier (its share)/Δx there. The shares sum to Δy, and a
+              // share is 0 wherever Δx = 0 (there x = x′ and the other maximum wins), so no window loses mass; sending
+              // all of Δy to x's maximum lost it where that position had Δx = 0 (a ReLU at 0 on both sides)
               const xt = top(f.ins[i]),
+                xb = bottom(f.ins[i]),
                 g = top(dy);
-              const dx = sub(xt, bottom(f.ins[i])),
-                dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
-              return lower(ratio(maxPool2dGrad(mul(g, dyv), xt, layer.opts), dx, maxPool2dGrad(g, xt, layer.opts)));
+              const y = top(f.outs[i]),
+                yb = bottom(f.outs[i]);
+              const routed = add(
+                maxPool2dGrad(mul(g, relu(sub(y, yb))), xt, layer.opts),
+                maxPool2dGrad(mul(g, mul(relu(sub(yb, y)), -1)), xb, layer.opts),
+              );
+              return lower(ratio(routed, sub(xt, xb), maxPool2dGrad(g, xt, layer.opts)));
             }
             if (!activations.has(layer.spec.type)) return null;
             const op = layer.spec.type as UnaryOp;
