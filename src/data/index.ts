@@ -3,6 +3,22 @@
 export { parseIdx, type IdxArray } from './idx.js';
 export { datasetFromIdx, subset, type DatasetOptions, type ImageDataset } from './dataset.js';
 export {
+  decodeImage,
+  imageToInput,
+  isImagePath,
+  loadImageFolder,
+  resizeImage,
+  toChannels,
+  IMAGE_EXTENSIONS,
+  MAX_IMAGE_MEGAPIXELS,
+  type DecodedImage,
+  type ImageFileEntry,
+  type ImageFolderData,
+  type ImageFolderOptions,
+  type ImageFormat,
+  type SkippedImage,
+} from './image-folder.js';
+export {
   BatchIterator,
   epochOrder,
   MNIST_NORMALIZATION,
