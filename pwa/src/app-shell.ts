@@ -1,7 +1,14 @@
 import { LitElement, css, html, nothing } from 'lit';
 import * as lh from '../../src/index.js';
 import type { Attribution, MethodName, VersionInfo } from '../../src/index.js';
-import { Personalizer, type LearnPoint, type Status } from './personalizer.js';
+import {
+  ImportRefused,
+  Personalizer,
+  type Accuracy,
+  type LearnPoint,
+  type Score,
+  type Status,
+} from './personalizer.js';
 import type { DrawPad } from './draw-pad.js';
 import './draw-pad.js';
 import './learning-plot.js';
@@ -26,6 +33,27 @@ const METHODS: [MethodName, string, string][] = [
 
 type Tab = 'teach' | 'explain' | 'model' | 'start';
 
+/** Set in localStorage while Learn runs: still there on the next load means the page went away mid-Learn. */
+const LEARNING_KEY = 'layerhive-app:learning';
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+const pct = (s: Score) => (s.total ? `${((100 * s.correct) / s.total).toFixed(0)}%` : '–');
+
+/**
+ * A failed ONNX import in words a person understands (the library's message names protobuf offsets and opsets):
+ * what is wrong with the file, and what to do instead.
+ */
+export function importProblem(file: string, e: unknown): string {
+  const { detail = (e as Error)?.message ?? String(e), hint = '' } = e as { detail?: string; hint?: string };
+  const op = /has op (\w+)/.exec(detail)?.[1];
+  if (e instanceof ImportRefused) return `“${file}” ${e.message}.`;
+  if (/^the bytes are not an ONNX model/.test(detail) || /damaged/.test(hint))
+    return `“${file}” is not an ONNX model, or it is damaged. Choose a .onnx file, such as one exported here.`;
+  if (op) return `“${file}” uses ${op}, an operation this app cannot run. Choose a model made of common layers.`;
+  if (/opset/.test(detail))
+    return `“${file}” was saved for a version of ONNX this app cannot read. Export it again with a common opset.`;
+  return `“${file}” is an ONNX model this app cannot use (its layers or weights do not fit together).`;
+}
+
 /** The app: draw, teach, learn, predict and explain, and manage the model — all on this device. */
 export class AppShell extends LitElement {
   static override properties = {
@@ -41,6 +69,10 @@ export class AppShell extends LitElement {
     versions: { state: true },
     quota: { state: true },
     explaining: { state: true },
+    running: { state: true },
+    importError: { state: true },
+    note: { state: true },
+    scores: { state: true },
   };
   declare tab: Tab;
   declare status: Status | null;
@@ -54,9 +86,19 @@ export class AppShell extends LitElement {
   declare method: MethodName;
   declare versions: VersionInfo[];
   declare quota: { usage: number; quota: number } | null;
+  /** The actions (by name) now running: a second click on one while it runs does nothing. */
+  declare running: ReadonlySet<string>;
+  /** Why the last import was refused, shown by the import control. */
+  declare importError: string;
+  /** A note about the last visit (an interrupted Learn), until dismissed. */
+  declare note: string;
+  /** The accuracy before and after the last Learn, on your samples kept aside and on the MNIST digits. */
+  declare scores: { before: Accuracy; after: Accuracy } | null;
   private model: Personalizer;
   private base = new URL('./', import.meta.url);
   private shown: Uint8Array | null = null;
+  /** The library's own words for the last refused import (for someone who wants them, under "details"). */
+  private importDetail = '';
 
   static override styles = css`
     :host {
@@ -95,6 +137,10 @@ export class AppShell extends LitElement {
     td, th { border-bottom: 1px solid #eee; padding: 4px; text-align: left; }
     .msg { color: #57606a; min-height: 1.4em; }
     .pad { position: relative; }
+    .import .error { color: #cf222e; margin: 4px 0 0; }
+    .import details { font-size: 12px; color: #57606a; }
+    .note { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 8px; padding: 8px; margin: 0 0 12px; }
+    .note button { margin-left: 8px; min-height: 32px; padding: 2px 10px; }
   `;
 
   constructor() {
@@ -111,6 +157,10 @@ export class AppShell extends LitElement {
     this.method = 'integrated-gradients';
     this.versions = [];
     this.quota = null;
+    this.running = new Set();
+    this.importError = '';
+    this.note = '';
+    this.scores = null;
     const backend = new URLSearchParams(location.search).get('backend') ?? 'wasm';
     this.model = new Personalizer(new URL('./stage.worker.js', import.meta.url), backend);
   }
@@ -119,9 +169,57 @@ export class AppShell extends LitElement {
     try {
       this.status = await this.model.start(this.base);
       this.message = `ready: ${this.status.source}`;
+      await this.noteInterruptedLearn();
       await this.refreshModelTab();
     } catch (e) {
       this.message = `could not start: ${(e as Error).message}`;
+    }
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    addEventListener('beforeunload', this.beforeUnload);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    removeEventListener('beforeunload', this.beforeUnload);
+  }
+
+  /** Leaving while Learn runs loses the run: the browser asks first. */
+  private beforeUnload = (e: BeforeUnloadEvent) => {
+    if (!this.learning) return;
+    e.preventDefault();
+    e.returnValue = ''; // older Chromium asks only when returnValue is set
+  };
+
+  /** A Learn that was running when the page last went away (its mark is still in localStorage) gets a note. */
+  private async noteInterruptedLearn(): Promise<void> {
+    if (!localStorage.getItem(LEARNING_KEY)) return;
+    // the mark of a Learn still running in another tab (it holds the lock of that name) is not an interruption
+    const held = await navigator.locks?.query().then((q) => q.held ?? []);
+    if (held?.some((l) => l.name === LEARNING_KEY)) return;
+    localStorage.removeItem(LEARNING_KEY); // said once
+    const n = this.status?.samples ?? 0;
+    this.note =
+      'Learn was interrupted last time (the page was closed or reloaded before it finished), so no new version ' +
+      `was saved. Your ${plural(n, 'sample')} ${n === 1 ? 'is' : 'are'} kept: press Learn to try again.`;
+  }
+
+  /**
+   * Runs `work` as the action `name` unless it is the second click of a double-click (`detail` counts the clicks)
+   * or `name` is still running: one click, one action — one sample, one download, one question.
+   */
+  private async act(e: Event | undefined, name: string, work: () => Promise<void>): Promise<void> {
+    if (e instanceof MouseEvent && e.detail > 1) return;
+    if (this.running.has(name)) return;
+    this.running = new Set([...this.running, name]);
+    try {
+      await work();
+    } finally {
+      const left = new Set(this.running);
+      left.delete(name);
+      this.running = left;
     }
   }
 
@@ -134,6 +232,9 @@ export class AppShell extends LitElement {
     if (!d || !this.status) return;
     this.shown = d;
     this.attribution = null;
+    // a new drawing makes the last hint or result stale ("draw a digit first" beside a prediction); a message about
+    // work still running stays
+    if (!this.learning && !this.explaining && !this.running.size) this.message = '';
     try {
       this.probs = await this.model.predict(d);
     } catch (e) {
@@ -155,33 +256,50 @@ export class AppShell extends LitElement {
       return;
     }
     await this.model.addSample(d, label);
-    this.status = { ...this.status! };
-    this.message = `kept as a ${label} (${this.status.samples} samples)`;
+    // the model's status, not a copy of this element's: the count is the one IndexedDB holds
+    this.status = { ...this.model.status };
+    this.message = `kept as a ${label} (${plural(this.status.samples, 'sample')})`;
     this.clearPad();
   }
 
   private async learn(): Promise<void> {
+    if (this.learning) return;
     this.learning = true;
+    this.note = '';
+    localStorage.setItem(LEARNING_KEY, String(Date.now()));
     this.points = [];
     this.done = 0;
     this.message = 'learning on the workers…';
     try {
-      const r = await this.model.learn((p) => {
-        this.points = [...this.points, p];
-        this.done = p.done;
-      });
+      const run = () =>
+        this.model.learn((p) => {
+          this.points = [...this.points, p];
+          this.done = p.done;
+        });
+      // held while learning: another tab that loads meanwhile sees that this Learn is running, not interrupted
+      const r = navigator.locks ? await navigator.locks.request(LEARNING_KEY, run) : await run();
       this.status = { ...this.model.status };
       if (this.shown) this.probs = await this.model.predict(this.shown);
       await this.refreshModelTab();
-      this.message = `learned: ${(100 * r.accuracy).toFixed(0)}% on your digits; saved as version ${r.version}`;
+      this.scores = { before: r.before, after: r.after };
+      const { mine, replay } = r.after;
+      this.message =
+        'learned: ' +
+        (mine.total
+          ? `${pct(mine)} on your ${plural(mine.total, 'digit')} kept aside (${pct(r.before.mine)} before); `
+          : 'no digits kept aside to test on yet; ') +
+        `${pct(replay)} on ${replay.total} MNIST digits (${pct(r.before.replay)} before); ` +
+        `saved as version ${r.version}`;
     } catch (e) {
       this.message = `learning failed: ${(e as Error).message}`;
     } finally {
+      localStorage.removeItem(LEARNING_KEY);
       this.learning = false;
     }
   }
 
   private async explain(): Promise<void> {
+    if (this.explaining) return;
     if (!this.shown) {
       this.message = 'draw a digit to explain';
       return;
@@ -238,15 +356,23 @@ export class AppShell extends LitElement {
   }
 
   private async importOnnx(e: Event): Promise<void> {
-    const file = (e.target as HTMLInputElement).files?.[0];
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
     if (!file) return;
+    this.importError = '';
+    this.importDetail = '';
     try {
       await this.model.importOnnx(new Uint8Array(await file.arrayBuffer()));
       this.status = { ...this.model.status };
       await this.refreshModelTab();
       this.message = `imported ${file.name}`;
     } catch (err) {
-      this.message = `import failed: ${(err as Error).message}`;
+      // said by the import control, in words; the library's own message stays available under "details"
+      this.importError = importProblem(file.name, err);
+      this.importDetail = (err as Error).message;
+      this.message = '';
+    } finally {
+      input.value = ''; // the same file chosen again is a new change
     }
   }
 
@@ -266,6 +392,13 @@ export class AppShell extends LitElement {
             this.tab = t;
           }}>${label}</button>`,
       )}</nav>
+      ${
+        this.note
+          ? html`<p class="note" role="status">${this.note}<button @click=${() => {
+              this.note = '';
+            }}>OK</button></p>`
+          : nothing
+      }
       <div class="layout">
         <div class="pad">
           <lh-draw-pad @stroke=${this.onStroke}></lh-draw-pad>
@@ -296,16 +429,41 @@ export class AppShell extends LitElement {
         { length: 10 },
         (_, d) =>
           html`<button class="digit" data-digit=${d} ?disabled=${!this.status || this.learning}
-            @click=${() => this.teach(d)}>${d}</button>`,
+            @click=${(e: Event) => this.act(e, 'teach', () => this.teach(d))}>${d}</button>`,
       )}</div>
       <div class="row"><button id="learn" ?disabled=${!this.status || this.learning || !this.status?.samples}
-        @click=${this.learn}>Learn from my ${this.status?.samples ?? 0} samples</button></div>
+        @click=${(e: Event) => this.act(e, 'learn', () => this.learn())}>Learn from my ${plural(
+          this.status?.samples ?? 0,
+          'sample',
+        )}</button></div>
+      <p class="aside">${this.asideText()}</p>
+      ${this.scoresTable()}
       ${
         this.learning || this.points.length
           ? html`<progress max="1" .value=${this.done}></progress><lh-learning-plot
               .points=${this.points}></lh-learning-plot>`
           : nothing
       }`;
+  }
+
+  /** Which samples the accuracy is measured on, so a person can trust it. */
+  private asideText(): string {
+    const n = this.status?.heldOut ?? 0,
+      all = this.status?.samples ?? 0;
+    return n
+      ? `${n} of your ${plural(all, 'sample')} ${n === 1 ? 'is' : 'are'} kept aside to test on (the 2nd, 7th, … ` +
+          'of each digit): Learn does not learn from them.'
+      : 'Teach a digit twice and the second is kept aside to test on: Learn does not learn from it.';
+  }
+
+  private scoresTable() {
+    if (!this.scores) return nothing;
+    const { before, after } = this.scores;
+    return html`<table class="scores"><tr><th>accuracy</th><th>before</th><th>after</th></tr>
+      <tr><td>your ${plural(after.mine.total, 'digit')} kept aside</td><td>${pct(before.mine)}</td>
+        <td>${pct(after.mine)}</td></tr>
+      <tr><td>${after.replay.total} MNIST digits</td><td>${pct(before.replay)}</td><td>${pct(after.replay)}</td></tr>
+    </table>`;
   }
 
   private explainTab(best: number) {
@@ -330,7 +488,7 @@ export class AppShell extends LitElement {
             ([m, name]) => html`<option value=${m} ?selected=${m === this.method}>${name}</option>`,
           )}</select>
         <button id="explain" ?disabled=${!this.shown || this.explaining || this.learning}
-          @click=${this.explain}>Why?</button>
+          @click=${(e: Event) => this.act(e, 'explain', () => this.explain())}>Why?</button>
       </div>
       <p>${about[1]} shows ${about[2]}.</p>
       <canvas class="map" width="280" height="280" ?hidden=${!this.attribution}></canvas>`;
@@ -342,7 +500,7 @@ export class AppShell extends LitElement {
       <p>${this.status?.source ?? '…'}</p>
       ${
         this.versions.length
-          ? html`<table><tr><th>version</th><th>saved</th><th>size</th><th>accuracy</th><th></th></tr>
+          ? html`<table><tr><th>version</th><th>saved</th><th>size</th><th>accuracy (kept aside)</th><th></th></tr>
         ${[...this.versions].reverse().map(
           (
             v,
@@ -351,15 +509,24 @@ export class AppShell extends LitElement {
           <td>${
             v.version === this.status?.version
               ? 'in use'
-              : html`<button @click=${() => this.rollback(v.version)}>Use this</button>`
+              : html`<button ?disabled=${this.running.has('rollback')}
+                  @click=${(e: Event) => this.act(e, 'rollback', () => this.rollback(v.version))}>Use this</button>`
           }</td></tr>`,
         )}</table>`
           : html`<p>No saved versions yet: teach and learn first.</p>`
       }
       <p>Storage: ${this.quota ? `${mib(this.quota.usage)} used of ${mib(this.quota.quota)}` : 'unknown'}</p>
-      <div class="row"><button id="export" @click=${this.exportOnnx}>Export ONNX</button>
-        <label>Import ONNX <input type="file" accept=".onnx" @change=${this.importOnnx}></label></div>
-      <div class="row"><button id="forget" @click=${this.forget}>Forget me (delete my data and model)</button></div>`;
+      <div class="row"><button id="export" ?disabled=${this.running.has('export')}
+        @click=${(e: Event) => this.act(e, 'export', () => this.exportOnnx())}>Export ONNX</button></div>
+      <div class="import">
+        <label>Import ONNX <input type="file" accept=".onnx" aria-describedby="import-error"
+          @change=${(e: Event) => this.act(undefined, 'import', () => this.importOnnx(e))}></label>
+        <p id="import-error" class="error" role="alert">${this.importError}</p>
+        ${this.importDetail ? html`<details><summary>details</summary>${this.importDetail}</details>` : nothing}
+      </div>
+      <div class="row"><button id="forget" ?disabled=${this.running.has('forget')}
+        @click=${(e: Event) => this.act(e, 'forget', () => this.forget())}>Forget me (delete my data and model)</button>
+      </div>`;
   }
 
   private startTab() {

@@ -1,7 +1,10 @@
 import { LitElement, css, html, svg } from 'lit';
 import type { LearnPoint } from './personalizer.js';
 
-/** The learning curve as SVG: loss per step (line, left scale) and accuracy on your samples per epoch (dots, right). */
+/**
+ * The learning curve as SVG: loss per step (line, left scale) and accuracy on your samples kept aside per epoch
+ * (dots, right).
+ */
 export class LearningPlot extends LitElement {
   static override properties = { points: { attribute: false } };
   declare points: LearnPoint[];
@@ -31,7 +34,7 @@ export class LearningPlot extends LitElement {
     return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="learning curve">
       ${svg`<line x1=${pad} y1=${H - pad} x2=${W - pad} y2=${H - pad} stroke="#999" />
       <text x=${pad} y=${pad - 10}>blue: loss (top = ${maxLoss.toFixed(2)})</text>
-      <text x=${pad} y=${H - 8}>red: accuracy on your digits (top = 100%)</text>
+      <text x=${pad} y=${H - 8}>red: accuracy on your digits kept aside (top = 100%)</text>
       <text x=${W - pad} y=${pad - 10} text-anchor="end">step ${steps}</text>
       <polyline class="loss" points=${line} />
       ${this.points

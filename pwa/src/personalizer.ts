@@ -11,7 +11,9 @@ export interface Sample {
 export interface LearnPoint {
   step: number;
   loss: number;
-  accuracy?: number /** share of the run done, 0…1 */;
+  /** On the samples kept aside, at the end of an epoch; absent when none are kept aside. */
+  accuracy?: number;
+  /** Share of the run done, 0…1. */
   done: number;
 }
 export interface Status {
@@ -20,6 +22,40 @@ export interface Status {
   backends: string[];
   plan: string;
   samples: number;
+  /** How many of the samples are kept aside to test on (never learned from): see `heldOut`. */
+  heldOut: number;
+}
+/** Right answers out of how many. */
+export interface Score {
+  correct: number;
+  total: number;
+}
+/** A model's accuracy on your samples kept aside and on the MNIST digits shipped with the app. */
+export interface Accuracy {
+  mine: Score;
+  replay: Score;
+}
+
+/**
+ * The samples kept aside to test on, as indices into `samples` (in the order taught): the 2nd, 7th, 12th, … of
+ * each digit — a fifth of each digit's samples, and one as soon as a digit has two. A digit taught once is learned
+ * from (there is nothing else to learn it from). Chosen by position, so a sample kept aside stays aside at every
+ * later Learn and the accuracy on them is never on digits the model learned from.
+ */
+export function heldOut(samples: readonly { label: number }[]): Set<number> {
+  const seen = new Map<number, number>(),
+    out = new Set<number>();
+  samples.forEach((s, i) => {
+    const p = seen.get(s.label) ?? 0;
+    seen.set(s.label, p + 1);
+    if (p % 5 === 1) out.add(i);
+  });
+  return out;
+}
+
+/** An ONNX model that was read but does not fit this app; its message, after the file's name, says why in words. */
+export class ImportRefused extends Error {
+  override name = 'ImportRefused';
 }
 
 const STORE = 'layerhive-app',
@@ -103,8 +139,10 @@ export class Personalizer {
       version,
       backends: inits.map((r) => r.backend),
       plan: lh.formatPlan(plan),
-      samples: (await this.samples()).length,
+      samples: 0,
+      heldOut: 0,
     };
+    await this.countSamples();
     return this.status;
   }
 
@@ -119,7 +157,14 @@ export class Personalizer {
 
   async addSample(pixels: Uint8Array, label: number): Promise<void> {
     await (await this.db).add('samples', { pixels, label, at: Date.now() } satisfies Sample);
-    this.status.samples++;
+    await this.countSamples();
+  }
+
+  /** Counted, not incremented: the page says what IndexedDB holds (another tab may have added some too). */
+  private async countSamples(): Promise<void> {
+    const all = await this.samples();
+    this.status.samples = all.length;
+    this.status.heldOut = heldOut(all).size;
   }
 
   async samples(): Promise<Sample[]> {
@@ -138,16 +183,54 @@ export class Personalizer {
     return { images, labels, count: n, shape: [1, 28, 28], classes: 10 };
   }
 
+  /** The model's accuracy on `test` (your samples kept aside) and on the replay digits, run on the workers. */
+  async accuracy(test: Sample[]): Promise<Accuracy> {
+    const model = await this.explainable();
+    const score = async (images: Uint8Array, labels: ArrayLike<number>): Promise<Score> => {
+      const n = labels.length,
+        B = 50;
+      let correct = 0;
+      for (let i = 0; i < n; i += B) {
+        const b = Math.min(B, n - i),
+          x = new Float32Array(b * 784);
+        for (let k = 0; k < b; k++)
+          lh.normalizePixels(
+            images.subarray((i + k) * 784, (i + k + 1) * 784),
+            undefined,
+            x.subarray(k * 784, (k + 1) * 784),
+          );
+        const s = await model.scores(x, b);
+        for (let k = 0; k < b; k++) {
+          const row = Array.from(s.subarray(k * 10, k * 10 + 10));
+          if (row.indexOf(Math.max(...row)) === labels[i + k]) correct++;
+        }
+      }
+      return { correct, total: n };
+    };
+    const own = this.dataset(test, 1);
+    return {
+      mine: await score(own.images, own.labels),
+      replay: await score(this.replay.images, this.replay.labels),
+    };
+  }
+
   /**
    * Personalises on your samples (repeated to about half of each epoch) mixed with shipped MNIST digits (so the
-   * model does not forget the others), over the workers; saves a version when done.
+   * model does not forget the others), over the workers; saves a version when done. The samples kept aside
+   * (`heldOut`) are not learned from: the accuracy on them, and on the MNIST digits, is measured before and after.
    */
   async learn(
     onPoint: (p: LearnPoint) => void,
     o: { epochs?: number } = {},
-  ): Promise<{ accuracy: number; version: number }> {
-    const mine = await this.samples();
+  ): Promise<{ before: Accuracy; after: Accuracy; version: number }> {
+    const all = await this.samples();
+    const aside = heldOut(all);
+    const mine = all.filter((_, i) => !aside.has(i)),
+      kept = all.filter((_, i) => aside.has(i));
     if (!mine.length) throw new Error('draw and label a few digits first');
+    const before = await this.accuracy(kept);
+    // the workers are about to be set up for training: this explainer's state there goes
+    await this.resetExplainer();
     const repeat = Math.max(1, Math.round(this.replay.count / mine.length));
     const own = this.dataset(mine, repeat);
     const images = new Uint8Array(own.images.length + this.replay.images.length),
@@ -157,7 +240,8 @@ export class Personalizer {
     labels.set(own.labels);
     labels.set(this.replay.labels, own.count);
     const train: lh.ImageDataset = { images, labels, count: labels.length, shape: [1, 28, 28], classes: 10 };
-    const test = this.dataset(mine.slice(-32), 1);
+    // the samples kept aside, for the curve (without any, trainParallel still needs a test set: it is not shown)
+    const test = this.dataset(kept.length ? kept : mine.slice(-32), 1);
     const initial = await lh.saveGroups(this.rule);
     let step = 0;
     const epochs = o.epochs ?? 6;
@@ -174,31 +258,33 @@ export class Personalizer {
       syncEvery: 10,
       onProgress: (p) =>
         onPoint({ step: ++step, loss: p.loss, done: (p.epoch * p.batches + p.batch) / (epochs * p.batches) }),
-      onEpoch: (e) => onPoint({ step, loss: NaN, accuracy: e.testAccuracy, done: (e.epoch + 1) / epochs }),
+      // the curve's accuracy only on samples kept aside: on those it learns from it would say little
+      onEpoch: (e) =>
+        onPoint({ step, loss: NaN, accuracy: kept.length ? e.testAccuracy : undefined, done: (e.epoch + 1) / epochs }),
     });
     // the learned state moves into this thread's copy (on its backend; the coordinator's copy may be another)
     for (const [g, st] of Object.entries(await lh.saveGroups(rule))) this.rule.loadGroup(g, st);
     rule.dispose();
     this.status.backends = report.workers.map((w) => w.backend);
     await this.resetExplainer();
-    const accuracy = report.epochs.at(-1)!.testAccuracy;
-    const v = await this.store.save(
-      NAME,
-      await lh.captureCheckpoint(this.rule, this.config, { meta: { samples: mine.length, accuracy } }),
-      { keep: 5 },
-    );
+    const after = await this.accuracy(kept);
+    const ratio = (s: Score) => s.correct / s.total;
+    const meta = {
+      samples: mine.length,
+      heldOut: kept.length,
+      replayAccuracy: ratio(after.replay),
+      // the versions table's accuracy: on samples this version never learned from, or none
+      ...(kept.length ? { accuracy: ratio(after.mine) } : {}),
+    };
+    const v = await this.store.save(NAME, await lh.captureCheckpoint(this.rule, this.config, { meta }), { keep: 5 });
     this.status.version = v.version;
     this.status.source = `your model (version ${v.version})`;
-    return { accuracy, version: v.version };
+    return { before, after, version: v.version };
   }
 
   /** An attribution of the drawing's prediction; model calls run on the workers (CAM methods: one pass here). */
   async explain(pixels: Uint8Array, method: MethodName): Promise<Attribution> {
-    this.explainer ??= await lh.parallelExplainable(this.config, this.rule, {
-      workers: this.workers,
-      pool: this.pool,
-      backend: this.workerBackend,
-    });
+    const model = await this.explainable();
     const samples =
       method === 'integrated-gradients'
         ? 32
@@ -207,11 +293,21 @@ export class Personalizer {
           : method === 'lime' || method === 'rise'
             ? 300
             : undefined;
-    return lh.explain(this.explainer, lh.normalizePixels(pixels), {
+    return lh.explain(model, lh.normalizePixels(pixels), {
       method,
       baseline: lh.normalizePixels(new Uint8Array(784)),
       samples,
     });
+  }
+
+  /** The model on the workers, for explaining and scoring (set up once per model). */
+  private async explainable(): Promise<lh.Explainable> {
+    this.explainer ??= await lh.parallelExplainable(this.config, this.rule, {
+      workers: this.workers,
+      pool: this.pool,
+      backend: this.workerBackend,
+    });
+    return this.explainer;
   }
 
   private async resetExplainer(): Promise<void> {
@@ -251,9 +347,10 @@ export class Personalizer {
     const { rule, config } = await lh.ruleFromOnnx(bytes, this.backend, this.config);
     if (config.inputShape.join() !== '1,28,28' || config.classes !== 10) {
       rule.dispose();
-      throw new Error(
-        `the model takes [${config.inputShape}] and gives ${config.classes} classes; ` +
-          'this app needs [1, 28, 28] → 10 classes',
+      const takes = config.inputShape.join('×');
+      throw new ImportRefused(
+        `is not a digit reader: it takes ${takes} inputs and tells ${config.classes} classes apart, ` +
+          'where this app needs 28×28 drawings and the 10 digits',
       );
     }
     this.rule.dispose();

@@ -153,7 +153,11 @@ describe.sequential('the app in Chromium', () => {
       null,
       { timeout: 120_000 },
     );
-    expect(await text(page, '.msg')).toMatch(/^learned: \d+% on your digits; saved as version 1/);
+    // six samples of one digit: the second is kept aside and scored, with the MNIST digits, before and after
+    expect(await text(page, '.msg')).toMatch(
+      /^learned: \d+% on your 1 digit kept aside \(\d+% before\); \d+% on 300 MNIST digits \(\d+% before\); saved as/,
+    );
+    expect(await text(page, '.msg')).toMatch(/; saved as version 1$/);
     expect(await page.locator('lh-learning-plot polyline').getAttribute('points')).toMatch(/^[\d.]+,[\d.]+ /);
     await page.screenshot({ path: `${shots}desktop-learned.png` });
     await page.locator('button', { hasText: 'Clear' }).click();
