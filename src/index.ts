@@ -66,6 +66,7 @@ export { saveGroupState, loadGroupState, type GroupState } from './learn/group-s
 export { WebGpuBackend, setGpuProvider } from './backend/webgpu/index.js';
 export * from './explain/index.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';
-export { contractOf, normalizationHead, readContract, CONTRACT_KEYS, type ModelContract } from './onnx/metadata.js';
+export { readContract } from './onnx/read-contract.js';
+export { CONTRACT_KEYS, type ModelContract } from './onnx/contract.js';
 export { importOnnx, loadOnnx, ruleFromOnnx, type ImportedModel, type ImportOptions } from './onnx/import.js';
 export * from './store/index.js';

@@ -8,7 +8,8 @@ import type { LearningRule } from '../learn/rule.js';
 import { dtStep, NoPropDT, type DTOps } from '../learn/noprop/dt.js';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
 import { MNIST_NORMALIZATION, type Normalization } from '../data/batches.js';
-import { contractProps, type ModelContract } from './metadata.js';
+import type { ModelContract } from './contract.js';
+import { contractProps } from './metadata.js';
 import { LAYERHIVE_VERSION } from './version.js';
 
 type Onnx = typeof OnnxNamespace;

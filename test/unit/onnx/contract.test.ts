@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
-  contractOf,
   createRule,
   exportOnnx,
   importOnnx,
@@ -13,7 +12,6 @@ import {
   loadOnnx,
   MNIST_NORMALIZATION,
   nn,
-  normalizationHead,
   normalizePixels,
   readContract,
   Rng,
@@ -24,6 +22,7 @@ import {
   type RuleConfig,
 } from '../../../src/index.js';
 import { onnx } from '../../../src/onnx/proto.js';
+import { contractOf, normalizationHead } from '../../../src/onnx/metadata.js';
 import { LAYERHIVE_VERSION } from '../../../src/onnx/version.js';
 import { wasmRelaxed } from '../helpers.js';
 
@@ -154,7 +153,7 @@ describe('the exported contract', { tags: ['behaviour'] }, () => {
       ['input_kind', 'bytes', /'input_kind' is "bytes"/],
       ['layerhive_contract', '2', /contract is format "2"; this layerhive reads format 1/],
     ] as const) {
-      const e = await readContract(edited(key, value)).catch((x: unknown) => x);
+      const e = await readContract(onnx.ModelProto.encode(edited(key, value)).finish()).catch((x: unknown) => x);
       expect(e, key).toBeInstanceOf(LayerhiveError);
       expect((e as LayerhiveError).code).toBe('DATA_INVALID');
       expect((e as Error).message).toMatch(message);
