@@ -3,30 +3,9 @@
  * Softmax map onto layers; an unsupported op names its node; mutated bytes are errors, never crashes or hangs.
  */
 import { describe, expect, it } from 'vitest';
-import onnxProto from 'onnx-proto';
 import { exportOnnx, importOnnx, loadOnnx, LayerhiveError, nn, Rng, tensor, tidy } from '../../../src/index.js';
 import { randomArray, wasmRelaxed, expectClose } from '../helpers.js';
-
-const { onnx } = onnxProto;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const vi = (name: string, dims: (number | string)[]) =>
-  onnx.ValueInfoProto.create({
-    name,
-    type: {
-      tensorType: {
-        elemType: FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
-      },
-    },
-  });
-const init = (name: string, dims: number[], values: ArrayLike<number>, dataType = FLOAT) =>
-  dataType === FLOAT
-    ? onnx.TensorProto.create({ name, dims, dataType, floatData: Array.from(values) })
-    : onnx.TensorProto.create({ name, dims, dataType, int64Data: Array.from(values) });
-const bytesOf = (graph: object, opset = 13) =>
-  onnx.ModelProto.encode(
-    onnx.ModelProto.create({ irVersion: 7, opsetImport: [{ domain: '', version: opset }], graph }),
-  ).finish();
+import { bytesOf, init, onnx, vi } from './graphs.js';
 
 describe('ONNX import', () => {
   it('an exported CNN comes back with the same predictions', { tags: ['invariant'] }, async () => {
