@@ -12,7 +12,7 @@ import { paramsInRange, stateInRange, segmentsOf, type Segment } from './segment
 import { loadGroupState, saveGroupState, type GroupState } from './group-state.js';
 import type { Cache } from '../nn/layer.js';
 import type { GPipe, RangeForward } from './parallelism.js';
-import { segmentForward } from './segments.js';
+import { layersOf, segmentForward } from './segments.js';
 
 /**
  * Ordinary end-to-end backpropagation of the mean cross-entropy: the baseline every claim is compared with.
@@ -69,14 +69,15 @@ export class Backprop implements LearningRule {
 
   /** GPipe over the segments: forward and backward over a range of them, the loss at the end, a step per batch. */
   parallelism(): GPipe {
-    const model = this.model,
-      range = (first: number, end: number) => [this.segments[first].from, this.segments[end - 1].to] as const;
+    const model = this.model;
     return {
       kind: 'gpipe',
       segments: this.segments.length,
-      forward: (h, first, end) => segmentForward(model, h, ...range(first, end)),
+      forward: (h, first, end) => segmentForward(model, this.segments, h, first, end),
       forwardTrain: (h, first, end) => {
-        const f = tidy(() => model.forwardWithCache(h, { training: true, rng: this.rng }, ...range(first, end)));
+        const f = tidy(() =>
+          model.forwardWithCache(h, { training: true, rng: this.rng }, ...layersOf(this.segments, first, end)),
+        );
         return { y: f.y, caches: f.caches, dispose: () => dispose(f) } satisfies Kept;
       },
       loss: (out, y, share) =>
@@ -86,7 +87,7 @@ export class Backprop implements LearningRule {
         }),
       backward: (dy, fwd, first, end, needDx) =>
         tidy(() => {
-          const b = model.backwardWithCache(dy, (fwd as Kept).caches, ...range(first, end), needDx);
+          const b = model.backwardWithCache(dy, (fwd as Kept).caches, ...layersOf(this.segments, first, end), needDx);
           return { dx: b.dx ?? null, grads: b.grads };
         }),
       step: (first, end, grads) => tidy(() => this.stepSegments(first, end, grads)),

@@ -43,7 +43,18 @@ export function stateInRange(model: Sequential, from: number, to: number): Map<s
   return new Map([...paramsInRange(model, from, to), ...inRange(model.namedBuffers(), from, to)]);
 }
 
-/** Layers [from, to) of `model` in inference mode: a pipeline stage's share of a prediction. */
-export function segmentForward(model: Sequential, h: Tensor, from: number, to: number): Tensor {
-  return tidy(() => model.forwardWithCache(h, { training: false }, from, to).y);
+/** The layers [from, to) that segments [first, end) cover. */
+export function layersOf(segments: readonly Segment[], first: number, end: number): [from: number, to: number] {
+  return [segments[first].from, segments[end - 1].to];
+}
+
+/** Segments [first, end) of `model` in inference mode: a pipeline stage's share of a prediction. */
+export function segmentForward(
+  model: Sequential,
+  segments: readonly Segment[],
+  h: Tensor,
+  first: number,
+  end: number,
+): Tensor {
+  return tidy(() => model.forwardWithCache(h, { training: false }, ...layersOf(segments, first, end)).y);
 }

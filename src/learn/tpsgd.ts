@@ -222,7 +222,7 @@ export class TpSgd implements LearningRule {
     return {
       kind: 'forward-pipeline',
       segments: this.segments.length,
-      forward: (h, first, end) => segmentForward(this.model, h, this.segments[first].from, this.segments[end - 1].to),
+      forward: (h, first, end) => segmentForward(this.model, this.segments, h, first, end),
       train: (h, y, first, end) => tidy(() => this.trainSegments(h, y, first, end)),
     };
   }

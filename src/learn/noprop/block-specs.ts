@@ -60,9 +60,11 @@ function mlpBlock(outputs: number, width = 256): BlockSpec {
   };
 }
 
-/** `outputs`: class logits (DT, CT) or the embedding dimension (FM, which predicts a velocity). */
+/**
+ * `outputs`: class logits (DT, CT) or the embedding dimension (FM, which predicts a velocity). `kind` is checked once,
+ * by the rule's constructor (`checkBlockKind`), before anything is built.
+ */
 export function blockSpec(kind: BlockKind, outputs: number): BlockSpec {
-  checkBlockKind(kind);
   return kind === 'cnn' ? cnnBlock(outputs) : mlpBlock(outputs);
 }
 
