@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
 import {
   createRule,
+  parallelismOf,
+  ruleNames,
   LayerhiveError,
   train,
   trainParallel,
@@ -64,6 +66,17 @@ describe('a learning rule of your own', () => {
     } finally {
       one.dispose();
       rule.dispose();
+    }
+  });
+
+  it('parallelismOf(config) says what each built-in rule declares once built (the two must not drift)', {
+    tags: ['invariant'],
+  }, () => {
+    for (const rule of ruleNames) {
+      const c: RuleConfig = { ...config, rule, noprop: { T: 2 } };
+      const built = createRule(c, wasmRelaxed);
+      expect(built.parallelism()?.kind ?? null, rule).toBe(parallelismOf(c));
+      built.dispose();
     }
   });
 
