@@ -1,13 +1,7 @@
-import { openDB, type IDBPDatabase } from 'idb';
 import * as lh from '../../src/index.js';
 import type { Attribution, LearningRule, MethodName, RuleConfig } from '../../src/index.js';
+import { heldOut, SampleStore, type Sample } from './sample-store.js';
 
-export interface Sample {
-  id?: number;
-  pixels: Uint8Array;
-  label: number;
-  at: number;
-}
 export interface LearnPoint {
   step: number;
   loss: number;
@@ -36,23 +30,6 @@ export interface Accuracy {
   replay: Score;
 }
 
-/**
- * The samples kept aside to test on, as indices into `samples` (in the order taught): the 2nd, 7th, 12th, … of
- * each digit — a fifth of each digit's samples, and one as soon as a digit has two. A digit taught once is learned
- * from (there is nothing else to learn it from). Chosen by position, so a sample kept aside stays aside at every
- * later Learn and the accuracy on them is never on digits the model learned from.
- */
-export function heldOut(samples: readonly { label: number }[]): Set<number> {
-  const seen = new Map<number, number>(),
-    out = new Set<number>();
-  samples.forEach((s, i) => {
-    const p = seen.get(s.label) ?? 0;
-    seen.set(s.label, p + 1);
-    if (p % 5 === 1) out.add(i);
-  });
-  return out;
-}
-
 /** An ONNX model that was read but does not fit this app; its message, after the file's name, says why in words. */
 export class ImportRefused extends Error {
   override name = 'ImportRefused';
@@ -69,11 +46,7 @@ const STORE = 'layerhive-app',
  */
 export class Personalizer {
   readonly store = new lh.IdbCheckpointStore(STORE);
-  private db: Promise<IDBPDatabase> = openDB('layerhive-app-samples', 1, {
-    upgrade: (db) => {
-      db.createObjectStore('samples', { keyPath: 'id', autoIncrement: true });
-    },
-  });
+  readonly samples = new SampleStore();
   private pool: lh.WorkerPool;
   private backend!: lh.Backend;
   private explainer: (lh.Explainable & { close(): Promise<void> }) | null = null;
@@ -156,19 +129,15 @@ export class Personalizer {
   }
 
   async addSample(pixels: Uint8Array, label: number): Promise<void> {
-    await (await this.db).add('samples', { pixels, label, at: Date.now() } satisfies Sample);
+    await this.samples.add(pixels, label);
     await this.countSamples();
   }
 
   /** Counted, not incremented: the page says what IndexedDB holds (another tab may have added some too). */
   private async countSamples(): Promise<void> {
-    const all = await this.samples();
+    const all = await this.samples.all();
     this.status.samples = all.length;
     this.status.heldOut = heldOut(all).size;
-  }
-
-  async samples(): Promise<Sample[]> {
-    return (await this.db).getAll('samples');
   }
 
   private dataset(samples: Sample[], repeat: number): lh.ImageDataset {
@@ -223,7 +192,7 @@ export class Personalizer {
     onPoint: (p: LearnPoint) => void,
     o: { epochs?: number } = {},
   ): Promise<{ before: Accuracy; after: Accuracy; version: number }> {
-    const all = await this.samples();
+    const all = await this.samples.all();
     const aside = heldOut(all);
     const mine = all.filter((_, i) => !aside.has(i)),
       kept = all.filter((_, i) => aside.has(i));
@@ -331,7 +300,7 @@ export class Personalizer {
 
   /** Deletes every sample and every saved version; the base model comes back. */
   async forget(base: URL): Promise<void> {
-    await (await this.db).clear('samples');
+    await this.samples.clear();
     await this.store.delete(NAME).catch(() => undefined);
     this.rule.dispose();
     await this.resetExplainer();

@@ -1,0 +1,123 @@
+import { html, nothing, type ReactiveController } from 'lit';
+import type { Accuracy, LearnPoint, Score } from './personalizer.js';
+import type { Shell } from './shell.js';
+import './learning-plot.js';
+
+/** Set in localStorage while Learn runs: still there on the next load means the page went away mid-Learn. */
+export const LEARNING_KEY = 'layerhive-app:learning';
+export const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+const pct = (s: Score) => (s.total ? `${((100 * s.correct) / s.total).toFixed(0)}%` : '–');
+
+/** The Teach tab: label the drawing, Learn from the samples, and how Learn went. */
+export class TeachPanel implements ReactiveController {
+  points: LearnPoint[] = [];
+  /** Share of the running Learn done, 0…1. */
+  done = 0;
+  learning = false;
+  /** The accuracy before and after the last Learn, on your samples kept aside and on the MNIST digits. */
+  scores: { before: Accuracy; after: Accuracy } | null = null;
+
+  constructor(private shell: Shell) {
+    shell.addController(this);
+  }
+
+  hostUpdate(): void {}
+
+  private async teach(label: number): Promise<void> {
+    const { shell } = this;
+    const digit = shell.shown;
+    if (!digit) {
+      shell.message = 'draw a digit first';
+      return;
+    }
+    await shell.model.addSample(digit, label);
+    // the model's status, not a copy of this element's: the count is the one IndexedDB holds
+    shell.status = { ...shell.model.status };
+    shell.message = `kept as a ${label} (${plural(shell.status.samples, 'sample')})`;
+    shell.clearPad();
+  }
+
+  /** Learn from the samples, holding a mark (and a lock) that says so to the next load of the page. */
+  private async learn(): Promise<void> {
+    const { shell } = this;
+    if (this.learning) return;
+    this.learning = true;
+    localStorage.setItem(LEARNING_KEY, String(Date.now()));
+    this.points = [];
+    this.done = 0;
+    shell.message = 'learning on the workers…';
+    shell.requestUpdate();
+    try {
+      const run = () =>
+        shell.model.learn((p) => {
+          this.points = [...this.points, p];
+          this.done = p.done;
+          shell.requestUpdate();
+        });
+      // held while learning: another tab that loads meanwhile sees that this Learn is running, not interrupted
+      const r = navigator.locks ? await navigator.locks.request(LEARNING_KEY, run) : await run();
+      await shell.modelChanged();
+      this.scores = { before: r.before, after: r.after };
+      const { mine, replay } = r.after;
+      shell.message =
+        'learned: ' +
+        (mine.total
+          ? `${pct(mine)} on your ${plural(mine.total, 'digit')} kept aside (${pct(r.before.mine)} before); `
+          : 'no digits kept aside to test on yet; ') +
+        `${pct(replay)} on ${replay.total} MNIST digits (${pct(r.before.replay)} before); ` +
+        `saved as version ${r.version}`;
+    } catch (e) {
+      shell.message = `learning failed: ${(e as Error).message}`;
+    } finally {
+      localStorage.removeItem(LEARNING_KEY);
+      this.learning = false;
+      shell.requestUpdate();
+    }
+  }
+
+  render() {
+    const { shell } = this;
+    const samples = shell.status?.samples ?? 0;
+    return html`
+      <p>Draw a digit, then say which it is:</p>
+      <div class="digits">${Array.from(
+        { length: 10 },
+        (_, d) =>
+          html`<button class="digit" data-digit=${d} ?disabled=${!shell.status || this.learning}
+            @click=${(e: Event) => shell.act(e, 'teach', () => this.teach(d))}>${d}</button>`,
+      )}</div>
+      <div class="row"><button id="learn" ?disabled=${!shell.status || this.learning || !samples}
+        @click=${(e: Event) => shell.act(e, 'learn', () => this.learn())}>Learn from my ${plural(
+          samples,
+          'sample',
+        )}</button></div>
+      <p class="aside">${this.asideText()}</p>
+      ${this.scoresTable()}
+      ${
+        this.learning || this.points.length
+          ? html`<progress max="1" .value=${this.done}></progress><lh-learning-plot
+              .points=${this.points}></lh-learning-plot>`
+          : nothing
+      }`;
+  }
+
+  /** Which samples the accuracy is measured on, so a person can trust it. */
+  private asideText(): string {
+    const n = this.shell.status?.heldOut ?? 0,
+      all = this.shell.status?.samples ?? 0;
+    return n
+      ? `${n} of your ${plural(all, 'sample')} ${n === 1 ? 'is' : 'are'} kept aside to test on (the 2nd, 7th, … ` +
+          'of each digit): Learn does not learn from them.'
+      : 'Teach a digit twice and the second is kept aside to test on: Learn does not learn from it.';
+  }
+
+  private scoresTable() {
+    if (!this.scores) return nothing;
+    const { before, after } = this.scores;
+    return html`<table class="scores"><tr><th>accuracy</th><th>before</th><th>after</th></tr>
+      <tr><td>your ${plural(after.mine.total, 'digit')} kept aside</td><td>${pct(before.mine)}</td>
+        <td>${pct(after.mine)}</td></tr>
+      <tr><td>${after.replay.total} MNIST digits</td><td>${pct(before.replay)}</td><td>${pct(after.replay)}</td></tr>
+    </table>`;
+  }
+}
