@@ -15,7 +15,9 @@ import {
   smoothGrad,
   type Raw,
 } from './gradient-methods.js';
-import { featureAblation, kernelShap, lime, occlusion, rise } from './perturbation-methods.js';
+import { featureAblation, lime, rise } from './perturbation-methods.js';
+import { occlusion } from './occlusion.js';
+import { kernelShap } from './kernel-shap.js';
 import { cam } from './cam-methods.js';
 
 /** What `explain` accepts as a model: an Explainable, a Sequential network, or a rule with one (backprop, tpsgd). */
@@ -108,7 +110,7 @@ export async function explain(
   const run: () => Promise<Raw> = {
     saliency: () => saliency(ev, x, t),
     'input-x-gradient': () => inputXGradient(ev, x, t),
-    'guided-backprop': () => guidedBackprop(ev, x, t),
+    'guided-backprop': () => guidedBackprop(ev, x, t, o),
     smoothgrad: () => smoothGrad(ev, x, t, o, 'mean'),
     'smoothgrad-sq': () => smoothGrad(ev, x, t, o, 'square'),
     vargrad: () => smoothGrad(ev, x, t, o, 'var'),

@@ -9,8 +9,14 @@ export interface Raw {
   values: Float32Array;
   delta?: number;
   score?: number;
-  baselineScore?: number /** the class, where the method picked it (−1 asked for the predicted one) */;
+  baselineScore?: number;
+  /** The class, where the method picked it (−1 asked for the predicted one). */
   target?: number;
+  /** KernelSHAP: every coalition enumerated; when sampled, each element's standard error. */
+  exact?: boolean;
+  standardError?: Float32Array;
+  /** Occlusion: how many windows covered each element. */
+  coverage?: Int32Array;
 }
 
 const sumOf = (v: ArrayLike<number>) => {
@@ -19,15 +25,25 @@ const sumOf = (v: ArrayLike<number>) => {
   return s;
 };
 
-function noiseSigma(x: Float32Array, o: ExplainOptions, fallbackShare: number): number {
+/**
+ * The SmoothGrad family's σ: `noise` as given (absolute, Captum's `stdevs`), else `noiseShare`·(max − min) of the
+ * input, else 1 (Captum's NoiseTunnel default).
+ */
+function noiseSigma(x: Float32Array, o: ExplainOptions): number {
+  for (const name of ['noise', 'noiseShare'] as const) {
+    const v = o[name];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+      fail('INVALID_ARGUMENT', `${name} ${String(v)} is not a finite number ≥ 0`, `pass e.g. ${name}: 0.15`);
+  }
   if (o.noise !== undefined) return o.noise;
+  if (o.noiseShare === undefined) return 1;
   let lo = Infinity,
     hi = -Infinity;
   for (const v of x) {
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
-  return fallbackShare * (hi - lo || 1);
+  return o.noiseShare * (hi - lo || 1);
 }
 
 function noisy(x: Float32Array, sigma: number, rng: Rng): Float32Array {
@@ -46,8 +62,19 @@ export async function inputXGradient(ev: Evaluator, x: Float32Array, t: number):
   return { values: g.map((v, i) => v * x[i]) };
 }
 
-export async function guidedBackprop(ev: Evaluator, x: Float32Array, t: number): Promise<Raw> {
-  const [g] = await ev.gradients([x], t, 'guided');
+/**
+ * Guided backprop: gradients pass a ReLU only where positive (Captum's convention: ReLUs only); with
+ * `guidedActivations: 'all'` tanh, sigmoid and GELU pass only positive gradients too, times their slope.
+ */
+export async function guidedBackprop(ev: Evaluator, x: Float32Array, t: number, o: ExplainOptions): Promise<Raw> {
+  const which = o.guidedActivations ?? 'relu';
+  if (which !== 'relu' && which !== 'all')
+    fail(
+      'INVALID_ARGUMENT',
+      `guidedActivations ${JSON.stringify(which)} is neither 'relu' nor 'all'`,
+      "pass guidedActivations: 'relu' (Captum's convention) or 'all'",
+    );
+  const [g] = await ev.gradients([x], t, which === 'relu' ? 'guided' : 'guided-all');
   return { values: g };
 }
 
@@ -60,7 +87,7 @@ export async function smoothGrad(
   kind: 'mean' | 'square' | 'var',
 ): Promise<Raw> {
   const n = o.samples ?? 50,
-    sigma = noiseSigma(x, o, 0.15),
+    sigma = noiseSigma(x, o),
     rng = new Rng(o.seed ?? 0);
   const grads = await ev.gradients(
     Array.from({ length: n }, () => noisy(x, sigma, rng)),

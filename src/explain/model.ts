@@ -21,8 +21,11 @@ import {
 import { Pool2d } from '../nn/layers/pool.js';
 import { unaryGradUses, type UnaryOp } from '../backend/kernel-names.js';
 
-/** How gradients pass activations: plainly, or guided backprop's positive-only rule. */
-export type GradientRule = 'gradient' | 'guided';
+/**
+ * How gradients pass activations: plainly, or guided backprop's positive-only rule at ReLUs ('guided', Captum's
+ * convention) or at every activation ('guided-all': tanh, sigmoid and GELU too).
+ */
+export type GradientRule = 'gradient' | 'guided' | 'guided-all';
 
 /**
  * A model as the attribution methods see it: class scores for a batch of inputs, and — for a network of
@@ -126,7 +129,11 @@ export function fromSequential(model: Sequential): Explainable {
         tidy(() => {
           const f = forward(input(x, batch));
           return backward(onehot(targets), f, model.layers.length, (layer, i, dy) => {
-            if (rule !== 'guided' || !activations.has(layer.spec.type)) return null;
+            const guided =
+              rule === 'guided-all'
+                ? activations.has(layer.spec.type)
+                : rule === 'guided' && layer.spec.type === 'relu';
+            if (!guided) return null;
             // guided backprop: only positive gradients pass an activation, times its local slope
             const op = layer.spec.type as UnaryOp;
             return unaryGrad(op, relu(dy), unaryGradUses[op] === 'x' ? f.ins[i] : f.outs[i]);

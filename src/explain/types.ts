@@ -32,22 +32,37 @@ export interface ExplainOptions {
   baseline?: number | Float32Array;
   /**
    * IG: integration points (default 64); SmoothGrad family, GradientSHAP: noisy samples (default 50); KernelSHAP
-   * (2048), LIME (1000), RISE (2000): model calls.
+   * (2048 coalitions, shap's `nsamples`: at most that many model calls, 2 more for F(x) and F(baseline), each
+   * times the background size), LIME (1000), RISE (2000): model calls.
    */
   samples?: number;
   /** IG: 'gauss-legendre' (default) or 'riemann' (midpoints). */
   integration?: 'gauss-legendre' | 'riemann';
   /**
-   * SmoothGrad family, GradientSHAP, Smooth Grad-CAM++: noise standard deviation (default 0.15·(max − min) of the
-   * input; GradientSHAP 0).
+   * SmoothGrad family, GradientSHAP, Smooth Grad-CAM++: the noise's absolute standard deviation σ (Captum's
+   * `stdevs`). Default: SmoothGrad, SmoothGrad², VarGrad 1 (Captum's NoiseTunnel); GradientSHAP 0; Smooth
+   * Grad-CAM++ 0.15·(max − min) of the input.
    */
   noise?: number;
-  /** Occlusion: window [h, w] (default [4, 4]) and stride (default the window). */
-  window?: [number, number];
-  stride?: [number, number];
   /**
-   * Ablation, KernelSHAP, LIME: group id per input element (or per pixel of [H, W]); default for SHAP/LIME a 4×4 grid
-   * of superpixels, for ablation one group per element.
+   * SmoothGrad family: σ as a share of the input's range instead, σ = noiseShare·(max − min) (the SmoothGrad
+   * paper's noise level, 0.1–0.2 there); used when `noise` is not given.
+   */
+  noiseShare?: number;
+  /**
+   * Guided backprop: which activations pass only positive gradients: 'relu' (default; Captum overrides ReLUs
+   * only, so tanh, sigmoid and GELU pass the plain gradient) or 'all' activations.
+   */
+  guidedActivations?: 'relu' | 'all';
+  /**
+   * Occlusion: window [h, w] or one number for both (default 4) and stride (default the window, no longer than
+   * it); windows are placed as Captum places them, the last one on each axis cut off by the edge.
+   */
+  window?: number | [number, number];
+  stride?: number | [number, number];
+  /**
+   * Ablation, KernelSHAP, LIME: group id per input element (or per pixel of [H, W]); default for SHAP/LIME
+   * superpixels of 4×4 pixels (a ⌈H/4⌉×⌈W/4⌉ grid: 49 of them on 28×28), for ablation one group per element.
    */
   featureMask?: Int32Array;
   /** GradientSHAP, KernelSHAP: background inputs the absent features are drawn from (instead of `baseline`). */
@@ -68,9 +83,21 @@ export interface Attribution {
   shape: number[];
   /** Samples the model evaluated (forward or gradient), the cost of the method. */
   modelCalls: number;
-  /** IG, DeepLIFT, GradientSHAP: Σ attribution − (F(x) − F(baseline)), completeness's residual. */
+  /**
+   * IG, DeepLIFT, GradientSHAP: Σ attribution − (F(x) − F(baseline)), completeness's residual; KernelSHAP: 0, the
+   * regression holds Σφ = F(x) − F(baseline) exactly.
+   */
   delta?: number;
   /** F(x) and F(baseline) for the target (where computed). */
   score?: number;
   baselineScore?: number;
+  /**
+   * KernelSHAP: true when every coalition was evaluated (the values are the exact Shapley values), false when
+   * coalitions were sampled.
+   */
+  exact?: boolean;
+  /** Sampled KernelSHAP: each element's standard error (its feature's, bootstrapped over the random draws). */
+  standardError?: Float32Array;
+  /** Occlusion: how many windows covered each element (every element ≥ 1). */
+  coverage?: Int32Array;
 }
