@@ -70,6 +70,16 @@ function image(ds: ImageDataset, index: number): Float32Array {
   return normalizePixels(ds.images.subarray(index * per, (index + 1) * per));
 }
 
+/**
+ * An attribution as JSON holds it: its typed arrays (`values`, occlusion's `coverage`, KernelSHAP's
+ * `standardError`) as arrays, which JSON.stringify would write as {"0": …} objects.
+ */
+export function plainAttribution(a: Attribution): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(a).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v]),
+  );
+}
+
 /** The MNIST normalisation of a black image: the reference input of the baseline methods. */
 const blackBaseline = (per: number) => normalizePixels(new Uint8Array(per));
 
@@ -92,14 +102,14 @@ export async function runExplain(a: {
     shape = config.inputShape;
   await mkdir(a.out, { recursive: true });
   await writePng(join(a.out, 'input.png'), inputPicture(x, shape));
-  const results: Record<string, Omit<Attribution, 'values'> & { values: number[]; ms: number }> = {};
+  const results: Record<string, Record<string, unknown>> = {};
   for (const method of methods) {
     const t0 = performance.now();
     const r = await explain(model, x, { method, baseline: blackBaseline(per), samples: a.samples, target: a.target });
     const ms = performance.now() - t0;
     await writePng(join(a.out, `${method}-heatmap.png`), heatmapPicture(r.values, shape));
     await writePng(join(a.out, `${method}-overlay.png`), overlayPicture(x, r.values, shape));
-    results[method] = { ...r, values: Array.from(r.values), ms };
+    results[method] = { ...plainAttribution(r), ms };
     const delta = r.delta !== undefined ? `, delta ${r.delta.toExponential(2)}` : '';
     console.log(
       `${method}: class ${r.target}, ${r.modelCalls} model calls, ${ms.toFixed(0)} ms` +

@@ -1,6 +1,15 @@
 import { fail } from '../core/errors.js';
 import type { Explainable, GradientRule } from './model.js';
 
+/** One target for every input, or one per input. */
+export type Targets = number | ArrayLike<number>;
+
+const targetAt = (t: Targets, i: number): number => (typeof t === 'number' ? t : t[i]);
+
+/** Each of `ts` repeated `n` times: the targets of n rows per explained input. */
+export const repeatEach = (ts: readonly number[], n: number): Int32Array =>
+  Int32Array.from({ length: ts.length * n }, (_, i) => ts[Math.floor(i / n)]);
+
 /** Model calls on many inputs, `batchSize` at a time, counted. */
 export class Evaluator {
   calls = 0;
@@ -14,7 +23,8 @@ export class Evaluator {
     this.per = model.inputShape.reduce((p, d) => p * d, 1);
   }
 
-  private async chunks<T>(
+  /** Rows of `inputs`, `batchSize` at a time, through `run` (given the batch, its size and its first row). */
+  async chunks<T>(
     inputs: readonly Float32Array[],
     run: (x: Float32Array, n: number, from: number) => Promise<T[]>,
   ): Promise<T[]> {
@@ -29,9 +39,9 @@ export class Evaluator {
     return out;
   }
 
-  /** The target's score (logit) for each input. */
-  async scores(inputs: readonly Float32Array[], target: number): Promise<Float64Array> {
-    return Float64Array.from(await this.allScores(inputs), (row) => row[target]);
+  /** The target's score (logit) for each input: one target for all, or one per input. */
+  async scores(inputs: readonly Float32Array[], targets: Targets): Promise<Float64Array> {
+    return Float64Array.from(await this.allScores(inputs), (row, i) => row[targetAt(targets, i)]);
   }
 
   /**
@@ -51,10 +61,10 @@ export class Evaluator {
     return inputs.map((x) => this.scored.get(x)!);
   }
 
-  /** The target score's gradient at each input. */
+  /** The target score's gradient at each input (one target for all, or one per input). */
   async gradients(
     inputs: readonly Float32Array[],
-    target: number,
+    targets: Targets,
     rule: GradientRule = 'gradient',
   ): Promise<Float32Array[]> {
     const grads =
@@ -64,8 +74,9 @@ export class Evaluator {
         'this model has no gradients (it is known only by its predictions)',
         'use a perturbation method: occlusion, feature-ablation, lime, kernel-shap or rise',
       );
-    return this.chunks(inputs, async (x, n) => {
-      const g = await grads.call(this.model, x, n, new Int32Array(n).fill(target), rule);
+    return this.chunks(inputs, async (x, n, from) => {
+      const ts = Int32Array.from({ length: n }, (_, i) => targetAt(targets, from + i));
+      const g = await grads.call(this.model, x, n, ts, rule);
       return Array.from({ length: n }, (_, i) => g.slice(i * this.per, (i + 1) * this.per));
     });
   }

@@ -1,8 +1,9 @@
 import { Rng } from '../core/rng.js';
 import { fail } from '../core/errors.js';
 import type { Evaluator } from './batch.js';
-import type { ExplainOptions } from './types.js';
-import type { Raw } from './gradient-methods.js';
+import type { Explainable } from './model.js';
+import { countOf } from './options.js';
+import { rowsOf, type Job, type Raw } from './job.js';
 
 export type CamKind = 'grad-cam' | 'grad-cam++' | 'smooth-grad-cam++' | 'normgrad';
 
@@ -26,14 +27,18 @@ export function upsample(map: Float64Array, h: number, w: number, H: number, W: 
   return out;
 }
 
+/** The index of `layer` (a name or an index; checked by `checkOptions`) in the model's layer list. */
+export function layerIndex(model: Explainable, layer: number | string): number {
+  return typeof layer === 'number' ? layer : model.layerNames!.indexOf(layer);
+}
+
 /**
  * Class activation maps at a layer with [C, h, w] output, upsampled to the input: Grad-CAM (channel weights =
  * mean gradient), Grad-CAM++ (weights from the second and third powers of the gradient), Smooth Grad-CAM++
- * (those powers averaged over noisy copies of x, weighing x's own maps) and NormGrad (per location
- * ‖gradient‖·‖activation‖ over channels).
+ * (those powers averaged over `noiseSamples` noisy copies of x, weighing x's own maps) and NormGrad (per
+ * location ‖gradient‖·‖activation‖ over channels).
  */
-export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainOptions, kind: CamKind): Promise<Raw> {
-  // t = −1: the predicted class, found in the same forward pass as the maps
+export async function cam(ev: Evaluator, j: Job, kind: CamKind): Promise<Raw[]> {
   const model = ev.model;
   const lg =
     model.layerGradients ??
@@ -43,70 +48,87 @@ export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainO
       'explain a Sequential CNN, or use a perturbation method',
     );
   const layers = model.mapLayers ?? [];
+  const named = (i: number) => (model.layerNames ? `${model.layerNames[i]} (${i})` : String(i));
   const layer =
-    o.layer ??
-    layers[layers.length - 1] ??
-    fail(
-      'INVALID_ARGUMENT',
-      `${kind} needs a layer with [C, H, W] output and this model has none`,
-      'use a CNN, or a gradient or perturbation method',
-    );
-  const rng = new Rng(o.seed ?? 0);
-  const n = kind === 'smooth-grad-cam++' ? (o.samples ?? 25) : 1;
-  let lo = Infinity,
-    hi = -Infinity;
-  for (const v of x) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  const sigma = o.noise ?? 0.15 * (hi - lo || 1);
-  // the maps and the explained class come from x itself; Smooth Grad-CAM++ takes its gradients from n noisy copies
-  // after it (as torch-cam does: the noise smooths the weights, not the feature maps they weigh)
+    j.o.layer !== undefined
+      ? layerIndex(model, j.o.layer)
+      : (layers[layers.length - 1] ??
+        fail(
+          'INVALID_ARGUMENT',
+          `${kind} needs a layer with [C, H, W] output and this model has none`,
+          'use a CNN, or a gradient or perturbation method',
+        ));
+  const per = ev.per;
+  let shape: number[] = [];
+  /** Feature maps and gradients at the layer for each input, targets −1 resolved to the predicted class. */
+  const pass = async (inputs: readonly Float32Array[], targets: Int32Array, keepMaps: boolean) => {
+    const maps: Float32Array[] = [],
+      grads: Float32Array[] = [],
+      used = new Int32Array(targets.length);
+    await ev.chunks(inputs, async (flat, b, from) => {
+      const r = await lg.call(model, flat, b, targets.slice(from, from + b), layer);
+      shape = r.shape;
+      if (shape.length !== 3)
+        fail(
+          'INVALID_ARGUMENT',
+          `layer ${named(layer)} outputs ${JSON.stringify(shape)}, not feature maps [C, H, W]`,
+          `use one of: ${layers.map(named).join(', ')}`,
+        );
+      const size = shape.reduce((p, d) => p * d, 1);
+      used.set(r.targets, from);
+      for (let i = 0; i < b; i++) {
+        if (keepMaps) maps.push(r.act.slice(i * size, (i + 1) * size));
+        grads.push(r.grad.slice(i * size, (i + 1) * size));
+      }
+      return [];
+    });
+    return { maps, grads, used };
+  };
+  // the maps and the explained class come from x itself (−1: the class it predicts, from the same pass); Smooth
+  // Grad-CAM++ takes its gradients from n noisy copies of it after that (as torch-cam does: the noise smooths the
+  // weights, not the feature maps they weigh), each explaining x's class
+  const first = await pass(j.xs, Int32Array.from(j.ts), true);
+  let grads = first.grads.map((g) => [g]);
   const noisy = kind === 'smooth-grad-cam++';
-  const inputs = [
-    x,
-    ...(noisy ? Array.from({ length: n }, () => Float32Array.from(x, (v) => v + sigma * rng.normal())) : []),
-  ];
-  let act: Float32Array | null = null,
-    shape: number[] = [];
-  const per = model.inputShape.reduce((p, d) => p * d, 1);
-  const g1: Float64Array[] = [],
-    g2: Float64Array[] = [],
-    g3: Float64Array[] = [];
-  for (let s = 0; s < inputs.length; s += ev.batchSize) {
-    const b = Math.min(ev.batchSize, inputs.length - s),
-      flat = new Float32Array(b * per);
-    for (let i = 0; i < b; i++) flat.set(inputs[s + i], i * per);
-    const r = await lg.call(model, flat, b, new Int32Array(b).fill(t), layer);
-    ev.calls += b;
-    t = r.targets[0]; // −1 (the predicted class) resolved on x, the first row; the noisy copies explain that class
-    shape = r.shape;
-    const size = r.shape.reduce((p, d) => p * d, 1);
-    if (!act) act = r.act.slice(0, size); // the maps of x
-    for (let i = s === 0 && noisy ? 1 : 0; i < b; i++) {
-      const g = r.grad.subarray(i * size, (i + 1) * size);
-      g1.push(Float64Array.from(g));
-      g2.push(Float64Array.from(g, (v) => v * v));
-      g3.push(Float64Array.from(g, (v) => v * v * v));
-    }
-  }
-  if (shape.length !== 3)
-    fail(
-      'INVALID_ARGUMENT',
-      `layer ${layer} outputs ${JSON.stringify(shape)}, not feature maps [C, H, W]`,
-      `use one of: ${layers.join(', ')}`,
+  if (noisy) {
+    const n = countOf(j.o);
+    const copies = j.xs.flatMap((x) => {
+      let lo = Infinity,
+        hi = -Infinity;
+      for (const v of x) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      const sigma = j.o.noise ?? 0.15 * (hi - lo || 1),
+        rng = new Rng(j.o.seed ?? 0);
+      return Array.from({ length: n }, () => Float32Array.from(x, (v) => v + sigma * rng.normal()));
+    });
+    const second = await pass(
+      copies,
+      Int32Array.from({ length: copies.length }, (_, i) => first.used[Math.floor(i / n)]),
+      false,
     );
-  const [C, h, w] = shape,
-    hw = h * w;
-  const mean = (gs: Float64Array[]) => {
+    grads = j.xs.map((_, k) => rowsOf(second.grads, k, n));
+  }
+  const [Cin, H, W] = model.inputShape.length === 3 ? model.inputShape : [1, 1, per];
+  return j.xs.map((_, k) => {
+    const map = camMap(kind, first.maps[k], grads[k], shape);
+    const up = upsample(map, shape[1], shape[2], H, W);
+    return { values: Float32Array.from({ length: Cin * H * W }, (_, i) => up[i % (H * W)]), target: first.used[k] };
+  });
+}
+
+/** One input's map at the layer's resolution from its feature maps A [C, h, w] and the gradients there. */
+function camMap(kind: CamKind, A: Float32Array, gs: Float32Array[], [C, h, w]: number[]): Float64Array {
+  const hw = h * w;
+  const mean = (f: (v: number) => number) => {
     const m = new Float64Array(gs[0].length);
-    for (const g of gs) for (let i = 0; i < g.length; i++) m[i] += g[i] / gs.length;
+    for (const g of gs) for (let i = 0; i < g.length; i++) m[i] += f(g[i]) / gs.length;
     return m;
   };
-  const G = mean(g1),
-    G2 = mean(g2),
-    G3 = mean(g3),
-    A = act!;
+  const G = mean((v) => v),
+    G2 = mean((v) => v * v),
+    G3 = mean((v) => v * v * v);
   const map = new Float64Array(hw);
   if (kind === 'normgrad') {
     for (let p = 0; p < hw; p++) {
@@ -118,25 +140,23 @@ export async function cam(ev: Evaluator, x: Float32Array, t: number, o: ExplainO
       }
       map[p] = Math.sqrt(ng) * Math.sqrt(na);
     }
-  } else {
-    for (let c = 0; c < C; c++) {
-      let weight = 0;
-      if (kind === 'grad-cam') for (let p = 0; p < hw; p++) weight += G[c * hw + p] / hw;
-      else {
-        let sumA = 0;
-        for (let p = 0; p < hw; p++) sumA += A[c * hw + p];
-        for (let p = 0; p < hw; p++) {
-          const g = G[c * hw + p],
-            denom = 2 * G2[c * hw + p] + sumA * G3[c * hw + p];
-          const alpha = g !== 0 && denom !== 0 ? G2[c * hw + p] / denom : 0;
-          weight += alpha * Math.max(g, 0);
-        }
-      }
-      for (let p = 0; p < hw; p++) map[p] += weight * A[c * hw + p];
-    }
-    for (let p = 0; p < hw; p++) map[p] = Math.max(map[p], 0);
+    return map;
   }
-  const [Cin, H, W] = model.inputShape.length === 3 ? model.inputShape : [1, 1, per];
-  const up = upsample(map, h, w, H, W);
-  return { values: Float32Array.from({ length: Cin * H * W }, (_, i) => up[i % (H * W)]), target: t };
+  for (let c = 0; c < C; c++) {
+    let weight = 0;
+    if (kind === 'grad-cam') for (let p = 0; p < hw; p++) weight += G[c * hw + p] / hw;
+    else {
+      let sumA = 0;
+      for (let p = 0; p < hw; p++) sumA += A[c * hw + p];
+      for (let p = 0; p < hw; p++) {
+        const g = G[c * hw + p],
+          denom = 2 * G2[c * hw + p] + sumA * G3[c * hw + p];
+        const alpha = g !== 0 && denom !== 0 ? G2[c * hw + p] / denom : 0;
+        weight += alpha * Math.max(g, 0);
+      }
+    }
+    for (let p = 0; p < hw; p++) map[p] += weight * A[c * hw + p];
+  }
+  for (let p = 0; p < hw; p++) map[p] = Math.max(map[p], 0);
+  return map;
 }

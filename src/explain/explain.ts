@@ -4,7 +4,9 @@ import { Sequential } from '../nn/sequential.js';
 import type { LearningRule } from '../learn/rule.js';
 import { Evaluator } from './batch.js';
 import { fromSequential, type Explainable } from './model.js';
-import { methodNames, type Attribution, type ExplainOptions } from './types.js';
+import type { Attribution, BatchExplainOptions, ExplainOptions, MethodName } from './types.js';
+import { checkOptions } from './options.js';
+import type { Job, Raw } from './job.js';
 import {
   deepLift,
   gradientShap,
@@ -13,7 +15,6 @@ import {
   integratedGradients,
   saliency,
   smoothGrad,
-  type Raw,
 } from './gradient-methods.js';
 import { featureAblation, lime, rise } from './perturbation-methods.js';
 import { occlusion } from './occlusion.js';
@@ -35,7 +36,9 @@ export function toExplainable(m: ExplainTarget): Explainable {
   );
 }
 
-async function asArray(input: Float32Array | Tensor | ArrayLike<number>): Promise<Float32Array> {
+type Input = Float32Array | Tensor | ArrayLike<number>;
+
+async function asArray(input: Input): Promise<Float32Array> {
   if (input instanceof Float32Array) return input;
   if ('storage' in (input as object) && 'backend' in (input as object))
     return Float32Array.from((await (input as Tensor).data()) as Float32Array);
@@ -44,89 +47,102 @@ async function asArray(input: Float32Array | Tensor | ArrayLike<number>): Promis
 
 /** Methods that report the completeness residual, so score the baseline as well as the input. */
 const completeness = new Set(['integrated-gradients', 'deeplift']);
+/** CAM methods find the predicted class in their own forward pass (one clean pass, not Smooth Grad-CAM++'s noisy). */
+const camMethods = new Set(['grad-cam', 'grad-cam++', 'normgrad']);
+
+const methods: Record<MethodName, (ev: Evaluator, j: Job) => Promise<Raw[]>> = {
+  saliency,
+  'input-x-gradient': inputXGradient,
+  'guided-backprop': guidedBackprop,
+  smoothgrad: (ev, j) => smoothGrad(ev, j, 'mean'),
+  'smoothgrad-sq': (ev, j) => smoothGrad(ev, j, 'square'),
+  vargrad: (ev, j) => smoothGrad(ev, j, 'var'),
+  'integrated-gradients': integratedGradients,
+  deeplift: deepLift,
+  'gradient-shap': gradientShap,
+  occlusion,
+  'feature-ablation': featureAblation,
+  'kernel-shap': kernelShap,
+  lime,
+  rise,
+  'grad-cam': (ev, j) => cam(ev, j, 'grad-cam'),
+  'grad-cam++': (ev, j) => cam(ev, j, 'grad-cam++'),
+  'smooth-grad-cam++': (ev, j) => cam(ev, j, 'smooth-grad-cam++'),
+  normgrad: (ev, j) => cam(ev, j, 'normgrad'),
+};
+
+/** An array of inputs (not an array of numbers, which is one input). */
+const isBatch = (v: Input | readonly Input[]): v is readonly Input[] =>
+  Array.isArray(v) && v.length > 0 && typeof v[0] !== 'number';
 
 /**
- * One attribution of `input` (one sample, the model's input shape) for the target class (default: the predicted
- * one) by `method`, with what it cost and, where defined, the completeness residual.
+ * An attribution of `input` (one sample, the model's input shape) for the target class (default: the predicted
+ * one) by `method`, with what it cost and, where defined, the completeness residual. Given an array of N inputs
+ * (and a target per input or one for all), N attributions, each equal to the one of its input alone: the model
+ * calls of all N go together (IG's N·steps path points, `batchSize` at a time).
  */
+export function explain(model: ExplainTarget, input: Input, o: ExplainOptions): Promise<Attribution>;
+export function explain(model: ExplainTarget, inputs: readonly Input[], o: BatchExplainOptions): Promise<Attribution[]>;
 export async function explain(
   model: ExplainTarget,
-  input: Float32Array | Tensor | ArrayLike<number>,
-  o: ExplainOptions,
-): Promise<Attribution> {
-  if (!methodNames.includes(o.method))
-    fail('INVALID_ARGUMENT', `unknown method ${JSON.stringify(o.method)}`, `use one of: ${methodNames.join(', ')}`);
+  input: Input | readonly Input[],
+  o: BatchExplainOptions,
+): Promise<Attribution | Attribution[]> {
   const m = toExplainable(model);
-  const x = await asArray(input);
+  const batch = isBatch(input);
+  const inputs = batch ? input : [input as Input];
+  checkOptions(o, {
+    inputShape: m.inputShape,
+    classes: m.classes,
+    batch: batch ? inputs.length : null,
+    layerNames: m.layerNames,
+  });
+  const xs = await Promise.all(inputs.map(asArray));
   const per = m.inputShape.reduce((p, d) => p * d, 1);
-  if (x.length !== per)
-    fail(
-      'SHAPE_MISMATCH',
-      `the input has ${x.length} values but the model takes [${m.inputShape.join(', ')}] (${per})`,
-      'pass one sample, flattened or with the model input shape',
-    );
-  for (let i = 0; i < x.length; i++)
-    if (!Number.isFinite(x[i])) fail('NON_FINITE', `the input holds ${x[i]} at index ${i}`, 'explain a finite input');
+  const which = (k: number) => (batch ? `input ${k}` : 'the input');
+  xs.forEach((x, k) => {
+    if (x.length !== per)
+      fail(
+        'SHAPE_MISMATCH',
+        `${which(k)} has ${x.length} values but the model takes [${m.inputShape.join(', ')}] (${per})`,
+        'pass one sample, flattened or with the model input shape',
+      );
+    for (let i = 0; i < x.length; i++)
+      if (!Number.isFinite(x[i]))
+        fail('NON_FINITE', `${which(k)} holds ${x[i]} at index ${i}`, 'explain a finite input');
+  });
   const ev = new Evaluator(m, o.batchSize ?? 64);
-  // one clean pass (not the noisy Smooth Grad-CAM++)
-  const camMethod = ['grad-cam', 'grad-cam++', 'normgrad'].includes(o.method);
   const baseline =
     typeof o.baseline === 'number' || o.baseline === undefined
       ? new Float32Array(per).fill(o.baseline ?? 0)
       : o.baseline;
-  if (baseline.length !== per)
-    fail(
-      'SHAPE_MISMATCH',
-      `the baseline has ${baseline.length} values, the input ${per}`,
-      'pass a baseline of the input shape, or one number',
-    );
-  // CAM methods find the predicted class in their own forward pass
-  let target = o.target ?? (camMethod ? -1 : undefined);
-  if (target === undefined) {
-    // IG and DeepLIFT need F(x′) too: score both in one call (the Evaluator remembers them)
-    const [scores] = await ev.allScores(completeness.has(o.method) ? [x, baseline] : [x]);
-    if (scores.some((v) => !Number.isFinite(v)))
-      fail(
-        'NON_FINITE',
-        `the model's class scores for this input are not finite (${[...scores].join(', ')})`,
-        'check the model: its weights may have diverged',
-      );
-    target = scores.indexOf(Math.max(...scores));
+  let ts: number[];
+  if (o.target !== undefined) ts = typeof o.target === 'number' ? xs.map(() => o.target as number) : [...o.target];
+  else if (camMethods.has(o.method)) ts = xs.map(() => -1);
+  else {
+    // IG and DeepLIFT need F(x′) too: score it in the same call (the Evaluator remembers the rows)
+    const rows = await ev.allScores(completeness.has(o.method) ? [...xs, baseline] : xs);
+    ts = xs.map((_, k) => {
+      const scores = rows[k];
+      if (scores.some((v) => !Number.isFinite(v)))
+        fail(
+          'NON_FINITE',
+          `the model's class scores for ${which(k)} are not finite (${[...scores].join(', ')})`,
+          'check the model: its weights may have diverged',
+        );
+      return scores.indexOf(Math.max(...scores));
+    });
   }
-  if (
-    !(
-      Number.isInteger(target) &&
-      (target >= 0 || (camMethod && target === -1 && o.target === undefined)) &&
-      target < m.classes
-    )
-  )
-    fail(
-      'INVALID_ARGUMENT',
-      `target class ${target} is outside [0, ${m.classes})`,
-      `pass a class index below ${m.classes}`,
-    );
   const refs = o.background?.length ? o.background : [baseline];
-  const t = target;
-  const run: () => Promise<Raw> = {
-    saliency: () => saliency(ev, x, t),
-    'input-x-gradient': () => inputXGradient(ev, x, t),
-    'guided-backprop': () => guidedBackprop(ev, x, t, o),
-    smoothgrad: () => smoothGrad(ev, x, t, o, 'mean'),
-    'smoothgrad-sq': () => smoothGrad(ev, x, t, o, 'square'),
-    vargrad: () => smoothGrad(ev, x, t, o, 'var'),
-    'integrated-gradients': () => integratedGradients(ev, x, baseline, t, o),
-    deeplift: () => deepLift(ev, x, baseline, t),
-    'gradient-shap': () => gradientShap(ev, x, refs, t, o),
-    occlusion: () => occlusion(ev, x, baseline, t, o),
-    'feature-ablation': () => featureAblation(ev, x, baseline, t, o),
-    'kernel-shap': () => kernelShap(ev, x, refs, t, o),
-    lime: () => lime(ev, x, baseline, t, o),
-    rise: () => rise(ev, x, t, o),
-    'grad-cam': () => cam(ev, x, t, o, 'grad-cam'),
-    'grad-cam++': () => cam(ev, x, t, o, 'grad-cam++'),
-    'smooth-grad-cam++': () => cam(ev, x, t, o, 'smooth-grad-cam++'),
-    normgrad: () => cam(ev, x, t, o, 'normgrad'),
-  }[o.method];
-  const raw = await run();
-  return { method: o.method, shape: [...m.inputShape], modelCalls: ev.calls, ...raw, target: raw.target ?? t };
+  const raws = await methods[o.method](ev, { xs, ts, base: baseline, refs, o });
+  const out = raws.map(
+    (raw, k): Attribution => ({
+      method: o.method,
+      shape: [...m.inputShape],
+      modelCalls: ev.calls / xs.length,
+      ...raw,
+      target: raw.target ?? ts[k],
+    }),
+  );
+  return batch ? out : out[0];
 }

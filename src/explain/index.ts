@@ -1,6 +1,12 @@
 export { explain, toExplainable, type ExplainTarget } from './explain.js';
 export { fromSequential, fromScores, fromRule, type Explainable, type GradientRule } from './model.js';
-export { methodNames, type MethodName, type ExplainOptions, type Attribution } from './types.js';
+export {
+  methodNames,
+  type MethodName,
+  type ExplainOptions,
+  type BatchExplainOptions,
+  type Attribution,
+} from './types.js';
 export { gaussLegendre, riemann } from './quadrature.js';
 export * from './metrics/index.js';
 export { inputPicture, heatmapPicture, overlayPicture, type Picture } from './heatmap.js';

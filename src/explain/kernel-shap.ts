@@ -1,7 +1,7 @@
 import { Rng } from '../core/rng.js';
-import type { Evaluator } from './batch.js';
-import type { ExplainOptions } from './types.js';
-import type { Raw } from './gradient-methods.js';
+import { repeatEach, type Evaluator } from './batch.js';
+import { countOf } from './options.js';
+import type { Job, Raw } from './job.js';
 import { weightedLeastSquares } from './linalg.js';
 import { compose, featureGroups, featureOf } from './features.js';
 import { planCoalitions } from './shapley-coalitions.js';
@@ -47,35 +47,42 @@ function shapleyFit(
  * from the smallest pair inward, the rest sampled with complements: `planCoalitions`) and each feature gets a
  * bootstrap standard error over the random draws. No L1 feature selection (shap's `l1_reg=False`).
  */
-export async function kernelShap(
-  ev: Evaluator,
-  x: Float32Array,
-  refs: Float32Array[],
-  t: number,
-  o: ExplainOptions,
-): Promise<Raw> {
-  const { groupOf, groups } = featureGroups(ev.model.inputShape, o.featureMask, 4);
+export async function kernelShap(ev: Evaluator, j: Job): Promise<Raw[]> {
+  const { groupOf, groups } = featureGroups(ev.model.inputShape, j.o.featureMask, 4);
   const M = groups.length,
     index = new Map(groups.map((g, k) => [g, k])),
-    feature = featureOf(groupOf, index);
-  const rng = new Rng(o.seed ?? 0);
-  const plan = planCoalitions(M, o.samples ?? 2048, rng);
-  const value = async (zs: Uint8Array[]) => {
-    const inputs = zs.flatMap((z) => refs.map((r) => compose(x, r, feature, z)));
-    const s = await ev.scores(inputs, t);
-    return Float64Array.from(zs, (_, k) => {
-      let a = 0;
-      for (let r = 0; r < refs.length; r++) a += s[k * refs.length + r];
-      return a / refs.length;
-    });
-  };
-  const [fx, f0] = await value([new Uint8Array(M).fill(1), new Uint8Array(M)]);
-  const fz = await value(plan.coalitions);
-  const phi = shapleyFit(plan.coalitions, fz, plan.weights, fx, f0);
+    feature = featureOf(groupOf, index),
+    refs = j.refs,
+    R = refs.length;
+  // every input draws the seed's coalitions (and its bootstrap after them), as if explained alone
+  const rng = new Rng(j.o.seed ?? 0);
+  const plan = planCoalitions(M, countOf(j.o), rng);
+  const zs = [new Uint8Array(M).fill(1), new Uint8Array(M), ...plan.coalitions];
+  const s = await ev.scores(
+    j.xs.flatMap((x) => zs.flatMap((z) => refs.map((r) => compose(x, r, feature, z)))),
+    repeatEach(j.ts, zs.length * R),
+  );
   const perElement = (v: ArrayLike<number>) => Float32Array.from(groupOf, (g) => v[index.get(g)!]);
-  const raw: Raw = { values: perElement(phi), score: fx, baselineScore: f0, delta: 0, exact: plan.exact };
-  if (!plan.exact) raw.standardError = perElement(bootstrapError(plan, fz, fx, f0, rng));
-  return raw;
+  const after = rng.getState();
+  const resume = () => {
+    const r = new Rng();
+    r.setState(after);
+    return r;
+  };
+  return j.xs.map((_, k) => {
+    // each coalition's value: the mean over the references
+    const v = Float64Array.from(zs, (_, r) => {
+      let a = 0;
+      for (let b = 0; b < R; b++) a += s[(k * zs.length + r) * R + b];
+      return a / R;
+    });
+    const [fx, f0] = [v[0], v[1]],
+      fz = v.subarray(2);
+    const phi = shapleyFit(plan.coalitions, fz, plan.weights, fx, f0);
+    const raw: Raw = { values: perElement(phi), score: fx, baselineScore: f0, delta: 0, exact: plan.exact };
+    if (!plan.exact) raw.standardError = perElement(bootstrapError(plan, fz, fx, f0, resume()));
+    return raw;
+  });
 }
 
 /**

@@ -58,6 +58,35 @@ export interface Explainable {
   ): Promise<{ act: Float32Array; grad: Float32Array; shape: number[]; targets: Int32Array }>;
   /** Indices of layers whose output is a feature map [C, H, W] (Grad-CAM's candidates), first to last. */
   readonly mapLayers?: number[];
+  /** Each layer's name (see `layerNames`), where the model is a list of layers. */
+  readonly layerNames?: readonly string[];
+}
+
+/**
+ * The layers' names: the spec's `name` where given, else the type, counted as Keras counts: `conv2d`, `conv2d_1`,
+ * `conv2d_2`, … (a count a given name already holds is skipped). Two layers given the same name are a SPEC_INVALID.
+ */
+export function layerNames(specs: readonly { type: string; name?: string }[]): string[] {
+  const given = new Set<string>();
+  for (const [i, l] of specs.entries())
+    if (l.name !== undefined) {
+      if (given.has(l.name))
+        fail(
+          'SPEC_INVALID',
+          `layers ${i} and ${specs.findIndex((o) => o.name === l.name)} are both named '${l.name}'`,
+          'give each layer its own name',
+        );
+      given.add(l.name);
+    }
+  const seen = new Map<string, number>();
+  return specs.map((l) => {
+    if (l.name !== undefined) return l.name;
+    const nameAt = (k: number) => (k === 0 ? l.type : `${l.type}_${k}`);
+    let k = seen.get(l.type) ?? 0;
+    while (given.has(nameAt(k))) k++;
+    seen.set(l.type, k + 1);
+    return nameAt(k);
+  });
 }
 
 const activations = new Set(['relu', 'sigmoid', 'tanh', 'gelu']);
@@ -115,11 +144,13 @@ export function fromSequential(model: Sequential): Explainable {
     return v;
   };
   const mapLayers = model.layers.map((l, i) => (l.outputShape.length === 3 ? i : -1)).filter((i) => i >= 0);
+  const names = layerNames(model.layers.map((l) => l.spec));
 
   return {
     inputShape,
     classes,
     mapLayers,
+    layerNames: names,
     async scores(x, batch) {
       return read(tidy(() => model.predict(input(x, batch))));
     },
@@ -192,7 +223,7 @@ export function fromSequential(model: Sequential): Explainable {
         fail(
           'INVALID_ARGUMENT',
           `layer ${layer} does not exist (the model has ${model.layers.length})`,
-          `layers with feature maps: ${mapLayers.join(', ') || 'none'}`,
+          `layers with feature maps: ${mapLayers.map((i) => `${names[i]} (${i})`).join(', ') || 'none'}`,
         );
       const shape = [...model.layers[layer].outputShape];
       const f = tidy(() => forward(input(x, batch)));

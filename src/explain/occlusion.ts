@@ -1,21 +1,8 @@
 import { fail } from '../core/errors.js';
-import type { Evaluator } from './batch.js';
-import type { ExplainOptions } from './types.js';
-import type { Raw } from './gradient-methods.js';
+import { repeatEach, type Evaluator } from './batch.js';
+import { axes } from './options.js';
+import type { Job, Raw } from './job.js';
 import { chw } from './features.js';
-
-/** An option given as one number for both axes or as [h, w], checked to be whole numbers ≥ 1. */
-function axes(name: string, v: number | readonly number[] | undefined, fallback: [number, number]): [number, number] {
-  if (v === undefined) return fallback;
-  const pair = typeof v === 'number' ? [v, v] : Array.isArray(v) ? v : [];
-  if (pair.length !== 2 || !pair.every((d) => Number.isInteger(d) && d >= 1))
-    fail(
-      'INVALID_ARGUMENT',
-      `occlusion ${name} ${JSON.stringify(v)} is not one whole number ≥ 1 or a pair [h, w] of them`,
-      `pass e.g. ${name}: 3 or ${name}: [3, 3]`,
-    );
-  return [pair[0], pair[1]];
-}
 
 /**
  * Window origins along one axis, as Captum's Occlusion places them: 0, s, 2s, … up to the first at or past n − w,
@@ -32,16 +19,11 @@ export function windowStarts(n: number, w: number, s: number): number[] {
  * every stride step from the top-left corner until one reaches the far edge, cut off there, so every element is
  * covered; `coverage` counts the windows over each element.
  */
-export async function occlusion(
-  ev: Evaluator,
-  x: Float32Array,
-  base: Float32Array,
-  t: number,
-  o: ExplainOptions,
-): Promise<Raw> {
+export async function occlusion(ev: Evaluator, j: Job): Promise<Raw[]> {
   const [C, H, W] = chw(ev.model.inputShape);
-  const [wh, ww] = axes('window', o.window, [4, 4]),
-    [sh, sw] = axes('stride', o.stride, [wh, ww]);
+  const base = j.base;
+  const [wh, ww] = axes(j.o.window, [4, 4]),
+    [sh, sw] = axes(j.o.stride, [wh, ww]);
   if (wh > H || ww > W)
     fail(
       'INVALID_ARGUMENT',
@@ -58,27 +40,34 @@ export async function occlusion(
   const spots: [number, number, number, number][] = [];
   for (const y of windowStarts(H, wh, sh))
     for (const xx of windowStarts(W, ww, sw)) spots.push([y, Math.min(y + wh, H), xx, Math.min(xx + ww, W)]);
-  const inputs = spots.map(([y0, y1, x0, x1]) => {
-    const v = Float32Array.from(x);
+  const occluded = (x: Float32Array) =>
+    spots.map(([y0, y1, x0, x1]) => {
+      const v = Float32Array.from(x);
+      for (let c = 0; c < C; c++)
+        for (let y = y0; y < y1; y++)
+          for (let xx = x0; xx < x1; xx++) {
+            const i = (c * H + y) * W + xx;
+            v[i] = base[i];
+          }
+      return v;
+    });
+  const rows = 1 + spots.length;
+  const all = await ev.scores(
+    j.xs.flatMap((x) => [x, ...occluded(x)]),
+    repeatEach(j.ts, rows),
+  );
+  const coverage = new Int32Array(C * H * W);
+  for (const [y0, y1, x0, x1] of spots)
     for (let c = 0; c < C; c++)
-      for (let y = y0; y < y1; y++)
-        for (let xx = x0; xx < x1; xx++) {
-          const i = (c * H + y) * W + xx;
-          v[i] = base[i];
-        }
-    return v;
+      for (let y = y0; y < y1; y++) for (let xx = x0; xx < x1; xx++) coverage[(c * H + y) * W + xx]++;
+  return j.xs.map((_, k) => {
+    const fx = all[k * rows],
+      sum = new Float64Array(C * H * W);
+    spots.forEach(([y0, y1, x0, x1], r) => {
+      const drop = fx - all[k * rows + 1 + r];
+      for (let c = 0; c < C; c++)
+        for (let y = y0; y < y1; y++) for (let xx = x0; xx < x1; xx++) sum[(c * H + y) * W + xx] += drop;
+    });
+    return { values: Float32Array.from(sum, (s, i) => s / coverage[i]), score: fx, coverage: coverage.slice() };
   });
-  const [fx, ...scores] = await ev.scores([x, ...inputs], t);
-  const sum = new Float64Array(x.length),
-    coverage = new Int32Array(x.length);
-  spots.forEach(([y0, y1, x0, x1], k) => {
-    for (let c = 0; c < C; c++)
-      for (let y = y0; y < y1; y++)
-        for (let xx = x0; xx < x1; xx++) {
-          const i = (c * H + y) * W + xx;
-          sum[i] += fx - scores[k];
-          coverage[i]++;
-        }
-  });
-  return { values: Float32Array.from(sum, (s, i) => s / coverage[i]), score: fx, coverage };
 }

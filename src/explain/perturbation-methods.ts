@@ -1,23 +1,23 @@
 import { Rng } from '../core/rng.js';
-import { softmax, type Evaluator } from './batch.js';
-import type { ExplainOptions } from './types.js';
-import type { Raw } from './gradient-methods.js';
+import { repeatEach, softmax, type Evaluator } from './batch.js';
+import { countOf } from './options.js';
+import { rowsOf, type Job, type Raw } from './job.js';
 import { weightedLeastSquares } from './linalg.js';
 import { chw, compose, featureGroups, featureOf } from './features.js';
 
 /** Feature ablation: each group of the feature mask set to the baseline in turn; its elements get the score drop. */
-export async function featureAblation(
-  ev: Evaluator,
-  x: Float32Array,
-  base: Float32Array,
-  t: number,
-  o: ExplainOptions,
-): Promise<Raw> {
-  const { groupOf, groups } = featureGroups(ev.model.inputShape, o.featureMask, null);
-  const inputs = groups.map((g) => Float32Array.from(x, (v, i) => (groupOf[i] === g ? base[i] : v)));
-  const [fx, ...scores] = await ev.scores([x, ...inputs], t);
-  const drop = new Map(groups.map((g, k) => [g, fx - scores[k]]));
-  return { values: Float32Array.from(groupOf, (g) => drop.get(g)!), score: fx };
+export async function featureAblation(ev: Evaluator, j: Job): Promise<Raw[]> {
+  const { groupOf, groups } = featureGroups(ev.model.inputShape, j.o.featureMask, null);
+  const rows = 1 + groups.length;
+  const all = await ev.scores(
+    j.xs.flatMap((x) => [x, ...groups.map((g) => Float32Array.from(x, (v, i) => (groupOf[i] === g ? j.base[i] : v)))]),
+    repeatEach(j.ts, rows),
+  );
+  return j.xs.map((_, k) => {
+    const [fx, ...scores] = rowsOf([...all], k, rows);
+    const drop = new Map(groups.map((g, i) => [g, fx - scores[i]]));
+    return { values: Float32Array.from(groupOf, (g) => drop.get(g)!), score: fx };
+  });
 }
 
 /**
@@ -25,25 +25,20 @@ export async function featureAblation(
  * (width 0.25) and a weighted ridge fit (λ = 1 on the coefficients, the intercept free); each superpixel's
  * coefficient is its elements' attribution.
  */
-export async function lime(
-  ev: Evaluator,
-  x: Float32Array,
-  base: Float32Array,
-  t: number,
-  o: ExplainOptions,
-): Promise<Raw> {
-  const { groupOf, groups } = featureGroups(ev.model.inputShape, o.featureMask, 4);
+export async function lime(ev: Evaluator, j: Job): Promise<Raw[]> {
+  const { groupOf, groups } = featureGroups(ev.model.inputShape, j.o.featureMask, 4);
   const M = groups.length,
     index = new Map(groups.map((g, k) => [g, k])),
     feature = featureOf(groupOf, index);
-  const n = o.samples ?? 1000,
-    rng = new Rng(o.seed ?? 0);
+  const n = countOf(j.o);
+  // every input draws the seed's masks, as if explained alone: the same masks for all
+  const rng = new Rng(j.o.seed ?? 0);
   const zs = Array.from({ length: n }, (_, k) =>
     k === 0 ? new Uint8Array(M).fill(1) : Uint8Array.from({ length: M }, () => (rng.uniform() < 0.5 ? 1 : 0)),
   );
-  const f = await ev.scores(
-    zs.map((z) => compose(x, base, feature, z)),
-    t,
+  const all = await ev.scores(
+    j.xs.flatMap((x) => zs.map((z) => compose(x, j.base, feature, z))),
+    repeatEach(j.ts, n),
   );
   const X = new Float64Array(n * (M + 1)),
     w = new Float64Array(n);
@@ -52,25 +47,28 @@ export async function lime(
     const cosine = on === 0 ? 0 : on / Math.sqrt(on * M);
     const d = 1 - cosine;
     w[k] = Math.exp(-(d * d) / (0.25 * 0.25));
-    for (let j = 0; j < M; j++) X[k * (M + 1) + j] = z[j];
+    for (let i = 0; i < M; i++) X[k * (M + 1) + i] = z[i];
     X[k * (M + 1) + M] = 1;
   });
-  // the ridge on the M coefficients only: a penalised intercept would make the attributions move when a constant
-  // is added to the score (the lime package fits with scikit-learn's Ridge, which leaves the intercept free)
-  const beta = weightedLeastSquares(X, f, w, M + 1, 1, M);
-  return { values: Float32Array.from(groupOf, (g) => beta[index.get(g)!]), score: f[0] };
+  return j.xs.map((_, k) => {
+    const f = all.subarray(k * n, (k + 1) * n);
+    // the ridge on the M coefficients only: a penalised intercept would make the attributions move when a constant
+    // is added to the score (the lime package fits with scikit-learn's Ridge, which leaves the intercept free)
+    const beta = weightedLeastSquares(X, f, w, M + 1, 1, M);
+    return { values: Float32Array.from(groupOf, (g) => beta[index.get(g)!]), score: f[0] };
+  });
 }
 
 /**
  * RISE: random low-resolution binary masks (7×7 cells, keep probability ½), bilinearly upsampled with a random
  * shift; the saliency is the mask average weighted by the target's probability on the masked input.
  */
-export async function rise(ev: Evaluator, x: Float32Array, t: number, o: ExplainOptions): Promise<Raw> {
+export async function rise(ev: Evaluator, j: Job): Promise<Raw[]> {
   const [C, H, W] = chw(ev.model.inputShape);
-  const n = o.samples ?? 2000,
+  const n = countOf(j.o),
     s = 7,
     p = 0.5,
-    rng = new Rng(o.seed ?? 0);
+    rng = new Rng(j.o.seed ?? 0);
   const ch = Math.ceil(H / s),
     cw = Math.ceil(W / s);
   const masks = Array.from({ length: n }, () => {
@@ -91,11 +89,15 @@ export async function rise(ev: Evaluator, x: Float32Array, t: number, o: Explain
       );
     });
   });
-  const scores = await ev.allScores(masks.map((m) => Float32Array.from(x, (v, i) => v * m[i % (H * W)])));
-  const sal = new Float64Array(H * W);
-  masks.forEach((m, k) => {
-    const pr = softmax(scores[k])[t];
-    for (let i = 0; i < H * W; i++) sal[i] += (pr * m[i]) / (n * p);
+  const all = await ev.allScores(
+    j.xs.flatMap((x) => masks.map((m) => Float32Array.from(x, (v, i) => v * m[i % (H * W)]))),
+  );
+  return j.xs.map((_, k) => {
+    const sal = new Float64Array(H * W);
+    masks.forEach((m, r) => {
+      const pr = softmax(all[k * n + r])[j.ts[k]];
+      for (let i = 0; i < H * W; i++) sal[i] += (pr * m[i]) / (n * p);
+    });
+    return { values: Float32Array.from({ length: C * H * W }, (_, i) => sal[i % (H * W)]) };
   });
-  return { values: Float32Array.from({ length: C * H * W }, (_, i) => sal[i % (H * W)]) };
 }

@@ -21,23 +21,37 @@ export const methodNames = [
 ] as const;
 export type MethodName = (typeof methodNames)[number];
 
+/**
+ * How to explain: the method and its options. An option a method does not take is ignored, except the counts
+ * (`steps`, `noiseSamples`, `nSamples`), which only the methods that count that thing accept. Every option given is
+ * checked (a typed INVALID_ARGUMENT naming it and showing an accepted value); so is an unknown one.
+ */
 export interface ExplainOptions {
   method: MethodName;
-  /** The class explained; default: the class the model predicts. */
+  /** The class explained; default: the class the model predicts. A batch takes one per input, or one for all. */
   target?: number;
   /**
-   * The reference input (IG, DeepLIFT, occlusion, ablation, SHAP, LIME): a value for every element or one array;
-   * default 0.
+   * The reference input (IG, DeepLIFT, occlusion, ablation, SHAP, LIME): a value for every element or one number;
+   * default 0. A batch shares it.
    */
   baseline?: number | Float32Array;
-  /**
-   * IG: integration points (default 64); SmoothGrad family, GradientSHAP: noisy samples (default 50); KernelSHAP
-   * (2048 coalitions, shap's `nsamples`: at most that many model calls, 2 more for F(x) and F(baseline), each
-   * times the background size), LIME (1000), RISE (2000): model calls.
-   */
-  samples?: number;
+  /** IG: integration points (Captum's `n_steps`; default 64). */
+  steps?: number;
   /** IG: 'gauss-legendre' (default) or 'riemann' (midpoints). */
   integration?: 'gauss-legendre' | 'riemann';
+  /** SmoothGrad, SmoothGrad², VarGrad (default 50), Smooth Grad-CAM++ (25): noisy copies (Captum's `nt_samples`). */
+  noiseSamples?: number;
+  /**
+   * Model evaluations drawn (Captum's and shap's `n_samples`): GradientSHAP gradient samples (default 50);
+   * KernelSHAP coalitions (2048: at most that many model calls, 2 more for F(x) and F(baseline), each times the
+   * background size); LIME perturbations (1000); RISE masks (2000).
+   */
+  nSamples?: number;
+  /**
+   * The old name of each method's count, still accepted: IG's `steps`, the SmoothGrad family's and Smooth
+   * Grad-CAM++'s `noiseSamples`, the others' `nSamples`; ignored by methods that count nothing.
+   */
+  samples?: number;
   /**
    * SmoothGrad family, GradientSHAP, Smooth Grad-CAM++: the noise's absolute standard deviation σ (Captum's
    * `stdevs`). Default: SmoothGrad, SmoothGrad², VarGrad 1 (Captum's NoiseTunnel); GradientSHAP 0; Smooth
@@ -67,13 +81,23 @@ export interface ExplainOptions {
   featureMask?: Int32Array;
   /** GradientSHAP, KernelSHAP: background inputs the absent features are drawn from (instead of `baseline`). */
   background?: Float32Array[];
-  /** CAM methods: the layer whose feature maps are used (default the last one with [C, H, W] output). */
-  layer?: number;
-  /** Random streams (noise, masks, coalitions). */
+  /**
+   * CAM methods: the layer whose feature maps are used, by name (the spec's `name`, else its type and count:
+   * `conv2d`, `conv2d_1`, …, `relu_2`; the Explainable's `layerNames`) or by index in the model's layer list;
+   * default the last one with [C, H, W] output.
+   */
+  layer?: number | string;
+  /** Random streams (noise, masks, coalitions); every input of a batch draws the same stream. */
   seed?: number;
-  /** Inputs per model call (default 64). */
+  /**
+   * Model inputs per model call, whatever they are (IG's path points, noisy copies, perturbed inputs: Captum's
+   * `internal_batch_size` and `perturbations_per_eval` in one); default 64. A batch's inputs share the calls.
+   */
   batchSize?: number;
 }
+
+/** Options of a batch: as for one input, with a target per input or one for all. */
+export type BatchExplainOptions = Omit<ExplainOptions, 'target'> & { target?: number | readonly number[] };
 
 export interface Attribution {
   method: MethodName;
@@ -81,7 +105,10 @@ export interface Attribution {
   /** Same shape as the input. */
   values: Float32Array;
   shape: number[];
-  /** Samples the model evaluated (forward or gradient), the cost of the method. */
+  /**
+   * Samples the model evaluated (forward or gradient), the cost of the method; in a batch, the batch's calls over
+   * its inputs (they share the baseline's and background's, so it may be fractional).
+   */
   modelCalls: number;
   /**
    * IG, DeepLIFT, GradientSHAP: Σ attribution − (F(x) − F(baseline)), completeness's residual; KernelSHAP: 0, the

@@ -3,8 +3,13 @@ import type { TensorContainer } from '../core/scope.js';
 import type { Rng } from '../core/rng.js';
 import type { Backend } from '../backend/backend.js';
 
-/** A layer as data: what `Sequential` specs and checkpoints hold. */
-export type LayerSpec =
+/**
+ * A layer as data: what `Sequential` specs and checkpoints hold. `name` is optional: it addresses the layer where
+ * one is picked by name (the attribution methods' `layer`); a layer without one is called by its type and count.
+ */
+export type LayerSpec = LayerKind & { name?: string };
+
+type LayerKind =
   | { type: 'dense'; units: number; bias?: boolean }
   | {
       type: 'conv2d';
