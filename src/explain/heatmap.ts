@@ -37,25 +37,49 @@ function picture(
   return { width, height, rgba };
 }
 
-/** The map's colour at each pixel, and whether it is signed. */
-export function colours(
+/**
+ * How a map's values become colours: signed maps diverge blue / white / red around 0, magnitudes run black → red →
+ * yellow; |value| ≥ `peak` is full colour.
+ */
+export interface MapScale {
+  signed: boolean;
+  peak: number;
+}
+
+/**
+ * The scale of a map: full colour at the 99th percentile of |value|, so one extreme pixel does not wash out the rest;
+ * signed when asked, or (by default) when any value is negative.
+ */
+export function mapScale(values: ArrayLike<number>, signed?: boolean): MapScale {
+  const sorted = Float64Array.from(values, Math.abs).sort();
+  const peak = Math.max(1e-12, sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))]);
+  return { signed: signed ?? Array.prototype.some.call(values, (a: number) => a < 0), peak };
+}
+
+/** The colour of value `v` on `scale` (a magnitude scale shows negative values as 0). */
+export function mapColour(v: number, scale: MapScale): [number, number, number] {
+  const t = Math.max(scale.signed ? -1 : 0, Math.min(1, v / scale.peak));
+  if (scale.signed)
+    return t >= 0
+      ? [255, Math.round(255 * (1 - t)), Math.round(255 * (1 - t))]
+      : [Math.round(255 * (1 + t)), Math.round(255 * (1 + t)), 255];
+  return [Math.round(255 * Math.min(1, 2 * t)), Math.round(255 * Math.max(0, 2 * t - 1)), 0];
+}
+
+/** The map's colour at each pixel (on `scale`, or its own), and how strong it is (0…1). */
+function colours(
   values: ArrayLike<number>,
   shape: readonly number[],
+  scale?: MapScale,
 ): { rgb: (i: number) => [number, number, number]; strength: (i: number) => number; H: number; W: number } {
   const { v, H, W } = plane(values, shape);
-  const signed = v.some((a) => a < 0);
-  // the 99th percentile of |value| is full colour, so one extreme pixel does not wash out the rest
-  const sorted = Float64Array.from(v, Math.abs).sort();
-  const peak = Math.max(1e-12, sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))]);
-  const rgb = (i: number): [number, number, number] => {
-    const t = Math.max(-1, Math.min(1, v[i] / peak));
-    if (signed)
-      return t >= 0
-        ? [255, Math.round(255 * (1 - t)), Math.round(255 * (1 - t))]
-        : [Math.round(255 * (1 + t)), Math.round(255 * (1 + t)), 255];
-    return [Math.round(255 * Math.min(1, 2 * t)), Math.round(255 * Math.max(0, 2 * t - 1)), 0];
+  const s = scale ?? mapScale(v);
+  return {
+    rgb: (i) => mapColour(v[i], s),
+    strength: (i) => Math.min(1, Math.max(s.signed ? Math.abs(v[i]) : v[i], 0) / s.peak),
+    H,
+    W,
   };
-  return { rgb, strength: (i) => Math.min(1, Math.abs(v[i]) / peak), H, W };
 }
 
 export function inputPicture(input: ArrayLike<number>, shape: readonly number[], scale = 10): Picture {
@@ -72,20 +96,26 @@ export function inputPicture(input: ArrayLike<number>, shape: readonly number[],
   });
 }
 
-export function heatmapPicture(values: ArrayLike<number>, shape: readonly number[], scale = 10): Picture {
-  const c = colours(values, shape);
+export function heatmapPicture(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  scale = 10,
+  colourScale?: MapScale,
+): Picture {
+  const c = colours(values, shape, colourScale);
   return picture(c.H, c.W, scale, (i) => [...c.rgb(i), 255]);
 }
 
-/** The heatmap over the (grey) input, each pixel as opaque as the map is strong. */
+/** The heatmap over the (grey) input, each pixel as opaque as the map is strong (on `colourScale`, or its own). */
 export function overlayPicture(
   input: ArrayLike<number>,
   values: ArrayLike<number>,
   shape: readonly number[],
   scale = 10,
+  colourScale?: MapScale,
 ): Picture {
   const grey = inputPicture(input, shape, 1),
-    c = colours(values, shape);
+    c = colours(values, shape, colourScale);
   return picture(c.H, c.W, scale, (i) => {
     const a = Math.min(1, 0.15 + 0.85 * c.strength(i)),
       [r, g, b] = c.rgb(i),

@@ -9,4 +9,12 @@ export {
 } from './types.js';
 export { gaussLegendre, riemann } from './quadrature.js';
 export * from './metrics/index.js';
-export { inputPicture, heatmapPicture, overlayPicture, type Picture } from './heatmap.js';
+export {
+  inputPicture,
+  heatmapPicture,
+  overlayPicture,
+  mapScale,
+  mapColour,
+  type MapScale,
+  type Picture,
+} from './heatmap.js';

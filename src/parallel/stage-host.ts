@@ -62,8 +62,17 @@ export class StageHost {
   private frozen: FrozenSession | null = null;
   private explanation = new ExplanationProgram();
 
+  /**
+   * Builds the rule afresh: nothing of an earlier run stays (its data, its pipeline ports, its counts of bytes sent
+   * and time waited), so a pool's workers can serve one model after another.
+   */
   async init(c: StageInit): Promise<{ backend: string; groups: string[] }> {
     this.label = c.label;
+    this.data = null;
+    this.prev?.close();
+    this.next?.close();
+    this.prev = this.next = null;
+    this.bytesSentBefore = this.waitMsBefore = 0;
     for (const m of c.modules ?? []) await import(/* @vite-ignore */ m);
     this.built?.rule.dispose();
     this.built?.backend.destroy?.(); // a WebGPU device is not left behind

@@ -145,6 +145,7 @@ export async function trainParallel(
   /** Each stage's backend: the requested one, or wasm once that stage's WebGPU device was lost. */
   const stageBackend = plan.stages.map(() => o.backend);
   let syncBytes = 0,
+    bytesBeforeRestarts = 0,
     chunkNo = 0,
     samplesTrained = 0;
 
@@ -251,6 +252,15 @@ export async function trainParallel(
             stageBackend[failedStage] = 'wasm';
             reason = `stage ${failedStage} lost its WebGPU device and moved to wasm (${reason})`;
           }
+          // what the surviving stages sent before the restore (init starts their counts again; the dead sent theirs)
+          for (const i of plan.stages.keys())
+            if (!dead.includes(i))
+              bytesBeforeRestarts += await pool
+                .call(i, label(i), (s) => s.stats())
+                .then(
+                  (st) => st.bytesSent,
+                  () => 0,
+                );
           for (const i of dead) await pool.restart(i);
           await restore();
           restarts.push({ epoch: e, chunk, reason, replayedSteps: n });
@@ -285,7 +295,7 @@ export async function trainParallel(
       await o.onEpoch?.(report, snapshot.cursor, rule);
     }
     const workers = await Promise.all(plan.stages.map((_, i) => pool.call(i, label(i), (s) => s.stats())));
-    const stageBytes = workers.reduce((s, w) => s + w.bytesSent, 0);
+    const stageBytes = bytesBeforeRestarts + workers.reduce((s, w) => s + w.bytesSent, 0);
     return {
       rule,
       report: {

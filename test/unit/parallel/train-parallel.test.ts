@@ -113,6 +113,33 @@ describe('parallel training', () => {
     rule.dispose();
   });
 
+  it('one pool serves one model after another: a tpSGD pipeline after NoProp trains and counts as on fresh workers', {
+    tags: ['invariant'],
+    timeout: 120_000,
+  }, async () => {
+    const pool = new WorkerPool(spawn, 2);
+    try {
+      // NoProp leaves its data on both workers; the pipeline after it must not read it on stage 1
+      const first = await trainParallel(noprop, trainSet, testSet, { ...opts, workers: 2, pool, syncEvery: 4 });
+      first.rule.dispose();
+      const ref = await reference(tpsgd);
+      for (let run = 0; run < 2; run++) {
+        const { rule, report } = await trainParallel(tpsgd, trainSet, testSet, {
+          ...opts,
+          workers: 2,
+          pool,
+          syncEvery: 4,
+        });
+        expectSameWeights(weights(rule), ref.w, 1e-6);
+        // this run's bytes only, not the earlier runs' too
+        expect(report.stageBytesPerSample, `run ${run}`).toBe(512 * 4 + 4);
+        rule.dispose();
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a worker killed mid-epoch is restarted from the last synced copy; ' + 'the replay gives the same weights', {
     tags: ['behaviour'],
     timeout: 120_000,
