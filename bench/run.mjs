@@ -21,6 +21,10 @@ const SUITES = {
     summary:
       'attribution methods: ms per MNIST image in-thread and over 1, 2 workers; BlockMNIST localisation per model',
   },
+  'learn-modes': {
+    load: () => import('./learn-modes.mjs'),
+    summary: "the app's Learn modes in Chromium: time, accuracy kept aside / unseen / MNIST, bytes between workers",
+  },
   'explain-batch': {
     load: () => import('./explain-batch.mjs'),
     summary: 'attributions: ms per image for a batch of 32 vs one at a time, in-thread and over 2 workers',

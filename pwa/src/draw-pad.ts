@@ -7,11 +7,14 @@ export class DrawPad extends LitElement {
     :host { display: block; }
     canvas {
       width: 100%; aspect-ratio: 1; touch-action: none; background: #000; border-radius: 12px; display: block;
+      border: 1px solid var(--line, #000);
       cursor: crosshair;
     }
   `;
   private canvas!: HTMLCanvasElement;
   private last: [number, number] | null = null;
+  /** The pad as it was before each stroke, oldest first: `undo` goes back one. */
+  private history: ImageData[] = [];
 
   override firstUpdated(): void {
     this.canvas = this.renderRoot.querySelector('canvas')!;
@@ -34,6 +37,8 @@ export class DrawPad extends LitElement {
 
   private down = (e: PointerEvent) => {
     this.canvas.setPointerCapture(e.pointerId);
+    this.history.push(this.context().getImageData(0, 0, this.canvas.width, this.canvas.height));
+    if (this.history.length > 50) this.history.shift();
     this.last = this.at(e);
     this.stroke(this.last);
   };
@@ -46,8 +51,12 @@ export class DrawPad extends LitElement {
     this.dispatchEvent(new CustomEvent('stroke', { bubbles: true, composed: true }));
   };
 
+  private context(): CanvasRenderingContext2D {
+    return this.canvas.getContext('2d', { willReadFrequently: true })!;
+  }
+
   private stroke(p: [number, number]): void {
-    const g = this.canvas.getContext('2d')!;
+    const g = this.context();
     g.strokeStyle = '#fff';
     g.lineWidth = 20;
     g.lineCap = 'round';
@@ -60,9 +69,23 @@ export class DrawPad extends LitElement {
   }
 
   clear(): void {
-    const g = this.canvas.getContext('2d')!;
+    const g = this.context();
     g.fillStyle = '#000';
     g.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    this.history = [];
+  }
+
+  /** True when there is a stroke to undo. */
+  get canUndo(): boolean {
+    return this.history.length > 0;
+  }
+
+  /** Takes back the last stroke (and says so with a `stroke` event, as a new stroke does). */
+  undo(): void {
+    const before = this.history.pop();
+    if (!before) return;
+    this.context().putImageData(before, 0, 0);
+    this.dispatchEvent(new CustomEvent('stroke', { bubbles: true, composed: true }));
   }
 
   /** The drawing as 28×28 MNIST-like pixels, or null when the pad is empty. */

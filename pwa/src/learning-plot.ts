@@ -9,10 +9,12 @@ export class LearningPlot extends LitElement {
   static override properties = { points: { attribute: false } };
   declare points: LearnPoint[];
   static override styles = css`
-    svg { width: 100%; height: auto; background: #fff; border: 1px solid #ddd; border-radius: 8px; }
-    .loss { fill: none; stroke: #1f6feb; stroke-width: 2; }
-    .acc { fill: #d1242f; }
-    text { font: 11px system-ui, sans-serif; fill: #555; }
+    svg {
+      width: 100%; height: auto; background: var(--bg, #fff); border: 1px solid var(--line, #ddd); border-radius: 8px;
+    }
+    .loss { fill: none; stroke: var(--accent, #1f6feb); stroke-width: 2; }
+    .acc { fill: var(--bad, #d1242f); }
+    text { font: 11px system-ui, sans-serif; fill: var(--muted, #555); }
   `;
 
   constructor() {

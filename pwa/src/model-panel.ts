@@ -1,6 +1,7 @@
 import { css, html, nothing, type ReactiveController } from 'lit';
 import * as lh from '../../src/index.js';
 import type { VersionInfo } from '../../src/index.js';
+import { isMode, modeInfo } from './learn-modes.js';
 import { ImportRefused } from './personalizer.js';
 import type { Shell } from './shell.js';
 
@@ -21,12 +22,15 @@ export function importProblem(file: string, e: unknown): string {
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+const percent = (a: unknown) => (a === undefined ? '' : `${(100 * Number(a)).toFixed(0)}%`);
+/** How a version was made: the Learn mode that saved it, or an import. */
+const how = (v: VersionInfo) => (isMode(v.meta.mode) ? modeInfo(v.meta.mode).name : v.meta.imported ? 'imported' : '');
 
 /** The My model tab: saved versions and roll back, storage, export and import as ONNX, forget me. */
 export class ModelPanel implements ReactiveController {
   static styles = css`
-    .import .error { color: #cf222e; margin: 4px 0 0; }
-    .import details { font-size: 12px; color: #57606a; }
+    .import .error { color: var(--bad); margin: 4px 0 0; }
+    .import details { font-size: 12px; color: var(--muted); }
   `;
   versions: VersionInfo[] = [];
   quota: { usage: number; quota: number } | null = null;
@@ -99,12 +103,12 @@ export class ModelPanel implements ReactiveController {
       <p>${shell.status?.source ?? '…'}</p>
       ${
         this.versions.length
-          ? html`<table><tr><th>version</th><th>saved</th><th>size</th><th>accuracy (kept aside)</th><th></th></tr>
+          ? html`<table><tr><th>version</th><th>saved</th><th>how</th><th>size</th><th>accuracy (kept aside)</th>
+          <th></th></tr>
         ${[...this.versions].reverse().map(
-          (
-            v,
-          ) => html`<tr><td>${v.version}</td><td>${new Date(v.createdAt).toLocaleString()}</td><td>${mib(v.bytes)}</td>
-          <td>${v.meta.accuracy !== undefined ? `${(100 * Number(v.meta.accuracy)).toFixed(0)}%` : ''}</td>
+          (v) => html`<tr><td>${v.version}</td><td>${new Date(v.createdAt).toLocaleString()}</td><td>${how(v)}</td>
+          <td>${mib(v.bytes)}</td>
+          <td class="accuracy">${percent(v.meta.accuracy)}</td>
           <td>${
             v.version === shell.status?.version
               ? 'in use'
@@ -124,7 +128,7 @@ export class ModelPanel implements ReactiveController {
         ${this.importDetail ? html`<details><summary>details</summary>${this.importDetail}</details>` : nothing}
       </div>
       <div class="row"><button id="forget" ?disabled=${shell.running.has('forget')}
-        @click=${(e: Event) => shell.act(e, 'forget', () => this.forget())}>Forget me (delete my data and model)</button>
-      </div>`;
+        @click=${(e: Event) => shell.act(e, 'forget', () => this.forget())}>Forget me (delete my data and model)
+      </button></div>`;
   }
 }

@@ -1,6 +1,20 @@
 import * as lh from '../../src/index.js';
 import type { Attribution, LearningRule, MethodName, RuleConfig } from '../../src/index.js';
 import { heldOut, SampleStore, type Sample } from './sample-store.js';
+import {
+  clearModes,
+  familyOf,
+  lastFigures,
+  learnConfig,
+  modeInfo,
+  modeOf,
+  storedMode,
+  storeFigures,
+  storeMode,
+  type LearnFigures,
+  type LearnMode,
+  type ModeInfo,
+} from './learn-modes.js';
 
 export interface LearnPoint {
   step: number;
@@ -18,6 +32,12 @@ export interface Status {
   samples: number;
   /** How many of the samples are kept aside to test on (never learned from): see `heldOut`. */
   heldOut: number;
+  /** How Learn personalises, and so which network predicts and explains (see learn-modes.ts). */
+  mode: LearnMode;
+  /** Whether the gradient methods (IG, SmoothGrad, saliency, Grad-CAM) can explain this network. */
+  gradients: boolean;
+  /** What the last Learn measured on this device (any mode): plan, bytes between workers, time, accuracy. */
+  lastLearn: LearnFigures | null;
 }
 /** Right answers out of how many. */
 export interface Score {
@@ -36,13 +56,20 @@ export class ImportRefused extends Error {
 }
 
 const STORE = 'layerhive-app',
-  NAME = 'my-digits';
+  NAME = 'my-digits',
+  /** Set when samples were deleted: the next Learn starts from the model they were never taught to. */
+  FROM_ORIGIN_KEY = 'layerhive-app:from-origin',
+  /** `<the deletion's mark>:<networks>`: the networks (cnn, noprop) that have learned again from their origin since. */
+  ORIGIN_DONE_KEY = 'layerhive-app:from-origin-done',
+  /** Where each network's shipped model lies, beside the app. */
+  BASE_DIR: Record<ModeInfo['family'], string> = { cnn: 'base/', noprop: 'base-noprop/' };
 
 /**
- * Everything the app does with the model, off the main thread where it is heavy: the network (a CNN trained by
- * backprop, shipped as base/), personalised by tpSGD on its last layer across two stage workers (the hidden
- * layers stay as shipped: their learning rate is 0), explained by the attribution methods on the same workers,
- * and kept in IndexedDB as versions.
+ * Everything the app does with the model, off the main thread where it is heavy: the network, personalised in the
+ * Learn mode chosen (learn-modes.ts) across two stage workers — tpSGD on the last layer or on every layer of a CNN
+ * trained by backprop (shipped as base/), as a pipeline, or NoProp-DT on a model shipped as base-noprop/, its blocks
+ * side by side — explained by the attribution methods on the same workers, and kept in IndexedDB as versions (each
+ * records its mode).
  */
 export class Personalizer {
   readonly store = new lh.IdbCheckpointStore(STORE);
@@ -53,9 +80,13 @@ export class Personalizer {
   config!: RuleConfig;
   rule!: LearningRule;
   status!: Status;
+  /** How Learn personalises now; the network in use is the one this mode trains. */
+  mode!: LearnMode;
   private replay!: lh.ImageDataset;
   private costs!: lh.GroupCost[];
-
+  /** Each mode's measured group costs (placement), measured once per page (an import clears them). */
+  private costsOf = new Map<LearnMode, lh.GroupCost[]>();
+  private base!: URL;
   constructor(
     workerUrl: URL,
     private workerBackend = 'wasm',
@@ -65,8 +96,12 @@ export class Personalizer {
     this.pool = new lh.WorkerPool(lh.webSpawner(workerUrl), workers);
   }
 
-  /** Loads the newest personalised version from IndexedDB, or the base model shipped with the app. */
+  /**
+   * Loads the newest personalised version from IndexedDB of the network the chosen Learn mode trains, or that
+   * network's base model shipped with the app.
+   */
   async start(base: URL): Promise<Status> {
+    this.base = base;
     this.backend = await lh.createBackend('wasm');
     const [images, labels] = await Promise.all(
       ['replay-images.bin', 'replay-labels.bin'].map(
@@ -74,30 +109,20 @@ export class Personalizer {
       ),
     );
     this.replay = { images, labels, count: labels.length, shape: [1, 28, 28], classes: 10 };
-    const versions = await this.store.list(NAME);
-    let source: string,
-      version: number | null = null;
-    if (versions.length) {
-      const ck = await this.store.load(NAME, { fallback: true });
-      this.config = ck.config;
-      this.rule = lh.restoreRule(ck, this.backend);
-      source = `your model (version ${ck.info.version})`;
-      version = ck.info.version;
-    } else {
-      const ck = await lh.fetchCheckpoint(new URL('base/', base).href);
-      // the shipped network, handed to tpSGD: only the output layer learns on the device
-      this.config = {
-        ...ck.config,
-        rule: 'tpsgd',
-        optimizer: { type: 'adam', lr: 5e-3 },
-        tpsgd: { hiddenLrScale: 0 },
-        streams: 'named', // a new config: its projections come from the named stream (stored ones keep theirs)
-      };
-      this.rule = lh.createRule(this.config, this.backend);
-      lh.copyWeights(ck, this.rule);
-      const accuracy = Number((ck.meta.run as { testAccuracy?: number })?.testAccuracy ?? 0);
-      source = `base model (backprop CNN, ${(100 * accuracy).toFixed(1)}% on MNIST)`;
-    }
+    this.costsOf.clear(); // after Forget me, an imported network's costs no longer apply
+    this.status = {
+      source: '',
+      version: null,
+      backends: [],
+      plan: '',
+      samples: 0,
+      heldOut: 0,
+      mode: storedMode(),
+      gradients: true,
+      lastLearn: lastFigures(),
+    };
+    // the newest version of the network the chosen mode trains (the newest of all, unless modes were switched)
+    await this.use(this.status.mode);
     const inits = await Promise.all(
       Array.from({ length: this.workers }, (_, i) =>
         this.pool.call(i, 'start', (s) =>
@@ -105,18 +130,74 @@ export class Personalizer {
         ),
       ),
     );
-    this.costs = lh.measureCosts(this.config, this.backend); // once, at start: learning then measures nothing here
-    const plan = lh.makePlan(this.config, this.costs, this.workers);
-    this.status = {
-      source,
-      version,
-      backends: inits.map((r) => r.backend),
-      plan: lh.formatPlan(plan),
-      samples: 0,
-      heldOut: 0,
-    };
+    this.status.backends = inits.map((r) => r.backend);
     await this.countSamples();
     return this.status;
+  }
+
+  /**
+   * Learn personalises in `mode` from now on (remembered on this device). A mode of the other network switches the
+   * model in use: to the newest version learned in a mode of that network, or its shipped base model.
+   */
+  async setMode(mode: LearnMode): Promise<void> {
+    storeMode(mode);
+    if (modeInfo(mode).family === familyOf(this.config)) {
+      this.config = learnConfig(mode, this.config);
+      this.setPlan(mode);
+    } else {
+      await this.use(mode);
+      await this.resetExplainer();
+    }
+  }
+
+  /**
+   * Makes `mode`'s network the one in use: version `version`, else the newest version saved from a mode of that
+   * network, else the network shipped with the app; `this.config` is then the config that mode learns with.
+   */
+  private async use(mode: LearnMode, version?: number): Promise<void> {
+    const family = modeInfo(mode).family;
+    const versions = await this.store.list(NAME);
+    const newest = versions.at(-1)?.version;
+    // versions from before modes recorded theirs are all of the CNN
+    const saved = version ?? versions.filter((v) => (v.meta.family ?? 'cnn') === family).at(-1)?.version;
+    let rule: LearningRule, config: RuleConfig, source: string;
+    if (saved !== undefined) {
+      // the newest version falls back to an older one if it does not check out (as before modes)
+      const ck = await this.store.load(NAME, saved === newest ? { fallback: true } : { version: saved });
+      rule = lh.restoreRule(ck, this.backend);
+      config = learnConfig(mode, ck.config);
+      source = ck.meta.imported
+        ? `imported ONNX model (version ${ck.info.version})`
+        : `your model (version ${ck.info.version})`;
+      this.status.version = ck.info.version;
+    } else {
+      const ck = await lh.fetchCheckpoint(new URL(BASE_DIR[family], this.base).href);
+      config = learnConfig(mode, ck.config);
+      rule = this.shippedRule(ck, config);
+      const accuracy = Number((ck.meta.run as { testAccuracy?: number })?.testAccuracy ?? 0);
+      const what = family === 'noprop' ? 'NoProp-DT, 10 blocks' : 'backprop CNN';
+      source = `base model (${what}, ${(100 * accuracy).toFixed(1)}% on MNIST)`;
+      this.status.version = null;
+    }
+    this.rule?.dispose();
+    this.rule = rule;
+    this.config = config;
+    this.status.source = source;
+    this.setPlan(mode);
+  }
+
+  /** The mode in use, and where its layers or blocks would run (costs measured once per mode, here, not per Learn). */
+  private setPlan(mode: LearnMode): void {
+    this.mode = mode;
+    let costs = this.costsOf.get(mode);
+    if (!costs) {
+      costs = lh.measureCosts(this.config, this.backend);
+      this.costsOf.set(mode, costs);
+    }
+    this.costs = costs;
+    this.status.mode = mode;
+    this.status.gradients = familyOf(this.config) === 'cnn';
+    this.status.plan = lh.formatPlan(lh.makePlan(this.config, costs, this.workers));
   }
 
   /** Class probabilities for one 28×28 drawing (one forward pass here: about a millisecond). */
@@ -191,7 +272,7 @@ export class Personalizer {
   async learn(
     onPoint: (p: LearnPoint) => void,
     o: { epochs?: number } = {},
-  ): Promise<{ before: Accuracy; after: Accuracy; version: number }> {
+  ): Promise<{ before: Accuracy; after: Accuracy; version: number; figures: LearnFigures }> {
     const all = await this.samples.all();
     const aside = heldOut(all);
     const mine = all.filter((_, i) => !aside.has(i)),
@@ -211,9 +292,13 @@ export class Personalizer {
     const train: lh.ImageDataset = { images, labels, count: labels.length, shape: [1, 28, 28], classes: 10 };
     // the samples kept aside, for the curve (without any, trainParallel still needs a test set: it is not shown)
     const test = this.dataset(kept.length ? kept : mine.slice(-32), 1);
-    const initial = await lh.saveGroups(this.rule);
+    // after samples were deleted: from the model they were never taught to, for this network (each has its own)
+    const family = familyOf(this.config);
+    const fromOrigin = this.mustStartFromOrigin(family);
+    const initial = fromOrigin ? await this.originGroups() : await lh.saveGroups(this.rule);
     let step = 0;
     const epochs = o.epochs ?? 6;
+    const t0 = performance.now();
     const { rule, report } = await lh.trainParallel(this.config, train, test, {
       workers: this.workers,
       pool: this.pool,
@@ -224,13 +309,16 @@ export class Personalizer {
       batchSize: 16,
       seed: Date.now() % 100000,
       lr: this.config.optimizer.lr,
-      syncEvery: 10,
+      // each sync pulls every stage's state into this page: NoProp-DT's ten blocks are ~10× the CNN's head, so its
+      // Learn syncs less often (a worker lost meanwhile replays more steps)
+      syncEvery: family === 'noprop' ? 50 : 10,
       onProgress: (p) =>
         onPoint({ step: ++step, loss: p.loss, done: (p.epoch * p.batches + p.batch) / (epochs * p.batches) }),
       // the curve's accuracy only on samples kept aside: on those it learns from it would say little
       onEpoch: (e) =>
         onPoint({ step, loss: NaN, accuracy: kept.length ? e.testAccuracy : undefined, done: (e.epoch + 1) / epochs }),
     });
+    const seconds = (performance.now() - t0) / 1000;
     // the learned state moves into this thread's copy (on its backend; the coordinator's copy may be another)
     for (const [g, st] of Object.entries(await lh.saveGroups(rule))) this.rule.loadGroup(g, st);
     rule.dispose();
@@ -241,31 +329,130 @@ export class Personalizer {
     const meta = {
       samples: mine.length,
       heldOut: kept.length,
+      // how it was learned: rollback (and the next start) picks the mode and network back up from these
+      mode: this.mode,
+      family,
+      rule: this.config.rule,
+      ...(fromOrigin ? { fromOrigin: true } : {}),
       replayAccuracy: ratio(after.replay),
       // the versions table's accuracy: on samples this version never learned from, or none
       ...(kept.length ? { accuracy: ratio(after.mine) } : {}),
     };
     const v = await this.store.save(NAME, await lh.captureCheckpoint(this.rule, this.config, { meta }), { keep: 5 });
+    if (fromOrigin) this.reachedOrigin(family);
     this.status.version = v.version;
     this.status.source = `your model (version ${v.version})`;
-    return { before, after, version: v.version };
+    const figures: LearnFigures = {
+      mode: this.mode,
+      seconds,
+      mine: after.mine,
+      replay: after.replay,
+      plan: lh.formatPlan(report.plan),
+      stageBytes: report.stageBytes,
+      stageBytesPerSample: report.stageBytesPerSample,
+      syncBytes: report.syncBytes,
+      samples: train.count * epochs,
+      at: Date.now(),
+    };
+    storeFigures(figures);
+    this.status.lastLearn = figures;
+    return { before, after, version: v.version, figures };
   }
 
-  /** An attribution of the drawing's prediction; model calls run on the workers (CAM methods: one pass here). */
-  async explain(pixels: Uint8Array, method: MethodName): Promise<Attribution> {
+  /** Whether samples were deleted since `family`'s network last learned from its origin (see forgetSamples). */
+  private mustStartFromOrigin(family: ModeInfo['family']): boolean {
+    const mark = localStorage.getItem(FROM_ORIGIN_KEY);
+    if (mark === null) return false;
+    const [at, done = ''] = (localStorage.getItem(ORIGIN_DONE_KEY) ?? '').split(':');
+    return !(at === mark && done.split(',').includes(family));
+  }
+
+  /** `family`'s network has learned again from its origin: once both have, the deletion is fully honoured. */
+  private reachedOrigin(family: ModeInfo['family']): void {
+    const mark = localStorage.getItem(FROM_ORIGIN_KEY);
+    if (mark === null) return;
+    const [at, done = ''] = (localStorage.getItem(ORIGIN_DONE_KEY) ?? '').split(':');
+    const families = new Set([...(at === mark ? done.split(',').filter(Boolean) : []), family]);
+    if (families.has('cnn') && families.has('noprop')) {
+      localStorage.removeItem(FROM_ORIGIN_KEY);
+      localStorage.removeItem(ORIGIN_DONE_KEY);
+    } else localStorage.setItem(ORIGIN_DONE_KEY, `${mark}:${[...families].join(',')}`);
+  }
+
+  /**
+   * Deletes these samples; true when the model in use may have learned from them (it was saved after one of them
+   * was taught). Then the next Learn starts again from the model they were never taught to (the shipped one, or the
+   * newest imported one) and learns from the samples left: nothing of the deleted ones stays in the version it saves.
+   * (A sample kept aside is never learned from, but deleting it moves which samples are kept aside: it counts too.)
+   */
+  async forgetSamples(ids: readonly number[]): Promise<boolean> {
+    const gone = new Set(ids);
+    const taught = (await this.samples.all()).filter((s) => gone.has(s.id!));
+    const inUse = (await this.store.list(NAME)).find((v) => v.version === this.status.version);
+    await this.samples.delete(ids);
+    const learned = !!inUse && taught.some((s) => s.at <= Date.parse(inUse.createdAt));
+    if (learned) localStorage.setItem(FROM_ORIGIN_KEY, String(Date.now()));
+    await this.countSamples();
+    return learned;
+  }
+
+  /**
+   * The group states of the model your samples were first taught to, for the network in use: the newest imported
+   * version, or the base (the NoProp-DT network's is always its base: nothing is imported into it).
+   */
+  private async originGroups(): Promise<Record<string, lh.GroupState>> {
+    const family = familyOf(this.config);
+    const imported = family === 'cnn' ? (await this.store.list(NAME)).filter((v) => v.meta.imported).at(-1) : undefined;
+    const ck = imported
+      ? await this.store.load(NAME, { version: imported.version })
+      : await lh.fetchCheckpoint(new URL(BASE_DIR[family], this.base).href);
+    const rule = this.shippedRule(ck, this.config);
+    try {
+      return await lh.saveGroups(rule);
+    } finally {
+      rule.dispose();
+    }
+  }
+
+  /**
+   * A shipped (or imported) model as a rule with `config` and a fresh optimizer: the CNN's weights copied into tpSGD's
+   * segments (its groups are not backprop's); the NoProp-DT model restored as it is (the same rule, the same groups),
+   * its optimizer started again.
+   */
+  private shippedRule(ck: lh.Checkpoint, config: RuleConfig): LearningRule {
+    if (familyOf(config) === 'noprop') {
+      const groups = Object.fromEntries(
+        Object.entries(ck.groups).map(([g, st]) => [g, { ...st, optimizer: { steps: 0, slots: {} } }]),
+      );
+      return lh.restoreRule({ ...ck, config, groups }, this.backend);
+    }
+    const rule = lh.createRule(config, this.backend);
+    try {
+      lh.copyWeights(ck, rule);
+    } catch (e) {
+      rule.dispose();
+      throw e;
+    }
+    return rule;
+  }
+
+  /**
+   * An attribution of the drawing's score for class `target` (default: the class predicted), with the method's
+   * `options` (samples, noise, …: the app passes them, so the library's defaults do not change its pictures); the
+   * baseline is a blank pad. Model calls run on the workers (CAM methods: one pass here).
+   */
+  async explain(
+    pixels: Uint8Array,
+    method: MethodName,
+    target?: number,
+    options: Omit<lh.ExplainOptions, 'method' | 'target'> = {},
+  ): Promise<Attribution> {
     const model = await this.explainable();
-    const samples =
-      method === 'integrated-gradients'
-        ? 32
-        : method === 'kernel-shap'
-          ? 512
-          : method === 'lime' || method === 'rise'
-            ? 300
-            : undefined;
     return lh.explain(model, lh.normalizePixels(pixels), {
-      method,
       baseline: lh.normalizePixels(new Uint8Array(784)),
-      samples,
+      ...options,
+      method,
+      target,
     });
   }
 
@@ -288,23 +475,25 @@ export class Personalizer {
     return this.store.list(NAME);
   }
 
+  /** Back to `version` (saved again as the newest), in the mode it was learned in: Learn goes on in that mode. */
   async rollback(version: number): Promise<void> {
     const v = await this.store.rollback(NAME, version);
-    const ck = await this.store.load(NAME);
-    this.rule.dispose();
-    this.rule = lh.restoreRule(ck, this.backend);
+    const mode = modeOf((await this.store.load(NAME, { version: v.version })).config, v.meta);
+    storeMode(mode);
+    await this.use(mode, v.version);
     await this.resetExplainer();
-    this.status.version = v.version;
     this.status.source = `your model (version ${v.version}, a copy of ${version})`;
   }
 
   /** Deletes every sample and every saved version; the base model comes back. */
   async forget(base: URL): Promise<void> {
     await this.samples.clear();
+    localStorage.removeItem(FROM_ORIGIN_KEY);
+    localStorage.removeItem(ORIGIN_DONE_KEY);
+    clearModes(); // the chosen mode and its figures (accuracy on your samples) go too
     await this.store.delete(NAME).catch(() => undefined);
-    this.rule.dispose();
     await this.resetExplainer();
-    await this.start(base);
+    await this.start(base); // which disposes the rule in use as it loads the base model
   }
 
   exportOnnx(): Promise<Uint8Array> {
@@ -313,7 +502,15 @@ export class Personalizer {
 
   /** Replaces the network with an imported ONNX classifier of 28×28 digits (tpSGD then personalises its last layer). */
   async importOnnx(bytes: Uint8Array): Promise<void> {
-    const { rule, config } = await lh.ruleFromOnnx(bytes, this.backend, this.config);
+    // a stack of layers: tpSGD learns it in a CNN mode (from NoProp-DT, the last-layer mode)
+    const mode = familyOf(this.config) === 'cnn' ? this.mode : 'last-layer';
+    const template = learnConfig(mode, {
+      ...this.config,
+      rule: 'backprop',
+      model: 'cnn',
+      optimizer: { type: 'adam', lr: 5e-3 },
+    });
+    const { rule, config } = await lh.ruleFromOnnx(bytes, this.backend, template);
     if (config.inputShape.join() !== '1,28,28' || config.classes !== 10) {
       rule.dispose();
       const takes = config.inputShape.join('×');
@@ -325,15 +522,17 @@ export class Personalizer {
     this.rule.dispose();
     this.rule = rule;
     this.config = config;
-    this.costs = lh.measureCosts(config, this.backend);
-    this.status.plan = lh.formatPlan(lh.makePlan(config, this.costs, this.workers));
+    storeMode(mode);
+    this.costsOf.clear(); // the CNN modes now train these layers
+    this.setPlan(mode);
     await Promise.all(
       Array.from({ length: this.workers }, (_, i) =>
         this.pool.call(i, 'import', (s) => s.init({ rule: config, backend: this.workerBackend, label: `worker ${i}` })),
       ),
     );
     await this.resetExplainer();
-    const v = await this.store.save(NAME, await lh.captureCheckpoint(rule, config, { meta: { imported: true } }), {
+    const meta = { imported: true, mode, family: 'cnn', rule: config.rule };
+    const v = await this.store.save(NAME, await lh.captureCheckpoint(rule, config, { meta }), {
       keep: 5,
     });
     this.status.version = v.version;

@@ -1,5 +1,6 @@
 import { html, nothing, type ReactiveController } from 'lit';
 import type { Accuracy, LearnPoint, Score } from './personalizer.js';
+import { isMode, MODES, modeInfo, storedFigures, type LearnMode } from './learn-modes.js';
 import type { Shell } from './shell.js';
 import './learning-plot.js';
 
@@ -79,7 +80,7 @@ export class TeachPanel implements ReactiveController {
     const { shell } = this;
     const samples = shell.status?.samples ?? 0;
     return html`
-      <p>Draw a digit, then say which it is:</p>
+      <p class="intro">Draw a digit, then say which it is:</p>
       <div class="digits">${Array.from(
         { length: 10 },
         (_, d) =>
@@ -90,13 +91,70 @@ export class TeachPanel implements ReactiveController {
         @click=${(e: Event) => shell.act(e, 'learn', () => this.learn())}>Learn from my ${plural(
           samples,
           'sample',
-        )}</button></div>
+        )}</button>${this.modeChooser()}</div>
+      ${this.modesTable()}
       <p class="aside">${this.asideText()}</p>
       ${this.scoresTable()}
       ${
         this.learning || this.points.length
           ? html`<progress max="1" .value=${this.done}></progress><lh-learning-plot
               .points=${this.points}></lh-learning-plot>`
+          : nothing
+      }`;
+  }
+
+  /** How Learn learns: the mode chooser beside the Learn button. */
+  private modeChooser() {
+    const { shell } = this;
+    const mode = shell.status?.mode;
+    return html`<label class="mode">how: <select id="learn-mode" aria-label="how Learn learns"
+      ?disabled=${!shell.status || this.learning || shell.running.has('mode')}
+      @change=${(e: Event) => {
+        const m = (e.target as HTMLSelectElement).value;
+        if (isMode(m)) shell.act(undefined, 'mode', () => this.choose(m));
+      }}>${MODES.map(
+        (m) => html`<option value=${m.id} ?selected=${m.id === mode}>${m.name}</option>`,
+      )}</select></label>`;
+  }
+
+  private async choose(mode: LearnMode): Promise<void> {
+    const { shell } = this;
+    shell.message = `switching to ${modeInfo(mode).name}…`;
+    try {
+      await shell.model.setMode(mode);
+      shell.message = `Learn now uses ${modeInfo(mode).name}: ${shell.model.status.source}`;
+    } catch (e) {
+      shell.message = `could not switch to ${modeInfo(mode).name}: ${(e as Error).message}`;
+    }
+    await shell.modelChanged(); // the status and the chooser follow the mode in use, switched or not
+  }
+
+  /**
+   * The trade-offs of the modes as measured on this device: the time and accuracies of the last Learn in each mode
+   * (kept in localStorage), or "not tried yet".
+   */
+  private modesTable() {
+    const mode = this.shell.status?.mode;
+    const figures = storedFigures();
+    const info = mode ? modeInfo(mode) : null;
+    return html`<table class="modes"><tr><th>mode</th><th>last Learn here</th><th>your digits kept aside</th>
+      <th>MNIST digits</th></tr>${MODES.map((m) => {
+        const f = figures[m.id];
+        const name = m.id === mode ? html`<b>${m.name}</b> (chosen)` : m.name;
+        return html`<tr data-mode=${m.id}><td>${name}</td>${
+          f
+            ? html`<td>${f.seconds.toFixed(1)} s</td><td>${pct(f.mine)}</td><td>${pct(f.replay)}</td>`
+            : html`<td colspan="3">not tried yet</td>`
+        }</tr>`;
+      })}</table>
+      ${
+        info
+          ? html`<p class="mode-what">${info.name}: ${info.what}.${
+              this.shell.status?.gradients === false
+                ? ' Explanations of this model: occlusion, KernelSHAP and LIME (the gradient methods need a network ' +
+                  'that gradients flow through; NoProp-DT predicts by denoising from noise in steps)'
+                : ''
+            }</p>`
           : nothing
       }`;
   }

@@ -62,7 +62,9 @@ export const ONE = [
 
 /** Draws `strokes` on the pad with the mouse (shifted by `d` pad pixels). */
 export async function draw(page: Page, d = 0, strokes = FOUR): Promise<void> {
-  const box = (await page.locator('lh-draw-pad canvas').boundingBox())!;
+  const pad = page.locator('lh-draw-pad canvas');
+  await pad.scrollIntoViewIfNeeded(); // the mouse reaches only what is in the viewport
+  const box = (await pad.boundingBox())!;
   const at = (x: number, y: number) =>
     [box.x + (box.width * (x + d)) / 280, box.y + (box.height * (y + d)) / 280] as const;
   for (const stroke of strokes) {
@@ -106,3 +108,13 @@ export async function teach(page: Page, label: number, d = 0, strokes = FOUR): P
   await page.locator(`button.digit[data-digit="${label}"]`).click();
   await expect.poll(() => msg(page), { timeout: 30_000 }).toMatch(new RegExp(`^kept as a ${label}`));
 }
+
+/** The drawing on the pad as the app feeds it to the model: its 28×28 MNIST pixels (row-major), or null. */
+export const padPixels = (page: Page) =>
+  page.evaluate(() => {
+    const pad = document.querySelector('lh-app')?.shadowRoot?.querySelector('lh-draw-pad') as
+      | (Element & { digit(): Uint8Array | null })
+      | null;
+    const d = pad?.digit();
+    return d ? Array.from(d) : null;
+  });

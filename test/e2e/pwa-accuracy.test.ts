@@ -61,7 +61,7 @@ describe('honest accuracy', () => {
         `${mnistAfter}%`,
       ]);
       await page.locator('nav button', { hasText: 'My model' }).click();
-      expect(await page.locator('table tr:nth-child(2) td:nth-child(4)').textContent()).toBe(`${mineAfter}%`);
+      expect(await page.locator('table tr:nth-child(2) td.accuracy').textContent()).toBe(`${mineAfter}%`);
     } finally {
       await close();
     }

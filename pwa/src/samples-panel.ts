@@ -1,0 +1,111 @@
+import { css, html, nothing, type ReactiveController } from 'lit';
+import { heldOut, type Sample } from './sample-store.js';
+import type { Shell } from './shell.js';
+
+/** A sample's 28×28 pixels as a PNG data URL (white ink on black, as drawn). */
+function thumbnail(pixels: Uint8Array): string {
+  const c = document.createElement('canvas');
+  c.width = c.height = 28;
+  const rgba = new Uint8ClampedArray(28 * 28 * 4);
+  pixels.forEach((v, i) => {
+    rgba.set([v, v, v, 255], i * 4);
+  });
+  c.getContext('2d')!.putImageData(new ImageData(rgba, 28, 28), 0, 0);
+  return c.toDataURL();
+}
+
+/**
+ * My samples, under the Teach tab: each taught drawing with its label and date, newest first; delete one or several
+ * (the next Learn then starts from the model they were never taught), or undo the last one.
+ */
+export class SamplesPanel implements ReactiveController {
+  static styles = css`
+    .samples { list-style: none; padding: 0; margin: 8px 0; display: grid; gap: 6px;
+      grid-template-columns: repeat(auto-fill, minmax(92px, 1fr)); }
+    .samples li { border: 1px solid var(--line); border-radius: 8px; padding: 4px; font-size: 12px; }
+    .samples label { display: grid; grid-template-columns: auto 1fr; gap: 4px; align-items: center; min-height: 44px;
+      cursor: pointer; }
+    .samples img { width: 40px; height: 40px; image-rendering: pixelated; border-radius: 4px; background: #000; }
+    .samples input { width: 20px; height: 20px; margin: 0; }
+    .samples .aside { color: var(--muted); }
+  `;
+  /** The samples in IndexedDB, newest first. */
+  list: Sample[] = [];
+  /** The ids of the samples kept aside to test on. */
+  private aside = new Set<number>();
+  private selected = new Set<number>();
+  private thumbs = new Map<number, string>();
+  private loading: Promise<void> | null = null;
+
+  constructor(private shell: Shell) {
+    shell.addController(this);
+  }
+
+  /** The list follows the count of samples the model reads from IndexedDB (taught, deleted, forgotten). */
+  hostUpdate(): void {
+    const n = this.shell.status?.samples;
+    if (n !== undefined && n !== this.list.length && !this.loading)
+      this.loading = this.reload().finally(() => {
+        this.loading = null;
+      });
+  }
+
+  private async reload(): Promise<void> {
+    const all = await this.shell.model.samples.all();
+    const aside = heldOut(all);
+    this.aside = new Set(all.filter((_, i) => aside.has(i)).map((s) => s.id!));
+    this.list = all.reverse();
+    const ids = new Set(this.list.map((s) => s.id!));
+    for (const id of this.selected) if (!ids.has(id)) this.selected.delete(id);
+    this.shell.requestUpdate();
+  }
+
+  private toggle(id: number, on: boolean): void {
+    if (on) this.selected.add(id);
+    else this.selected.delete(id);
+    this.shell.requestUpdate();
+  }
+
+  /** Deletes the samples `ids` (asking first when there are several) and says what the next Learn does. */
+  async delete(ids: number[]): Promise<void> {
+    const { shell } = this;
+    if (!ids.length) return;
+    if (ids.length > 1 && !confirm(`Delete ${ids.length} samples?`)) return;
+    const again = await shell.model.forgetSamples(ids);
+    for (const id of ids) this.selected.delete(id);
+    shell.status = { ...shell.model.status };
+    shell.message =
+      `deleted ${ids.length === 1 ? 'the sample' : `${ids.length} samples`}` +
+      (again ? '; the next Learn starts again from the model they were never taught, without them' : '');
+    await this.reload();
+  }
+
+  render() {
+    const { shell } = this;
+    if (!this.list.length) return nothing;
+    const sel = [...this.selected];
+    const busy = shell.learning || shell.running.has('delete');
+    return html`
+      <h2 class="sub">My samples</h2>
+      <div class="row">
+        <button id="undo-sample" ?disabled=${busy}
+          @click=${(e: Event) => shell.act(e, 'delete', () => this.delete([this.list[0].id!]))}>Undo last sample (a ${
+            this.list[0].label
+          })</button>
+        <button id="delete-samples" ?disabled=${busy || !sel.length}
+          @click=${(e: Event) => shell.act(e, 'delete', () => this.delete(sel))}>Delete ${sel.length || ''} selected
+        </button>
+      </div>
+      <ul class="samples" aria-label="my samples">${this.list.map((s) => {
+        const id = s.id!;
+        if (!this.thumbs.has(id)) this.thumbs.set(id, thumbnail(s.pixels));
+        const when = new Date(s.at).toLocaleString();
+        return html`<li data-id=${id}><label><input type="checkbox" .checked=${this.selected.has(id)}
+          @change=${(e: Event) => this.toggle(id, (e.target as HTMLInputElement).checked)}
+          aria-label=${`select the ${s.label} taught ${when}`}><img src=${this.thumbs.get(id)!} alt=${`a ${s.label}`}
+          ><span><b>${s.label}</b><br>${when}${
+            this.aside.has(id) ? html`<br><span class="aside">kept aside</span>` : nothing
+          }</span></label></li>`;
+      })}</ul>`;
+  }
+}
