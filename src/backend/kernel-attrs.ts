@@ -17,21 +17,36 @@ export interface MatMulAttrs {
   transposeB: boolean;
 }
 
-/** NCHW input, OIHW weight; output size = floor((H + 2p − k) / s) + 1 (`convOutSize`). */
+/**
+ * NCHW input, weight [O, C / groups, kh, kw]; output size = floor((H + p + pEnd − d·(k − 1) − 1) / s) + 1
+ * (`convOutHW`), with `pad` the padding before (top, left) and `padEnd` after (bottom, right): ONNX's pads.
+ * Output channel o reads the input channels of its group, g = ⌊o / (O / groups)⌋: C/groups·g … C/groups·(g + 1) − 1
+ * (ONNX Conv's `group`; groups = C is depthwise). Tap (i, j) reads the input pixel at (oy·s − p + i·d, ox·s − p + j·d).
+ */
 export interface Conv2DAttrs {
   stride: [number, number];
   pad: [number, number];
+  padEnd: [number, number];
+  dilation: [number, number];
+  groups: number;
 }
 export interface Conv2DGradAttrs extends Conv2DAttrs {
-  /** The shape of what the gradient is for: x [N,C,H,W] for BackpropInput, w [O,C,kh,kw] for BackpropFilter. */
+  /** The shape of what the gradient is for: x [N,C,H,W] for BackpropInput, w [O,C/groups,kh,kw] for BackpropFilter. */
   shape: readonly number[];
 }
 
-/** NCHW pooling. Average pooling divides by the number of real (unpadded) pixels in the window. */
+/**
+ * NCHW pooling, `pad` before (top, left) and `padEnd` after (bottom, right): output size
+ * floor((H + p + pEnd − k) / s) + 1 (`poolOutHW`). Windows are clipped to the image: max pooling ignores the padding,
+ * average pooling divides by the number of real (unpadded) pixels in the window, or with `countPad` by its pixels in
+ * the padded input [−p, H + pEnd) (ONNX's count_include_pad = 1; `poolCounted`).
+ */
 export interface PoolAttrs {
   kernel: [number, number];
   stride: [number, number];
   pad: [number, number];
+  padEnd: [number, number];
+  countPad: boolean;
 }
 export interface PoolGradAttrs extends PoolAttrs {
   /** The forward input's shape (AvgPoolGrad has no x input to read it from). */

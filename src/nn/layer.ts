@@ -16,14 +16,22 @@ type LayerKind =
       filters: number;
       kernel: number | [number, number];
       stride?: number | [number, number];
-      pad?: number | [number, number];
+      /** One for all sides, [rows, columns] on both sides, or [top, left, bottom, right]. */
+      pad?: number | [number, number] | [number, number, number, number];
+      /** Spacing of the kernel's taps (default 1). */
+      dilation?: number | [number, number];
+      /** Channel groups (default 1; the input's channel count: depthwise); the weight is [filters, C / groups, …]. */
+      groups?: number;
       bias?: boolean;
     }
   | {
       type: 'maxpool2d' | 'avgpool2d';
       kernel: number | [number, number];
       stride?: number | [number, number];
-      pad?: number | [number, number];
+      /** One for all sides, [rows, columns] on both sides, or [top, left, bottom, right]. */
+      pad?: number | [number, number] | [number, number, number, number];
+      /** avgpool2d: divide by the window's pixels with the padding counted (ONNX count_include_pad = 1). */
+      countPad?: boolean;
     }
   | { type: 'flatten' }
   | { type: 'relu' | 'sigmoid' | 'tanh' | 'gelu' }

@@ -11,6 +11,7 @@ import { MNIST_NORMALIZATION, type Normalization } from '../data/batches.js';
 import type { ModelContract } from './contract.js';
 import { contractProps } from './metadata.js';
 import { LAYERHIVE_VERSION } from './version.js';
+import { convPads } from '../ops/conv-pads.js';
 
 type Onnx = typeof OnnxNamespace;
 type Node = InstanceType<Onnx['NodeProto']>;
@@ -120,13 +121,18 @@ class GraphBuilder {
         case 'conv2d': {
           const w = p('weight')!,
             stride = pair(spec.stride, [1, 1]),
-            pad = pair(spec.pad, [0, 0]);
+            [pad, padEnd] = convPads(`layer ${prefix}${i}`, spec.pad);
           const inputs = [h, this.init(n('w'), w)];
           if (p('bias')) inputs.push(this.init(n('b'), p('bias')!));
+          const dilation = pair(spec.dilation, [1, 1]),
+            groups = spec.groups ?? 1;
           this.node('Conv', inputs, out, [
             this.ints('kernel_shape', [w.shape[2], w.shape[3]]),
             this.ints('strides', stride),
-            this.ints('pads', [pad[0], pad[1], pad[0], pad[1]]),
+            this.ints('pads', [...pad, ...padEnd]),
+            // the spec's defaults (1) are left implicit, as exporters write them
+            ...(dilation.some((d) => d !== 1) ? [this.ints('dilations', dilation)] : []),
+            ...(groups !== 1 ? [this.int('group', groups)] : []),
           ]);
           break;
         }
@@ -134,17 +140,17 @@ class GraphBuilder {
         case 'avgpool2d': {
           const kernel = pair(spec.kernel, [1, 1]),
             stride = pair(spec.stride, kernel),
-            pad = pair(spec.pad, [0, 0]);
+            [pad, padEnd] = convPads(`layer ${prefix}${i}`, spec.pad);
           const a = [
             this.ints('kernel_shape', kernel),
             this.ints('strides', stride),
-            this.ints('pads', [pad[0], pad[1], pad[0], pad[1]]),
+            this.ints('pads', [...pad, ...padEnd]),
           ];
           this.node(
             spec.type === 'maxpool2d' ? 'MaxPool' : 'AveragePool',
             [h],
             out,
-            spec.type === 'avgpool2d' ? [...a, this.int('count_include_pad', 0)] : a,
+            spec.type === 'avgpool2d' ? [...a, this.int('count_include_pad', spec.countPad ? 1 : 0)] : a,
           );
           break;
         }

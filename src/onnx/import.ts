@@ -101,12 +101,13 @@ const fmtDims = (d: readonly number[]) => `[${d.join(', ')}]`;
 
 /**
  * An ONNX model (opsets 7–25) that is a chain of supported ops, as a layerhive network spec with its weights:
- * Gemm and MatMul(+Add) → dense, Conv → conv2d, MaxPool/AveragePool, Flatten and Reshape that keep the batch and
- * flatten the rest → flatten (a Reshape to the same shape is dropped), Relu/Sigmoid/Tanh, BatchNormalization
- * (inference), Dropout and Identity dropped, a final Softmax/LogSoftmax over the class axis dropped (the network
- * returns logits; said in `notes`). Every attribute is read with the operator spec's default; a value the layers
- * cannot express is a DATA_INVALID error naming the node, op and attribute, never ignored. Bytes that are not an
- * ONNX model, inputs of the wrong count, weights whose declared size is not in the file are errors too.
+ * Gemm and MatMul(+Add) → dense, Conv → conv2d (grouped, depthwise, dilated, per-side pads), MaxPool/AveragePool
+ * (per-side pads, ceil_mode, count_include_pad), Flatten and Reshape that keep the batch and flatten the rest →
+ * flatten (a Reshape to the same shape is dropped), Relu/Sigmoid/Tanh, BatchNormalization (inference), Dropout and
+ * Identity dropped, a final Softmax/LogSoftmax over the class axis dropped (the network returns logits; said in
+ * `notes`). Every attribute is read with the operator spec's default; a value the layers cannot express is a
+ * DATA_INVALID error naming the node, op and attribute, never ignored. Bytes that are not an ONNX model, inputs of
+ * the wrong count, weights whose declared size is not in the file are errors too.
  */
 export async function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Promise<ImportedModel> {
   const { onnx }: { onnx: Onnx } = await import('./proto.js');
@@ -273,18 +274,24 @@ export async function importOnnx(bytes: Uint8Array, options: ImportOptions = {})
       return shape as [number, number, number];
     };
     /**
-     * Strides, symmetric pads and the output size of a 2-D window op, per the Conv/MaxPool/AveragePool spec:
-     * strides default 1 and dilations default 1 along each spatial axis, pads default 0, auto_pad default NOTSET;
-     * SAME_UPPER/SAME_LOWER pad so that out = ceil(in / stride) with total pad (out − 1)·stride + kernel − in
-     * (odd totals put the extra pixel at the end / the beginning), VALID pads nothing.
+     * Strides, dilations, pads (before and after) and the output size of a 2-D window op, per the
+     * Conv/MaxPool/AveragePool spec: strides default 1 and dilations default 1 along each spatial axis, pads
+     * default 0, auto_pad default NOTSET; SAME_UPPER/SAME_LOWER pad so that out = ceil(in / stride) with total pad
+     * (out − 1)·stride + K − in, K = dilation·(kernel − 1) + 1 the span of the taps (odd totals put the extra pixel
+     * at the end / the beginning), VALID pads nothing. Dilations other than 1 are read for Conv (`dilated`) and
+     * refused for pools.
      */
-    const window = (kernel: number[], hw: [number, number]) => {
+    const window = (taps: number[], hw: [number, number], dilated = false) => {
       const strides = ints('strides', [1, 1]);
       if (strides.length !== 2 || strides.some((s) => !(Number.isSafeInteger(s) && s >= 1)))
         throw refuse('strides', `= ${fmtDims(strides)} is not two positive integers`);
       const dil = ints('dilations', [1, 1]);
-      if (dil.length !== 2 || dil.some((d) => d !== 1))
-        throw refuse('dilations', `= ${fmtDims(dil)}: layerhive's kernels are not dilated`);
+      if (dil.length !== 2 || dil.some((d) => !(Number.isSafeInteger(d) && d >= 1)))
+        throw refuse('dilations', `= ${fmtDims(dil)} is not two positive integers`);
+      if (!dilated && dil.some((d) => d !== 1))
+        throw refuse('dilations', `= ${fmtDims(dil)}: layerhive's pooling windows are not dilated`);
+      // the window a dilated kernel spans: d·(k − 1) + 1 pixels (what SAME pads for and the output size sees)
+      const kernel = taps.map((k, i) => dil[i] * (k - 1) + 1);
       const autoPad = str('auto_pad', 'NOTSET');
       let pads = ints('pads', [0, 0, 0, 0]);
       if (pads.length !== 4 || pads.some((p) => !(Number.isSafeInteger(p) && p >= 0)))
@@ -293,24 +300,28 @@ export async function importOnnx(bytes: Uint8Array, options: ImportOptions = {})
         throw refuse('auto_pad', `= ${autoPad} is set together with pads (the spec forbids both)`);
       if (autoPad === 'VALID') pads = [0, 0, 0, 0];
       else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+        // onnxruntime refuses this pairing ("Dilation not supported for AutoPadType::SAME_UPPER or SAME_LOWER"):
+        // with no runtime to agree with, the padding is not guessed
+        if (dil.some((d) => d !== 1))
+          throw refuse(
+            'auto_pad',
+            `= ${autoPad} with dilations ${fmtDims(dil)}, which onnxruntime refuses too`,
+            'export with explicit pads',
+          );
         const total = hw.map((d, i) => (Math.ceil(d / strides[i]) - 1) * strides[i] + kernel[i] - d);
         if (total.some((t) => t < 0))
           throw refuse('auto_pad', `= ${autoPad} asks for a negative pad ${fmtDims(total)} (stride above the kernel)`);
         const lo = total.map((t) => (autoPad === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2)));
         pads = [lo[0], lo[1], total[0] - lo[0], total[1] - lo[1]];
       } else if (autoPad !== 'NOTSET') throw refuse('auto_pad', `= '${autoPad}' is not one the spec defines`);
-      if (pads[0] !== pads[2] || pads[1] !== pads[3])
-        throw refuse(
-          autoPad === 'NOTSET' ? 'pads' : 'auto_pad',
-          `${autoPad === 'NOTSET' ? '' : `= ${autoPad} `}pads unevenly ${fmtDims(pads)}; layerhive pads both sides ` +
-            'alike',
-        );
-      const out = hw.map((d, i) => Math.floor((d + 2 * pads[i] - kernel[i]) / strides[i]) + 1);
+      const out = hw.map((d, i) => Math.floor((d + pads[i] + pads[i + 2] - kernel[i]) / strides[i]) + 1);
       if (out.some((o) => o < 1))
         throw err(`${at}: a ${fmtDims(kernel)} window does not fit the ${fmtDims(hw)} input`, 'the file is damaged');
       return {
         strides: [strides[0], strides[1]] as [number, number],
         pad: [pads[0], pads[1]] as [number, number],
+        pads: [pads[0], pads[1], pads[2], pads[3]] as [number, number, number, number],
+        dilation: [dil[0], dil[1]] as [number, number],
         out,
       };
     };
@@ -363,20 +374,27 @@ export async function importOnnx(bytes: Uint8Array, options: ImportOptions = {})
         const [C, H, Wd] = spatial();
         const w = weight(rest[0]);
         if (w.dims.length !== 4) throw err(`${at} has a ${w.dims.length}-D weight; layerhive reads 2-D convolutions`);
-        const group = int('group', 1); // spec default 1
-        if (group !== 1) throw refuse('group', `= ${group}: layerhive's conv2d is not grouped`);
-        if (w.dims[1] !== C) throw err(`${at} has a weight ${fmtDims(w.dims)} for ${C} input channels`);
+        // group default 1 (spec): C and the filters split into `group` parts, W is [filters, C / group, kh, kw]
+        const group = int('group', 1);
+        if (!(Number.isSafeInteger(group) && group >= 1 && C % group === 0 && w.dims[0] % group === 0))
+          throw refuse('group', `= ${group} does not divide the ${C} input channels and ${w.dims[0]} filters`);
+        if (w.dims[1] * group !== C)
+          throw err(
+            `${at} has a weight ${fmtDims(w.dims)} for ${C} input channels${group > 1 ? ` in ${group} groups` : ''}`,
+          );
         const kernel = [w.dims[2], w.dims[3]];
         const ks = ints('kernel_shape', kernel); // spec: inferred from W when absent
         if (ks.length !== 2 || ks[0] !== kernel[0] || ks[1] !== kernel[1])
           throw refuse('kernel_shape', `= ${fmtDims(ks)} differs from the weight's ${fmtDims(kernel)}`);
-        const { strides, pad, out } = window(kernel, [H, Wd]);
+        const { strides, pad, pads, dilation, out } = window(kernel, [H, Wd], true);
         layers.push({
           type: 'conv2d',
           filters: w.dims[0],
           kernel: [kernel[0], kernel[1]],
           stride: strides,
-          pad,
+          pad: pads[0] === pads[2] && pads[1] === pads[3] ? pad : pads,
+          ...(dilation.some((d) => d !== 1) ? { dilation } : {}),
+          ...(group !== 1 ? { groups: group } : {}),
           bias: !!rest[1],
         });
         params[`${L}.weight`] = w.data;
@@ -398,22 +416,38 @@ export async function importOnnx(bytes: Uint8Array, options: ImportOptions = {})
           throw err(`${at} asks for the Indices output`, 'layerhive pools return values only');
         const win = window(kernel, [H, Wd]);
         // onnxruntime requires pads below the kernel: a window of padding alone has no value
-        if (win.pad.some((p, i) => p >= kernel[i]))
-          throw refuse('pads', `${fmtDims(win.pad)} reach a whole ${fmtDims(kernel)} window into the padding`);
-        // count_include_pad default 0 (spec): layerhive averages real pixels only
-        if (op === 'AveragePool' && win.pad.some((p) => p) && int('count_include_pad', 0) !== 0)
-          throw refuse('count_include_pad', '= 1 with padding: layerhive averages real pixels only');
-        // ceil_mode default 0 (spec); ceil equals floor when the windows tile the padded input exactly
-        const ceil = int('ceil_mode', 0);
-        if (ceil !== 0 && [H, Wd].some((d, i) => (d + 2 * win.pad[i] - kernel[i]) % win.strides[i] !== 0))
-          throw refuse('ceil_mode', `= ${ceil} adds a partial window layerhive's pools do not have`);
+        if (win.pads.some((p, i) => p >= kernel[i % 2]))
+          throw refuse('pads', `${fmtDims(win.pads)} reach a whole ${fmtDims(kernel)} window into the padding`);
+        // count_include_pad default 0 (spec): the average divides by the real pixels, or with 1 by the window's
+        // pixels in the padded input (the layer's countPad)
+        const countPad = op === 'AveragePool' && int('count_include_pad', 0) !== 0 && win.pads.some((p) => p);
+        // ceil_mode default 0 (spec): with 1, out = ⌈(in + pads − k) / s⌉ + 1, less a last window that would start in
+        // the padding after the input (the spec, onnxruntime); layerhive pads the end so far that floor gives it
+        let out = win.out;
+        const padEnd = [win.pads[2], win.pads[3]];
+        if (int('ceil_mode', 0) !== 0) {
+          out = [H, Wd].map((d, i) => {
+            const s = win.strides[i],
+              p0 = win.pads[i];
+            const o = Math.ceil((d + p0 + win.pads[i + 2] - kernel[i]) / s) + 1;
+            return (o - 1) * s >= d + p0 ? o - 1 : o;
+          });
+          for (const i of [0, 1])
+            padEnd[i] = Math.max(padEnd[i], (out[i] - 1) * win.strides[i] + kernel[i] - [H, Wd][i] - win.pads[i]);
+        }
+        const pads = [win.pads[0], win.pads[1], padEnd[0], padEnd[1]] as [number, number, number, number];
+        // the windows ceil_mode adds past the padding count only what is in the padded input: a divisor layerhive's
+        // countPad (which counts up to the end of its padding) would get wrong
+        if (countPad && (padEnd[0] > win.pads[2] || padEnd[1] > win.pads[3]))
+          throw refuse('count_include_pad', '= 1 with ceil_mode = 1 adding a window past the padding');
         layers.push({
           type: op === 'MaxPool' ? 'maxpool2d' : 'avgpool2d',
           kernel: [kernel[0], kernel[1]],
           stride: win.strides,
-          pad: win.pad,
+          pad: pads[0] === pads[2] && pads[1] === pads[3] ? win.pad : pads,
+          ...(countPad ? { countPad } : {}),
         });
-        shape = [C, win.out[0], win.out[1]];
+        shape = [C, out[0], out[1]];
         break;
       }
       case 'Flatten': {

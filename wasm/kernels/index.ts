@@ -4,6 +4,7 @@
 // memory above heapBase().
 export { gemm, gemmWorkBytes } from "./gemm";
 export { im2col, col2im } from "./im2col";
+export { dwConv, dwConvGradInput, dwConvGradFilter } from "./depthwise";
 export { winoFilter, winoInput, winoOutput } from "./winograd";
 export {
   relu, sigmoid, tanh, gelu, exp, log, sqrt, neg,

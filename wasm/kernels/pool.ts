@@ -1,7 +1,7 @@
-// NCHW pooling over `planes` = N·C planes of H×W, windows kh×kw, stride sh×sw, padding ph×pw, clipped to
-// the image. Max pooling picks the first maximum of a window (row-major), its gradient goes there;
-// average pooling divides by the number of real (unpadded) pixels. Scalar loops (windows are tiny)
-// except max pooling 2×2 stride 2, SIMD both ways.
+// NCHW pooling over `planes` = N·C planes of H×W, windows kh×kw, stride sh×sw, padding ph×pw before (the padding
+// after shows only in OH, OW), clipped to the image. Max pooling picks the first maximum of a window (row-major), its
+// gradient goes there; average pooling divides by the number of real (unpadded) pixels. Scalar loops (windows are
+// tiny) except max pooling 2×2 stride 2 (whole windows only), SIMD both ways.
 
 // @ts-ignore: decorator
 @inline function imax(a: i32, b: i32): i32 { return a > b ? a : b; }
@@ -62,7 +62,7 @@ function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, y: 
 
 export function maxPool(x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   OH: i32, OW: i32, y: usize): void {
-  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && 2 * OH <= H && 2 * OW <= W) {
     maxPool2x2(x, planes, H, W, OH, OW, y);
     return;
   }
@@ -137,7 +137,7 @@ function maxPoolGrad2x2(dy: usize, x: usize, planes: i32, H: i32, W: i32, OH: i3
 
 export function maxPoolGrad(dy: usize, x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   ph: i32, pw: i32, OH: i32, OW: i32, dx: usize): void {
-  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && 2 * OH <= H && 2 * OW <= W) {
     maxPoolGrad2x2(dy, x, planes, H, W, OH, OW, dx);
     return;
   }
@@ -159,28 +159,34 @@ export function maxPoolGrad(dy: usize, x: usize, planes: i32, H: i32, W: i32, kh
   }
 }
 
+/**
+ * Average pooling; the divisor counts the window's pixels in rows [cy0, cy1) and columns [cx0, cx1): the image
+ * ([0, H) × [0, W)) or the padded input (count_include_pad).
+ */
 export function avgPool(x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-  OH: i32, OW: i32, y: usize): void {
+  OH: i32, OW: i32, y: usize, cy0: i32, cy1: i32, cx0: i32, cx1: i32): void {
   const plane = <usize>(H * W) << 2;
   let out = y;
   for (let p = 0; p < planes; p++) {
     const xp = x + <usize>p * plane;
     for (let oy = 0; oy < OH; oy++) {
       const ys = oy * sh - ph, y0 = imax(0, ys), y1 = imin(H, ys + kh);
+      const ny = imin(ys + kh, cy1) - imax(ys, cy0);
       for (let ox = 0; ox < OW; ox++) {
         const xs = ox * sw - pw, x0 = imax(0, xs), x1 = imin(W, xs + kw);
         let s: f32 = 0;
         for (let iy = y0; iy < y1; iy++)
           for (let ix = x0; ix < x1; ix++) s += load<f32>(xp + (<usize>(iy * W + ix) << 2));
-        store<f32>(out, s / <f32>imax(1, (y1 - y0) * (x1 - x0)));
+        store<f32>(out, s / <f32>imax(1, ny * (imin(xs + kw, cx1) - imax(xs, cx0))));
         out += 4;
       }
     }
   }
 }
 
+/** The gradient of avgPool (the same divisor). */
 export function avgPoolGrad(dy: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32,
-  ph: i32, pw: i32, OH: i32, OW: i32, dx: usize): void {
+  ph: i32, pw: i32, OH: i32, OW: i32, dx: usize, cy0: i32, cy1: i32, cx0: i32, cx1: i32): void {
   const plane = <usize>(H * W) << 2;
   memory.fill(dx, 0, <usize>planes * plane);
   let g = dy;
@@ -188,9 +194,10 @@ export function avgPoolGrad(dy: usize, planes: i32, H: i32, W: i32, kh: i32, kw:
     const dp = dx + <usize>p * plane;
     for (let oy = 0; oy < OH; oy++) {
       const ys = oy * sh - ph, y0 = imax(0, ys), y1 = imin(H, ys + kh);
+      const ny = imin(ys + kh, cy1) - imax(ys, cy0);
       for (let ox = 0; ox < OW; ox++) {
         const xs = ox * sw - pw, x0 = imax(0, xs), x1 = imin(W, xs + kw);
-        const share = load<f32>(g) / <f32>imax(1, (y1 - y0) * (x1 - x0));
+        const share = load<f32>(g) / <f32>imax(1, ny * (imin(xs + kw, cx1) - imax(xs, cx0)));
         for (let iy = y0; iy < y1; iy++) {
           for (let ix = x0; ix < x1; ix++) {
             const d = dp + (<usize>(iy * W + ix) << 2);

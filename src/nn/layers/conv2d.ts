@@ -1,9 +1,10 @@
 import type { Tensor } from '../../core/tensor.js';
 import { add, conv2d, conv2dBackpropFilter, conv2dBackpropInput, randomNormal, sum, zeros } from '../../ops/index.js';
+import { convPads } from '../../ops/conv-pads.js';
 import { fail } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
 import { tidy } from '../../core/scope.js';
-import { convOutSize } from '../../backend/shapes.js';
+import { convOutHW } from '../../backend/shapes.js';
 import type { BuildContext, Cache, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 
@@ -11,9 +12,14 @@ type ConvSpec = Extract<LayerSpec, { type: 'conv2d' }>;
 const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
 
-/** NCHW convolution with weight [filters, C, kh, kw] and a per-channel bias. */
+/** NCHW convolution with weight [filters, C / groups, kh, kw] and a per-channel bias (grouped, dilated). */
 export class Conv2d extends BaseLayer<ConvSpec> {
-  private opts: { stride: [number, number]; pad: [number, number] };
+  private opts: {
+    stride: [number, number];
+    pad: [number, number, number, number];
+    dilation: [number, number];
+    groups: number;
+  };
 
   constructor(spec: ConvSpec, inputShape: readonly number[], { backend, rng }: BuildContext) {
     super(spec, inputShape);
@@ -26,17 +32,28 @@ export class Conv2d extends BaseLayer<ConvSpec> {
     }
     const [C, H, W] = inputShape,
       [kh, kw] = pair(spec.kernel, 1);
-    this.opts = { stride: pair(spec.stride, 1), pad: pair(spec.pad, 0) };
-    const oh = convOutSize(H, kh, this.opts.stride[0], this.opts.pad[0]),
-      ow = convOutSize(W, kw, this.opts.stride[1], this.opts.pad[1]);
+    const groups = spec.groups ?? 1;
+    const [pad, padEnd] = convPads('conv2d', spec.pad);
+    this.opts = { stride: pair(spec.stride, 1), pad: [...pad, ...padEnd], dilation: pair(spec.dilation, 1), groups };
+    if (!(Number.isInteger(groups) && groups >= 1 && C % groups === 0 && spec.filters % groups === 0))
+      fail(
+        'SPEC_INVALID',
+        `conv2d groups ${groups} does not divide its ${C} input channels and ${spec.filters} filters`,
+        'use a number of groups that divides both (the channel count for a depthwise convolution)',
+      );
+    const [dh, dw] = pair(spec.dilation, 1);
+    if (![dh, dw].every((d) => Number.isInteger(d) && d >= 1))
+      fail('SPEC_INVALID', `conv2d dilation ${JSON.stringify(spec.dilation)} is invalid`, 'use an integer ≥ 1');
+    const [oh, ow] = convOutHW(H, W, kh, kw, { ...this.opts, pad, padEnd });
     if (oh < 1 || ow < 1)
       fail(
         'SPEC_INVALID',
-        `conv2d kernel ${kh}×${kw} does not fit input ${fmt(inputShape)}`,
+        `conv2d kernel ${kh}×${kw} (dilation ${dh}×${dw}) does not fit input ${fmt(inputShape)}`,
         'use more padding or a smaller kernel',
       );
     this.outputShape = [spec.filters, oh, ow];
-    this.params.set('weight', randomNormal([spec.filters, C, kh, kw], rng, 0, Math.sqrt(2 / (C * kh * kw)), backend));
+    const Cg = C / groups;
+    this.params.set('weight', randomNormal([spec.filters, Cg, kh, kw], rng, 0, Math.sqrt(2 / (Cg * kh * kw)), backend));
     if (spec.bias !== false) this.params.set('bias', zeros([spec.filters], 'float32', backend));
   }
 

@@ -2,7 +2,8 @@ import type { Tensor } from '../../core/tensor.js';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad, type Pool2DOptions } from '../../ops/index.js';
 import { fail } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
-import { convOutSize } from '../../backend/shapes.js';
+import { poolOutHW } from '../../backend/shapes.js';
+import { convPads } from '../../ops/conv-pads.js';
 import type { Cache, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 
@@ -24,10 +25,15 @@ export class Pool2d extends BaseLayer<PoolSpec> {
       );
     const kernel = pair(spec.kernel, [1, 1]),
       stride = pair(spec.stride, kernel),
-      pad = pair(spec.pad, [0, 0]);
-    this.opts = { kernel, stride, pad };
+      [pad, padEnd] = convPads(spec.type, spec.pad);
+    this.opts = {
+      kernel,
+      stride,
+      pad: [...pad, ...padEnd],
+      countPad: spec.type === 'avgpool2d' && spec.countPad === true,
+    };
     const [C, H, W] = inputShape;
-    this.outputShape = [C, convOutSize(H, kernel[0], stride[0], pad[0]), convOutSize(W, kernel[1], stride[1], pad[1])];
+    this.outputShape = [C, ...poolOutHW(H, W, { kernel, stride, pad, padEnd, countPad: false })];
     if (this.outputShape[1] < 1 || this.outputShape[2] < 1)
       fail('SPEC_INVALID', `${spec.type} window ${kernel} does not fit ${fmt(inputShape)}`, 'use a smaller window');
   }

@@ -28,6 +28,18 @@ describe('typed errors that say what to do', () => {
     expect(() => lh.conv2d(lh.zeros([1, 2, 5, 5], 'float32', js), lh.zeros([3, 1, 3, 3], 'float32', js))).toThrow(
       code('SHAPE_MISMATCH'),
     );
+    // groups: they must divide both channel counts, and the weight holds C / groups channels
+    const conv = (x: number[], w: number[], o: lh.Conv2DOptions) =>
+      lh.conv2d(lh.zeros(x, 'float32', js), lh.zeros(w, 'float32', js), o);
+    expect(() => conv([1, 6, 5, 5], [4, 2, 3, 3], { groups: 3 })).toThrow(/3 groups do not divide the 6 input and 4/);
+    expect(() => conv([1, 6, 5, 5], [6, 3, 3, 3], { groups: 3 })).toThrow(/6 channels in 3 groups .* expects 9/);
+    expect(() => conv([1, 6, 5, 5], [6, 2, 3, 3], { groups: 0 })).toThrow(code('INVALID_ARGUMENT'));
+    // a dilated kernel spans d·(k − 1) + 1 pixels: 3 taps at dilation 3 span 7 > 5
+    expect(() => conv([1, 1, 5, 5], [1, 1, 3, 3], { dilation: 3 })).toThrow(/dilation 3,3\) does not fit/);
+    expect(() => conv([1, 1, 5, 5], [1, 1, 3, 3], { pad: [1, 1, 1] as unknown as [number, number] })).toThrow(
+      code('INVALID_ARGUMENT'),
+    );
+    expect(conv([1, 1, 5, 5], [1, 1, 3, 3], { dilation: 3, pad: [1, 0, 1, 2] }).shape).toEqual([1, 1, 1, 1]);
   });
 
   it('a model input of the wrong shape says which shape it wants', () => {

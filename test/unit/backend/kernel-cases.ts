@@ -96,7 +96,9 @@ cases.push(
   },
 );
 
-const convs: { x: number[]; w: number[]; stride: number; pad: number }[] = [
+type ConvCase = { x: number[]; w: number[]; stride: number; dilation?: [number, number]; groups?: number };
+/** pad: on every side, or [top, left, bottom, right] */
+const convs: (ConvCase & { pad: number | [number, number, number, number] })[] = [
   { x: [2, 3, 7, 9], w: [5, 3, 3, 3], stride: 1, pad: 1 },
   { x: [2, 3, 7, 9], w: [5, 3, 3, 3], stride: 2, pad: 0 },
   { x: [1, 1, 28, 28], w: [4, 1, 5, 5], stride: 1, pad: 2 },
@@ -108,26 +110,50 @@ const convs: { x: number[]; w: number[]; stride: number; pad: number }[] = [
   { x: [3, 8, 7, 9], w: [8, 8, 3, 3], stride: 1, pad: 1 },
   { x: [2, 9, 6, 5], w: [10, 9, 3, 3], stride: 1, pad: 0 },
   { x: [1, 8, 5, 5], w: [12, 8, 3, 3], stride: 1, pad: 2 },
+  // grouped (one GEMM per group on wasm; two chunks of images with 7 images), depthwise (wasm's direct kernels:
+  // multiplier 1 and 2, stride 1 and 2, the four-wide rows and their tails), dilated; 3×3 stride 1 with ≥ 8 channels
+  // grouped or dilated must not take Winograd
+  { x: [2, 6, 7, 9], w: [4, 3, 3, 3], stride: 1, pad: 1, groups: 2 },
+  { x: [7, 6, 14, 13], w: [9, 2, 3, 2], stride: 2, pad: 1, groups: 3 },
+  { x: [2, 8, 6, 6], w: [12, 2, 1, 3], stride: 1, pad: 0, groups: 4 },
+  { x: [2, 5, 9, 11], w: [5, 1, 3, 3], stride: 1, pad: 1, groups: 5 },
+  { x: [3, 4, 10, 9], w: [8, 1, 3, 3], stride: 2, pad: 1, groups: 4 },
+  { x: [2, 3, 11, 13], w: [6, 1, 3, 3], stride: 1, pad: 2, groups: 3, dilation: [2, 2] },
+  { x: [1, 4, 12, 10], w: [4, 1, 5, 5], stride: 3, pad: 2, groups: 4, dilation: [1, 2] },
+  { x: [2, 3, 9, 10], w: [4, 3, 3, 2], stride: 1, pad: 1, dilation: [2, 3] },
+  { x: [2, 8, 9, 9], w: [8, 8, 3, 3], stride: 1, pad: 2, dilation: [2, 2] },
+  { x: [1, 16, 6, 6], w: [16, 8, 3, 3], stride: 1, pad: 1, groups: 2 },
+  // pads that differ before and after (TensorFlow's SAME at stride 2; never Winograd on wasm)
+  { x: [2, 3, 8, 9], w: [4, 3, 3, 3], stride: 2, pad: [0, 0, 1, 1] },
+  { x: [2, 8, 7, 6], w: [8, 8, 3, 3], stride: 1, pad: [2, 0, 0, 1] },
+  { x: [3, 6, 9, 8], w: [6, 1, 3, 3], stride: 2, pad: [1, 0, 1, 2], groups: 6, dilation: [1, 2] },
 ];
 for (const c of convs) {
-  const o = { stride: c.stride, pad: c.pad };
+  const d = c.dilation ?? [1, 1];
+  const o = { stride: c.stride, pad: c.pad, dilation: d, groups: c.groups ?? 1 };
   const tol = { rtol: 1e-4, atol: 3e-6 * c.w[1] * c.w[2] * c.w[3] };
+  const p = typeof c.pad === 'number' ? [c.pad, c.pad, c.pad, c.pad] : c.pad;
   const dyShape = (x: number[], w: number[]) => [
     x[0],
     w[0],
-    Math.floor((x[2] + 2 * c.pad - w[2]) / c.stride) + 1,
-    Math.floor((x[3] + 2 * c.pad - w[3]) / c.stride) + 1,
+    Math.floor((x[2] + p[0] + p[2] - d[0] * (w[2] - 1) - 1) / c.stride) + 1,
+    Math.floor((x[3] + p[1] + p[3] - d[1] * (w[3] - 1) - 1) / c.stride) + 1,
   ];
+  const extra = `${c.groups ? ` g${c.groups}` : ''}${c.dilation ? ` d${c.dilation}` : ''}`;
   cases.push(
-    { name: `conv2d ${c.x}*${c.w} s${c.stride} p${c.pad}`, ...tol, run: (on) => lh.conv2d(on(c.x), on(c.w), o) },
     {
-      name: `conv2dBackpropInput ${c.x}*${c.w}`,
+      name: `conv2d ${c.x}*${c.w} s${c.stride} p${c.pad}${extra}`,
+      ...tol,
+      run: (on) => lh.conv2d(on(c.x), on(c.w), o),
+    },
+    {
+      name: `conv2dBackpropInput ${c.x}*${c.w}${extra}`,
       ...tol,
       atol: 3e-6 * c.w[0] * c.w[2] * c.w[3],
       run: (on) => lh.conv2dBackpropInput(on(dyShape(c.x, c.w)), on(c.w), c.x, o),
     },
     {
-      name: `conv2dBackpropFilter ${c.x}*${c.w}`,
+      name: `conv2dBackpropFilter ${c.x}*${c.w}${extra}`,
       ...tol,
       atol: 3e-6 * c.x[0] * c.x[2] * c.x[3],
       run: (on) => lh.conv2dBackpropFilter(on(c.x), on(dyShape(c.x, c.w)), c.w, o),
@@ -141,6 +167,20 @@ for (const [p, x] of [
   [{ kernel: 2 }, [1, 2, 6, 11]],
   [{ kernel: 3, stride: 2, pad: 1 }, [2, 3, 7, 9]],
   [{ kernel: [2, 3] as [number, number], stride: 1 }, [2, 3, 7, 9]],
+  // padding after only (ONNX ceil_mode on odd sizes): a last, partial window that wasm's 2×2 SIMD path must not take
+  [{ kernel: 2, pad: [0, 0, 1, 1] as [number, number, number, number] }, [2, 3, 7, 9]],
+  [{ kernel: 3, stride: 2, pad: [1, 0, 2, 1] as [number, number, number, number] }, [2, 3, 8, 9]],
+  // averages that count the padding (ONNX count_include_pad); max pooling ignores the flag
+  [{ kernel: 3, stride: 2, pad: 1, countPad: true }, [2, 3, 7, 9]],
+  [
+    {
+      kernel: [3, 2] as [number, number],
+      stride: 1,
+      pad: [2, 0, 1, 1] as [number, number, number, number],
+      countPad: true,
+    },
+    [1, 2, 5, 6],
+  ],
 ] as const) {
   for (const kind of ['max', 'avg'] as const) {
     const fwd = kind === 'max' ? lh.maxPool2d : lh.avgPool2d,

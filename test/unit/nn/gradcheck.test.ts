@@ -88,9 +88,37 @@ describe('layer VJPs match finite differences', () => {
     gradcheck({ input: [2, 6, 5], layers: [{ type: 'conv2d', filters: 3, kernel: 3, pad: 1 }] }, 2));
   it('conv2d stride 2 no pad', () =>
     gradcheck({ input: [3, 7, 7], layers: [{ type: 'conv2d', filters: 2, kernel: [3, 2], stride: 2 }] }, 2));
+  it('conv2d grouped (2 groups), dilated 2×1', () =>
+    gradcheck(
+      { input: [4, 7, 6], layers: [{ type: 'conv2d', filters: 6, kernel: 3, pad: 1, groups: 2, dilation: [2, 1] }] },
+      2,
+    ));
+  it('conv2d depthwise, multiplier 2, stride 2', () =>
+    gradcheck({ input: [3, 8, 7], layers: [{ type: 'conv2d', filters: 6, kernel: 3, stride: 2, groups: 3 }] }, 2));
   it('maxpool2d', () => gradcheck({ input: [2, 6, 6], layers: [{ type: 'maxpool2d', kernel: 2 }] }, 2));
   it('avgpool2d with padding', () =>
     gradcheck({ input: [2, 5, 5], layers: [{ type: 'avgpool2d', kernel: 3, stride: 2, pad: 1 }] }, 2));
+  it('max and average pools padded after only (ceil_mode)', () =>
+    gradcheck(
+      {
+        input: [2, 5, 7],
+        layers: [
+          { type: 'avgpool2d', kernel: 3, stride: 2, pad: [1, 0, 2, 2] },
+          { type: 'maxpool2d', kernel: 2, pad: [0, 0, 1, 1] },
+        ],
+      },
+      2,
+    ));
+  it('avgpool2d counting the padding (count_include_pad)', () =>
+    gradcheck(
+      { input: [2, 5, 6], layers: [{ type: 'avgpool2d', kernel: 3, stride: 2, pad: [1, 2, 2, 1], countPad: true }] },
+      2,
+    ));
+  it('conv2d with pads that differ before and after', () =>
+    gradcheck(
+      { input: [2, 6, 5], layers: [{ type: 'conv2d', filters: 3, kernel: 3, stride: 2, pad: [0, 1, 1, 0] }] },
+      2,
+    ));
   it('flatten + dense', () =>
     gradcheck({ input: [2, 3, 3], layers: [{ type: 'flatten' }, { type: 'dense', units: 4 }] }, 2));
   for (const act of ['relu', 'sigmoid', 'tanh', 'gelu'] as const) {

@@ -54,6 +54,22 @@ const nets: [string, number[], LayerSpec[]][] = [
       { type: 'dense', units: 3, bias: false },
     ],
   ],
+  [
+    'depthwise separable (MobileNet), grouped, dilated, per-side pads on convolutions and pools',
+    [3, 12, 11],
+    [
+      { type: 'conv2d', filters: 6, kernel: 3, stride: 2, pad: [0, 0, 1, 1] },
+      { type: 'relu' },
+      { type: 'conv2d', filters: 12, kernel: 3, pad: 1, groups: 6 },
+      { type: 'conv2d', filters: 8, kernel: 1 },
+      { type: 'conv2d', filters: 8, kernel: [3, 2], pad: [2, 1], dilation: [2, 1], groups: 2 },
+      { type: 'tanh' },
+      { type: 'maxpool2d', kernel: 2, pad: [0, 0, 1, 1] },
+      { type: 'avgpool2d', kernel: 3, stride: 1, pad: [1, 0, 2, 1], countPad: true },
+      { type: 'flatten' },
+      { type: 'dense', units: 5 },
+    ],
+  ],
 ];
 
 describe('ONNX export', () => {

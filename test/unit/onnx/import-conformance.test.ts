@@ -71,17 +71,91 @@ describe('pools and Conv by the spec', () => {
     expect(Array.from(await run(conv('NOTSET'), nine, [1, 1, 3, 3]))).toEqual([45]);
   });
 
-  it('auto_pad that pads one side more, dilations ≠ 1, pads with auto_pad, a bad auto_pad: typed errors', {
+  it('Conv group (grouped, depthwise), dilations and per-side pads compute as the spec defines them', {
+    tags: ['hand-computed'],
+  }, async () => {
+    const conv = (a: Record<string, Attr>, x: number[], w: number[], wv: number[]) =>
+      bytesOf(graphOf([node('Conv', ['x', 'w'], ['y'], a)], ['N', ...x], [init('w', w, wv)]));
+    // dilation 2 spreads a 2×2 kernel of ones over the corners of the 3×3 input: 1 + 3 + 7 + 9
+    expect(
+      Array.from(await run(conv({ dilations: [2, 2] }, [1, 3, 3], [1, 1, 2, 2], [1, 1, 1, 1]), nine, [1, 1, 3, 3])),
+    ).toEqual([20]);
+    // explicit pads of 1 around the span 2·(2 − 1) + 1 = 3: taps at (oy − 1 + 2i, ox − 1 + 2j)
+    const padded = conv({ dilations: [2, 2], pads: [1, 1, 1, 1] }, [1, 3, 3], [1, 1, 2, 2], [1, 1, 1, 1]);
+    expect(Array.from(await run(padded, nine, [1, 1, 3, 3]))).toEqual([5, 10, 5, 10, 20, 10, 5, 10, 5]);
+    // a 2×2 kernel SAME on 3×3 pads one pixel in all: after (SAME_UPPER) or before (SAME_LOWER), as pads [t, l, b, r]
+    const ones = [1, 1, 1, 1];
+    const upper = [12, 16, 9, 24, 28, 15, 15, 17, 9],
+      lower = [1, 3, 5, 5, 12, 16, 11, 24, 28];
+    expect(
+      Array.from(await run(conv({ auto_pad: 'SAME_UPPER' }, [1, 3, 3], [1, 1, 2, 2], ones), nine, [1, 1, 3, 3])),
+    ).toEqual(upper);
+    expect(
+      Array.from(await run(conv({ auto_pad: 'SAME_LOWER' }, [1, 3, 3], [1, 1, 2, 2], ones), nine, [1, 1, 3, 3])),
+    ).toEqual(lower);
+    expect(
+      Array.from(await run(conv({ pads: [1, 1, 0, 0] }, [1, 3, 3], [1, 1, 2, 2], ones), nine, [1, 1, 3, 3])),
+    ).toEqual(lower);
+    // pads [0, 1, 2, 0]: 3 + 2 − 2 + 1 = 4 rows, 3 + 1 − 2 + 1 = 3 columns
+    expect(
+      Array.from(await run(conv({ pads: [0, 1, 2, 0] }, [1, 3, 3], [1, 1, 2, 2], ones), nine, [1, 1, 3, 3])),
+    ).toEqual([5, 12, 16, 11, 24, 28, 7, 15, 17, 0, 0, 0]);
+    // depthwise (group 2 = C): channel 0 (1…9) through ones, channel 1 (10…90) through twos, never mixed
+    const dw = conv({ group: 2 }, [2, 3, 3], [2, 1, 2, 2], [1, 1, 1, 1, 2, 2, 2, 2]);
+    expect(Array.from(await run(dw, [...nine, ...nine.map((v) => 10 * v)], [1, 2, 3, 3]))).toEqual([
+      12, 16, 24, 28, 240, 320, 480, 560,
+    ]);
+    // group 2 with two input channels and two filters per group: filter o reads channels 2·⌊o / 2⌋ and 2·⌊o / 2⌋ + 1
+    const grouped = conv({ group: 2 }, [4, 1, 1], [4, 2, 1, 1], [1, 0, 0, 1, 1, 1, 1, -1]);
+    expect(Array.from(await run(grouped, [1, 2, 3, 4], [1, 4, 1, 1]))).toEqual([1, 2, 7, -1]);
+  });
+
+  it('pools: SAME that pads one side more, per-side pads, ceil_mode, count_include_pad as the spec defines them', {
+    tags: ['hand-computed'],
+  }, async () => {
+    const at = async (op: string, a: Record<string, Attr>, opset = 13) =>
+      Array.from(await run(pool(op, { kernel_shape: [2, 2], ...a }, opset), nine, [1, 1, 3, 3]));
+    // SAME_UPPER pads after (pads [0, 0, 1, 1]), SAME_LOWER before ([1, 1, 0, 0]); the average counts real pixels
+    expect(await at('MaxPool', { auto_pad: 'SAME_UPPER' })).toEqual([5, 6, 6, 8, 9, 9, 8, 9, 9]);
+    expect(await at('AveragePool', { auto_pad: 'SAME_LOWER' })).toEqual([1, 1.5, 2.5, 2.5, 3, 4, 5.5, 6, 7]);
+    // one row of padding on top only: 3 rows, 2 columns
+    expect(await at('MaxPool', { pads: [1, 0, 0, 0] })).toEqual([2, 3, 5, 6, 8, 9]);
+    // ceil_mode: ⌈(3 − 2) / 2⌉ + 1 = 2 windows a side, the second one pixel wide
+    expect(await at('MaxPool', { strides: [2, 2], ceil_mode: 1 }, 10)).toEqual([5, 6, 8, 9]);
+    expect(await at('AveragePool', { strides: [2, 2], ceil_mode: 1 }, 10)).toEqual([3, 4.5, 7.5, 9]);
+    // with pads 1: ⌈(3 + 2 − 2) / 2⌉ + 1 = 3, but a third window would start in the padding after the input: 2
+    expect(await at('MaxPool', { strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }, 10)).toEqual([1, 3, 7, 9]);
+    // count_include_pad = 1: a 3×3 window padded 1 all round divides by 9 wherever it is
+    const counted = await run(
+      pool('AveragePool', { kernel_shape: [3, 3], pads: [1, 1, 1, 1], count_include_pad: 1 }),
+      nine,
+      [1, 1, 3, 3],
+    );
+    expectClose(
+      counted,
+      [12, 21, 16, 27, 45, 33, 24, 39, 28].map((s) => s / 9),
+      1e-6,
+      1e-6,
+      'count_include_pad',
+    );
+    // with pads [0, 0, 1, 1] (SAME_UPPER) the last row and column count one pixel of padding: 4 pixels each
+    const upper = await run(
+      pool('AveragePool', { kernel_shape: [2, 2], auto_pad: 'SAME_UPPER', count_include_pad: 1 }),
+      nine,
+      [1, 1, 3, 3],
+    );
+    expectClose(
+      upper,
+      [12, 16, 9, 24, 28, 15, 15, 17, 9].map((s) => s / 4),
+      1e-6,
+      1e-6,
+      'SAME_UPPER counted',
+    );
+  });
+
+  it('pool dilations, count_include_pad with ceil_mode past the pads, a bad auto_pad: typed errors', {
     tags: ['behaviour'],
   }, async () => {
-    await refused(
-      pool('MaxPool', { kernel_shape: [2, 2], auto_pad: 'SAME_UPPER' }),
-      /node 'maxpool' \(MaxPool\): attribute auto_pad = SAME_UPPER pads unevenly/,
-    );
-    await refused(
-      pool('AveragePool', { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER' }),
-      /\(AveragePool\): attribute auto_pad/,
-    );
     await refused(
       pool('MaxPool', { kernel_shape: [2, 2], dilations: [2, 2] }),
       /node 'maxpool' \(MaxPool\): attribute dilations/,
@@ -95,12 +169,16 @@ describe('pools and Conv by the spec', () => {
       /attribute auto_pad .*forbids both/,
     );
     await refused(pool('MaxPool', { kernel_shape: [2, 2], auto_pad: 'SAME' }), /attribute auto_pad = 'SAME'/);
-    await refused(pool('MaxPool', { kernel_shape: [2, 2], pads: [1, 0, 0, 0] }), /attribute pads pads unevenly/);
+    // onnxruntime counts padding only up to the pads given, not the windows ceil_mode adds past them ([1.33, 2.67, 4,
+    // 7] here: 16 / 6 in the second window); layerhive's countPad would count 9
     await refused(
-      pool('AveragePool', { kernel_shape: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 }),
-      /attribute count_include_pad/,
+      pool(
+        'AveragePool',
+        { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 0, 0], ceil_mode: 1, count_include_pad: 1 },
+        10,
+      ),
+      /attribute count_include_pad = 1 with ceil_mode = 1 adding a window past the padding/,
     );
-    await refused(pool('MaxPool', { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }), /attribute ceil_mode/);
     const conv = (a: Record<string, Attr>, w = [1, 1, 3, 3]) =>
       bytesOf(
         graphOf(
@@ -109,9 +187,12 @@ describe('pools and Conv by the spec', () => {
           [init('w', w, Array(w.reduce((p, d) => p * d)).fill(1))],
         ),
       );
-    await refused(conv({ dilations: [2, 2] }), /node 'conv' \(Conv\): attribute dilations/);
-    await refused(conv({ auto_pad: 'SAME_UPPER' }, [1, 1, 2, 2]), /node 'conv' \(Conv\): attribute auto_pad/);
-    await refused(conv({ group: 2 }), /\(Conv\): attribute group = 2/);
+    await refused(conv({ dilations: [0, 1] }), /node 'conv' \(Conv\): attribute dilations = \[0, 1\] is not two/);
+    await refused(conv({ dilations: [2, 2] }), /node 'conv' \(Conv\): a \[5, 5\] window does not fit/);
+    // onnxruntime refuses SAME with dilations: so does layerhive, rather than guess the padding
+    await refused(conv({ dilations: [2, 2], auto_pad: 'SAME_UPPER' }, [1, 1, 2, 2]), /auto_pad = SAME_UPPER with dil/);
+    await refused(conv({ group: 2 }), /\(Conv\): attribute group = 2 does not divide/);
+    await refused(conv({ group: 0 }), /\(Conv\): attribute group = 0 does not divide/);
     await refused(conv({ kernel_shape: [2, 2] }), /\(Conv\): attribute kernel_shape/);
     // an attribute of another type, or one the op does not have in this opset, is never read as the default
     await refused(
@@ -128,7 +209,7 @@ describe('pools and Conv by the spec', () => {
     );
     await refused(
       pool('MaxPool', { kernel_shape: [2, 2], pads: [2, 2, 2, 2] }),
-      /attribute pads \[2, 2\] reach a whole/,
+      /attribute pads \[2, 2, 2, 2\] reach a whole/,
     );
     // ceil_mode that adds no partial window is the floor: accepted
     expect(Array.from(await run(pool('MaxPool', { kernel_shape: [2, 2], ceil_mode: 1 }), nine, [1, 1, 3, 3]))).toEqual([

@@ -76,7 +76,7 @@ function convCase(): Case {
   const attrs: Record<string, Attr> = {};
   let group = 1;
   if (maybe(0.1)) {
-    group = C; // depthwise (refused: layerhive's conv2d is not grouped)
+    group = C; // depthwise, multiplier 1 (groupedConvCase draws more)
     attrs.group = group;
   }
   const Fg = group === 1 ? F : C;
@@ -102,6 +102,44 @@ function convCase(): Case {
     batch: pick([2, 'N'] as const),
     attrs,
     weights: [init('w', wd, values(wd.reduce((p, d) => p * d))), ...(bias ? [init('b', [Fg], values(Fg))] : [])],
+    inputs: bias ? ['w', 'b'] : ['w'],
+  };
+}
+
+/**
+ * Conv with `group` and `dilations` (ONNX Conv): depthwise (group = C, 1–3 filters per channel), grouped (2–4 groups
+ * of 1–3 channels) or dilated (1–3 per axis, with or without groups), over strides, pads (the same or not on both
+ * sides), auto_pad and a bias; weight [F, C / group, kh, kw].
+ */
+function groupedConvCase(): Case {
+  const kind = pick(['depthwise', 'grouped', 'dilated'] as const);
+  const group = kind === 'depthwise' ? int(2, 6) : kind === 'grouped' ? int(2, 4) : pick([1, 1, 2, 3]);
+  const Cg = kind === 'depthwise' ? 1 : int(1, 3),
+    F = group * int(1, 3),
+    k = [int(1, 3), int(1, 3)];
+  const attrs: Record<string, Attr> = {};
+  if (group !== 1 || maybe(0.2)) attrs.group = group;
+  if (kind === 'dilated' || maybe(0.3)) attrs.dilations = [int(1, 3), int(1, 3)];
+  if (maybe(0.5)) attrs.strides = [int(1, 2), int(1, 3)];
+  if (maybe(0.3)) attrs.kernel_shape = k;
+  // SAME with dilations is refused by onnxruntime (and so by layerhive): drawn rarely
+  const dilated = (attrs.dilations as number[] | undefined)?.some((d) => d !== 1);
+  const pads = ['none', 'sym', 'sym', 'VALID', ...(dilated ? [] : ['SAME_UPPER', 'SAME_LOWER'])] as const;
+  const pad = maybe(0.03) ? 'SAME_UPPER' : maybe(0.2) ? 'asym' : pick(pads);
+  if (pad === 'sym') {
+    const p = [rng.int(k[0] + 1), rng.int(k[1] + 1)];
+    attrs.pads = [p[0], p[1], p[0], p[1]];
+  } else if (pad === 'asym') attrs.pads = [rng.int(k[0] + 1), rng.int(k[1] + 1), rng.int(k[0] + 1), rng.int(k[1] + 1)];
+  else if (pad !== 'none') attrs.auto_pad = pad;
+  const bias = maybe();
+  const wd = [F, Cg, k[0], k[1]];
+  return {
+    op: 'Conv',
+    opset: opsetFrom(7),
+    input: [group * Cg, int(7, 11), int(7, 11)],
+    batch: pick([2, 'N'] as const),
+    attrs,
+    weights: [init('w', wd, values(wd.reduce((p, d) => p * d))), ...(bias ? [init('b', [F], values(F))] : [])],
     inputs: bias ? ['w', 'b'] : ['w'],
   };
 }
@@ -228,7 +266,8 @@ function simpleCase(op: string): Case {
   return { op, opset: opsetFrom(7), input, batch: pick([2, 'N'] as const), attrs: {}, weights: [], inputs: [] };
 }
 
-const generators: [string, number, () => Case][] = [
+/** name, cases, generator, and whether every case runs on js too (else every fourth) */
+const generators: [string, number, () => Case, boolean?][] = [
   ['MaxPool', 110, () => poolCase('MaxPool')],
   ['AveragePool', 110, () => poolCase('AveragePool')],
   ['Conv', 110, convCase],
@@ -244,6 +283,8 @@ const generators: [string, number, () => Case][] = [
   ['Tanh', 10, () => simpleCase('Tanh')],
   ['Identity', 10, () => simpleCase('Identity')],
   ['Dropout', 10, () => simpleCase('Dropout')],
+  // last, so the cases above keep their draws
+  ['Conv group/dilations', 200, groupedConvCase, true],
 ];
 
 function bytesOfCase(c: Case): Uint8Array {
@@ -412,12 +453,12 @@ describe('ONNX import agrees with onnxruntime-node', { tags: ['outside'] }, () =
     const byOpset = new Map<number, number>();
     let worst = 0,
       k = 0;
-    for (const [name, count, gen] of generators) {
+    for (const [name, count, gen, allJs] of generators) {
       const r = tally();
       table.set(name, r);
       for (let i = 0; i < count; i++, k++) {
         const c = gen();
-        const o = await differ(bytesOfCase(c), c.input, c.post, describeCase(c), k % 4 === 0);
+        const o = await differ(bytesOfCase(c), c.input, c.post, describeCase(c), allJs || k % 4 === 0);
         r.cases++;
         r[o.kind]++;
         worst = Math.max(worst, o.worst);
@@ -432,6 +473,12 @@ describe('ONNX import agrees with onnxruntime-node', { tags: ['outside'] }, () =
       `\nagreeing cases by opset: ${opsets.join(', ')}`,
     );
     for (const [op, r] of table) expect(r.agree, `${op} agrees at least once`).toBeGreaterThan(0);
+    // group, dilations and per-side pads on Conv are read, never refused (Conv's auto_pad is still refused where
+    // SAME would pad by a negative amount: a stride above the kernel)
+    for (const why of refusals.keys()) expect(why).not.toMatch(/^Conv.*: (group|dilations|pads)$/);
+    // pools: per-side pads and ceil_mode are read too (dilations and count_include_pad over padding are refused)
+    for (const why of refusals.keys()) expect(why).not.toMatch(/^(MaxPool|AveragePool): (pads|ceil_mode)$/);
+    expect(table.get('Conv group/dilations')!.agree).toBeGreaterThan(150);
     for (let o = 7; o <= 25; o++) expect(byOpset.get(o) ?? 0, `opset ${o} agrees at least once`).toBeGreaterThan(0);
   });
 

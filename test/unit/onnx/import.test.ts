@@ -35,6 +35,46 @@ describe('ONNX import', () => {
     );
   });
 
+  it('a depthwise separable, grouped, dilated CNN with per-side pads comes back with its layers and predictions', {
+    tags: ['invariant'],
+  }, async () => {
+    const layers: nn.ModelSpec['layers'] = [
+      { type: 'conv2d', filters: 6, kernel: 3, stride: 2, pad: [0, 1, 1, 0] },
+      { type: 'conv2d', filters: 12, kernel: 3, pad: 1, groups: 6, bias: false },
+      { type: 'conv2d', filters: 8, kernel: [3, 2], stride: 1, pad: [2, 1], dilation: [2, 1], groups: 4 },
+      { type: 'flatten' },
+      { type: 'dense', units: 5 },
+    ];
+    const model = new nn.Sequential({ input: [3, 11, 10], layers }, { backend: wasmRelaxed, rng: new Rng(5) });
+    const bytes = await exportOnnx(model);
+    // the spec comes back with every attribute spelled out (strides, pads [2, 1] on both sides as a pair)
+    expect((await importOnnx(bytes)).spec.layers).toEqual([
+      { type: 'conv2d', filters: 6, kernel: [3, 3], stride: [2, 2], pad: [0, 1, 1, 0], bias: true },
+      { type: 'conv2d', filters: 12, kernel: [3, 3], stride: [1, 1], pad: [1, 1], groups: 6, bias: false },
+      {
+        type: 'conv2d',
+        filters: 8,
+        kernel: [3, 2],
+        stride: [1, 1],
+        pad: [2, 1],
+        dilation: [2, 1],
+        groups: 4,
+        bias: true,
+      },
+      { type: 'flatten' },
+      { type: 'dense', units: 5, bias: true },
+    ]);
+    const { model: back } = await loadOnnx(bytes, wasmRelaxed);
+    const x = tensor(randomArray(new Rng(6), 2 * 330), [2, 3, 11, 10], 'float32', wasmRelaxed);
+    expectClose(
+      tidy(() => back.predict(x).dataSync()),
+      tidy(() => model.predict(x).dataSync()),
+      1e-6,
+      1e-6,
+      'round trip',
+    );
+  });
+
   it('MatMul + Add, Reshape to [N, −1], Gemm with transB, ' +
     'Dropout (opset 13) and a final Softmax map onto layers', { tags: ['hand-computed'] }, async () => {
     const W1 = randomArray(new Rng(1), 6 * 4),

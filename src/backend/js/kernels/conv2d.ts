@@ -2,14 +2,21 @@ import type { CpuBackend } from '../../backend.js';
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import type { Conv2DAttrs, Conv2DGradAttrs } from '../../kernel-attrs.js';
-import { convOutSize } from '../../shapes.js';
+import { convOutHW } from '../../shapes.js';
 import { f32 } from './views.js';
 
-/** NCHW input, OIHW weight; output size = floor((H + 2p − k) / s) + 1. */
+/**
+ * NCHW input, weight [O, C / groups, kh, kw]; output size = floor((H + p + pEnd − d·(k − 1) − 1) / s) + 1 (p, pEnd:
+ * the padding before and after). Output channel o of group g = ⌊o / (O / groups)⌋ reads input channels g·Cg …
+ * g·Cg + Cg − 1 (Cg = C / groups); tap (i, j) reads the pixel (oy·sh − ph + i·dh, ox·sw − pw + j·dw).
+ */
 
 interface Geometry {
   N: number;
   C: number;
+  /** input channels per group, output channels per group */
+  Cg: number;
+  Og: number;
   H: number;
   W: number;
   O: number;
@@ -21,39 +28,59 @@ interface Geometry {
   sw: number;
   ph: number;
   pw: number;
+  dh: number;
+  dw: number;
 }
 
 function geometry(xShape: readonly number[], wShape: readonly number[], a: Conv2DAttrs): Geometry {
   const [N, C, H, W] = xShape,
     [O, , kh, kw] = wShape;
   const [sh, sw] = a.stride,
-    [ph, pw] = a.pad;
-  return { N, C, H, W, O, kh, kw, sh, sw, ph, pw, OH: convOutSize(H, kh, sh, ph), OW: convOutSize(W, kw, sw, pw) };
+    [ph, pw] = a.pad,
+    [dh, dw] = a.dilation;
+  const [OH, OW] = convOutHW(H, W, kh, kw, a);
+  return { N, C, H, W, O, Cg: C / a.groups, Og: O / a.groups, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW };
 }
 
-/** Visits every (output pixel, weight tap) pair that touches a real input pixel. */
+/**
+ * Visits every (output pixel, weight tap) pair that touches a real input pixel: c is the channel within the group
+ * (the weight's second index), ci = ⌊o / Og⌋·Cg + c the input channel it reads.
+ */
 function forEachTap(
   g: Geometry,
-  f: (n: number, o: number, c: number, oy: number, ox: number, i: number, j: number, iy: number, ix: number) => void,
+  f: (
+    n: number,
+    o: number,
+    c: number,
+    ci: number,
+    oy: number,
+    ox: number,
+    i: number,
+    j: number,
+    iy: number,
+    ix: number,
+  ) => void,
 ): void {
   for (let n = 0; n < g.N; n++)
     for (let o = 0; o < g.O; o++)
-      for (let c = 0; c < g.C; c++)
+      for (let c = 0; c < g.Cg; c++) {
+        const ci = Math.floor(o / g.Og) * g.Cg + c;
         for (let i = 0; i < g.kh; i++)
           for (let j = 0; j < g.kw; j++)
             for (let oy = 0; oy < g.OH; oy++) {
-              const iy = oy * g.sh - g.ph + i;
+              const iy = oy * g.sh - g.ph + i * g.dh;
               if (iy < 0 || iy >= g.H) continue;
               for (let ox = 0; ox < g.OW; ox++) {
-                const ix = ox * g.sw - g.pw + j;
-                if (ix >= 0 && ix < g.W) f(n, o, c, oy, ox, i, j, iy, ix);
+                const ix = ox * g.sw - g.pw + j * g.dw;
+                if (ix >= 0 && ix < g.W) f(n, o, c, ci, oy, ox, i, j, iy, ix);
               }
             }
+      }
 }
 
 /**
  * The one contraction behind the convolution and both its gradients: for every tap, the `target` array's
- * element gains the product of the other two arrays' elements (x [N,C,H,W], w [O,C,kh,kw], y [N,O,OH,OW]).
+ * element gains the product of the other two arrays' elements (x [N,C,H,W], w [O,Cg,kh,kw], y [N,O,OH,OW]).
  */
 function contract(
   g: Geometry,
@@ -76,10 +103,10 @@ function contract(
         : (xi: number, wi: number, yi: number) => {
             acc[wi] += x![xi] * y![yi];
           };
-  forEachTap(g, (n, o, c, oy, ox, i, j, iy, ix) =>
+  forEachTap(g, (n, o, c, ci, oy, ox, i, j, iy, ix) =>
     add(
-      ((n * g.C + c) * g.H + iy) * g.W + ix,
-      ((o * g.C + c) * g.kh + i) * g.kw + j,
+      ((n * g.C + ci) * g.H + iy) * g.W + ix,
+      ((o * g.Cg + c) * g.kh + i) * g.kw + j,
       ((n * g.O + o) * g.OH + oy) * g.OW + ox,
     ),
   );

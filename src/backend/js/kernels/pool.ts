@@ -3,9 +3,9 @@ import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import { f32 } from './views.js';
 import type { PoolAttrs, PoolGradAttrs } from '../../kernel-attrs.js';
-import { convOutSize } from '../../shapes.js';
+import { poolCounted, poolOutHW } from '../../shapes.js';
 
-/** NCHW pooling. Average pooling divides by the number of real (unpadded) pixels in the window. */
+/** NCHW pooling. Average pooling divides by the window's pixels in the image, or in the padded input (PoolAttrs). */
 
 /**
  * The window of every output pixel, clipped to the image: for output column ox, input columns
@@ -14,8 +14,7 @@ import { convOutSize } from '../../shapes.js';
  */
 function windows(x: readonly number[], a: PoolAttrs) {
   const [N, C, H, W] = x;
-  const OH = convOutSize(H, a.kernel[0], a.stride[0], a.pad[0]);
-  const OW = convOutSize(W, a.kernel[1], a.stride[1], a.pad[1]);
+  const [OH, OW] = poolOutHW(H, W, a);
   const span = (n: number, size: number, k: number, s: number, p: number) => {
     const lo = new Int32Array(n),
       hi = new Int32Array(n);
@@ -28,7 +27,13 @@ function windows(x: readonly number[], a: PoolAttrs) {
   };
   const [y0, y1] = span(OH, H, a.kernel[0], a.stride[0], a.pad[0]);
   const [x0, x1] = span(OW, W, a.kernel[1], a.stride[1], a.pad[1]);
-  return { planes: N * C, H, W, OH, OW, y0, y1, x0, x1, shape: [N, C, OH, OW] };
+  // an average's divisor per output row and column: the window's pixels in the counted region (poolCounted)
+  const [cy0, cy1, cx0, cx1] = poolCounted(H, W, a);
+  const count = (n: number, k: number, s: number, p: number, lo: number, hi: number) =>
+    Int32Array.from({ length: n }, (_, o) => Math.min(o * s - p + k, hi) - Math.max(o * s - p, lo));
+  const ny = count(OH, a.kernel[0], a.stride[0], a.pad[0], cy0, cy1),
+    nx = count(OW, a.kernel[1], a.stride[1], a.pad[1], cx0, cx1);
+  return { planes: N * C, H, W, OH, OW, y0, y1, x0, x1, ny, nx, shape: [N, C, OH, OW] };
 }
 
 /** Index of the first maximum in each window (−1 for an empty one). */
@@ -91,7 +96,7 @@ export function avgPoolRef(b: CpuBackend, [x]: readonly Tensor[], a: PoolAttrs):
         let s = 0;
         for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++)
           for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) s += X[base + iy * g.W + ix];
-        Y[o] = s / Math.max(1, (g.y1[oy] - g.y0[oy]) * (g.x1[ox] - g.x0[ox]));
+        Y[o] = s / Math.max(1, g.ny[oy] * g.nx[ox]);
       }
   }
   return out;
@@ -108,7 +113,7 @@ export function avgPoolGradRef(b: CpuBackend, [dy]: readonly Tensor[], a: PoolGr
     const base = p * g.H * g.W;
     for (let oy = 0; oy < g.OH; oy++)
       for (let ox = 0; ox < g.OW; ox++, o++) {
-        const share = DY[o] / Math.max(1, (g.y1[oy] - g.y0[oy]) * (g.x1[ox] - g.x0[ox]));
+        const share = DY[o] / Math.max(1, g.ny[oy] * g.nx[ox]);
         for (let iy = g.y0[oy]; iy < g.y1[oy]; iy++)
           for (let ix = g.x0[ox]; ix < g.x1[ox]; ix++) DX[base + iy * g.W + ix] += share;
       }

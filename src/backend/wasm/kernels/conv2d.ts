@@ -1,12 +1,14 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import type { Conv2DAttrs, Conv2DGradAttrs } from '../../kernel-attrs.js';
-import { convOutSize } from '../../shapes.js';
+import { convOutHW } from '../../shapes.js';
 import type { WasmBackend } from '../wasm-backend.js';
 import { gemm } from './matmul.js';
+import { depthwiseFilterGradWasm, depthwiseInputGradWasm, depthwiseWasm, isDepthwise } from './depthwise.js';
 
 /**
- * Convolution as GEMM over a chunk of images at once: im2col lays the chunk's columns side by side in one
+ * Convolution as GEMM over a chunk of images at once (grouped: one GEMM per group on that group's channels; depthwise
+ * has its own direct kernels, depthwise.ts): im2col lays the chunk's columns side by side in one
  * matrix [C·kh·kw, nb·OH·OW], so the GEMM's N stays large even for 7×7 maps (one GEMM per image would have
  * N = 49). Outputs move between the GEMM's [O, nb·P] layout and NCHW [nb, O, P] with row copies.
  */
@@ -16,16 +18,25 @@ const MAX_COL_BYTES = 16 << 20;
 function geometry(b: WasmBackend, x: readonly number[], w: readonly number[], a: Conv2DAttrs) {
   const [N, C, H, W] = x,
     [O, , kh, kw] = w;
-  const OH = convOutSize(H, kh, a.stride[0], a.pad[0]),
-    OW = convOutSize(W, kw, a.stride[1], a.pad[1]);
-  const CKK = C * kh * kw,
+  const [sh, sw] = a.stride,
+    [ph, pw] = a.pad,
+    [dh, dw] = a.dilation;
+  const [OH, OW] = convOutHW(H, W, kh, kw, a);
+  const G = a.groups,
+    Cg = C / G,
+    Og = O / G;
+  // one group's im2col matrix [Cg·kh·kw, nb·P]; the groups' GEMMs take turns on it
+  const CKK = Cg * kh * kw,
     P = OH * OW;
   const nb = Math.max(1, Math.min(N, Math.ceil(TARGET_COLUMNS / P), Math.floor(MAX_COL_BYTES / (4 * CKK * P))));
   const toCol = (xPtr: number, col: number, ld: number) =>
-    b.k.im2col(xPtr, C, H, W, kh, kw, a.stride[0], a.stride[1], a.pad[0], a.pad[1], OH, OW, col, ld);
+    b.k.im2col(xPtr, Cg, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, col, ld);
   const fromCol = (col: number, xPtr: number, ld: number) =>
-    b.k.col2im(col, C, H, W, kh, kw, a.stride[0], a.stride[1], a.pad[0], a.pad[1], OH, OW, xPtr, ld);
-  return { N, C, H, W, O, OH, OW, P, CKK, nb, toCol, fromCol, image: C * H * W * 4 };
+    b.k.col2im(col, Cg, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, xPtr, ld);
+  /** byte offsets of group g's input channels within an image and its filters within the weight */
+  const inOf = (g: number) => g * Cg * H * W * 4,
+    wOf = (g: number) => g * Og * CKK * 4;
+  return { N, C, H, W, O, G, Og, OH, OW, P, CKK, nb, toCol, fromCol, inOf, wOf, image: C * H * W * 4 };
 }
 
 /** Copies between NCHW [n, O, P] (at `nchw`) and the GEMM layout [O, n·P] (at `wide`), one P-row at a time. */
@@ -47,11 +58,16 @@ function shuffle(b: WasmBackend, nchw: number, wide: number, n: number, O: numbe
  * their channels and rotated, `pad` = 2 − the forward padding).
  */
 const WINOGRAD_MIN_CHANNELS = 8;
-const winogradFits = (w: readonly number[], stride: readonly number[]) =>
+const winogradFits = (w: readonly number[], a: Conv2DAttrs) =>
   w[2] === 3 &&
   w[3] === 3 &&
-  stride[0] === 1 &&
-  stride[1] === 1 &&
+  a.stride[0] === 1 &&
+  a.stride[1] === 1 &&
+  a.dilation[0] === 1 &&
+  a.dilation[1] === 1 &&
+  a.groups === 1 &&
+  a.padEnd[0] === a.pad[0] &&
+  a.padEnd[1] === a.pad[1] &&
   w[0] >= WINOGRAD_MIN_CHANNELS &&
   w[1] >= WINOGRAD_MIN_CHANNELS;
 
@@ -95,13 +111,14 @@ function winograd(
 }
 
 export function conv2dWasm(b: WasmBackend, [x, w]: readonly Tensor[], attrs: Conv2DAttrs): Tensor {
-  if (winogradFits(w.shape, attrs.stride)) {
+  if (winogradFits(w.shape, attrs)) {
     const [N, C, H, W] = x.shape,
       O = w.shape[0];
     const out = makeTensor(b, [N, O, H + 2 * attrs.pad[0] - 2, W + 2 * attrs.pad[1] - 2]);
     winograd(b, b.ptr(x.storage), N, C, H, W, O, attrs.pad, b.ptr(w.storage), O, C, false, b.ptr(out.storage));
     return out;
   }
+  if (isDepthwise(x.shape, attrs)) return depthwiseWasm(b, x, w, attrs);
   const g = geometry(b, x.shape, w.shape, attrs);
   const out = makeTensor(b, [g.N, g.O, g.OH, g.OW]);
   const px = b.ptr(x.storage),
@@ -112,9 +129,12 @@ export function conv2dWasm(b: WasmBackend, [x, w]: readonly Tensor[], attrs: Con
   for (let n0 = 0; n0 < g.N; n0 += g.nb) {
     const n = Math.min(g.nb, g.N - n0),
       ld = n * g.P;
-    for (let i = 0; i < n; i++) g.toCol(px + (n0 + i) * g.image, col + i * g.P * 4, ld);
-    const dst = n > 1 ? wide : py + n0 * g.O * g.P * 4;
-    gemm(b, false, false, g.O, ld, g.CKK, pw, g.CKK, col, ld, dst, ld, false);
+    // group k's filters [Og, CKK] times its columns give rows k·Og … of the output, in either layout
+    for (let k = 0; k < g.G; k++) {
+      for (let i = 0; i < n; i++) g.toCol(px + (n0 + i) * g.image + g.inOf(k), col + i * g.P * 4, ld);
+      const dst = (n > 1 ? wide : py + n0 * g.O * g.P * 4) + k * g.Og * ld * 4;
+      gemm(b, false, false, g.Og, ld, g.CKK, pw + g.wOf(k), g.CKK, col, ld, dst, ld, false);
+    }
     if (n > 1) shuffle(b, py + n0 * g.O * g.P * 4, wide, n, g.O, g.P, false);
   }
   return out;
@@ -122,7 +142,7 @@ export function conv2dWasm(b: WasmBackend, [x, w]: readonly Tensor[], attrs: Con
 
 /** dx: per chunk, col = Wᵀ · dy [O, n·P], then col2im into each image. */
 export function conv2dBackpropInputWasm(b: WasmBackend, [dy, w]: readonly Tensor[], attrs: Conv2DGradAttrs): Tensor {
-  if (winogradFits(w.shape, attrs.stride) && attrs.pad[0] <= 2 && attrs.pad[1] <= 2) {
+  if (winogradFits(w.shape, attrs) && attrs.pad[0] <= 2 && attrs.pad[1] <= 2) {
     const [N, C] = attrs.shape,
       [, O, OH, OW] = dy.shape;
     const out = makeTensor(b, attrs.shape);
@@ -143,6 +163,7 @@ export function conv2dBackpropInputWasm(b: WasmBackend, [dy, w]: readonly Tensor
     );
     return out;
   }
+  if (isDepthwise(attrs.shape, attrs)) return depthwiseInputGradWasm(b, dy, w, attrs);
   const g = geometry(b, attrs.shape, w.shape, attrs);
   const out = makeTensor(b, attrs.shape);
   const pdy = b.ptr(dy.storage),
@@ -158,14 +179,18 @@ export function conv2dBackpropInputWasm(b: WasmBackend, [dy, w]: readonly Tensor
       shuffle(b, src, wide, n, g.O, g.P, true);
       src = wide;
     }
-    gemm(b, true, false, g.CKK, ld, g.O, pw, g.CKK, src, ld, col, ld, false);
-    for (let i = 0; i < n; i++) g.fromCol(col + i * g.P * 4, pdx + (n0 + i) * g.image, ld);
+    // group k: its filters transposed times its rows of dy, into its input channels
+    for (let k = 0; k < g.G; k++) {
+      gemm(b, true, false, g.CKK, ld, g.Og, pw + g.wOf(k), g.CKK, src + k * g.Og * ld * 4, ld, col, ld, false);
+      for (let i = 0; i < n; i++) g.fromCol(col + i * g.P * 4, pdx + (n0 + i) * g.image + g.inOf(k), ld);
+    }
   }
   return out;
 }
 
 /** dw = Σ over chunks of dy [O, n·P] · colᵀ [n·P, C·kh·kw]. */
 export function conv2dBackpropFilterWasm(b: WasmBackend, [x, dy]: readonly Tensor[], attrs: Conv2DGradAttrs): Tensor {
+  if (isDepthwise(x.shape, attrs)) return depthwiseFilterGradWasm(b, x, dy, attrs);
   const g = geometry(b, x.shape, attrs.shape, attrs);
   const out = makeTensor(b, attrs.shape);
   const px = b.ptr(x.storage),
@@ -177,13 +202,17 @@ export function conv2dBackpropFilterWasm(b: WasmBackend, [x, dy]: readonly Tenso
   for (let n0 = 0; n0 < g.N; n0 += g.nb) {
     const n = Math.min(g.nb, g.N - n0),
       ld = n * g.P;
-    for (let i = 0; i < n; i++) g.toCol(px + (n0 + i) * g.image, col + i * g.P * 4, ld);
     let src = pdy + n0 * g.O * g.P * 4;
     if (n > 1) {
       shuffle(b, src, wide, n, g.O, g.P, true);
       src = wide;
     }
-    gemm(b, false, true, g.O, g.CKK, ld, src, ld, col, ld, pdw, g.CKK, n0 > 0);
+    // group k: its rows of dy times its columns transposed give its filters [Og, CKK]
+    for (let k = 0; k < g.G; k++) {
+      for (let i = 0; i < n; i++) g.toCol(px + (n0 + i) * g.image + g.inOf(k), col + i * g.P * 4, ld);
+      const dwk = pdw + g.wOf(k);
+      gemm(b, false, true, g.Og, g.CKK, ld, src + k * g.Og * ld * 4, ld, col, ld, dwk, g.CKK, n0 > 0);
+    }
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import type { Tensor } from '../../../core/tensor.js';
 import { makeTensor } from '../../engine.js';
 import type { PoolAttrs, PoolGradAttrs } from '../../kernel-attrs.js';
-import { convOutSize } from '../../shapes.js';
+import { poolCounted, poolOutHW } from '../../shapes.js';
 import type { WasmBackend } from '../wasm-backend.js';
 
 /**
@@ -10,19 +10,7 @@ import type { WasmBackend } from '../wasm-backend.js';
  */
 function args(shape: readonly number[], a: PoolAttrs): number[] {
   const [N, C, H, W] = shape;
-  return [
-    N * C,
-    H,
-    W,
-    a.kernel[0],
-    a.kernel[1],
-    a.stride[0],
-    a.stride[1],
-    a.pad[0],
-    a.pad[1],
-    convOutSize(H, a.kernel[0], a.stride[0], a.pad[0]),
-    convOutSize(W, a.kernel[1], a.stride[1], a.pad[1]),
-  ];
+  return [N * C, H, W, a.kernel[0], a.kernel[1], a.stride[0], a.stride[1], a.pad[0], a.pad[1], ...poolOutHW(H, W, a)];
 }
 
 function pooledShape(g: number[], shape: readonly number[]): number[] {
@@ -61,7 +49,26 @@ export function maxPoolGradWasm(b: WasmBackend, [dy, x]: readonly Tensor[], a: P
 export function avgPoolWasm(b: WasmBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = args(x.shape, a),
     out = makeTensor(b, pooledShape(g, x.shape));
-  b.k.avgPool(b.ptr(x.storage), g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], b.ptr(out.storage));
+  const [cy0, cy1, cx0, cx1] = poolCounted(x.shape[2], x.shape[3], a);
+  b.k.avgPool(
+    b.ptr(x.storage),
+    g[0],
+    g[1],
+    g[2],
+    g[3],
+    g[4],
+    g[5],
+    g[6],
+    g[7],
+    g[8],
+    g[9],
+    g[10],
+    b.ptr(out.storage),
+    cy0,
+    cy1,
+    cx0,
+    cx1,
+  );
   return out;
 }
 
@@ -82,6 +89,7 @@ export function avgPoolGradWasm(b: WasmBackend, [dy]: readonly Tensor[], a: Pool
     g[9],
     g[10],
     b.ptr(out.storage),
+    ...poolCounted(a.shape[2], a.shape[3], a),
   );
   return out;
 }
