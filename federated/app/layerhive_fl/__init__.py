@@ -1,0 +1,1 @@
+"""layerhive's Flower app."""
