@@ -23,16 +23,20 @@ export class Evaluator {
     this.per = model.inputShape.reduce((p, d) => p * d, 1);
   }
 
-  /** Rows of `inputs`, `batchSize` at a time, through `run` (given the batch, its size and its first row). */
+  /**
+   * Rows of `inputs`, `batchSize` at a time, through `run` (given the batch, its size and its first row); rows are
+   * inputs, or `per` values each (a layer's activations).
+   */
   async chunks<T>(
     inputs: readonly Float32Array[],
     run: (x: Float32Array, n: number, from: number) => Promise<T[]>,
+    per = this.per,
   ): Promise<T[]> {
     const out: T[] = [];
     for (let s = 0; s < inputs.length; s += this.batchSize) {
       const n = Math.min(this.batchSize, inputs.length - s);
-      const x = new Float32Array(n * this.per);
-      for (let i = 0; i < n; i++) x.set(inputs[s + i], i * this.per);
+      const x = new Float32Array(n * per);
+      for (let i = 0; i < n; i++) x.set(inputs[s + i], i * per);
       out.push(...(await run(x, n, s)));
       this.calls += n;
     }

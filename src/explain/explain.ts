@@ -4,7 +4,7 @@ import { Sequential } from '../nn/sequential.js';
 import type { LearningRule } from '../learn/rule.js';
 import { Evaluator } from './batch.js';
 import { fromSequential, type Explainable } from './model.js';
-import type { Attribution, BatchExplainOptions, ExplainOptions, MethodName } from './types.js';
+import type { Attribution, BatchExplainOptions, ExplainMethod, ExplainOptions } from './types.js';
 import { checkOptions } from './options.js';
 import type { Job, Raw } from './job.js';
 import {
@@ -20,6 +20,12 @@ import { featureAblation, lime, rise } from './perturbation-methods.js';
 import { occlusion } from './occlusion.js';
 import { kernelShap } from './kernel-shap.js';
 import { cam } from './cam-methods.js';
+import {
+  layerGradientXActivation,
+  layerIntegratedGradients,
+  neuronGradient,
+  neuronIntegratedGradients,
+} from './layer-methods.js';
 
 /** What `explain` accepts as a model: an Explainable, a Sequential network, or a rule with one (backprop, tpsgd). */
 export type ExplainTarget = Explainable | Sequential | LearningRule;
@@ -46,11 +52,13 @@ async function asArray(input: Input): Promise<Float32Array> {
 }
 
 /** Methods that report the completeness residual, so score the baseline as well as the input. */
-const completeness = new Set(['integrated-gradients', 'deeplift']);
+const completeness = new Set(['integrated-gradients', 'deeplift', 'layer-integrated-gradients']);
+/** Neuron methods explain a unit, not a class: no target to find. */
+const unitMethods = new Set(['neuron-integrated-gradients', 'neuron-gradient']);
 /** CAM methods find the predicted class in their own forward pass (one clean pass, not Smooth Grad-CAM++'s noisy). */
 const camMethods = new Set(['grad-cam', 'grad-cam++', 'normgrad']);
 
-const methods: Record<MethodName, (ev: Evaluator, j: Job) => Promise<Raw[]>> = {
+const methods: Record<ExplainMethod, (ev: Evaluator, j: Job) => Promise<Raw[]>> = {
   saliency,
   'input-x-gradient': inputXGradient,
   'guided-backprop': guidedBackprop,
@@ -69,6 +77,10 @@ const methods: Record<MethodName, (ev: Evaluator, j: Job) => Promise<Raw[]>> = {
   'grad-cam++': (ev, j) => cam(ev, j, 'grad-cam++'),
   'smooth-grad-cam++': (ev, j) => cam(ev, j, 'smooth-grad-cam++'),
   normgrad: (ev, j) => cam(ev, j, 'normgrad'),
+  'layer-integrated-gradients': layerIntegratedGradients,
+  'layer-gradient-x-activation': layerGradientXActivation,
+  'neuron-integrated-gradients': neuronIntegratedGradients,
+  'neuron-gradient': neuronGradient,
 };
 
 /** An array of inputs (not an array of numbers, which is one input). */
@@ -96,6 +108,7 @@ export async function explain(
     classes: m.classes,
     batch: batch ? inputs.length : null,
     layerNames: m.layerNames,
+    layerShapes: m.layerShapes,
   });
   const xs = await Promise.all(inputs.map(asArray));
   const per = m.inputShape.reduce((p, d) => p * d, 1);
@@ -117,7 +130,8 @@ export async function explain(
       ? new Float32Array(per).fill(o.baseline ?? 0)
       : o.baseline;
   let ts: number[];
-  if (o.target !== undefined) ts = typeof o.target === 'number' ? xs.map(() => o.target as number) : [...o.target];
+  if (unitMethods.has(o.method)) ts = xs.map(() => -1);
+  else if (o.target !== undefined) ts = typeof o.target === 'number' ? xs.map(() => o.target as number) : [...o.target];
   else if (camMethods.has(o.method)) ts = xs.map(() => -1);
   else {
     // IG and DeepLIFT need F(x′) too: score it in the same call (the Evaluator remembers the rows)

@@ -2,7 +2,10 @@ export { explain, toExplainable, type ExplainTarget } from './explain.js';
 export { fromSequential, fromScores, fromRule, type Explainable, type GradientRule } from './model.js';
 export {
   methodNames,
+  layerMethodNames,
   type MethodName,
+  type LayerMethodName,
+  type ExplainMethod,
   type ExplainOptions,
   type BatchExplainOptions,
   type Attribution,

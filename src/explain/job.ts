@@ -15,6 +15,8 @@ export interface Job {
 /** What a method returns per input before the common fields are added. */
 export interface Raw {
   values: Float32Array;
+  /** The values' shape where it is not the input's (a layer's output). */
+  shape?: number[];
   delta?: number;
   score?: number;
   baselineScore?: number;

@@ -56,8 +56,27 @@ export interface Explainable {
     targets: Int32Array,
     layer: number,
   ): Promise<{ act: Float32Array; grad: Float32Array; shape: number[]; targets: Int32Array }>;
+  /**
+   * The target score's gradient to layer `layer`'s output, and the class scores, when the layers after it are fed
+   * `act` [B, ...that layer's output shape] instead of what the layers before it make (layer IG's path points).
+   */
+  layerHeadGradients?(
+    act: Float32Array,
+    batch: number,
+    targets: Int32Array,
+    layer: number,
+  ): Promise<{ grad: Float32Array; scores: Float32Array }>;
+  /** Unit `neuron` (a flat index into layer `layer`'s output) per sample: its value and its gradient to the input. */
+  neuronGradients?(
+    x: Float32Array,
+    batch: number,
+    layer: number,
+    neuron: number,
+  ): Promise<{ value: Float32Array; grad: Float32Array }>;
   /** Indices of layers whose output is a feature map [C, H, W] (Grad-CAM's candidates), first to last. */
   readonly mapLayers?: number[];
+  /** Each layer's output shape for one sample, where the model is a list of layers. */
+  readonly layerShapes?: readonly (readonly number[])[];
   /** Each layer's name (see `layerNames`), where the model is a list of layers. */
   readonly layerNames?: readonly string[];
 }
@@ -146,11 +165,67 @@ export function fromSequential(model: Sequential): Explainable {
   const mapLayers = model.layers.map((l, i) => (l.outputShape.length === 3 ? i : -1)).filter((i) => i >= 0);
   const names = layerNames(model.layers.map((l) => l.spec));
 
+  const layerSize = (layer: number) => model.layers[layer].outputShape.reduce((p, d) => p * d, 1);
+  const checkLayer = (layer: number) => {
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < model.layers.length))
+      fail(
+        'INVALID_ARGUMENT',
+        `layer ${layer} does not exist (the model has ${model.layers.length})`,
+        `use one of: ${names.map((n, i) => `${n} (${i})`).join(', ')}`,
+      );
+  };
+
   return {
     inputShape,
     classes,
     mapLayers,
     layerNames: names,
+    layerShapes: model.layers.map((l) => [...l.outputShape]),
+    async layerHeadGradients(act, batch, targets, layer) {
+      checkLayer(layer);
+      check(targets);
+      const shape = model.layers[layer].outputShape;
+      const [grad, y] = tidy(() => {
+        // forward from the layer after `layer`, fed `act`, then back to that layer's output
+        const a = tensor(act, [batch, ...shape], 'float32', backend);
+        const caches: Cache[] = [];
+        let h = a;
+        for (let i = layer + 1; i < model.layers.length; i++) {
+          const r = model.layers[i].forward(h, { training: false });
+          caches.push(r.cache);
+          h = r.y;
+        }
+        let d = onehot(targets);
+        for (let i = model.layers.length - 1; i > layer; i--)
+          d = model.layers[i].backward(d, caches[i - layer - 1], true, false).dx!;
+        return [copy(d), copy(h)];
+      });
+      return { grad: await read(grad), scores: await read(y) };
+    },
+    async neuronGradients(x, batch, layer, neuron) {
+      checkLayer(layer);
+      const size = layerSize(layer);
+      if (!(Number.isInteger(neuron) && neuron >= 0 && neuron < size))
+        fail(
+          'INVALID_ARGUMENT',
+          `neuron ${neuron} is outside layer ${names[layer]}'s ${size} units`,
+          `pass a flat index below ${size}`,
+        );
+      const [value, grad] = tidy(() => {
+        const f = forward(input(x, batch), layer + 1);
+        const pick = new Float32Array(batch * size);
+        for (let b = 0; b < batch; b++) pick[b * size + neuron] = 1;
+        const g = backward(
+          tensor(pick, [batch, ...model.layers[layer].outputShape], 'float32', backend),
+          f,
+          layer + 1,
+          () => null,
+        );
+        return [copy(f.y), g];
+      });
+      const all = await read(value);
+      return { value: Float32Array.from({ length: batch }, (_, b) => all[b * size + neuron]), grad: await read(grad) };
+    },
     async scores(x, batch) {
       return read(tidy(() => model.predict(input(x, batch))));
     },

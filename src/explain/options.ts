@@ -1,12 +1,14 @@
 import { fail } from '../core/errors.js';
-import { methodNames, type BatchExplainOptions, type MethodName } from './types.js';
+import { layerMethodNames, methodNames, type BatchExplainOptions, type ExplainMethod } from './types.js';
 
 /** The options that count something, each the thing the name says. */
 export type CountName = 'steps' | 'noiseSamples' | 'nSamples';
 
 /** The count each method takes (the others take none) and its default. */
-export const methodCounts: Partial<Record<MethodName, { name: CountName; fallback: number }>> = {
+export const methodCounts: Partial<Record<ExplainMethod, { name: CountName; fallback: number }>> = {
   'integrated-gradients': { name: 'steps', fallback: 64 },
+  'layer-integrated-gradients': { name: 'steps', fallback: 64 },
+  'neuron-integrated-gradients': { name: 'steps', fallback: 64 },
   smoothgrad: { name: 'noiseSamples', fallback: 50 },
   'smoothgrad-sq': { name: 'noiseSamples', fallback: 50 },
   vargrad: { name: 'noiseSamples', fallback: 50 },
@@ -19,7 +21,7 @@ export const methodCounts: Partial<Record<MethodName, { name: CountName; fallbac
 
 /** What each count counts, for the messages. */
 const counted: Record<CountName, string> = {
-  steps: "IG's integration points",
+  steps: "the IG methods' integration points",
   noiseSamples: "the SmoothGrad family's and Smooth Grad-CAM++'s noisy copies",
   nSamples: 'GradientSHAP, KernelSHAP, LIME and RISE draws',
 };
@@ -41,6 +43,7 @@ const optionNames = [
   'featureMask',
   'background',
   'layer',
+  'neuron',
   'seed',
   'batchSize',
 ] as const;
@@ -64,7 +67,19 @@ const otherNames: Record<string, string> = {
   perturbations_per_eval: 'batchSize',
   perturbationsPerEval: 'batchSize',
   method_: 'integration',
+  neuron_selector: 'neuron',
+  neuronSelector: 'neuron',
 };
+
+/** Methods attributing at a layer's output, and methods explaining one unit of a layer: both need `layer`. */
+export const layerMethods: readonly ExplainMethod[] = ['layer-integrated-gradients', 'layer-gradient-x-activation'];
+export const neuronMethods: readonly ExplainMethod[] = ['neuron-integrated-gradients', 'neuron-gradient'];
+
+/** A `neuron` option as a flat index into a layer output of `shape` (checked by `checkOptions`). */
+export function neuronIndex(neuron: number | readonly number[], shape: readonly number[]): number {
+  if (typeof neuron === 'number') return neuron;
+  return neuron.reduce((flat, i, k) => flat * shape[k] + i, 0);
+}
 
 /** A value as a message shows it: short, typed arrays by kind and length. */
 export function show(v: unknown): string {
@@ -96,6 +111,8 @@ export interface OptionContext {
   batch: number | null;
   /** The model's layers by name, where it has layers. */
   layerNames?: readonly string[];
+  /** Each layer's output shape, where it has layers. */
+  layerShapes?: readonly (readonly number[])[];
 }
 
 /**
@@ -106,8 +123,9 @@ export function checkOptions(o: BatchExplainOptions, c: OptionContext): void {
   if (typeof o !== 'object' || o === null)
     fail('INVALID_ARGUMENT', `the options are ${show(o)}, not an object`, "pass e.g. { method: 'saliency' }");
   const method = o.method;
-  if (!methodNames.includes(method))
-    fail('INVALID_ARGUMENT', `unknown method ${show(method)}`, `use one of: ${methodNames.join(', ')}`);
+  const every: readonly string[] = [...methodNames, ...layerMethodNames];
+  if (!every.includes(method))
+    fail('INVALID_ARGUMENT', `unknown method ${show(method)}`, `use one of: ${every.join(', ')}`);
   const per = c.inputShape.reduce((p, d) => p * d, 1);
   const hw = c.inputShape.length >= 2 ? c.inputShape.at(-1)! * c.inputShape.at(-2)! : per;
   const opts = o as unknown as Record<string, unknown>;
@@ -233,6 +251,40 @@ export function checkOptions(o: BatchExplainOptions, c: OptionContext): void {
         names ? `is not a layer index in [0, ${names.length}) nor a layer's name` : 'is not a layer index',
         example,
       );
+  }
+  const isNeuron = neuronMethods.includes(method);
+  if ((isNeuron || layerMethods.includes(method)) && !given('layer'))
+    fail(
+      'INVALID_ARGUMENT',
+      `${method} needs option layer (the layer ${isNeuron ? 'whose unit is explained' : 'attributed at'})`,
+      `pass e.g. layer: ${c.layerNames?.length ? `'${c.layerNames[0]}' or layer: 0` : '0'}`,
+    );
+  if (isNeuron) {
+    const l = opts.layer as number | string;
+    const shape = c.layerShapes?.[typeof l === 'string' ? (c.layerNames?.indexOf(l) ?? -1) : l];
+    const n = opts.neuron;
+    if (!given('neuron'))
+      fail(
+        'INVALID_ARGUMENT',
+        `${method} needs option neuron (the unit of layer ${show(l)} explained)`,
+        `pass e.g. neuron: 0${shape && shape.length > 1 ? ` or neuron: [${shape.map(() => 0).join(', ')}]` : ''}`,
+      );
+    const whole = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+    if (typeof n === 'number') {
+      const size = shape?.reduce((p, d) => p * d, 1);
+      if (!whole(n) || (size !== undefined && n >= size))
+        bad('neuron', size !== undefined ? `is not a unit index in [0, ${size})` : 'is not a unit index', '0');
+    } else if (!Array.isArray(n) || !n.every(whole))
+      bad('neuron', 'is neither a flat unit index nor one index per axis', '0');
+    else if (shape && n.length !== shape.length)
+      bad(
+        'neuron',
+        `has ${n.length} indices for a layer output of shape [${shape.join(', ')}]`,
+        `[${shape.map(() => 0).join(', ')}] or neuron: 0`,
+        'SHAPE_MISMATCH',
+      );
+    else if (shape && n.some((i, k) => i >= shape[k]))
+      bad('neuron', `lies outside the layer's output [${shape.join(', ')}]`, `[${shape.map(() => 0).join(', ')}]`);
   }
   if (given('seed') && !(typeof opts.seed === 'number' && Number.isSafeInteger(opts.seed)))
     bad('seed', 'is not a whole number', '0');

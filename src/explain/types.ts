@@ -22,12 +22,28 @@ export const methodNames = [
 export type MethodName = (typeof methodNames)[number];
 
 /**
+ * Methods at a hidden layer (Captum's LayerIntegratedGradients, LayerGradientXActivation: attributions of the
+ * layer's output) or for one of its units (NeuronIntegratedGradients, NeuronGradient: input attributions of the
+ * unit's value). They need `layer` (and `neuron`), so they are listed apart from `methodNames`, the methods that
+ * explain a class from the input alone (the CLI's `--method all`).
+ */
+export const layerMethodNames = [
+  'layer-integrated-gradients',
+  'layer-gradient-x-activation',
+  'neuron-integrated-gradients',
+  'neuron-gradient',
+] as const;
+export type LayerMethodName = (typeof layerMethodNames)[number];
+/** Any method `explain` takes. */
+export type ExplainMethod = MethodName | LayerMethodName;
+
+/**
  * How to explain: the method and its options. An option a method does not take is ignored, except the counts
  * (`steps`, `noiseSamples`, `nSamples`), which only the methods that count that thing accept. Every option given is
  * checked (a typed INVALID_ARGUMENT naming it and showing an accepted value); so is an unknown one.
  */
 export interface ExplainOptions {
-  method: MethodName;
+  method: ExplainMethod;
   /** The class explained; default: the class the model predicts. A batch takes one per input, or one for all. */
   target?: number;
   /**
@@ -35,7 +51,7 @@ export interface ExplainOptions {
    * default 0. A batch shares it.
    */
   baseline?: number | Float32Array;
-  /** IG: integration points (Captum's `n_steps`; default 64). */
+  /** IG, layer IG, neuron IG: integration points (Captum's `n_steps`; default 64). */
   steps?: number;
   /** IG: 'gauss-legendre' (default) or 'riemann' (midpoints). */
   integration?: 'gauss-legendre' | 'riemann';
@@ -84,9 +100,15 @@ export interface ExplainOptions {
   /**
    * CAM methods: the layer whose feature maps are used, by name (the spec's `name`, else its type and count:
    * `conv2d`, `conv2d_1`, …, `relu_2`; the Explainable's `layerNames`) or by index in the model's layer list;
-   * default the last one with [C, H, W] output.
+   * default the last one with [C, H, W] output. Layer and neuron methods: the layer attributed at (layer methods:
+   * the attribution has its output's shape) or whose unit is explained; required there.
    */
   layer?: number | string;
+  /**
+   * Neuron methods (required there): the unit of `layer`'s output explained, a flat index or one index per axis of
+   * that output ([c, h, w] of a feature map), as Captum's `neuron_selector`.
+   */
+  neuron?: number | readonly number[];
   /** Random streams (noise, masks, coalitions); every input of a batch draws the same stream. */
   seed?: number;
   /**
@@ -100,9 +122,10 @@ export interface ExplainOptions {
 export type BatchExplainOptions = Omit<ExplainOptions, 'target'> & { target?: number | readonly number[] };
 
 export interface Attribution {
-  method: MethodName;
+  method: ExplainMethod;
+  /** The class explained; −1 for the neuron methods, which explain a unit, not a class. */
   target: number;
-  /** Same shape as the input. */
+  /** Same shape as the input; the layer's output shape for the layer methods. */
   values: Float32Array;
   shape: number[];
   /**
@@ -112,10 +135,11 @@ export interface Attribution {
   modelCalls: number;
   /**
    * IG, DeepLIFT, GradientSHAP: Σ attribution − (F(x) − F(baseline)), completeness's residual; KernelSHAP: 0, the
-   * regression holds Σφ = F(x) − F(baseline) exactly.
+   * regression holds Σφ = F(x) − F(baseline) exactly. Layer IG: the same, the path running between the layer's
+   * activations of the baseline and of x; neuron IG: with the unit's value in place of F.
    */
   delta?: number;
-  /** F(x) and F(baseline) for the target (where computed). */
+  /** F(x) and F(baseline) for the target (where computed); the unit's values for neuron IG. */
   score?: number;
   baselineScore?: number;
   /**
