@@ -9,6 +9,7 @@ import { runEval, runExport, runImport, runPlan, runTrain } from './train.js';
 import { runCheckpoints } from './checkpoints.js';
 import { serveApp } from './serve.js';
 import { runExplain, runExplainEval } from './explain.js';
+import { federateCommand } from './federate.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
 import { embeddingKinds } from '../learn/noprop/embedding.js';
@@ -303,6 +304,8 @@ program
       json: !!o.json,
     }),
   );
+
+federateCommand(program, workerUrl);
 
 program
   .command('eval')

@@ -6,6 +6,7 @@ import type { GroupState } from '../learn/group-state.js';
 import { saveGroups, type LearningRule } from '../learn/rule.js';
 import { evaluate, type EpochReport, type TrainOptions, train } from '../learn/trainer.js';
 import { FederatedError } from './errors.js';
+import { withProximal } from './proximal.js';
 import { decodeNpy, encodeNpy } from './npy.js';
 import { configNumber, type FlowerArray, type FlowerRecord } from './records.js';
 import type { ClientAppHandler, IncomingMessage } from './supernode.js';
@@ -29,6 +30,11 @@ export interface RuleClientOptions {
   lr?: number;
   batchSize?: number;
   normalization?: Normalization;
+  /**
+   * Trains locally (default: `train` in this thread). FedProx's proximal term ('proximal-mu' in the server's config)
+   * is applied as a decoupled step after each optimizer step of the rule it is given (see `withProximal`); a trainer
+   * that trains a copy elsewhere (workers) must apply it itself or leave it out.
+   */
   trainer?: LocalTrainer;
 }
 
@@ -101,13 +107,21 @@ export function ruleClientApp(o: RuleClientOptions): { handler: ClientAppHandler
     await loadRuleArrays(rule, arraysOf(m));
     if (category === 'train') {
       const round = configNumber(config, 'server-round', Number(m.groupId) || 1);
-      const r = await (o.trainer ?? train)(rule, o.trainSet, o.testSet, {
-        epochs: configNumber(config, 'local-epochs', o.epochs ?? 1),
-        lr: configNumber(config, 'lr', o.lr ?? 0.05),
-        batchSize: configNumber(config, 'batch-size', o.batchSize ?? 32),
-        seed: o.config.seed + round,
-        normalization: o.normalization,
-      });
+      const mu = configNumber(config, 'proximal-mu', 0);
+      if (!(mu >= 0)) throw new FederatedError('malformed', `proximal-mu ${mu} is negative`, 'set proximal-mu ≥ 0');
+      const proximal = mu > 0 ? withProximal(rule, mu) : undefined;
+      let r: { epochs: EpochReport[] };
+      try {
+        r = await (o.trainer ?? train)(proximal?.rule ?? rule, o.trainSet, o.testSet, {
+          epochs: configNumber(config, 'local-epochs', o.epochs ?? 1),
+          lr: configNumber(config, 'lr', o.lr ?? 0.05),
+          batchSize: configNumber(config, 'batch-size', o.batchSize ?? 32),
+          seed: o.config.seed + round,
+          normalization: o.normalization,
+        });
+      } finally {
+        proximal?.release();
+      }
       const last = r.epochs[r.epochs.length - 1];
       const metrics: FlowerRecord = {
         kind: 'metrics',

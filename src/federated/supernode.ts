@@ -64,17 +64,17 @@ export interface SuperNodeOptions extends Omit<FleetClientOptions, 'signer'> {
   onFault?: (e: Error) => void;
 }
 
+// the abort listener goes when the timer fires: a node that polls for hours must not pile them up on its signal
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 const retryable = (e: unknown) =>

@@ -1,0 +1,274 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as lh from '../index.js';
+import { fail } from '../core/errors.js';
+import { subset } from '../data/dataset.js';
+import { MNIST_NORMALIZATION } from '../data/batches.js';
+import type { RuleConfig } from '../learn/create.js';
+import { saveGroups, type LearningRule } from '../learn/rule.js';
+import { nodeSpawner } from '../parallel/spawn-node.js';
+import { trainParallel } from '../parallel/train-parallel.js';
+import type { Traffic } from '../federated/fleet-client.js';
+import { ruleArrays, ruleClientApp, type LocalTrainer } from '../federated/rule-client.js';
+import { configNumber } from '../federated/records.js';
+import { shard } from '../federated/shards.js';
+import { defaultWorkers } from '../parallel/pool.js';
+import { ruleNames } from '../learn/rule.js';
+import { modelNames } from '../learn/models.js';
+import { SuperNode } from '../federated/supernode.js';
+import type { ClientAppHandler } from '../federated/supernode.js';
+import { loadData, ruleConfig } from './train.js';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+
+/** Adds `layerhive federate` to the CLI (main.ts), defined as the other commands are. */
+export function federateCommand(program: Command, workerUrl: URL): void {
+  program
+    .command('federate')
+    .description(
+      'join a Flower federation as one client: train on shard i of n of the data each round the SuperLink sends, ' +
+        'reply with the new weights and metrics (never samples); Ctrl-C leaves it',
+    )
+    .requiredOption('--server <url>', "the SuperLink's address (its Fleet API over HTTP), e.g. http://127.0.0.1:9095")
+    .addOption(new Option('--rule <rule>', 'learning rule').choices([...ruleNames]).default('backprop'))
+    .addOption(new Option('--model <model>', 'network (for NoProp: the block)').choices([...modelNames]).default('mlp'))
+    .option('--hidden <n>', 'backprop/tpsgd: an MLP with one hidden tanh layer of N units instead', int('--hidden'))
+    .option('--data <mnist|dir>', "'mnist' or a folder with the four IDX files (or an image folder)", 'mnist')
+    .requiredOption('--shard <i/n>', "this device's shard of the training data, e.g. 0/3")
+    .option(
+      '--non-iid <alpha>',
+      'non-IID shards: Dirichlet concentration α (small: few classes each)',
+      positive('--non-iid'),
+    )
+    .option('--limit <n>', 'shard the first N training images only', int('--limit'))
+    .option('--test-images <n>', 'local test images for evaluate messages', int('--test-images'), 1000)
+    .option(
+      '--seed <n>',
+      'seed of the initial weights and the shards (the same on every client)',
+      (v) => Number.parseInt(v, 10),
+      0,
+    )
+    .option('--epochs <n>', "local epochs when the server's config does not say", int('--epochs'), 1)
+    .option('--lr <x>', "learning rate when the server's config does not say", positive('--lr'), 0.05)
+    .option('--batch <n>', "batch size when the server's config does not say", int('--batch'), 32)
+    .addOption(
+      new Option('--optimizer <name>', 'optimizer (sgd: momentum 0.9)')
+        .choices(['sgd', 'adam', 'adamw'])
+        .default('sgd'),
+    )
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
+    .option(
+      '--workers [n]',
+      'train each round over N stage workers (without N: one per core, at most 8)',
+      int('--workers'),
+    )
+    .option('--write-initial <dir>', "write the model's initial arrays (the ServerApp's init-dir) and exit")
+    .action(async (o) => {
+      const stop = new AbortController();
+      const leave = () => stop.abort();
+      process.once('SIGINT', leave);
+      process.once('SIGTERM', leave);
+      try {
+        await runFederate(
+          { ...o, workers: o.workers === true ? defaultWorkers(availableParallelism()) : o.workers, workerUrl },
+          { signal: stop.signal },
+        );
+      } finally {
+        process.off('SIGINT', leave);
+        process.off('SIGTERM', leave);
+      }
+    });
+}
+
+export interface FederateArgs {
+  server: string;
+  rule: RuleConfig['rule'];
+  model: RuleConfig['model'];
+  data: string;
+  /** 'i/n': this device's shard of the training data. */
+  shard: string;
+  /** Dirichlet concentration of a non-IID shard (absent: contiguous IID slices). */
+  nonIid?: number;
+  /** Seed of the model's initial weights and of the shards (every client of a federation passes the same). */
+  seed: number;
+  /** backprop/tpsgd MLP: one hidden tanh layer of this many units instead of the built-in model. */
+  hidden?: number;
+  /** Use the first N training images before sharding. */
+  limit?: number;
+  /** Local test images (evaluate messages), from this shard's slice of the test set. */
+  testImages: number;
+  /** Fallbacks when the server's config does not set 'local-epochs', 'lr', 'batch-size'. */
+  epochs: number;
+  lr: number;
+  batch: number;
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  backend: string;
+  workers?: number;
+  workerUrl: URL;
+  /** Write the model's initial arrays (the ServerApp's init-dir) to this folder and exit. */
+  writeInitial?: string;
+  /** Ms between empty pulls (default 1000). */
+  pollMs?: number;
+}
+
+/** `--shard i/n` as numbers; a typed error for anything else. */
+export function parseShard(s: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s.trim());
+  const index = m ? Number(m[1]) : Number.NaN,
+    count = m ? Number(m[2]) : Number.NaN;
+  if (!m || count < 1 || index >= count)
+    fail('INVALID_ARGUMENT', `--shard ${s} is not a shard i/n with 0 ≤ i < n`, 'pass e.g. --shard 0/3');
+  return { index, count };
+}
+
+/** `--server`: an http(s) URL of the SuperLink's port, without a trailing slash; a typed error otherwise. */
+export function parseServer(s: string): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(s);
+  } catch {}
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash)
+    fail(
+      'INVALID_ARGUMENT',
+      `--server ${s} is not an http(s) URL`,
+      "pass the SuperLink's address, e.g. --server http://127.0.0.1:9095",
+    );
+  return u.href.replace(/\/+$/, '');
+}
+
+const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
+const sum = (t: Traffic[], k: 'sent' | 'received') => t.reduce((a, x) => a + x[k], 0);
+
+/**
+ * `layerhive federate`: one Flower SuperNode on this device, training `--rule`/`--model` on shard i of n of
+ * `--data`, until `signal` aborts (Ctrl-C); then it deactivates and unregisters. One line per message on `log`.
+ */
+export async function runFederate(
+  a: FederateArgs,
+  o: { signal?: AbortSignal; log?: (line: string) => void } = {},
+): Promise<void> {
+  const log = o.log ?? console.log;
+  const server = parseServer(a.server);
+  const { index, count } = parseShard(a.shard);
+  if (a.nonIid !== undefined && !(a.nonIid > 0))
+    fail('INVALID_ARGUMENT', `--non-iid ${a.nonIid} is not a positive number`, 'pass a Dirichlet α such as 0.3');
+  const backend = await lh.createBackend(a.backend);
+  let rule: LearningRule | undefined;
+  try {
+    const data = await loadData(a.data, a.limit);
+    const config = ruleConfig(
+      { ...a, localLoss: 'l2', blocks: 10, embedding: 'onehot', weighting: 'uniform' },
+      data.train,
+    );
+    if (a.hidden !== undefined)
+      config.layers = [
+        { type: 'flatten' },
+        { type: 'dense', units: a.hidden },
+        { type: 'tanh' },
+        { type: 'dense', units: data.train.classes },
+      ];
+    if (a.optimizer === 'sgd') config.optimizer = { type: 'sgd', lr: a.lr, momentum: 0.9 };
+    const normalization = a.data === 'mnist' ? MNIST_NORMALIZATION : undefined;
+    const trainSet = shard(data.train, index, count, a.nonIid, a.seed + 11);
+    const per = Math.min(a.testImages, Math.floor(data.test.count / count));
+    const testSet = subset(data.test, index * per, per);
+    const trainer: LocalTrainer | undefined = a.workers
+      ? async (r, tr, te, t) => {
+          const initial = await saveGroups(r);
+          const out = await trainParallel(config, tr, te, {
+            ...t,
+            workers: a.workers as number,
+            spawn: nodeSpawner(a.workerUrl),
+            backend: a.backend,
+            initial,
+          });
+          for (const [g, s] of Object.entries(await saveGroups(out.rule))) r.loadGroup(g, s);
+          out.rule.dispose();
+          return { epochs: out.report.epochs };
+        }
+      : undefined;
+    const app = ruleClientApp({
+      config,
+      backend,
+      trainSet,
+      testSet,
+      epochs: a.epochs,
+      lr: a.lr,
+      batchSize: a.batch,
+      normalization,
+      trainer,
+    });
+    rule = app.rule;
+    if (a.writeInitial) {
+      mkdirSync(a.writeInitial, { recursive: true });
+      const names: string[] = [];
+      for (const [name, arr] of await ruleArrays(rule)) {
+        writeFileSync(join(a.writeInitial, `${names.length}.npy`), arr.data);
+        names.push(name);
+      }
+      writeFileSync(join(a.writeInitial, 'manifest.json'), JSON.stringify({ names }));
+      log(`wrote ${names.length} initial arrays of ${config.rule} (${config.model}) to ${a.writeInitial}`);
+      return;
+    }
+    // the metrics of the last reply, for the round's line
+    let last: { round?: number; loss?: number; accuracy?: number } = {};
+    const handler: ClientAppHandler = async (m) => {
+      const cfg = m.content.get('config');
+      // Flower's strategies put the round in the config ('server-round'); the group id is often empty
+      const round = configNumber(cfg?.kind === 'config' ? cfg.values : undefined, 'server-round', Number(m.groupId));
+      last = { round };
+      const reply = await app.handler(m);
+      const metrics = reply.get('metrics');
+      if (metrics?.kind === 'metrics')
+        last = {
+          round,
+          loss: metrics.values.get('loss') as number | undefined,
+          accuracy: metrics.values.get('accuracy') as number | undefined,
+        };
+      return reply;
+    };
+    const node = new SuperNode({
+      server,
+      pollMs: a.pollMs,
+      onRound: (r) => {
+        const kind = r.message.messageType.split('.')[0];
+        const metrics = r.error
+          ? `failed: ${r.error.message}`
+          : [
+              last.loss !== undefined ? `loss ${last.loss.toFixed(4)}` : '',
+              last.accuracy !== undefined ? `local accuracy ${(100 * last.accuracy).toFixed(1)}%` : '',
+            ]
+              .filter(Boolean)
+              .join(', ');
+        log(
+          `round ${last.round || r.message.groupId || '?'} ${kind}: ${metrics} · sent ${kb(sum(r.traffic, 'sent'))}, ` +
+            `received ${kb(sum(r.traffic, 'received'))} · ${r.seconds.toFixed(1)} s`,
+        );
+      },
+      onFault: (e) => log(`(${e.message}; retrying)`),
+    });
+    log(
+      `federating ${config.rule} (${config.model}${a.hidden ? `, ${a.hidden} hidden` : ''}) with ${server}: ` +
+        `shard ${index}/${count} of ${a.data}${a.nonIid !== undefined ? ` (non-IID α=${a.nonIid})` : ''}, ` +
+        `${trainSet.count} training and ${testSet.count} test images (Ctrl-C leaves the federation)`,
+    );
+    await node.connect(o.signal);
+    log(`node ${node.id} registered and active; waiting for rounds`);
+    await node.run(handler, o.signal);
+    log(`node ${node.id} deactivated and unregistered`);
+  } finally {
+    rule?.dispose();
+    backend.destroy?.();
+  }
+}
