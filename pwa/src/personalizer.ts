@@ -380,17 +380,18 @@ export class Personalizer {
   }
 
   /**
-   * Deletes these samples; true when the model in use may have learned from them (it was saved after one of them
-   * was taught). Then the next Learn starts again from the model they were never taught to (the shipped one, or the
-   * newest imported one) and learns from the samples left: nothing of the deleted ones stays in the version it saves.
+   * Deletes these samples; true when a saved version may have learned from them (it was saved after one of them was
+   * taught — any version, of either network: the other network's newest is what its mode goes back to). Then the next
+   * Learn of each network starts again from the model they were never taught to (the shipped one, or the newest
+   * imported one) and learns from the samples left: nothing of the deleted ones stays in the versions it saves.
    * (A sample kept aside is never learned from, but deleting it moves which samples are kept aside: it counts too.)
    */
   async forgetSamples(ids: readonly number[]): Promise<boolean> {
     const gone = new Set(ids);
     const taught = (await this.samples.all()).filter((s) => gone.has(s.id!));
-    const inUse = (await this.store.list(NAME)).find((v) => v.version === this.status.version);
+    const saved = (await this.store.list(NAME)).map((v) => Date.parse(v.createdAt));
     await this.samples.delete(ids);
-    const learned = !!inUse && taught.some((s) => s.at <= Date.parse(inUse.createdAt));
+    const learned = taught.some((s) => saved.some((at) => s.at <= at));
     if (learned) localStorage.setItem(FROM_ORIGIN_KEY, String(Date.now()));
     await this.countSamples();
     return learned;
