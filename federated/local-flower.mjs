@@ -50,9 +50,11 @@ export async function startFlower({ log = () => {} } = {}) {
     `[superlink]\ndefault = "local"\n\n[superlink.local]\naddress = "127.0.0.1:${port}"\ninsecure = true\n`,
   );
   const spawned = [];
+  // the ServerApp runs in this venv's Python, which has its dependencies: without the flag, Flower 1.42 makes a fresh
+  // environment per run with `uv sync` from PyPI (network, and certificates a bare environment may lack)
   const superlink = spawn(
     join(venv, 'bin/flower-superlink'),
-    ['--insecure', '--host', '127.0.0.1', '--port', String(port)],
+    ['--insecure', '--host', '127.0.0.1', '--port', String(port), '--disable-runtime-dependency-installation'],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   spawned.push(superlink);
