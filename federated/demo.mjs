@@ -144,7 +144,7 @@ try {
     console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
     if (k === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
-  console.log('(global accuracy: the global model on the clients\' test slices, Flower\'s weighted aggregate)');
+  console.log("(global accuracy: the global model on the clients' test slices, Flower's weighted aggregate)");
 } catch (e) {
   failed = true;
   console.error(`demo failed: ${e.message}`);

@@ -12,7 +12,10 @@ const protoDir = join(root, 'federated/proto/flwr/proto');
 const outDir = join(root, 'src/federated/generated');
 const marker = join(outDir, '.stamp');
 const protos = readdirSync(protoDir).filter((f) => f.endsWith('.proto'));
-const newest = Math.max(...protos.map((f) => statSync(join(protoDir, f)).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
+const newest = Math.max(
+  ...protos.map((f) => statSync(join(protoDir, f)).mtimeMs),
+  statSync(fileURLToPath(import.meta.url)).mtimeMs,
+);
 if (existsSync(marker) && statSync(marker).mtimeMs >= newest) process.exit(0);
 
 rmSync(outDir, { recursive: true, force: true });

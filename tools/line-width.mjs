@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const WIDTH = 120;
 const root = fileURLToPath(new URL('..', import.meta.url));
-const folders = ['src', 'workers', 'wasm', 'pwa', 'bench', 'test', 'bin', 'tools'];
+const folders = ['src', 'workers', 'wasm', 'pwa', 'bench', 'test', 'bin', 'tools', 'federated'];
 const skip = new Set(['node_modules', 'dist', 'build', 'base-model', 'results']);
 const generated = /\.generated\.ts$/;
 const checked = /\.(ts|mjs|js|html)$/;
