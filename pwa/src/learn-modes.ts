@@ -59,7 +59,7 @@ export const modeInfo = (m: LearnMode): ModeInfo => MODES.find((i) => i.id === m
 export const isMode = (m: unknown): m is LearnMode => MODES.some((i) => i.id === m);
 
 /** Right answers out of how many. */
-export interface Tally {
+export interface Score {
   correct: number;
   total: number;
 }
@@ -70,8 +70,8 @@ export interface LearnFigures {
   /** Wall time of the training over the workers (scoring before and after not included). */
   seconds: number;
   /** After Learn: on the samples kept aside, and on the MNIST digits shipped with the app. */
-  mine: Tally;
-  replay: Tally;
+  mine: Score;
+  replay: Score;
   /** Where the layers or blocks ran (`formatPlan` of the run's plan). */
   plan: string;
   /** Payload bytes between workers (activations and labels), per sample trained, and pulled into the coordinator. */

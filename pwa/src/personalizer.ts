@@ -14,6 +14,7 @@ import {
   type LearnFigures,
   type LearnMode,
   type ModeInfo,
+  type Score,
 } from './learn-modes.js';
 
 export interface LearnPoint {
@@ -38,11 +39,6 @@ export interface Status {
   gradients: boolean;
   /** What the last Learn measured on this device (any mode): plan, bytes between workers, time, accuracy. */
   lastLearn: LearnFigures | null;
-}
-/** Right answers out of how many. */
-export interface Score {
-  correct: number;
-  total: number;
 }
 /** A model's accuracy on your samples kept aside and on the MNIST digits shipped with the app. */
 export interface Accuracy {

@@ -1,5 +1,6 @@
 import { html, nothing, type ReactiveController } from 'lit';
-import type { Accuracy, LearnPoint, Score } from './personalizer.js';
+import type { Score } from './learn-modes.js';
+import type { Accuracy, LearnPoint } from './personalizer.js';
 import { isMode, MODES, modeInfo, storedFigures, type LearnMode } from './learn-modes.js';
 import type { Shell } from './shell.js';
 import './learning-plot.js';
