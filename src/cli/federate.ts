@@ -208,6 +208,7 @@ export async function runFederate(
       batchSize: a.batch,
       normalization,
       trainer,
+      trainerAppliesProximal: !a.workers,
     });
     rule = app.rule;
     if (a.writeInitial) {

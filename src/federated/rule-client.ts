@@ -33,9 +33,14 @@ export interface RuleClientOptions {
   /**
    * Trains locally (default: `train` in this thread). FedProx's proximal term ('proximal-mu' in the server's config)
    * is applied as a decoupled step after each optimizer step of the rule it is given (see `withProximal`); a trainer
-   * that trains a copy elsewhere (workers) must apply it itself or leave it out.
+   * that trains a copy elsewhere (workers) cannot, and says so with `trainerAppliesProximal: false`.
    */
   trainer?: LocalTrainer;
+  /**
+   * Whether `trainer` trains the rule it is given, so that FedProx's proximal step applies (default true). When
+   * false, a train message with 'proximal-mu' > 0 is refused with a typed error rather than trained as FedAvg.
+   */
+  trainerAppliesProximal?: boolean;
 }
 
 /** The names arrays travel under: `<group>/<tensor>`, in the rule's group order. */
@@ -109,6 +114,12 @@ export function ruleClientApp(o: RuleClientOptions): { handler: ClientAppHandler
       const round = configNumber(config, 'server-round', Number(m.groupId) || 1);
       const mu = configNumber(config, 'proximal-mu', 0);
       if (!(mu >= 0)) throw new FederatedError('malformed', `proximal-mu ${mu} is negative`, 'set proximal-mu ≥ 0');
+      if (mu > 0 && o.trainerAppliesProximal === false)
+        throw new FederatedError(
+          'refused',
+          `the server asks for FedProx (proximal-mu ${mu}), which this client cannot apply while training over workers`,
+          'train in this thread (no --workers), or run the federation with FedAvg',
+        );
       const proximal = mu > 0 ? withProximal(rule, mu) : undefined;
       let r: { epochs: EpochReport[] };
       try {

@@ -1,6 +1,7 @@
 // @module-tag behaviour
 // FedProx on the client: a 'train' message whose config carries 'proximal-mu' keeps the local weights nearer the
-// global ones than the same training with μ = 0; the rule itself is left without the extra step afterwards.
+// global ones than the same training with μ = 0; the rule itself is left without the extra step afterwards; a client
+// that trains over workers refuses a FedProx round.
 import { describe, expect, it } from 'vitest';
 import { createBackend } from '../../../src/index.js';
 import { loadMnist } from '../../../src/data/idx-file.js';
@@ -78,6 +79,22 @@ describe('FedProx proximal term', () => {
     expect(prox).toBeLessThan(plain);
     expect(strong).toBeLessThan(prox);
     await expect(probe.handler(message(global, -1))).rejects.toMatchObject({ name: 'FederatedError' });
+    // a client whose trainer trains a copy elsewhere (workers) cannot apply the step: it refuses, not trains FedAvg
+    const elsewhere = ruleClientApp({
+      config,
+      backend,
+      trainSet,
+      testSet,
+      normalization: MNIST_NORMALIZATION,
+      trainer: async () => ({ epochs: [] }),
+      trainerAppliesProximal: false,
+    });
+    apps.push(elsewhere);
+    await expect(elsewhere.handler(message(global, 0.1))).rejects.toMatchObject({
+      name: 'FederatedError',
+      fault: 'refused',
+      message: expect.stringMatching(/FedProx \(proximal-mu 0\.1\).*over workers/),
+    });
     for (const a of [probe, ...apps]) a.rule.dispose();
   }, 120_000);
 });
