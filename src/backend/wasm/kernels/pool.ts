@@ -8,88 +8,42 @@ import type { WasmBackend } from '../wasm-backend.js';
  * The geometry arguments every pooling export takes after its data pointers: planes, H, W, window, stride, padding,
  * OH, OW.
  */
-function args(shape: readonly number[], a: PoolAttrs): number[] {
+type Geometry = [number, number, number, number, number, number, number, number, number, number, number];
+
+function args(shape: readonly number[], a: PoolAttrs): Geometry {
   const [N, C, H, W] = shape;
-  return [N * C, H, W, a.kernel[0], a.kernel[1], a.stride[0], a.stride[1], a.pad[0], a.pad[1], ...poolOutHW(H, W, a)];
+  const [OH, OW] = poolOutHW(H, W, a);
+  return [N * C, H, W, a.kernel[0], a.kernel[1], a.stride[0], a.stride[1], a.pad[0], a.pad[1], OH, OW];
 }
 
-function pooledShape(g: number[], shape: readonly number[]): number[] {
+function pooledShape(g: Geometry, shape: readonly number[]): number[] {
   return [shape[0], shape[1], g[9], g[10]];
 }
 
 export function maxPoolWasm(b: WasmBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = args(x.shape, a),
     out = makeTensor(b, pooledShape(g, x.shape));
-  b.k.maxPool(b.ptr(x.storage), g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], b.ptr(out.storage));
+  b.k.maxPool(b.ptr(x.storage), ...g, b.ptr(out.storage));
   return out;
 }
 
 export function maxPoolGradWasm(b: WasmBackend, [dy, x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = args(x.shape, a),
     out = makeTensor(b, x.shape);
-  b.k.maxPoolGrad(
-    b.ptr(dy.storage),
-    b.ptr(x.storage),
-    g[0],
-    g[1],
-    g[2],
-    g[3],
-    g[4],
-    g[5],
-    g[6],
-    g[7],
-    g[8],
-    g[9],
-    g[10],
-    b.ptr(out.storage),
-  );
+  b.k.maxPoolGrad(b.ptr(dy.storage), b.ptr(x.storage), ...g, b.ptr(out.storage));
   return out;
 }
 
 export function avgPoolWasm(b: WasmBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = args(x.shape, a),
     out = makeTensor(b, pooledShape(g, x.shape));
-  const [cy0, cy1, cx0, cx1] = poolCounted(x.shape[2], x.shape[3], a);
-  b.k.avgPool(
-    b.ptr(x.storage),
-    g[0],
-    g[1],
-    g[2],
-    g[3],
-    g[4],
-    g[5],
-    g[6],
-    g[7],
-    g[8],
-    g[9],
-    g[10],
-    b.ptr(out.storage),
-    cy0,
-    cy1,
-    cx0,
-    cx1,
-  );
+  b.k.avgPool(b.ptr(x.storage), ...g, b.ptr(out.storage), ...poolCounted(x.shape[2], x.shape[3], a));
   return out;
 }
 
 export function avgPoolGradWasm(b: WasmBackend, [dy]: readonly Tensor[], a: PoolGradAttrs): Tensor {
   const g = args(a.shape, a),
     out = makeTensor(b, a.shape);
-  b.k.avgPoolGrad(
-    b.ptr(dy.storage),
-    g[0],
-    g[1],
-    g[2],
-    g[3],
-    g[4],
-    g[5],
-    g[6],
-    g[7],
-    g[8],
-    g[9],
-    g[10],
-    b.ptr(out.storage),
-    ...poolCounted(a.shape[2], a.shape[3], a),
-  );
+  b.k.avgPoolGrad(b.ptr(dy.storage), ...g, b.ptr(out.storage), ...poolCounted(a.shape[2], a.shape[3], a));
   return out;
 }
