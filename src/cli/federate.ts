@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,17 +20,7 @@ import { modelNames } from '../learn/models.js';
 import { SuperNode } from '../federated/supernode.js';
 import type { ClientAppHandler } from '../federated/supernode.js';
 import { loadData, ruleConfig } from './train.js';
-
-const int = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return n;
-};
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
-  return n;
-};
+import { int, positive } from './option-parsers.js';
 
 /** Adds `layerhive federate` to the CLI (main.ts), defined as the other commands are. */
 export function federateCommand(program: Command, workerUrl: URL): void {

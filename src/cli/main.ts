@@ -13,6 +13,7 @@ import { federateCommand } from './federate.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
 import { embeddingKinds } from '../learn/noprop/embedding.js';
+import { int, positive } from './option-parsers.js';
 
 /** The built stage worker beside this bundle (this file is dist/cli.js). */
 const workerUrl = new URL('./stage.worker.js', import.meta.url);
@@ -79,17 +80,6 @@ program
     console.log(t.toString());
     console.log('\nNext: `npm run bench -- kernels` compares the kernels with tfjs-backend-wasm and onnxruntime.');
   });
-
-const int = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return n;
-};
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
-  return n;
-};
 
 program
   .command('train')
