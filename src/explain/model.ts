@@ -4,22 +4,8 @@ import type { Sequential } from '../nn/sequential.js';
 import type { Cache, Layer } from '../nn/layer.js';
 import { dispose, tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
-import {
-  add,
-  concat,
-  copy,
-  div,
-  maxPool2dGrad,
-  mul,
-  relu,
-  slice,
-  sub,
-  tensor,
-  unaryGrad,
-  zeros,
-} from '../ops/index.js';
+import { add, concat, copy, div, maxPool2dGrad, mul, relu, slice, sub, tensor, zeros } from '../ops/index.js';
 import { Pool2d } from '../nn/layers/pool.js';
-import { unaryGradUses, type UnaryOp } from '../backend/kernel-names.js';
 
 /**
  * How gradients pass activations: plainly, or guided backprop's positive-only rule at ReLUs ('guided', Captum's
@@ -108,7 +94,8 @@ export function layerNames(specs: readonly { type: string; name?: string }[]): s
   });
 }
 
-const activations = new Set(['relu', 'sigmoid', 'tanh', 'gelu']);
+/** Elementwise activations: each layer's own VJP is dy·f′(x), which the rules below reuse. */
+const activations = new Set(['relu', 'sigmoid', 'tanh', 'gelu', 'hardswish', 'clip', 'leakyrelu', 'hardsigmoid']);
 
 /** The Explainable of a Sequential network on its own backend (eval mode: batch norm uses running statistics). */
 export function fromSequential(model: Sequential): Explainable {
@@ -241,8 +228,7 @@ export function fromSequential(model: Sequential): Explainable {
                 : rule === 'guided' && layer.spec.type === 'relu';
             if (!guided) return null;
             // guided backprop: only positive gradients pass an activation, times its local slope
-            const op = layer.spec.type as UnaryOp;
-            return unaryGrad(op, relu(dy), unaryGradUses[op] === 'x' ? f.ins[i] : f.outs[i]);
+            return layer.backward(relu(dy), f.caches[i], true, false).dx;
           });
         }),
       );
@@ -282,11 +268,10 @@ export function fromSequential(model: Sequential): Explainable {
               return lower(ratio(routed, sub(xt, xb), maxPool2dGrad(g, xt, layer.opts)));
             }
             if (!activations.has(layer.spec.type)) return null;
-            const op = layer.spec.type as UnaryOp;
             const dx = sub(top(f.ins[i]), bottom(f.ins[i])),
               dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
-            const slopeAt = unaryGradUses[op] === 'x' ? top(f.ins[i]) : top(f.outs[i]);
-            const slope = unaryGrad(op, add(zeros(dx.shape, 'float32', backend), 1), slopeAt);
+            const ones = add(zeros(f.outs[i].shape, 'float32', backend), 1);
+            const slope = top(layer.backward(ones, f.caches[i], true, false).dx!);
             return lower(mul(top(dy), ratio(dyv, dx, slope)));
           });
           return mul(slice(m, 0, 0, batch), sub(xs, bs));

@@ -2,13 +2,17 @@ import type { BuildContext, Layer, LayerSpec } from './layer.js';
 import { fail } from '../core/errors.js';
 import { Dense } from './layers/dense.js';
 import { Conv2d } from './layers/conv2d.js';
-import { Pool2d } from './layers/pool.js';
+import { GlobalAvgPool, Pool2d } from './layers/pool.js';
 import { Flatten } from './layers/flatten.js';
 import { Activation } from './layers/activation.js';
 import { BatchNorm } from './layers/batchnorm.js';
 import { Dropout } from './layers/dropout.js';
 import { Embedding } from './layers/embedding.js';
 import { Branches } from './layers/branches.js';
+import { Clip, HardSigmoid, HardSwish, LeakyRelu } from './layers/pointwise.js';
+import { Pad } from './layers/pad.js';
+import { LayerNorm } from './layers/layernorm.js';
+import { Reshape, Transpose } from './layers/layout.js';
 
 type Builder<S extends LayerSpec = LayerSpec> = (spec: S, inputShape: readonly number[], ctx: BuildContext) => Layer;
 type Builders = { [T in LayerSpec['type']]: Builder<LayerSpec & { type: T }> };
@@ -24,6 +28,15 @@ const builders: Builders = {
   sigmoid: (s, i) => new Activation(s, i),
   tanh: (s, i) => new Activation(s, i),
   gelu: (s, i) => new Activation(s, i),
+  hardswish: (s, i) => new HardSwish(s, i),
+  clip: (s, i) => new Clip(s, i),
+  leakyrelu: (s, i) => new LeakyRelu(s, i),
+  hardsigmoid: (s, i) => new HardSigmoid(s, i),
+  pad: (s, i) => new Pad(s, i),
+  layernorm: (s, i, c) => new LayerNorm(s, i, c),
+  globalavgpool: (s, i) => new GlobalAvgPool(s, i),
+  reshape: (s, i) => new Reshape(s, i),
+  transpose: (s, i) => new Transpose(s, i),
   batchnorm: (s, i, c) => new BatchNorm(s, i, c),
   dropout: (s, i) => new Dropout(s, i),
   embedding: (s, i, c) => new Embedding(s, i, c),

@@ -34,11 +34,38 @@ type LayerKind =
       countPad?: boolean;
     }
   | { type: 'flatten' }
-  | { type: 'relu' | 'sigmoid' | 'tanh' | 'gelu' }
+  /** hardswish: x·clip(x + 3, 0, 6) / 6 (ONNX HardSwish). */
+  | { type: 'relu' | 'sigmoid' | 'tanh' | 'gelu' | 'hardswish' }
+  /** min(max(x, min), max), bounds default −∞ / +∞ (Relu6: { min: 0, max: 6 }); the gradient is 1 strictly inside. */
+  | { type: 'clip'; min?: number; max?: number }
+  /** x for x > 0, alpha·x otherwise (alpha default 0.01). */
+  | { type: 'leakyrelu'; alpha?: number }
+  /** max(0, min(1, alpha·x + beta)), alpha default 0.2, beta 0.5 (ONNX HardSigmoid). */
+  | { type: 'hardsigmoid'; alpha?: number; beta?: number }
+  /**
+   * Constant padding of the per-sample dimensions: pads = [begin_1 … begin_r, end_1 … end_r] (ONNX's order without
+   * the batch), each ≥ 0; value default 0.
+   */
+  | { type: 'pad'; pads: number[]; value?: number }
+  /**
+   * Normalises over the last `dims` per-sample dimensions (default 1), then scales by `gamma` and shifts by `beta`
+   * (parameters shaped like those dimensions); epsilon default 1e-5 (ONNX LayerNormalization, axis −dims).
+   */
+  | { type: 'layernorm'; dims?: number; epsilon?: number }
+  /** The mean over every axis after the channel: [C, H, W] → [C, 1, 1] (ONNX GlobalAveragePool). */
+  | { type: 'globalavgpool' }
+  /** The per-sample shape becomes `shape` (positive, the same element count); the batch stays. */
+  | { type: 'reshape'; shape: number[] }
+  /** Permutes the per-sample dimensions (perm indexes them from 0); the batch stays first. */
+  | { type: 'transpose'; perm: number[] }
   | { type: 'batchnorm'; momentum?: number; epsilon?: number }
   | { type: 'dropout'; rate: number }
   | { type: 'embedding'; vocab: number; dim: number }
-  | { type: 'branches'; merge: 'concat' | 'add'; branches: LayerSpec[][] };
+  /**
+   * The input through each branch, merged: 'concat' along the first per-sample axis (the others equal); 'add' and
+   * 'mul' broadcast NumPy-style over the per-sample shapes ([C, H, W] with [C, 1, 1]: squeeze-excitation).
+   */
+  | { type: 'branches'; merge: 'concat' | 'add' | 'mul'; branches: LayerSpec[][] };
 
 export interface ForwardContext {
   training: boolean;

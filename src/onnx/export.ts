@@ -54,6 +54,7 @@ export interface ExportOptions {
 class GraphBuilder {
   readonly nodes: Node[] = [];
   private readonly pending: { name: string; dims: number[]; values: Tensor | Float32Array }[] = [];
+  private readonly int64s: Init[] = [];
   constructor(readonly onnx: Onnx) {}
 
   init(name: string, t: Tensor | Float32Array, dims?: number[]): string {
@@ -65,9 +66,18 @@ class GraphBuilder {
     return this.init(name, Float32Array.of(v), []);
   }
 
+  /** A 1-D int64 initializer (shapes, pads). */
+  int64(name: string, values: number[]): string {
+    const { TensorProto } = this.onnx;
+    this.int64s.push(
+      TensorProto.create({ name, dataType: TensorProto.DataType.INT64, dims: [values.length], int64Data: values }),
+    );
+    return name;
+  }
+
   /** Every initializer with its values (read from the device now). */
-  initializers(): Promise<Init[]> {
-    return Promise.all(
+  async initializers(): Promise<Init[]> {
+    const floats = await Promise.all(
       this.pending.map(async ({ name, dims, values }) =>
         this.onnx.TensorProto.create({
           name,
@@ -77,6 +87,7 @@ class GraphBuilder {
         }),
       ),
     );
+    return [...floats, ...this.int64s];
   }
 
   node(opType: string, input: string[], output: string, attribute: Attr[] = []): string {
@@ -163,6 +174,58 @@ class GraphBuilder {
         case 'tanh':
           this.node('Tanh', [h], out);
           break;
+        case 'hardswish':
+          this.node('HardSwish', [h], out);
+          break;
+        case 'clip': {
+          const lo = spec.min ?? -Infinity,
+            hi = spec.max ?? Infinity;
+          // an absent bound is an empty input name (min) or no input (max)
+          const inputs = [h, lo > -Infinity ? this.scalar(n('min'), lo) : ''];
+          if (hi < Infinity) inputs.push(this.scalar(n('max'), hi));
+          this.node('Clip', inputs[inputs.length - 1] === '' ? [h] : inputs, out);
+          break;
+        }
+        case 'leakyrelu':
+          this.node('LeakyRelu', [h], out, [this.float('alpha', spec.alpha ?? 0.01)]);
+          break;
+        case 'hardsigmoid':
+          this.node('HardSigmoid', [h], out, [
+            this.float('alpha', spec.alpha ?? 0.2),
+            this.float('beta', spec.beta ?? 0.5),
+          ]);
+          break;
+        case 'pad': {
+          const r = layer.inputShape.length;
+          this.node(
+            'Pad',
+            [
+              h,
+              this.int64(n('pads'), [0, ...spec.pads.slice(0, r), 0, ...spec.pads.slice(r)]),
+              this.scalar(n('pad_value'), spec.value ?? 0),
+            ],
+            out,
+          );
+          break;
+        }
+        case 'layernorm':
+          this.node(
+            'LayerNormalization',
+            [h, this.init(n('gamma'), p('gamma')!), this.init(n('beta'), p('beta')!)],
+            out,
+            [this.int('axis', -(spec.dims ?? 1)), this.float('epsilon', spec.epsilon ?? 1e-5)],
+          );
+          break;
+        case 'globalavgpool':
+          this.node('GlobalAveragePool', [h], out);
+          break;
+        case 'reshape':
+          // 0 copies the input's dimension (allowzero 0): the symbolic batch
+          this.node('Reshape', [h, this.int64(n('shape'), [0, ...spec.shape])], out);
+          break;
+        case 'transpose':
+          this.node('Transpose', [h], out, [this.ints('perm', [0, ...spec.perm.map((a) => a + 1)])]);
+          break;
         case 'gelu': {
           const div = this.node('Div', [h, this.scalar(n('sqrt2_'), Math.SQRT2)], n('gelu_div'));
           const add = this.node(
@@ -193,13 +256,28 @@ class GraphBuilder {
           this.node('Identity', [h], out);
           break;
         case 'branches': {
-          const ys: string[] = [];
-          for (const [b, branch] of (layer as Branches).branches.entries())
-            ys.push(this.sequential(branch, h, `${prefix}${i}.${b}.`));
+          const ys: string[] = [],
+            rank = layer.outputShape.length;
+          for (const [b, branch] of (layer as Branches).branches.entries()) {
+            const y = this.sequential(branch, h, `${prefix}${i}.${b}.`),
+              s = branch.outputShape;
+            // ONNX broadcasting aligns trailing axes, the batch included: a lower-rank branch gains 1s after the batch
+            ys.push(
+              spec.merge === 'concat' || s.length === rank
+                ? y
+                : this.node(
+                    'Reshape',
+                    [y, this.int64(`${prefix}${i}.${b}.aligned_shape`, [0, ...Array(rank - s.length).fill(1), ...s])],
+                    `${prefix}${i}.${b}.aligned`,
+                  ),
+            );
+          }
+          const op = spec.merge === 'mul' ? 'Mul' : 'Add';
           if (spec.merge === 'concat') this.node('Concat', ys, out, [this.int('axis', 1)]);
           else
             ys.slice(1).reduce(
-              (acc, y, k) => this.node('Add', [acc, y], k === ys.length - 2 ? out : `${out}_sum${k}`),
+              (acc, y, k) =>
+                this.node(op, [acc, y], k === ys.length - 2 ? out : `${out}_${op === 'Mul' ? 'prod' : 'sum'}${k}`),
               ys[0],
             );
           if (ys.length === 1) this.node('Identity', ys, out);
@@ -209,7 +287,7 @@ class GraphBuilder {
           fail(
             'INVALID_ARGUMENT',
             `layer ${prefix}${i} (${spec.type}) has no ONNX export`,
-            'export networks of dense, conv2d, pooling, flatten, activation, batchnorm and dropout layers',
+            'export networks of the layers that have one: every type but embedding',
           );
       }
       h = out;
@@ -263,8 +341,10 @@ function noPropDT(g: GraphBuilder, rule: NoPropDT, input: string, noise: string)
  * A network as an ONNX model (opset 17, IR 8): the batch dimension is symbolic ('N'), weights are initializers.
  * Takes a Sequential, a backprop/tpSGD rule (its network), or a NoProp-DT rule (inference unrolled, with a second
  * input `noise`, see noPropDT). Dense → Gemm, conv2d → Conv, pooling → MaxPool/AveragePool (padding not counted),
- * flatten → Flatten, activations → Relu/Sigmoid/Tanh and GELU as x·½(1 + erf(x/√2)), batch norm →
- * BatchNormalization (running statistics), dropout → Identity, branches → their stacks joined by Add or Concat.
+ * flatten → Flatten, activations → Relu/Sigmoid/Tanh/HardSwish/Clip/LeakyRelu/HardSigmoid and GELU as
+ * x·½(1 + erf(x/√2)), pad → Pad, layernorm → LayerNormalization, globalavgpool → GlobalAveragePool, reshape →
+ * Reshape (0 keeps the batch), transpose → Transpose, batch norm → BatchNormalization (running statistics), dropout →
+ * Identity, branches → their stacks joined by Concat, Add or Mul (broadcasting).
  * Anything else is a typed error naming it. A learning rule's graph takes float pixels in [0, 1] and normalises them
  * in its first nodes (`input`, `normalization`); every file carries its contract in `metadata_props` (input layout,
  * range and normalisation, class names, the rule, layerhive's version, NoProp-DT's noise): `readContract` reads it.

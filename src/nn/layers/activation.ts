@@ -4,7 +4,7 @@ import { unaryGradUses } from '../../backend/kernel-names.js';
 import type { Cache, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 
-type ActSpec = Extract<LayerSpec, { type: 'relu' | 'sigmoid' | 'tanh' | 'gelu' }>;
+type ActSpec = LayerSpec & { type: 'relu' | 'sigmoid' | 'tanh' | 'gelu' };
 
 /** Keeps the forward input or output, whichever its derivative needs. */
 export class Activation extends BaseLayer<ActSpec> {

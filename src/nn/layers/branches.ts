@@ -1,37 +1,66 @@
 import type { Tensor } from '../../core/tensor.js';
-import { add, concat, slice } from '../../ops/index.js';
+import { add, concat, mul, slice, sumToShape } from '../../ops/index.js';
 import { fail } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
+import { tidy } from '../../core/scope.js';
 import type { BuildContext, Cache, ForwardContext, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 import { LayerStack, type LayerBuilder } from '../stack.js';
 
 type BranchSpec = Extract<LayerSpec, { type: 'branches' }>;
+const merges = ['concat', 'add', 'mul'];
+
+/** NumPy broadcasting of per-sample shapes (trailing axes aligned, 1 stretches), or null where they do not. */
+function broadcast(shapes: readonly (readonly number[])[]): number[] | null {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out: number[] = [];
+  for (let k = 0; k < rank; k++) {
+    const dims = shapes.map((s) => s[s.length - rank + k] ?? 1).filter((d) => d !== 1);
+    if (dims.some((d) => d !== dims[0])) return null;
+    out.push(dims[0] ?? 1);
+  }
+  return out;
+}
 
 /**
- * Runs the same input through several layer stacks and merges them: 'concat' joins along the feature
- * axis, 'add' sums. An empty branch is the identity, so { merge: 'add', branches: [[], body] } is a skip.
+ * Runs the same input through several layer stacks and merges them: 'concat' joins along the first per-sample axis,
+ * 'add' sums and 'mul' multiplies, broadcasting as NumPy does ([C, H, W] · [C, 1, 1]: squeeze-excitation). An empty
+ * branch is the identity, so { merge: 'add', branches: [[], body] } is a skip.
  */
 export class Branches extends BaseLayer<BranchSpec> {
   readonly branches: LayerStack[];
+  /** Each branch's per-sample output shape with leading 1s up to the merged rank (what broadcasting aligns). */
+  private readonly aligned: number[][];
 
   /** `build` builds the branches' layers: build.ts passes itself. */
   constructor(spec: BranchSpec, inputShape: readonly number[], ctx: BuildContext, build: LayerBuilder) {
     super(spec, inputShape);
+    if (!merges.includes(spec.merge) || !Array.isArray(spec.branches) || spec.branches.length === 0)
+      fail(
+        'SPEC_INVALID',
+        `branches with merge ${JSON.stringify(spec.merge)} and ${spec.branches?.length ?? 'no'} branches`,
+        `merge one or more branches by ${merges.join(', ')}`,
+      );
     this.branches = spec.branches.map((layers) => new LayerStack(inputShape, layers, ctx, build));
     const shapes = this.branches.map((b) => b.outputShape);
-    const ok = shapes.every(
-      (s) =>
-        s.length === shapes[0].length && s.every((d, i) => (spec.merge === 'concat' && i === 0) || d === shapes[0][i]),
-    );
-    if (!ok)
+    const joined =
+      spec.merge === 'concat'
+        ? shapes.every(
+            (s) => s.length === shapes[0].length && s.length > 0 && s.every((d, i) => i === 0 || d === shapes[0][i]),
+          )
+          ? [shapes.reduce((n, s) => n + s[0], 0), ...shapes[0].slice(1)]
+          : null
+        : broadcast(shapes);
+    if (!joined)
       fail(
         'SPEC_INVALID',
         `branches to ${spec.merge} have shapes ${shapes.map(fmt).join(', ')}`,
-        `${spec.merge} needs equal shapes${spec.merge === 'concat' ? ' except the feature axis' : ''}`,
+        spec.merge === 'concat'
+          ? 'concat needs equal shapes except the first axis'
+          : `${spec.merge} needs shapes that broadcast (each axis equal or 1, trailing axes aligned)`,
       );
-    this.outputShape =
-      spec.merge === 'add' ? shapes[0] : [shapes.reduce((s, sh) => s + sh[0], 0), ...shapes[0].slice(1)];
+    this.outputShape = joined;
+    this.aligned = shapes.map((s) => [...Array<number>(joined.length - s.length).fill(1), ...s]);
     this.branches.forEach((b, i) => {
       for (const [k, t] of b.namedParams()) this.params.set(`${i}.${k}`, t);
       for (const [k, t] of b.namedBuffers()) this.buffers.set(`${i}.${k}`, t);
@@ -40,21 +69,38 @@ export class Branches extends BaseLayer<BranchSpec> {
 
   forward(x: Tensor, ctx: ForwardContext) {
     const runs = this.branches.map((b) => b.forwardWithCache(x, ctx));
-    const ys = runs.map((r) => r.y);
-    const y = this.spec.merge === 'concat' ? concat(ys, 1) : ys.slice(1).reduce((acc, t) => add(acc, t), ys[0]);
-    return { y, cache: runs.map((r) => r.caches) };
+    const caches = runs.map((r) => r.caches);
+    if (this.spec.merge === 'concat')
+      return {
+        y: concat(
+          runs.map((r) => r.y),
+          1,
+        ),
+        cache: { caches },
+      };
+    // per-sample shapes of lower rank gain leading 1s after the batch, so that the batch axes stay aligned
+    const ys = runs.map((r, i) =>
+      r.y.rank === this.aligned[i].length + 1 ? r.y : r.y.reshape([x.shape[0], ...this.aligned[i]]),
+    );
+    const op = this.spec.merge === 'add' ? add : mul;
+    const y = tidy(() => ys.slice(1).reduce((acc, t) => op(acc, t), ys[0]));
+    return { y, cache: { caches, ys: this.spec.merge === 'mul' ? ys : null } };
   }
 
   backward(dy: Tensor, cache: Cache): Gradients {
-    const caches = cache as Cache[];
+    const { caches, ys } = cache as { caches: Cache[][]; ys?: Tensor[] | null };
     let at = 0,
       dx: Tensor | null = null;
     const grads: Record<string, Tensor> = {};
     this.branches.forEach((b, i) => {
-      const width = b.outputShape[0];
-      const dyi = this.spec.merge === 'concat' ? slice(dy, 1, at, width) : dy;
-      at += width;
-      const g = b.backwardWithCache(dyi, caches[i] as Cache[]);
+      const dyi = tidy(() => {
+        if (this.spec.merge === 'concat') return slice(dy, 1, at, b.outputShape[0]);
+        // mul: the product of the other branches' outputs; both: summed back over the axes this branch broadcast
+        const g = ys ? ys.reduce((acc, y, j) => (j === i ? acc : mul(acc, y)), dy) : dy;
+        return sumToShape(g, [dy.shape[0], ...this.aligned[i]]).reshape([dy.shape[0], ...b.outputShape]);
+      });
+      at += b.outputShape[0];
+      const g = b.backwardWithCache(dyi, caches[i]);
       for (const [k, t] of Object.entries(g.grads)) grads[`${i}.${k}`] = t;
       if (g.dx) dx = dx ? add(dx, g.dx) : g.dx;
     });

@@ -1,9 +1,19 @@
 import type { Tensor } from '../../core/tensor.js';
-import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad, type Pool2DOptions } from '../../ops/index.js';
+import {
+  avgPool2d,
+  avgPool2dGrad,
+  fill,
+  maxPool2d,
+  maxPool2dGrad,
+  mean,
+  mul,
+  type Pool2DOptions,
+} from '../../ops/index.js';
 import { fail } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
 import { poolOutHW } from '../../backend/shapes.js';
 import { convPads } from '../../ops/conv-pads.js';
+import { tidy } from '../../core/scope.js';
 import type { Cache, Gradients, LayerSpec } from '../layer.js';
 import { BaseLayer } from './base.js';
 
@@ -48,5 +58,35 @@ export class Pool2d extends BaseLayer<PoolSpec> {
       dx: this.spec.type === 'maxpool2d' ? maxPool2dGrad(dy, x, this.opts) : avgPool2dGrad(dy, x, this.opts),
       grads: {},
     };
+  }
+}
+
+type GlobalSpec = Extract<LayerSpec, { type: 'globalavgpool' }>;
+
+/** The mean over every axis after the channel: [C, H, W] → [C, 1, 1] (ONNX GlobalAveragePool). */
+export class GlobalAvgPool extends BaseLayer<GlobalSpec> {
+  private readonly axes: number[];
+  private readonly count: number;
+
+  constructor(spec: GlobalSpec, inputShape: readonly number[]) {
+    super(spec, inputShape);
+    if (inputShape.length < 2)
+      fail(
+        'SPEC_INVALID',
+        `globalavgpool needs per-sample input [C, H, W] (or [C, …]) but gets ${fmt(inputShape)}`,
+        'pool channel-first activations',
+      );
+    this.axes = inputShape.slice(1).map((_, k) => k + 2);
+    this.count = inputShape.slice(1).reduce((p, d) => p * d, 1);
+    this.outputShape = inputShape.map((d, k) => (k === 0 ? d : 1));
+  }
+
+  forward(x: Tensor) {
+    return { y: mean(x, this.axes, true), cache: null };
+  }
+
+  backward(dy: Tensor, _cache: Cache): Gradients {
+    const dx = tidy(() => mul(fill([dy.shape[0], ...this.inputShape], 1 / this.count, 'float32', dy.backend), dy));
+    return { dx, grads: {} };
   }
 }

@@ -79,3 +79,7 @@ export const irFor = (opset: number) =>
                 : opset <= 22
                   ? 10
                   : 11;
+
+/** Layer specs without the names the importer gives them from the nodes (to compare the structure alone). */
+export const unnamed = <T>(layers: T): T =>
+  JSON.parse(JSON.stringify(layers, (k, v) => (k === 'name' && typeof v === 'string' ? undefined : v)));
