@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
 import Table from 'cli-table3';
@@ -6,7 +6,9 @@ import { fail } from '../core/errors.js';
 import { normalizePixels } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { explain } from '../explain/explain.js';
-import { fromRule, type Explainable } from '../explain/model.js';
+import { fromRule, fromSequential, type Explainable } from '../explain/model.js';
+import { createBackend } from '../backend/select.js';
+import { loadOnnx } from '../onnx/import.js';
 import { methodNames, type Attribution, type MethodName } from '../explain/types.js';
 import { heatmapPicture, inputPicture, overlayPicture, type Picture } from '../explain/heatmap.js';
 import { completenessError, deletionInsertion, infidelity, localisation } from '../explain/metrics/index.js';
@@ -80,6 +82,69 @@ export function plainAttribution(a: Attribution): Record<string, unknown> {
   );
 }
 
+/** What `explain` and `explain-eval` attribute: a checkpoint's rule or an ONNX file's network, and what it takes. */
+interface Explained {
+  model: Explainable;
+  /** The checkpoint's rule; null for an ONNX file. */
+  rule: string | null;
+  /** How the tables name it. */
+  title: string;
+  inputShape: readonly number[];
+  release(): void;
+}
+
+/**
+ * `--model`: a file is an ONNX classifier, loaded as layers (`loadOnnx`: the gradient methods and CAM work on it as on
+ * a checkpoint's network); anything else a checkpoint folder. Its input must be the test images' shape.
+ */
+async function loadExplained(path: string, backendName: string, test: ImageDataset): Promise<Explained> {
+  let e: Explained;
+  if ((await stat(path).catch(() => null))?.isFile()) {
+    const backend = await createBackend(backendName);
+    const { model, notes } = await loadOnnx(new Uint8Array(await readFile(path)), backend).catch((err) => {
+      backend.destroy?.();
+      throw err;
+    });
+    for (const n of notes) console.log(`note: ${n}`);
+    e = {
+      model: fromSequential(model),
+      rule: null,
+      title: `${path} (ONNX)`,
+      inputShape: model.spec.input,
+      release: () => backend.destroy?.(),
+    };
+    if (model.outputShape.length !== 1) {
+      e.release();
+      fail(
+        'DATA_INVALID',
+        `${path} outputs [N, ${model.outputShape.join(', ')}], not class scores [N, classes]`,
+        'explain a classifier',
+      );
+    }
+  } else {
+    const { rule, config, backend } = await loadRuleCheckpoint(path, backendName);
+    e = {
+      model: fromRule(rule, config.inputShape, config.classes),
+      rule: config.rule,
+      title: `${config.rule} (${config.model})`,
+      inputShape: config.inputShape,
+      release: () => {
+        rule.dispose();
+        backend.destroy?.();
+      },
+    };
+  }
+  if (e.inputShape.length !== test.shape.length || e.inputShape.some((d, i) => d !== test.shape[i])) {
+    e.release();
+    fail(
+      'SHAPE_MISMATCH',
+      `${path} takes [N, ${e.inputShape.join(', ')}] but the test images are [N, ${test.shape.join(', ')}]`,
+      'explain it on images of its input shape',
+    );
+  }
+  return e;
+}
+
 /** The MNIST normalisation of a black image: the reference input of the baseline methods. */
 const blackBaseline = (per: number) => normalizePixels(new Uint8Array(per));
 
@@ -93,13 +158,21 @@ export async function runExplain(a: {
   samples?: number;
   target?: number;
 }): Promise<void> {
-  const { rule, config } = await loadRuleCheckpoint(a.model, a.backend);
   const { test } = await loadData(a.data);
-  const model = fromRule(rule, config.inputShape, config.classes);
+  const explained = await loadExplained(a.model, a.backend, test);
+  try {
+    await explainOne(a, explained, test);
+  } finally {
+    explained.release();
+  }
+}
+
+async function explainOne(a: Parameters<typeof runExplain>[0], e: Explained, test: ImageDataset): Promise<void> {
+  const model = e.model;
   const methods = parseMethods(a.method, model);
   const x = image(test, a.index),
     per = x.length,
-    shape = config.inputShape;
+    shape = e.inputShape;
   await mkdir(a.out, { recursive: true });
   await writePng(join(a.out, 'input.png'), inputPicture(x, shape));
   const results: Record<string, Record<string, unknown>> = {};
@@ -120,7 +193,7 @@ export async function runExplain(a: {
     join(a.out, 'attributions.json'),
     JSON.stringify({
       model: a.model,
-      rule: config.rule,
+      rule: e.rule,
       data: a.data,
       index: a.index,
       label: test.labels[a.index],
@@ -129,7 +202,6 @@ export async function runExplain(a: {
     }),
   );
   console.log(`wrote ${join(a.out, 'attributions.json')} and ${1 + 2 * methods.length} PNGs`);
-  rule.dispose();
 }
 
 /**
@@ -145,9 +217,17 @@ export async function runExplainEval(a: {
   samples?: number;
   json: boolean;
 }): Promise<void> {
-  const { rule, config } = await loadRuleCheckpoint(a.model, a.backend);
   const { test } = await loadData(a.data);
-  const model = fromRule(rule, config.inputShape, config.classes);
+  const explained = await loadExplained(a.model, a.backend, test);
+  try {
+    await scoreMethods(a, explained, test);
+  } finally {
+    explained.release();
+  }
+}
+
+async function scoreMethods(a: Parameters<typeof runExplainEval>[0], e: Explained, test: ImageDataset): Promise<void> {
+  const model = e.model;
   const methods = parseMethods(a.methods, model);
   const tops = digitOnTop.get(test);
   const rows = [];
@@ -188,12 +268,11 @@ export async function runExplainEval(a: {
   if (a.json) {
     console.log(
       JSON.stringify(
-        { model: a.model, rule: config.rule, data: a.data, images: Math.min(a.count, test.count), rows },
+        { model: a.model, rule: e.rule, data: a.data, images: Math.min(a.count, test.count), rows },
         null,
         2,
       ),
     );
-    rule.dispose();
     return;
   }
   const f = (v: number | null, d = 3) => (v === null ? '-' : v.toFixed(d));
@@ -218,7 +297,6 @@ export async function runExplainEval(a: {
       ...(tops ? [f(r.localisation)] : []),
       f(r.ms_per_image, 0),
     ]);
-  console.log(`${config.rule} (${config.model}) on ${a.data}, ${Math.min(a.count, test.count)} test images`);
+  console.log(`${e.title} on ${a.data}, ${Math.min(a.count, test.count)} test images`);
   console.log(table.toString());
-  rule.dispose();
 }

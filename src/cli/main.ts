@@ -121,6 +121,17 @@ program
       .default('uniform'),
   )
   .option('--limit <n>', 'train on the first N training images only', int('--limit'))
+  .option(
+    '--init <file.onnx>',
+    "start from an ONNX classifier's layers and weights: backprop, tpsgd fine-tune them; " +
+      'noprop-* learn as a head on its frozen layers (with --head-only or --freeze)',
+  )
+  .option(
+    '--freeze <n>',
+    "with --init: the first N layers keep the file's weights and batch-norm statistics",
+    int('--freeze'),
+  )
+  .option('--head-only', 'with --init: freeze every layer before the last one with parameters')
   .option('--out <dir>', 'save a checkpoint version to this folder after every epoch')
   .option(
     '--resume <dir>',
@@ -195,7 +206,7 @@ program
     "attribute a test image's prediction with one or more methods; " +
       'writes input, heatmap and overlay PNGs and the raw attributions as JSON',
   )
-  .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
+  .requiredOption('--model <dir|file.onnx>', 'a checkpoint written by `layerhive train --out`, or an ONNX classifier')
   .option('--data <mnist|blockmnist|dir>', 'where the test image comes from', 'mnist')
   .option('--index <i>', 'test image index', (v) => Number.parseInt(v, 10), 0)
   .option('--method <names>', 'ig, smoothgrad, occlusion, kernel-shap, grad-cam, … (comma list) or all', 'ig')
@@ -211,7 +222,7 @@ program
     'score attribution methods on test images: ' +
       'completeness, deletion/insertion AUC, infidelity, BlockMNIST localisation',
   )
-  .requiredOption('--model <dir>', 'a checkpoint written by `layerhive train --out`')
+  .requiredOption('--model <dir|file.onnx>', 'a checkpoint written by `layerhive train --out`, or an ONNX classifier')
   .option('--data <mnist|blockmnist|dir>', 'test images (blockmnist adds the localisation score)', 'mnist')
   .option('--methods <names>', 'comma list or all', 'saliency,integrated-gradients,smoothgrad,occlusion,grad-cam')
   .option('--count <n>', 'test images', int('--count'), 10)

@@ -22,6 +22,9 @@ import { formatPlan, makePlan, measureCosts } from '../parallel/placement.js';
 import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
 import { exportOnnx } from '../onnx/export.js';
 import { ruleFromOnnx } from '../onnx/import.js';
+import { parallelismOf } from '../learn/create.js';
+import { saveGroups } from '../learn/rule.js';
+import { checkInitArgs, initSummary, ruleFromInit } from './init-model.js';
 
 /** Which half holds the digit, for each image of a BlockMNIST split (see explain-eval). */
 export const digitOnTop = new WeakMap<ImageDataset, Uint8Array>();
@@ -92,6 +95,8 @@ interface RunMeta {
   epochs: number;
   epochsDone: number;
   testAccuracy: number;
+  /** The ONNX file the run started from (`--init`); its frozen layers are in the config. */
+  init?: string;
 }
 
 export interface TrainArgs {
@@ -126,6 +131,11 @@ export interface TrainArgs {
   syncEvery: number;
   microBatches: number;
   workerUrl: URL;
+  /** Start from this ONNX file's network and weights (see `ruleFromInit`). */
+  init?: string;
+  /** With `init`: freeze its first N layers, or all but the last trainable one. */
+  freeze?: number;
+  headOnly?: boolean;
 }
 
 type ConfigArgs = Pick<
@@ -193,6 +203,7 @@ export async function runTrain(a: TrainArgs): Promise<void> {
 }
 
 async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: number): Promise<void> {
+  checkInitArgs(a);
   let resumed: Loaded | null = null;
   if (a.resume) {
     const { store, name } = FsCheckpointStore.at(a.resume);
@@ -218,10 +229,32 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
     ? before.images
     : { imageSize: a.imageSize, channels: a.channels, skipBadImages: a.skipBadImages };
   const { train: trainSet, test: testSet, classNames } = await loadData(data, limit, images);
-  const config = resumed?.config ?? ruleConfig(a, trainSet);
+  let config = resumed?.config ?? ruleConfig(a, trainSet);
+  // --init: the rule with the file's weights, built here and trained in this thread or handed to the workers
+  let initial: LearningRule | null = null;
+  if (a.init) {
+    const r = await ruleFromInit(
+      { init: a.init, freeze: a.freeze, headOnly: a.headOnly },
+      config,
+      trainSet,
+      data,
+      backend,
+    );
+    initial = held.rule = r.rule;
+    config = r.config;
+    for (const n of r.notes) console.log(`note: ${n}`);
+    console.log(initSummary(a.init, config, r.frozen));
+  }
+  if (a.workers && parallelismOf(config) === null)
+    fail(
+      'INVALID_ARGUMENT',
+      `${config.trunk ? `a ${config.rule} head on a frozen network` : config.rule} trains in one thread`,
+      'leave out --workers',
+    );
   const run = before ?? {
     data,
     limit,
+    ...(a.init ? { init: a.init } : {}),
     ...(classNames ? { images, classNames } : {}),
     batch: a.batch,
     lr: a.lr,
@@ -238,7 +271,8 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
   const target = out ? FsCheckpointStore.at(out) : null;
   console.log(
     (resumed ? `resuming ${a.resume} (version ${resumed.info.version}, ${before!.epochsDone} epoch(s) done): ` : '') +
-      `training ${config.rule} (${config.model}) on ${data}: ${trainSet.count} images, ${a.epochs} epoch(s), ` +
+      `training ${config.rule} (${config.layers ? `${config.layers.length} layers` : config.model}) on ${data}: ` +
+      `${trainSet.count} images, ${a.epochs} epoch(s), ` +
       `batch ${run.batch}, lr ${run.lr}, ${backend.flavour}${a.workers ? `, ${a.workers} worker(s)` : ''}`,
   );
   const bar = a.progress
@@ -297,7 +331,7 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
     );
     const r = await trainParallel(config, trainSet, testSet, {
       ...options,
-      initial: resumed?.groups,
+      initial: resumed?.groups ?? (initial ? await saveGroups(initial) : undefined),
       workers: a.workers,
       backend: a.backend,
       pool: held.pool,
@@ -306,6 +340,7 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
       microBatches: a.microBatches,
       maxBytesPerWorker,
     });
+    initial?.dispose();
     rule = r.rule;
     held.rule = rule;
     parallel = r.report;
@@ -319,7 +354,7 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
     for (const x of parallel.restarts)
       console.log(`restart in epoch ${x.epoch + 1}, chunk ${x.chunk}: ${x.reason}; replayed ${x.replayedSteps} steps`);
   } else {
-    rule = resumed ? restoreRule(resumed, backend) : createRule(config, backend);
+    rule = initial ?? (resumed ? restoreRule(resumed, backend) : createRule(config, backend));
     held.rule = rule;
     ({ epochs } = await train(rule, trainSet, testSet, options));
   }
@@ -411,6 +446,13 @@ export async function runExport(a: {
 }): Promise<void> {
   const { store, name } = FsCheckpointStore.at(a.model);
   const ck = await store.load(name, { version: a.version });
+  if (ck.config.trunk)
+    fail(
+      'INVALID_ARGUMENT',
+      `${a.model} holds a ${ck.config.rule} head on a frozen network, which has no ONNX export`,
+      'eval and explain (its perturbation methods) take it; for an exportable fine-tune, train with ' +
+        '--init model.onnx --rule backprop|tpsgd (with --freeze N or --head-only)',
+    );
   const stored = ck.meta.normalization as Partial<lh.Normalization> | undefined;
   const normalization = a.normalization
     ? parseNormalization(a.normalization)

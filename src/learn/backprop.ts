@@ -8,11 +8,28 @@ import type { Sequential } from '../nn/sequential.js';
 import type { Rng } from '../core/rng.js';
 import type { Optimizer } from './optim/index.js';
 import type { LearningRule, ParamGroup, StepResult } from './rule.js';
-import { paramsInRange, stateInRange, segmentsOf, type Segment } from './segments.js';
 import { loadGroupState, saveGroupState, type GroupState } from './group-state.js';
 import type { Cache } from '../nn/layer.js';
 import type { GPipe, RangeForward } from './parallelism.js';
-import { layersOf, segmentForward } from './segments.js';
+import {
+  checkFrozen,
+  frozenForward,
+  layersOf,
+  paramsInRange,
+  segmentForward,
+  segmentsOf,
+  stateInRange,
+  trainedFrom,
+  type Segment,
+} from './segments.js';
+
+export interface BackpropOptions {
+  /**
+   * Layers [0, frozenLayers) keep their parameters and batch-norm statistics: they run as in inference, and the
+   * error stops at the first trained layer (default 0; `checkFrozen` says which counts are allowed).
+   */
+  frozenLayers?: number;
+}
 
 /**
  * Ordinary end-to-end backpropagation of the mean cross-entropy: the baseline every claim is compared with.
@@ -22,26 +39,40 @@ import { layersOf, segmentForward } from './segments.js';
 export class Backprop implements LearningRule {
   readonly name = 'backprop';
   readonly backend: Backend;
-  readonly segments: (Segment & { optimizer: Optimizer })[];
+  /** Each segment with its optimizer and `trainFrom`, its first trained layer (`to`: a frozen segment). */
+  readonly segments: (Segment & { optimizer: Optimizer; trainFrom: number })[];
+  readonly frozenLayers: number;
 
   constructor(
     readonly model: Sequential,
     makeOptimizer: () => Optimizer,
     readonly rng: Rng,
+    opts: BackpropOptions = {},
   ) {
     this.backend = model.backend;
-    this.segments = segmentsOf(model).map((s) => ({ ...s, optimizer: makeOptimizer() }));
+    this.frozenLayers = opts.frozenLayers ?? 0;
+    checkFrozen(model, this.frozenLayers);
+    this.segments = segmentsOf(model).map((s) => ({
+      ...s,
+      optimizer: makeOptimizer(),
+      trainFrom: trainedFrom(model, s, this.frozenLayers),
+    }));
   }
 
   trainStep(x: Tensor, y: Tensor): StepResult {
     return tidy(() => {
-      const { y: logits, caches } = this.model.forward(x, { training: true, rng: this.rng });
+      const frozen = this.frozenLayers,
+        end = this.model.layers.length;
+      const { y: logits, caches } = frozen
+        ? frozenForward(this.model, x, this.rng, 0, end, frozen)
+        : this.model.forward(x, { training: true, rng: this.rng });
       const loss = crossEntropy(logits, y);
+      // the error goes back to the first trained layer only
       const { grads } = this.model.backwardWithCache(
         crossEntropyGrad(logits, y),
-        caches,
-        0,
-        this.model.layers.length,
+        caches.slice(frozen),
+        frozen,
+        end,
         false,
       );
       this.stepSegments(0, this.segments.length, grads);
@@ -49,9 +80,10 @@ export class Backprop implements LearningRule {
     });
   }
 
-  /** Segments [first, end) take an optimizer step from gradients keyed like namedParams. */
+  /** Segments [first, end) take an optimizer step from gradients keyed like namedParams (frozen layers take none). */
   stepSegments(first: number, end: number, grads: Readonly<Record<string, Tensor>>): void {
-    for (const s of this.segments.slice(first, end)) s.optimizer.step(paramsInRange(this.model, s.from, s.to), grads);
+    for (const s of this.segments.slice(first, end))
+      if (s.trainFrom < s.to) s.optimizer.step(paramsInRange(this.model, s.trainFrom, s.to), grads);
   }
 
   predict(x: Tensor): Tensor {
@@ -76,7 +108,7 @@ export class Backprop implements LearningRule {
       forward: (h, first, end) => segmentForward(model, this.segments, h, first, end),
       forwardTrain: (h, first, end) => {
         const f = tidy(() =>
-          model.forwardWithCache(h, { training: true, rng: this.rng }, ...layersOf(this.segments, first, end)),
+          frozenForward(model, h, this.rng, ...layersOf(this.segments, first, end), this.frozenLayers),
         );
         return { y: f.y, caches: f.caches, dispose: () => dispose(f) } satisfies Kept;
       },
@@ -87,8 +119,15 @@ export class Backprop implements LearningRule {
         }),
       backward: (dy, fwd, first, end, needDx) =>
         tidy(() => {
-          const b = model.backwardWithCache(dy, (fwd as Kept).caches, ...layersOf(this.segments, first, end), needDx);
-          return { dx: b.dx ?? null, grads: b.grads };
+          const [from, to] = layersOf(this.segments, first, end);
+          // without an error to pass on, the backward pass stops at the first trained layer; with one, it goes
+          // through the frozen layers too (the stage before waits for it), and their gradients are left out (tidy
+          // frees them)
+          const stop = needDx ? from : Math.max(from, this.frozenLayers);
+          if (stop >= to) return { dx: null, grads: {} };
+          const b = model.backwardWithCache(dy, (fwd as Kept).caches.slice(stop - from), stop, to, needDx);
+          const grads = Object.entries(b.grads).filter(([k]) => Number(k.split('.')[0]) >= this.frozenLayers);
+          return { dx: b.dx ?? null, grads: Object.fromEntries(grads) };
         }),
       step: (first, end, grads) => tidy(() => this.stepSegments(first, end, grads)),
     };

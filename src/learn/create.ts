@@ -6,6 +6,7 @@ import type { LayerSpec } from '../nn/layer.js';
 import { createOptimizer, type OptimizerSpec } from './optim/index.js';
 import { Backprop } from './backprop.js';
 import { TpSgd, type TpSgdOptions } from './tpsgd.js';
+import { FrozenTrunk } from './frozen-trunk.js';
 import { NoPropDT, type NoPropOptions } from './noprop/dt.js';
 import { NoPropCT, type NoPropCTOptions } from './noprop/ct.js';
 import { NoPropFM, type NoPropFMOptions } from './noprop/fm.js';
@@ -21,6 +22,16 @@ export interface RuleConfig {
   model: ModelName;
   /** backprop, tpsgd: these layers instead of the built-in `model` (an imported ONNX network, your own stack). */
   layers?: LayerSpec[];
+  /**
+   * backprop, tpsgd: layers [0, frozenLayers) of the network keep their parameters and batch-norm statistics (they
+   * run as in inference); the rest fine-tune. At most the index of the last layer with parameters.
+   */
+  frozenLayers?: number;
+  /**
+   * A frozen network before the rule, taking `inputShape`: the rule is a head trained on its output (its own input
+   * shape is the trunk's output shape). The trunk's weights are buffers of the rule (`FrozenTrunk`), never trained.
+   */
+  trunk?: LayerSpec[];
   inputShape: number[];
   classes: number;
   optimizer: OptimizerSpec;
@@ -34,7 +45,7 @@ export interface RuleConfig {
    * training stream) come from named streams in either case.
    */
   streams?: 'named';
-  tpsgd?: Omit<TpSgdOptions, 'classes' | 'projectionRng'> & {
+  tpsgd?: Omit<TpSgdOptions, 'classes' | 'projectionRng' | 'frozenLayers'> & {
     /** Draw the projections from `new Rng(projectionSeed)` instead (wins over `streams`). */
     projectionSeed?: number;
   };
@@ -49,6 +60,17 @@ const networkSpec = (c: RuleConfig): ModelSpec =>
 
 /** A learning rule with a freshly initialised model (weights from `seed`). */
 export function createRule(c: RuleConfig, backend: Backend): LearningRule {
+  if (c.trunk) {
+    const { trunk: layers, ...head } = c;
+    const trunk = new Sequential({ input: c.inputShape, layers }, { backend, rng: Rng.stream(c.seed, 'trunk/init') });
+    return new FrozenTrunk(trunk, createRule({ ...head, inputShape: [...trunk.outputShape] }, backend));
+  }
+  if (c.frozenLayers !== undefined && c.rule !== 'backprop' && c.rule !== 'tpsgd')
+    fail(
+      'INVALID_ARGUMENT',
+      `frozenLayers applies to backprop and tpsgd, not ${c.rule}`,
+      'train the rule as a head on a frozen network instead (RuleConfig.trunk)',
+    );
   const rng = new Rng(c.seed);
   const optimizer = () => createOptimizer(c.optimizer);
   const named = c.streams === 'named';
@@ -61,7 +83,9 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
   };
   switch (c.rule) {
     case 'backprop':
-      return new Backprop(new Sequential(networkSpec(c), { backend, rng }), optimizer, rng);
+      return new Backprop(new Sequential(networkSpec(c), { backend, rng }), optimizer, rng, {
+        frozenLayers: c.frozenLayers,
+      });
     case 'tpsgd': {
       const { projectionSeed, ...tpsgd } = c.tpsgd ?? {};
       const projectionRng =
@@ -74,6 +98,7 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
         ...tpsgd,
         classes: c.classes,
         projectionRng,
+        frozenLayers: c.frozenLayers,
       });
     }
     case 'noprop-dt':
@@ -123,6 +148,7 @@ export function registeredRule(name: string): RuleDefinition | undefined {
 
 /** The kind of parallelism the rule `c` names declares; a typed error for a rule nobody registered. */
 export function parallelismOf(c: RuleConfig): ParallelismKind | null {
+  if (c.trunk) return null; // FrozenTrunk trains in one thread
   if (Object.hasOwn(builtInParallelism, c.rule)) return builtInParallelism[c.rule as RuleName];
   const def = registeredRule(c.rule) ?? unknownRule(c.rule);
   return def.parallelism(c);

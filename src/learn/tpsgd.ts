@@ -7,7 +7,16 @@ import { crossEntropyLoss, l1Loss, l2Loss } from './losses.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from './optim/index.js';
 import type { LearningRule, ParamGroup, StepResult } from './rule.js';
-import { paramsInRange, segmentForward, stateInRange, segmentsOf, type Segment } from './segments.js';
+import {
+  checkFrozen,
+  frozenForward,
+  paramsInRange,
+  segmentForward,
+  segmentsOf,
+  stateInRange,
+  trainedFrom,
+  type Segment,
+} from './segments.js';
 import type { ForwardPipeline } from './parallelism.js';
 import { loadGroupState, saveGroupState, type GroupState } from './group-state.js';
 import { fail } from '../core/errors.js';
@@ -40,6 +49,11 @@ export interface TpSgdOptions {
    * activation).
    */
   targetAt?: 'output' | 'preactivation';
+  /**
+   * Layers [0, frozenLayers) keep their parameters and batch-norm statistics: they run as in inference, and a segment
+   * with no trained parameter only passes batches on (default 0; `checkFrozen` says which counts are allowed).
+   */
+  frozenLayers?: number;
 }
 
 interface LocalSegment extends Segment {
@@ -51,6 +65,8 @@ interface LocalSegment extends Segment {
   projection: Tensor | null;
   optimizer: Optimizer;
   lrScale: number;
+  /** The first trained layer (after the frozen ones); `to` when the segment has no trained parameter. */
+  trainFrom: number;
 }
 
 function projectionValues(kind: ProjectionKind, n: number, s: number, rng: Rng): Float32Array {
@@ -72,6 +88,7 @@ export class TpSgd implements LearningRule {
   readonly name = 'tpsgd';
   readonly backend: Backend;
   readonly segments: LocalSegment[] = [];
+  readonly frozenLayers: number;
   private loss: LocalLoss;
 
   constructor(
@@ -82,6 +99,8 @@ export class TpSgd implements LearningRule {
   ) {
     this.backend = model.backend;
     this.loss = opts.loss ?? 'l2';
+    this.frozenLayers = opts.frozenLayers ?? 0;
+    checkFrozen(model, this.frozenLayers);
     const prng = opts.projectionRng ?? Rng.stream(0, 'tpsgd/projection');
     const kind = opts.projection ?? 'uniform',
       scale = opts.projectionScale ?? 1;
@@ -102,6 +121,7 @@ export class TpSgd implements LearningRule {
         at,
         optimizer,
         lrScale,
+        trainFrom: trainedFrom(model, { name, from, to }, this.frozenLayers),
         projection: last
           ? null
           : keep(
@@ -131,39 +151,37 @@ export class TpSgd implements LearningRule {
     let out: Tensor | null = null;
     for (let k = first; k < end; k++) {
       const seg = this.segments[k];
-      // a frozen hidden segment (hiddenLrScale 0) learns nothing: it only passes the batch on, and adds no loss
-      const r =
-        seg.projection && seg.lrScale === 0
-          ? {
-              next: tidy(() => this.model.forwardWithCache(h, { training: true, rng: this.rng }, seg.from, seg.to).y),
-              loss: null,
+      // a frozen hidden segment (hiddenLrScale 0, or no trained parameter) learns nothing: it only passes the batch
+      // on, and adds no loss; layers frozen by frozenLayers run as in inference (their batch-norm statistics stay)
+      const passOn = seg.projection && (seg.lrScale === 0 || seg.trainFrom === seg.to);
+      const r = passOn
+        ? {
+            next: tidy(() => frozenForward(this.model, h, this.rng, seg.from, seg.to, this.frozenLayers).y),
+            loss: null,
+          }
+        : tidy(() => {
+            const ctx = { training: true, rng: this.rng };
+            const at = seg.projection ? seg.at : seg.to;
+            const { y: o, caches } = frozenForward(this.model, h, this.rng, seg.from, at, this.frozenLayers);
+            let dy: Tensor, loss: Tensor;
+            if (!seg.projection) {
+              const ce = crossEntropyLoss(o, y);
+              loss = ce.loss;
+              dy = ce.grad;
+            } else {
+              const target = gather(seg.projection, y).reshape(o.shape);
+              const local = (this.loss === 'l1' ? l1Loss : l2Loss)(o, target);
+              loss = local.loss;
+              // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
+              dy = this.loss === 'drtp' ? div(target, -o.shape[0]) : local.grad;
             }
-          : tidy(() => {
-              const ctx = { training: true, rng: this.rng };
-              const at = seg.projection ? seg.at : seg.to;
-              const { y: o, caches } = this.model.forwardWithCache(h, ctx, seg.from, at);
-              let dy: Tensor, loss: Tensor;
-              if (!seg.projection) {
-                const ce = crossEntropyLoss(o, y);
-                loss = ce.loss;
-                dy = ce.grad;
-              } else {
-                const target = gather(seg.projection, y).reshape(o.shape);
-                const local = (this.loss === 'l1' ? l1Loss : l2Loss)(o, target);
-                loss = local.loss;
-                // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
-                dy = this.loss === 'drtp' ? div(target, -o.shape[0]) : local.grad;
-              }
-              const { grads } = this.model.backwardWithCache(dy, caches, seg.from, at, false);
-              seg.optimizer.step(this.segmentParams(seg), grads);
-              // the rest of the segment (the activation) has no parameters: its output is what the next segment reads
-              const next = seg.projection
-                ? at < seg.to
-                  ? this.model.forwardWithCache(o, ctx, at, seg.to).y
-                  : o
-                : null;
-              return { next, loss };
-            });
+            const trained = seg.trainFrom;
+            const { grads } = this.model.backwardWithCache(dy, caches.slice(trained - seg.from), trained, at, false);
+            seg.optimizer.step(paramsInRange(this.model, trained, seg.to), grads);
+            // the rest of the segment (the activation) has no parameters: its output is what the next segment reads
+            const next = seg.projection ? (at < seg.to ? this.model.forwardWithCache(o, ctx, at, seg.to).y : o) : null;
+            return { next, loss };
+          });
       if (h !== x) h.dispose();
       if (r.loss) losses.push(r.loss);
       out = r.next;
