@@ -15,7 +15,7 @@ const arithmetic: Handler = (v, g) => {
   if (g.isConst(a) && g.isConst(b)) {
     const ca = g.consts.get(g.resolve(a))!,
       cb = g.consts.get(g.resolve(b))!;
-    return g.setConst(v.outs[0], foldArithmetic(v, ca, cb));
+    return g.setConst(v.outs[0], foldArithmetic(v, ca, cb), v);
   }
   if (!g.isConst(a) && !g.isConst(b)) {
     if (v.op !== 'Add' && v.op !== 'Mul')
@@ -35,7 +35,7 @@ const arithmetic: Handler = (v, g) => {
     const N = dense.spec.units;
     dense.params.bias = denseBias(v, g.constant(v, c, false), N, 1, `the Add '${v.name}' operand`);
     dense.spec = { ...dense.spec, bias: true };
-    return g.extend(dense, v.outs[0]);
+    return g.extend(v, dense, v.outs[0]);
   }
   throw err(
     `${v.at} ${v.op === 'Add' ? 'adds a constant to' : `combines a constant with`} a computed value ` +

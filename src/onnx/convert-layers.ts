@@ -268,7 +268,7 @@ const dropout: Handler = (v, g) => {
 };
 
 const identity: Handler = (v, g) => {
-  if (g.isConst(v.ins[0])) g.setConst(v.outs[0], g.consts.get(g.resolve(v.ins[0]))!);
+  if (g.isConst(v.ins[0])) g.setConst(v.outs[0], g.consts.get(g.resolve(v.ins[0]))!, v);
   else {
     g.act(v, v.ins[0]);
     g.drop(v, v.ins[0], 'inference');

@@ -105,7 +105,7 @@ const squeeze: Handler = (v, g) => {
   const axes = axesOf(v, g);
   if (g.isConst(v.ins[0])) {
     const c = g.constant(v, v.ins[0], g.consts.get(g.resolve(v.ins[0]))!.int64);
-    return g.setConst(v.outs[0], { ...c, dims: squeezed(v, c.dims, axes, false) });
+    return g.setConst(v.outs[0], { ...c, dims: squeezed(v, c.dims, axes, false) }, v);
   }
   const shape = g.act(v, v.ins[0]).shape;
   reshapeTo(v, g, squeezed(v, [0, ...shape], axes, true).slice(1));
@@ -115,7 +115,7 @@ const unsqueeze: Handler = (v, g) => {
   const axes = axesOf(v, g);
   if (g.isConst(v.ins[0])) {
     const c = g.constant(v, v.ins[0], g.consts.get(g.resolve(v.ins[0]))!.int64);
-    return g.setConst(v.outs[0], { ...c, dims: unsqueezed(v, c.dims, axes, false) });
+    return g.setConst(v.outs[0], { ...c, dims: unsqueezed(v, c.dims, axes, false) }, v);
   }
   const shape = g.act(v, v.ins[0]).shape;
   reshapeTo(v, g, unsqueezed(v, [0, ...shape], axes, true).slice(1));
@@ -190,7 +190,7 @@ const shapeOf: Handler = (v, g) => {
   const r = dims.length;
   const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + r : i, 0), r);
   const out = dims.slice(clamp(v.int('start', 0)), clamp(v.int('end', r)));
-  g.setConst(v.outs[0], { dims: [out.length], data: Float32Array.from(out), int64: true });
+  g.setConst(v.outs[0], { dims: [out.length], data: Float32Array.from(out), int64: true }, v);
 };
 
 const gather: Handler = (v, g) => {
@@ -204,7 +204,7 @@ const gather: Handler = (v, g) => {
     if (!(k >= 0 && k < n)) throw err(`${v.at}: index ${i} is outside the ${n} values`);
     return data.data[k];
   });
-  g.setConst(v.outs[0], { dims: idx.dims, data: Float32Array.from(out), int64: data.int64 });
+  g.setConst(v.outs[0], { dims: idx.dims, data: Float32Array.from(out), int64: data.int64 }, v);
 };
 
 const cast: Handler = (v, g) => {
@@ -212,8 +212,8 @@ const cast: Handler = (v, g) => {
   if (!c) throw err(`${v.at} casts a value computed from the input`, 'layerhive computes in float32 throughout');
   const to = v.int('to', 0);
   // TensorProto.DataType: FLOAT 1, INT64 7
-  if (to === 1) g.setConst(v.outs[0], { ...c, int64: false });
-  else if (to === 7) g.setConst(v.outs[0], { dims: c.dims, data: c.data.map(Math.trunc), int64: true });
+  if (to === 1) g.setConst(v.outs[0], { ...c, int64: false }, v);
+  else if (to === 7) g.setConst(v.outs[0], { dims: c.dims, data: c.data.map(Math.trunc), int64: true }, v);
   else throw v.refuse('to', `= ${to}: layerhive folds casts to float32 and int64 only`);
 };
 
@@ -223,7 +223,7 @@ export function concatConstants(v: NodeView, g: GraphState): void {
   if (cs.some((c) => c.dims.length !== 1 || c.int64 !== cs[0].int64))
     throw err(`${v.at} joins constants that are not 1-D of one type; layerhive folds shape concatenations only`);
   const data = Float32Array.from(cs.flatMap((c) => Array.from(c.data)));
-  g.setConst(v.outs[0], { dims: [data.length], data, int64: cs[0].int64 });
+  g.setConst(v.outs[0], { dims: [data.length], data, int64: cs[0].int64 }, v);
 }
 
 /** Elementwise arithmetic on constants (a scalar with anything, or equal shapes); int64 division truncates. */

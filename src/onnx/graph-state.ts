@@ -97,12 +97,20 @@ export class GraphState {
     return c;
   }
 
-  setConst(name: string, c: Constant): void {
+  setConst(name: string, c: Constant, v?: NodeView): void {
+    if (v) this.fresh(v, name);
     this.consts.set(name, c);
+  }
+
+  /** Every value is written once (IR.md: the graph is in single static assignment form). */
+  private fresh(v: NodeView, name: string): void {
+    if (this.acts.has(name) || this.consts.has(name) || this.aliases.has(name))
+      throw err(`${v.at} writes '${name}', which the graph already defines`, 'the file is damaged');
   }
 
   /** A node that computes nothing at inference: its output is its input. */
   drop(v: NodeView, input: string, why: string): void {
+    this.fresh(v, v.outs[0]);
     this.aliases.set(v.outs[0], this.resolve(input));
     this.notes.push(`${v.op} node '${v.name}' dropped (${why})`);
   }
@@ -117,6 +125,7 @@ export class GraphState {
   ): LayerUnit {
     if (shape.some((d) => !(Number.isSafeInteger(d) && d >= 1)))
       throw err(`${v.at} would make a value of shape [N, ${shape.join(', ')}]`, 'the file is damaged');
+    this.fresh(v, v.outs[0]);
     const unit: LayerUnit = {
       kind: 'layer',
       node: v.name,
@@ -132,6 +141,7 @@ export class GraphState {
   }
 
   mergeOf(v: NodeView, inputs: string[], merge: MergeUnit['merge'], shape: number[]): void {
+    this.fresh(v, v.outs[0]);
     this.acts.set(v.outs[0], { shape, from: this.units.length });
     this.units.push({
       kind: 'merge',
@@ -149,8 +159,9 @@ export class GraphState {
     return u?.kind === 'layer' && this.uses(u.output) === 1 && u.output === this.resolve(name) ? u : undefined;
   }
 
-  /** Moves a layer's output to `name` (a node folded into it writes the value now). */
-  extend(u: LayerUnit, name: string): void {
+  /** Moves a layer's output to `v`'s (a node folded into it writes the value now). */
+  extend(v: NodeView, u: LayerUnit, name: string): void {
+    this.fresh(v, name);
     const a = this.acts.get(u.output)!;
     this.acts.delete(u.output);
     u.output = name;

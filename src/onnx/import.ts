@@ -150,7 +150,7 @@ export async function importOnnx(bytes: Uint8Array, options: ImportOptions = {})
       );
       continue;
     }
-    if (view.op === 'Constant') state.setConst(view.outs[0], constantValue(n, k + head.nodes));
+    if (view.op === 'Constant') state.setConst(view.outs[0], constantValue(n, k + head.nodes), view);
     else if (view.op === 'Erf')
       throw err(`${view.at} is not part of a GELU x·½·(1 + erf(x/√2))`, 'layerhive has no erf layer');
     else handlers[view.op](view, state);
