@@ -10,7 +10,16 @@ import type { Backend } from '../backend/backend.js';
 export type LayerSpec = LayerKind & { name?: string };
 
 type LayerKind =
-  | { type: 'dense'; units: number; bias?: boolean }
+  | {
+      type: 'dense';
+      units: number;
+      bias?: boolean;
+      /**
+       * Apply to the last axis of an N-D input, every leading position alike (PyTorch's Linear, ONNX MatMul on
+       * [N, …, features]); without it an N-D input is an error (a missing flatten).
+       */
+      lastAxis?: boolean;
+    }
   | {
       type: 'conv2d';
       filters: number;

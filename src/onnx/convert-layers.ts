@@ -10,9 +10,15 @@ const dense: Handler = (v, g) => {
   const [x, wName, cName] = v.ins;
   const shape = g.act(v, x).shape;
   const w = g.constant(v, wName, false);
-  if (w.dims.length !== 2) throw err(`${v.at} has a ${w.dims.length}-D weight; layerhive's dense layers read 2-D ones`);
-  if (shape.length !== 1)
-    throw err(`${v.at} multiplies a [N, ${shape.join(', ')}] input; layerhive's dense layers take [N, features]`);
+  if (w.dims.length !== 2)
+    throw err(
+      `${v.at} has a ${w.dims.length}-D weight; layerhive's dense layers read 2-D ones`,
+      'a batched MatMul by an N-D weight is not read; a MatMul of two computed values (attention) neither',
+    );
+  // MatMul of [N, …, K] by a 2-D weight: the same dense layer at every leading position (Gemm is 2-D by the spec)
+  if (shape.length !== 1 && v.op === 'Gemm')
+    throw err(`${v.at} multiplies a [N, ${shape.join(', ')}] input; Gemm takes [N, features]`, 'the file is damaged');
+  const lastAxis = shape.length > 1;
   // Gemm defaults (spec): alpha = 1, beta = 1, transA = 0, transB = 0
   const gemm = v.op === 'Gemm';
   const transA = gemm ? v.int('transA', 0) : 0,
@@ -21,12 +27,19 @@ const dense: Handler = (v, g) => {
   const alpha = gemm ? v.flt('alpha', 1) : 1,
     beta = gemm ? v.flt('beta', 1) : 1;
   const [K, N] = transB ? [w.dims[1], w.dims[0]] : w.dims;
-  if (K !== shape[0]) throw err(`${v.at} has a weight ${fmtDims(w.dims)} for ${shape[0]} input features`);
+  if (K !== shape[shape.length - 1])
+    throw err(`${v.at} has a weight ${fmtDims(w.dims)} for ${shape[shape.length - 1]} input features`);
   const W = new Float32Array(K * N);
   for (let i = 0; i < K; i++)
     for (let j = 0; j < N; j++) W[i * N + j] = alpha * (transB ? w.data[j * K + i] : w.data[i * N + j]);
   const bias = gemm && cName ? denseBias(v, g.constant(v, cName, false), N, beta, 'C') : null;
-  g.layer(v, x, { type: 'dense', units: N, bias: !!bias }, [N], bias ? { weight: W, bias } : { weight: W });
+  g.layer(
+    v,
+    x,
+    { type: 'dense', units: N, bias: !!bias, ...(lastAxis ? { lastAxis } : {}) },
+    [...shape.slice(0, -1), N],
+    bias ? { weight: W, bias } : { weight: W },
+  );
 };
 
 /** A bias broadcastable to [N, outputs] without depending on the batch: [], [1], [outs], [1, 1], [1, outs]. */

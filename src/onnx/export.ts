@@ -118,15 +118,16 @@ class GraphBuilder {
           this.node('Flatten', [h], out, [this.int('axis', 1)]);
           break;
         case 'dense': {
-          if (layer.inputShape.length !== 1)
-            fail(
-              'INVALID_ARGUMENT',
-              `layer ${prefix}${i} (dense) takes a ${layer.inputShape.length + 1}-D input; ONNX Gemm takes 2-D`,
-              'put a flatten layer before it',
-            );
           const inputs = [h, this.init(n('w'), p('weight')!)];
-          if (p('bias')) inputs.push(this.init(n('b'), p('bias')!));
-          this.node('Gemm', inputs, out);
+          if (layer.inputShape.length === 1) {
+            if (p('bias')) inputs.push(this.init(n('b'), p('bias')!));
+            this.node('Gemm', inputs, out);
+          } else if (!p('bias')) this.node('MatMul', inputs, out);
+          else {
+            // over the last axis of [N, …, in]: MatMul broadcasts the leading axes, Add the bias
+            this.node('MatMul', inputs, `${out}_xw`);
+            this.node('Add', [`${out}_xw`, this.init(n('b'), p('bias')!)], out);
+          }
           break;
         }
         case 'conv2d': {

@@ -8,4 +8,6 @@ export const enum BinaryCode {
   sub = 1,
   mul = 2,
   div = 3,
+  max = 4,
+  min = 5,
 }

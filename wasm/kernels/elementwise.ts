@@ -113,7 +113,7 @@ export function geluGrad(dy: usize, x: usize, dx: usize, n: i32): void {
 }
 
 // ------------------------------------------------------------ binary ops
-// op: 0 add, 1 sub, 2 mul, 3 div. The exported functions switch on op once
+// op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min. The exported functions switch on op once
 // and call an @inline loop with a constant op, so each case compiles to its
 // own branch-free loop.
 
@@ -122,6 +122,8 @@ export function geluGrad(dy: usize, x: usize, dx: usize, n: i32): void {
   if (op == BinaryCode.add) return f32x4.add(a, b);
   if (op == BinaryCode.sub) return f32x4.sub(a, b);
   if (op == BinaryCode.mul) return f32x4.mul(a, b);
+  if (op == BinaryCode.max) return f32x4.max(a, b);
+  if (op == BinaryCode.min) return f32x4.min(a, b);
   return f32x4.div(a, b);
 }
 
@@ -149,6 +151,8 @@ export function binary(op: i32, a: usize, b: usize, y: usize, n: i32): void {
   if (op == BinaryCode.add) loopVV(BinaryCode.add, a, b, y, n);
   else if (op == BinaryCode.sub) loopVV(BinaryCode.sub, a, b, y, n);
   else if (op == BinaryCode.mul) loopVV(BinaryCode.mul, a, b, y, n);
+  else if (op == BinaryCode.max) loopVV(BinaryCode.max, a, b, y, n);
+  else if (op == BinaryCode.min) loopVV(BinaryCode.min, a, b, y, n);
   else loopVV(BinaryCode.div, a, b, y, n);
 }
 /** y[i] = a[i] op s. */
@@ -157,6 +161,8 @@ export function binaryScalar(op: i32, a: usize, s: f32, y: usize, n: i32): void 
   if (op == BinaryCode.add) loopVS(BinaryCode.add, a, v, y, n);
   else if (op == BinaryCode.sub) loopVS(BinaryCode.sub, a, v, y, n);
   else if (op == BinaryCode.mul) loopVS(BinaryCode.mul, a, v, y, n);
+  else if (op == BinaryCode.max) loopVS(BinaryCode.max, a, v, y, n);
+  else if (op == BinaryCode.min) loopVS(BinaryCode.min, a, v, y, n);
   else loopVS(BinaryCode.div, a, v, y, n);
 }
 /** y[i] = s op b[i]. */
@@ -165,6 +171,8 @@ export function scalarBinary(op: i32, s: f32, b: usize, y: usize, n: i32): void 
   if (op == BinaryCode.add) loopSV(BinaryCode.add, v, b, y, n);
   else if (op == BinaryCode.sub) loopSV(BinaryCode.sub, v, b, y, n);
   else if (op == BinaryCode.mul) loopSV(BinaryCode.mul, v, b, y, n);
+  else if (op == BinaryCode.max) loopSV(BinaryCode.max, v, b, y, n);
+  else if (op == BinaryCode.min) loopSV(BinaryCode.min, v, b, y, n);
   else loopSV(BinaryCode.div, v, b, y, n);
 }
 /** y[r,c] = a[r,c] op b[c] (bias over the last axis). */
@@ -174,6 +182,8 @@ export function binaryRow(op: i32, a: usize, b: usize, y: usize, rows: i32, cols
     if (op == BinaryCode.add) loopVV(BinaryCode.add, a, b, y, cols);
     else if (op == BinaryCode.sub) loopVV(BinaryCode.sub, a, b, y, cols);
     else if (op == BinaryCode.mul) loopVV(BinaryCode.mul, a, b, y, cols);
+    else if (op == BinaryCode.max) loopVV(BinaryCode.max, a, b, y, cols);
+    else if (op == BinaryCode.min) loopVV(BinaryCode.min, a, b, y, cols);
     else loopVV(BinaryCode.div, a, b, y, cols);
     a += stride; y += stride;
   }
@@ -188,6 +198,8 @@ export function binaryMid(op: i32, a: usize, b: usize, y: usize, outer: i32, mid
       if (op == BinaryCode.add) loopVS(BinaryCode.add, a, s, y, inner);
       else if (op == BinaryCode.sub) loopVS(BinaryCode.sub, a, s, y, inner);
       else if (op == BinaryCode.mul) loopVS(BinaryCode.mul, a, s, y, inner);
+      else if (op == BinaryCode.max) loopVS(BinaryCode.max, a, s, y, inner);
+      else if (op == BinaryCode.min) loopVS(BinaryCode.min, a, s, y, inner);
       else loopVS(BinaryCode.div, a, s, y, inner);
       a += stride; y += stride;
     }

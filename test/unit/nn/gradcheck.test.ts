@@ -84,6 +84,8 @@ function gradcheck(
 describe('layer VJPs match finite differences', () => {
   it('dense', () => gradcheck({ input: [7], layers: [{ type: 'dense', units: 5 }] }, 3));
   it('dense without bias', () => gradcheck({ input: [4], layers: [{ type: 'dense', units: 3, bias: false }] }, 2));
+  it('dense over the last axis of [T, K] (lastAxis: ONNX MatMul of an N-D input)', () =>
+    gradcheck({ input: [3, 4], layers: [{ type: 'dense', units: 5, lastAxis: true }, { type: 'tanh' }] }, 2));
   it('conv2d stride 1 pad 1', () =>
     gradcheck({ input: [2, 6, 5], layers: [{ type: 'conv2d', filters: 3, kernel: 3, pad: 1 }] }, 2));
   it('conv2d stride 2 no pad', () =>

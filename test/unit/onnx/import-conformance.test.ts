@@ -400,3 +400,41 @@ describe('Gemm by the spec', () => {
     await refused(gemm({}, [[2], [1, 2]]), /C of shape \[2\] does not broadcast/);
   });
 });
+
+describe('MatMul with N-D operands', () => {
+  it('[N, T, K] · W[K, M] (+ bias) is a dense layer over the last axis: = onnxruntime-node; exports back', {
+    tags: ['outside'],
+  }, async () => {
+    const ort = await import('onnxruntime-node');
+    const { exportOnnx } = await import('../../../src/index.js');
+    const W = Array.from({ length: 4 * 5 }, (_, i) => Math.sin(i) / 2),
+      b = Array.from({ length: 5 }, (_, i) => i / 10 - 0.2);
+    const bytes = bytesOf(
+      graphOf(
+        [node('MatMul', ['x', 'w'], ['xw']), node('Add', ['xw', 'b'], ['y'])],
+        ['N', 3, 4],
+        [init('w', [4, 5], W), init('b', [5], b)],
+      ),
+    );
+    const m = await importOnnx(bytes);
+    expect(unnamed(m.spec.layers)).toEqual([{ type: 'dense', units: 5, bias: true, lastAxis: true }]);
+    const x = Array.from({ length: 2 * 12 }, (_, i) => Math.cos(i * 0.7));
+    const ours = await run(bytes, x, [2, 3, 4]);
+    const session = await ort.InferenceSession.create(bytes);
+    const want = (await session.run({ x: new ort.Tensor('float32', Float32Array.from(x), [2, 3, 4]) })).y
+      .data as Float32Array;
+    expectClose(ours, want, 1e-5, 1e-6, 'MatMul [2,3,4]·[4,5] + b');
+    const { model } = await loadOnnx(bytes, wasmRelaxed);
+    const back = await ort.InferenceSession.create(await exportOnnx(model));
+    const again = (
+      await back.run({ [back.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(x), [2, 3, 4]) })
+    )[back.outputNames[0]].data as Float32Array;
+    expectClose(again, want, 1e-5, 1e-6, 'exported back');
+    // a batched weight, and a product of two computed values, are typed refusals
+    await refused(
+      bytesOf(graphOf([node('MatMul', ['x', 'w'], ['y'])], ['N', 3, 4], [init('w', [3, 4, 5], [...W, ...W, ...W])])),
+      /node 'matmul' \(MatMul\) has a 3-D weight/,
+    );
+    await refused(bytesOf(graphOf([node('MatMul', ['x', 'x'], ['y'])], ['N', 4, 4])), /reads 'x' as a constant/);
+  });
+});
