@@ -29,6 +29,10 @@ const SUITES = {
     load: () => import('./explain-batch.mjs'),
     summary: 'attributions: ms per image for a batch of 32 vs one at a time, in-thread and over 2 workers',
   },
+  'onnx-import': {
+    load: () => import('./onnx-import.mjs'),
+    summary: 'PyTorch exports via loadOnnx: max|Δ| vs ORT and torch, import and predict ms vs onnxruntime, fine-tuning',
+  },
   learning: {
     load: () => import('./learning.mjs'),
     summary: 'MNIST training per learning rule (accuracy, s/epoch, peak memory) vs backprop in tfjs-wasm',
