@@ -6,6 +6,7 @@ import { dispose, tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
 import { add, concat, copy, div, maxPool2dGrad, mul, relu, slice, sub, tensor, zeros } from '../ops/index.js';
 import { Pool2d } from '../nn/layers/pool.js';
+import { traceBackward, traceForward, type LayerRule, type Trace } from './trace.js';
 
 /**
  * How gradients pass activations: plainly, or guided backprop's positive-only rule at ReLUs ('guided', Captum's
@@ -115,35 +116,10 @@ export function fromSequential(model: Sequential): Explainable {
       if (!(Number.isInteger(t) && t >= 0 && t < classes))
         fail('INVALID_ARGUMENT', `target class ${t} is outside [0, ${classes})`, `pass a class index below ${classes}`);
   };
-  /** Forward keeping every layer's input, output and cache (top-level tidy: the caller disposes). */
-  const forward = (x: Tensor, upTo = model.layers.length) => {
-    const ins: Tensor[] = [],
-      outs: Tensor[] = [],
-      caches: Cache[] = [];
-    let h = x;
-    for (let i = 0; i < upTo; i++) {
-      const r = model.layers[i].forward(h, { training: false });
-      ins.push(h);
-      outs.push(r.y);
-      caches.push(r.cache);
-      h = r.y;
-    }
-    return { ins, outs, caches, y: h };
-  };
+  /** Forward keeping every layer's input, output and cache, inside branches too (the caller's tidy frees them). */
+  const forward = (x: Tensor, upTo = model.layers.length) => traceForward(model.layers, x, upTo);
   /** Backward from `g` at the output of layer `to − 1` down to the input, with a rule for activations. */
-  const backward = (
-    g: Tensor,
-    f: ReturnType<typeof forward>,
-    to: number,
-    act: (layer: Layer, i: number, dy: Tensor) => Tensor | null,
-  ) => {
-    for (let i = to - 1; i >= 0; i--) {
-      const layer = model.layers[i];
-      const custom = act(layer, i, g);
-      g = custom ?? layer.backward(g, f.caches[i], true, false).dx!;
-    }
-    return g;
-  };
+  const backward = (g: Tensor, f: Trace, to: number, act: LayerRule) => traceBackward(model.layers, f, g, act, to);
   const read = async (t: Tensor) => {
     const v = Float32Array.from((await t.data()) as Float32Array);
     t.dispose();
@@ -221,14 +197,14 @@ export function fromSequential(model: Sequential): Explainable {
       return read(
         tidy(() => {
           const f = forward(input(x, batch));
-          return backward(onehot(targets), f, model.layers.length, (layer, i, dy) => {
+          return backward(onehot(targets), f, model.layers.length, (layer, t, i, dy) => {
             const guided =
               rule === 'guided-all'
                 ? activations.has(layer.spec.type)
                 : rule === 'guided' && layer.spec.type === 'relu';
             if (!guided) return null;
             // guided backprop: only positive gradients pass an activation, times its local slope
-            return layer.backward(relu(dy), f.caches[i], true, false).dx;
+            return layer.backward(relu(dy), t.caches[i]!, true, false).dx;
           });
         }),
       );
@@ -247,7 +223,7 @@ export function fromSequential(model: Sequential): Explainable {
           /** Δy/Δx where Δx is not ~0, else `near` (the local gradient): (Δy·Δx + near·tiny) / (Δx² + tiny). */
           const ratio = (dyv: Tensor, dx: Tensor, near: Tensor) =>
             div(add(mul(dyv, dx), mul(near, tiny)), add(mul(dx, dx), tiny));
-          const m = backward(g0, f, model.layers.length, (layer, i, dy) => {
+          const m = backward(g0, f, model.layers.length, (layer, t, i, dy) => {
             const top = (t: Tensor) => slice(t, 0, 0, batch),
               bottom = (t: Tensor) => slice(t, 0, batch, batch);
             const lower = (t: Tensor) => concat([t, zeros(t.shape, 'float32', backend)], 0);
@@ -256,11 +232,11 @@ export function fromSequential(model: Sequential): Explainable {
               // maximum and y − m ≤ 0 to x′'s, each as a multiplier (its share)/Δx there. The shares sum to Δy, and a
               // share is 0 wherever Δx = 0 (there x = x′ and the other maximum wins), so no window loses mass; sending
               // all of Δy to x's maximum lost it where that position had Δx = 0 (a ReLU at 0 on both sides)
-              const xt = top(f.ins[i]),
-                xb = bottom(f.ins[i]),
+              const xt = top(t.ins[i]),
+                xb = bottom(t.ins[i]),
                 g = top(dy);
-              const y = top(f.outs[i]),
-                yb = bottom(f.outs[i]);
+              const y = top(t.outs[i]),
+                yb = bottom(t.outs[i]);
               const routed = add(
                 maxPool2dGrad(mul(g, relu(sub(y, yb))), xt, layer.opts),
                 maxPool2dGrad(mul(g, mul(relu(sub(yb, y)), -1)), xb, layer.opts),
@@ -268,10 +244,10 @@ export function fromSequential(model: Sequential): Explainable {
               return lower(ratio(routed, sub(xt, xb), maxPool2dGrad(g, xt, layer.opts)));
             }
             if (!activations.has(layer.spec.type)) return null;
-            const dx = sub(top(f.ins[i]), bottom(f.ins[i])),
-              dyv = sub(top(f.outs[i]), bottom(f.outs[i]));
-            const ones = add(zeros(f.outs[i].shape, 'float32', backend), 1);
-            const slope = top(layer.backward(ones, f.caches[i], true, false).dx!);
+            const dx = sub(top(t.ins[i]), bottom(t.ins[i])),
+              dyv = sub(top(t.outs[i]), bottom(t.outs[i]));
+            const ones = add(zeros(t.outs[i].shape, 'float32', backend), 1);
+            const slope = top(layer.backward(ones, t.caches[i]!, true, false).dx!);
             return lower(mul(top(dy), ratio(dyv, dx, slope)));
           });
           return mul(slice(m, 0, 0, batch), sub(xs, bs));
@@ -299,9 +275,7 @@ export function fromSequential(model: Sequential): Explainable {
         }
         check(targets);
         const [act, grad] = tidy(() => {
-          let d = onehot(targets);
-          for (let i = model.layers.length - 1; i > layer; i--)
-            d = model.layers[i].backward(d, f.caches[i], true, false).dx!;
+          const d = traceBackward(model.layers, f, onehot(targets), () => null, model.layers.length, layer + 1);
           return [copy(f.outs[layer]), d];
         });
         return { act: await read(act), grad: await read(grad), shape, targets };
