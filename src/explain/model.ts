@@ -1,7 +1,7 @@
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Sequential } from '../nn/sequential.js';
-import type { Cache, Layer } from '../nn/layer.js';
+import type { Cache } from '../nn/layer.js';
 import { dispose, tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
 import { add, concat, copy, div, maxPool2dGrad, mul, relu, slice, sub, tensor, zeros } from '../ops/index.js';
