@@ -33,6 +33,10 @@ const SUITES = {
     load: () => import('./onnx-import.mjs'),
     summary: 'PyTorch exports via loadOnnx: max|Δ| vs ORT and torch, import and predict ms vs onnxruntime, fine-tuning',
   },
+  'kernel-shap': {
+    load: () => import('./kernel-shap.mjs'),
+    summary: "KernelSHAP's RMS error vs exact Shapley values at 256–2 048 calls, layerhive vs shap's KernelExplainer",
+  },
   learning: {
     load: () => import('./learning.mjs'),
     summary: 'MNIST training per learning rule (accuracy, s/epoch, peak memory) vs backprop in tfjs-wasm',
