@@ -40,7 +40,9 @@ export function findGeluPatterns(nodes: readonly Node[], scalar: (name: string) 
     const d = producer.get(erf.input[0]);
     if (d === undefined || only(out(d)) !== e) return;
     const dn = nodes[d];
-    const [x, k] = dn.input ?? [];
+    // x / √2, or x · (1/√2) with the constant on either side
+    const [p, q] = dn.input ?? [];
+    const [x, k] = dn.opType === 'Mul' && scalar(p) !== undefined && scalar(q) === undefined ? [q, p] : [p, q];
     if (
       !((dn.opType === 'Div' && near(scalar(k), Math.SQRT2)) || (dn.opType === 'Mul' && near(scalar(k), Math.SQRT1_2)))
     )

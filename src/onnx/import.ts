@@ -96,8 +96,20 @@ export async function importOnnx(bytes: Uint8Array, options: ImportOptions = {})
   const head = normalizationHead(model);
   const nodes = (g.node ?? []).slice(head.nodes);
   const start = head.nodes > 0 ? head.input : (inputs[0].name ?? '');
+  // the nodes the output depends on: the others are dropped unread, and their reads do not count as uses (a MatMul
+  // read by a dead node still takes the bias Add after it)
+  const producer = new Map<string, number>();
+  for (const [i, n] of nodes.entries()) for (const o of n.output ?? []) if (!producer.has(o)) producer.set(o, i);
+  const live = new Set<number>();
+  for (const pending = [...outputs]; pending.length; ) {
+    const i = producer.get(pending.pop()!);
+    if (i === undefined || live.has(i)) continue;
+    live.add(i);
+    pending.push(...(nodes[i].input ?? []));
+  }
   const uses = new Map<string, number>();
-  for (const name of [...nodes.flatMap((n) => n.input ?? []), ...outputs]) uses.set(name, (uses.get(name) ?? 0) + 1);
+  const reads = [...nodes.filter((_, i) => live.has(i)).flatMap((n) => n.input ?? []), ...outputs];
+  for (const name of reads) uses.set(name, (uses.get(name) ?? 0) + 1);
   const state = new GraphState(opsetN, batch, uses, new Set(outputs));
   if (head.nodes > 0)
     state.notes.push(
@@ -139,7 +151,12 @@ export async function importOnnx(bytes: Uint8Array, options: ImportOptions = {})
   for (const p of gelus) for (const i of p.nodes) inGelu.set(i, p);
 
   for (const [k, n] of nodes.entries()) {
+    // every node is checked (op, attributes, input count, an output); one the output does not depend on is dropped
     const view = viewNode(n, k + head.nodes, opsetN);
+    if (!live.has(k)) {
+      state.notes.push(`node '${view.name}' dropped: nothing it computes reaches the output`);
+      continue;
+    }
     const gelu = inGelu.get(k);
     if (gelu) {
       if (k !== gelu.last) continue;

@@ -21,6 +21,8 @@ function arity(op: string, opset: number): [number, number] | undefined {
       return opset >= 18 ? [1, 2] : [1, 1];
     case 'Concat':
       return [1, many];
+    case 'Gemm':
+      return opset >= 11 ? [2, 3] : [3, 3]; // C optional from Gemm-11
   }
   return ARITY[op];
 }
