@@ -3,7 +3,47 @@ import { importError as err } from './import-error.js';
 import type { LayerUnit, MergeUnit, Unit } from './graph-state.js';
 
 /** Layers in a row, with the units they came from (their weights are named once the nesting is known). */
-type Built = { spec: LayerSpec; node: string; unit?: LayerUnit; branches?: Built[][] };
+type Built = { spec: LayerSpec; node: string; unit?: LayerUnit; branches?: Built[][]; nested?: boolean };
+
+/**
+ * Concat(e1, e2, …, ek) as nested two-way concats — Concat(e1, Concat(e2, … Concat(ek−1, ek))) ('right') or
+ * Concat(Concat(… Concat(e1, e2) …), ek) ('left'): the same channels in the same order. A chain of inputs each
+ * computed from the one before (YOLO's SPPF: Concat(x, p(x), p(p(x)), …)) then becomes forks that each join one step
+ * further (right), and Concat(a, h(a), g(x)) a fork within a fork (left). The inner joins carry `nested` and are
+ * spliced back into their parent where a branch is nothing but one of them (`flatten`), so a plain n-way concat
+ * stays one branches layer.
+ */
+function binaryConcats(units: readonly Unit[], side: 'right' | 'left'): (Unit & { nested?: boolean })[] {
+  return units.flatMap((u) => {
+    if (u.kind !== 'merge' || u.merge !== 'concat' || u.inputs.length < 3) return [u];
+    const e = u.inputs,
+      k = e.length;
+    const inner = (j: number) => `${u.output}::concat${j}`;
+    const out: (MergeUnit & { nested?: boolean })[] = [];
+    // right: inner j = Concat(e_j, inner j+1); left: inner j = Concat(inner j−1, e_j); the outermost writes the output
+    const steps =
+      side === 'right'
+        ? Array.from({ length: k - 1 }, (_, i) => k - 2 - i).map((j) => ({
+            inputs: [e[j], j === k - 2 ? e[k - 1] : inner(j + 1)],
+            output: j === 0 ? u.output : inner(j),
+          }))
+        : Array.from({ length: k - 1 }, (_, i) => i + 1).map((j) => ({
+            inputs: [j === 1 ? e[0] : inner(j - 1), e[j]],
+            output: j === k - 1 ? u.output : inner(j),
+          }));
+    for (const s of steps) out.push({ ...u, ...s, ...(s.output !== u.output ? { nested: true } : {}) });
+    return out;
+  });
+}
+
+/** A concat branch that is one nested concat is that concat's branches (see `binaryConcats`). */
+function flatten(b: Built): Built {
+  if (b.spec.type !== 'branches' || b.spec.merge !== 'concat' || !b.branches) return b;
+  return {
+    ...b,
+    branches: b.branches.flatMap((br) => (br.length === 1 && br[0].nested ? br[0].branches! : [br])),
+  };
+}
 
 /**
  * The graph's units as layers in a row, each fork-and-join a `branches` layer: a series-parallel decomposition of
@@ -14,10 +54,29 @@ type Built = { spec: LayerSpec; node: string; unit?: LayerUnit; branches?: Built
  * Units that do not lead to the output are left out (`unused`).
  */
 export function seriesParallel(
-  units: readonly Unit[],
+  graphUnits: readonly Unit[],
   input: string,
   output: string,
 ): { layers: Built[]; unused: Unit[] } {
+  try {
+    return decompose(graphUnits, input, output, 'right');
+  } catch (e) {
+    // an n-way concat may nest the other way round (see binaryConcats); the first refusal is the one reported
+    try {
+      return decompose(graphUnits, input, output, 'left');
+    } catch {
+      throw e;
+    }
+  }
+}
+
+function decompose(
+  graphUnits: readonly Unit[],
+  input: string,
+  output: string,
+  side: 'right' | 'left',
+): { layers: Built[]; unused: Unit[] } {
+  const units = binaryConcats(graphUnits, side);
   const producer = new Map<string, number>();
   for (const [i, u] of units.entries()) producer.set(u.output, i);
   const ins = (u: Unit) => (u.kind === 'layer' ? [u.input] : u.inputs);
@@ -93,17 +152,20 @@ export function seriesParallel(
         parts.some((p) => p.e !== cur && !p.via.length)
       )
         throw notSP(m, `its inputs do not each come from one branch of '${cur}'`);
-      out.push({
-        spec: { type: 'branches', merge: (merge as MergeUnit).merge, branches: [] },
-        node: merge.node,
-        branches: parts.map((p) => (p.e === cur ? [] : chain(cur, p.via, p.e))),
-      });
+      out.push(
+        flatten({
+          spec: { type: 'branches', merge: (merge as MergeUnit).merge, branches: [] },
+          node: merge.node,
+          branches: parts.map((p) => (p.e === cur ? [] : chain(cur, p.via, p.e))),
+          ...((merge as { nested?: boolean }).nested ? { nested: true } : {}),
+        }),
+      );
       cur = merge.output;
       via = consumers.get(cur) ?? [];
     }
   };
   const layers = chain(input, consumers.get(input) ?? [], output);
-  return { layers, unused: units.filter((_, i) => !live.has(i)) };
+  return { layers, unused: graphUnits.filter((u) => !live.has(producer.get(u.output) ?? -1)) };
 }
 
 /** The members of every set (none for no sets). */
