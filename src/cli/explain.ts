@@ -9,7 +9,16 @@ import { explain } from '../explain/explain.js';
 import { fromRule, fromSequential, type Explainable } from '../explain/model.js';
 import { createBackend } from '../backend/select.js';
 import { loadOnnx } from '../onnx/import.js';
-import { methodNames, type Attribution, type MethodName } from '../explain/types.js';
+import {
+  layerMethodNames,
+  methodNames,
+  type Attribution,
+  type ExplainMethod,
+  type ExplainOptions,
+  type MethodName,
+} from '../explain/types.js';
+import { checkOptions, layerMethods, neuronMethods } from '../explain/options.js';
+import { upsample } from '../explain/cam-methods.js';
 import { heatmapPicture, inputPicture, overlayPicture, type Picture } from '../explain/heatmap.js';
 import { completenessError, deletionInsertion, infidelity, localisation } from '../explain/metrics/index.js';
 import { digitOnTop, loadData, loadRuleCheckpoint } from './train.js';
@@ -24,11 +33,15 @@ const aliases: Record<string, MethodName> = {
   gradcam: 'grad-cam',
 };
 
-/** Methods from a comma list ('all' = every method the model supports). */
-export function parseMethods(list: string, model: Explainable): MethodName[] {
+/**
+ * Methods from a comma list ('all' = every method of `methodNames` the model supports); with `layers`, the layer and
+ * neuron methods too (`layerMethodNames`: named only, never in 'all').
+ */
+export function parseMethods(list: string, model: Explainable, layers = false): ExplainMethod[] {
+  const known: readonly ExplainMethod[] = layers ? [...methodNames, ...layerMethodNames] : methodNames;
   const gradients = !!model.gradients,
     maps = (model.mapLayers ?? []).length > 0;
-  const supported = (m: MethodName) =>
+  const supported = (m: ExplainMethod) =>
     ['occlusion', 'feature-ablation', 'lime', 'kernel-shap', 'rise'].includes(m) ||
     (gradients && ((!m.includes('cam') && m !== 'normgrad') || maps));
   if (list === 'all') return methodNames.filter(supported);
@@ -37,12 +50,12 @@ export function parseMethods(list: string, model: Explainable): MethodName[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((s) => {
-      const m = (aliases[s] ?? s) as MethodName;
-      if (!methodNames.includes(m))
+      const m = (aliases[s] ?? s) as ExplainMethod;
+      if (!known.includes(m))
         fail(
           'INVALID_ARGUMENT',
           `unknown method ${JSON.stringify(s)}`,
-          `use one of: ${methodNames.join(', ')} (or ${Object.keys(aliases).join(', ')}, all)`,
+          `use one of: ${known.join(', ')} (or ${Object.keys(aliases).join(', ')}, all)`,
         );
       if (!supported(m))
         fail(
@@ -80,6 +93,117 @@ export function plainAttribution(a: Attribution): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(a).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v]),
   );
+}
+
+/** Methods that take `--layer`: the CAM methods (else their default layer) and the layer and neuron methods. */
+const camNames: readonly ExplainMethod[] = ['grad-cam', 'grad-cam++', 'smooth-grad-cam++', 'normgrad'];
+const takesLayer = (m: ExplainMethod) => camNames.includes(m) || layerMethods.includes(m) || neuronMethods.includes(m);
+
+/** `--layer`: digits are an index in the model's layer list, anything else a layer's name (`layerNames`). */
+export function parseLayer(s: string | undefined): number | string | undefined {
+  if (s === undefined) return undefined;
+  return /^\d+$/.test(s) ? Number(s) : s;
+}
+
+/** `--neuron`: a flat index into the layer's output, or one index per axis (`c,h,w`). */
+export function parseNeuron(s: string | undefined): number | number[] | undefined {
+  if (s === undefined) return undefined;
+  const parts = s.split(',').map((p) => p.trim());
+  if (!parts.every((p) => /^\d+$/.test(p)))
+    fail(
+      'INVALID_ARGUMENT',
+      `--neuron ${JSON.stringify(s)} is not a unit index`,
+      "pass a flat index into the layer's output (--neuron 3) or one index per axis (--neuron 0,2,5)",
+    );
+  const v = parts.map(Number);
+  return v.length === 1 ? v[0] : v;
+}
+
+/** The model's layers as the hints list them: index, name, output shape. */
+function layerList(model: Explainable): string {
+  const names = model.layerNames ?? [];
+  return names.map((n, i) => `${i} ${n} ${(model.layerShapes?.[i] ?? []).join('×')}`).join(', ');
+}
+
+/**
+ * Each method's options, every one checked before any work: a layer or neuron method without `--layer` (the hint
+ * lists the model's layers) or `--neuron`, `--layer`/`--neuron` that no method takes, then the library's own checks
+ * (`checkOptions`: an unknown layer name, a unit outside the layer's output, …).
+ */
+function methodOptions(
+  methods: readonly ExplainMethod[],
+  a: Parameters<typeof runExplain>[0],
+  model: Explainable,
+  baseline: Float32Array,
+): ExplainOptions[] {
+  const layer = parseLayer(a.layer),
+    neuron = parseNeuron(a.neuron);
+  if (layer !== undefined && !methods.some(takesLayer))
+    fail(
+      'INVALID_ARGUMENT',
+      `--layer applies to ${[...camNames, ...layerMethodNames].join(', ')}; --method ${a.method} has none of them`,
+      'add one of them to --method, or leave --layer out',
+    );
+  if (neuron !== undefined && !methods.some((m) => neuronMethods.includes(m)))
+    fail(
+      'INVALID_ARGUMENT',
+      `--neuron applies to ${neuronMethods.join(' and ')}; --method ${a.method} has neither`,
+      'add one of them to --method, or leave --neuron out',
+    );
+  return methods.map((method) => {
+    const unit = neuronMethods.includes(method);
+    const role = unit ? 'whose unit is explained' : 'attributed at';
+    if (layer === undefined && (unit || layerMethods.includes(method)))
+      fail(
+        'INVALID_ARGUMENT',
+        `--method ${method} needs --layer <name|index> (the layer ${role})`,
+        model.layerNames?.length
+          ? `this model's layers (index, name, output shape): ${layerList(model)}`
+          : 'explain a network of layers',
+      );
+    if (unit && neuron === undefined) {
+      const at = typeof layer === 'number' ? layer : (model.layerNames?.indexOf(layer as string) ?? -1);
+      const shape = model.layerShapes?.[at];
+      fail(
+        'INVALID_ARGUMENT',
+        `--method ${method} needs --neuron <k> (the unit of layer ${a.layer}'s output explained)`,
+        shape
+          ? `pass a flat index in [0, ${shape.reduce((p, d) => p * d, 1)}) into its output [${shape.join(', ')}]` +
+              ` (--neuron 0) or one index per axis (--neuron ${shape.map(() => 0).join(',')})`
+          : "pass a flat index into the layer's output (--neuron 0)",
+      );
+    }
+    const o: ExplainOptions = {
+      method,
+      baseline,
+      samples: a.samples,
+      target: a.target,
+      ...(takesLayer(method) && layer !== undefined ? { layer } : {}),
+      ...(unit ? { neuron } : {}),
+    };
+    checkOptions(o, {
+      inputShape: model.inputShape,
+      classes: model.classes,
+      batch: null,
+      layerNames: model.layerNames,
+      layerShapes: model.layerShapes,
+    });
+    return o;
+  });
+}
+
+/**
+ * A layer attribution [C, h, w] as a map of the input's shape, for the PNGs: summed over channels, upsampled
+ * bilinearly as CAM's maps are, the same on each input channel; null for a layer output of another shape.
+ */
+function layerMap(r: Attribution, shape: readonly number[]): Float32Array | null {
+  if (r.shape.length !== 3 || shape.length !== 3) return null;
+  const [C, h, w] = r.shape,
+    [Cin, H, W] = shape;
+  const sum = new Float64Array(h * w);
+  for (let c = 0; c < C; c++) for (let i = 0; i < h * w; i++) sum[i] += r.values[c * h * w + i];
+  const up = upsample(sum, h, w, H, W);
+  return Float32Array.from({ length: Cin * H * W }, (_, i) => up[i % (H * W)]);
 }
 
 /** What `explain` and `explain-eval` attribute: a checkpoint's rule or an ONNX file's network, and what it takes. */
@@ -157,8 +281,15 @@ export async function runExplain(a: {
   backend: string;
   samples?: number;
   target?: number;
+  /** CAM, layer and neuron methods: a layer's name or index (digits). */
+  layer?: string;
+  /** Neuron methods: a flat unit index, or one per axis (`c,h,w`). */
+  neuron?: string;
+  /** An image folder as `--data`: its images' side and channels (default 28, 1). */
+  imageSize?: number;
+  channels?: 1 | 3;
 }): Promise<void> {
-  const { test } = await loadData(a.data);
+  const { test } = await loadData(a.data, undefined, { imageSize: a.imageSize, channels: a.channels });
   const explained = await loadExplained(a.model, a.backend, test);
   try {
     await explainOne(a, explained, test);
@@ -169,25 +300,34 @@ export async function runExplain(a: {
 
 async function explainOne(a: Parameters<typeof runExplain>[0], e: Explained, test: ImageDataset): Promise<void> {
   const model = e.model;
-  const methods = parseMethods(a.method, model);
+  const methods = parseMethods(a.method, model, true);
   const x = image(test, a.index),
-    per = x.length,
     shape = e.inputShape;
+  const options = methodOptions(methods, a, model, blackBaseline(x.length));
   await mkdir(a.out, { recursive: true });
   await writePng(join(a.out, 'input.png'), inputPicture(x, shape));
   const results: Record<string, Record<string, unknown>> = {};
-  for (const method of methods) {
+  let pngs = 1;
+  for (const o of options) {
+    const method = o.method;
     const t0 = performance.now();
-    const r = await explain(model, x, { method, baseline: blackBaseline(per), samples: a.samples, target: a.target });
+    const r = await explain(model, x, o);
     const ms = performance.now() - t0;
-    await writePng(join(a.out, `${method}-heatmap.png`), heatmapPicture(r.values, shape));
-    await writePng(join(a.out, `${method}-overlay.png`), overlayPicture(x, r.values, shape));
-    results[method] = { ...plainAttribution(r), ms };
+    // a layer method's values have the layer's shape: its [C, h, w] map summed over channels makes the pictures
+    const map = layerMethods.includes(method) ? layerMap(r, shape) : r.values;
+    let wrote = `no PNG for a layer output [${r.shape.join(', ')}]`;
+    if (map) {
+      await writePng(join(a.out, `${method}-heatmap.png`), heatmapPicture(map, shape));
+      await writePng(join(a.out, `${method}-overlay.png`), overlayPicture(x, map, shape));
+      pngs += 2;
+      wrote = join(a.out, `${method}-overlay.png`);
+    }
+    results[method] = { ...plainAttribution(r), ...(o.layer !== undefined ? { layer: o.layer } : {}), ms };
+    const what = neuronMethods.includes(method)
+      ? `unit ${a.neuron} of layer ${a.layer}`
+      : `class ${r.target}${layerMethods.includes(method) ? ` at layer ${a.layer} [${r.shape.join(', ')}]` : ''}`;
     const delta = r.delta !== undefined ? `, delta ${r.delta.toExponential(2)}` : '';
-    console.log(
-      `${method}: class ${r.target}, ${r.modelCalls} model calls, ${ms.toFixed(0)} ms` +
-        `${delta} → ${join(a.out, `${method}-overlay.png`)}`,
-    );
+    console.log(`${method}: ${what}, ${r.modelCalls} model calls, ${ms.toFixed(0)} ms${delta} → ${wrote}`);
   }
   await writeFile(
     join(a.out, 'attributions.json'),
@@ -201,7 +341,7 @@ async function explainOne(a: Parameters<typeof runExplain>[0], e: Explained, tes
       methods: results,
     }),
   );
-  console.log(`wrote ${join(a.out, 'attributions.json')} and ${1 + 2 * methods.length} PNGs`);
+  console.log(`wrote ${join(a.out, 'attributions.json')} and ${pngs} PNGs`);
 }
 
 /**

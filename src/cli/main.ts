@@ -209,9 +209,26 @@ program
   .requiredOption('--model <dir|file.onnx>', 'a checkpoint written by `layerhive train --out`, or an ONNX classifier')
   .option('--data <mnist|blockmnist|dir>', 'where the test image comes from', 'mnist')
   .option('--index <i>', 'test image index', (v) => Number.parseInt(v, 10), 0)
-  .option('--method <names>', 'ig, smoothgrad, occlusion, kernel-shap, grad-cam, … (comma list) or all', 'ig')
+  .option(
+    '--method <names>',
+    'ig, smoothgrad, occlusion, kernel-shap, grad-cam, … (comma list) or all; at a hidden layer (not in all): ' +
+      'layer-integrated-gradients, layer-gradient-x-activation (need --layer), ' +
+      'neuron-integrated-gradients, neuron-gradient (need --layer and --neuron)',
+    'ig',
+  )
   .option('--target <class>', 'the class to explain (default: the predicted one)', (v) => Number.parseInt(v, 10))
   .option('--samples <n>', 'samples / steps for methods that take them', int('--samples'))
+  .option(
+    '--layer <name|index>',
+    'CAM (default: the last [C, H, W] layer), layer and neuron methods: a layer by name (conv2d_1, an ONNX node ' +
+      "such as /layer1/Add) or index; a layer method's error without it lists the model's layers",
+  )
+  .option('--neuron <k|c,h,w>', "neuron methods: the unit of --layer's output, a flat index or one index per axis")
+  .option('--image-size <n>', 'image folder: resize images to N×N pixels (default 28)', int('--image-size'))
+  .option('--channels <n>', 'image folder: 1 (grey, the default) or 3 (RGB)', (v) => {
+    if (v !== '1' && v !== '3') throw new InvalidArgumentError('--channels must be 1 (grey) or 3 (RGB)');
+    return Number(v);
+  })
   .option('--out <dir>', 'output folder', 'explain-out')
   .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
   .action(async (o) => runExplain(o));
