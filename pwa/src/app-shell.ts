@@ -3,6 +3,7 @@ import { aboutPanel } from './about-panel.js';
 import { DeviceState } from './device-state.js';
 import type { DrawPad } from './draw-pad.js';
 import { ExplainPanel } from './explain-panel.js';
+import { FolderImport } from './folder-import.js';
 import { ModelPanel } from './model-panel.js';
 import { Personalizer, type Status } from './personalizer.js';
 import { SamplesPanel } from './samples-panel.js';
@@ -46,6 +47,7 @@ export class AppShell extends LitElement implements Shell {
   private teachPanel = new TeachPanel(this);
   private explainPanel = new ExplainPanel(this);
   private modelPanel = new ModelPanel(this);
+  private folderImport = new FolderImport(this);
   private samplesPanel = new SamplesPanel(this);
   private device = new DeviceState(this);
 
@@ -92,6 +94,7 @@ export class AppShell extends LitElement implements Shell {
   `,
     ExplainPanel.styles,
     ModelPanel.styles,
+    FolderImport.styles,
     SamplesPanel.styles,
   ];
 
@@ -253,7 +256,7 @@ export class AppShell extends LitElement implements Shell {
         </div>
         <section role="tabpanel" id=${`panel-${this.tab}`} aria-labelledby=${`tab-${this.tab}`}>${
           this.tab === 'teach'
-            ? html`${this.teachPanel.render()}${this.samplesPanel.render()}`
+            ? html`${this.teachPanel.render()}${this.folderImport.render()}${this.samplesPanel.render()}`
             : this.tab === 'explain'
               ? this.explainPanel.render()
               : this.tab === 'model'

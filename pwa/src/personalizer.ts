@@ -210,6 +210,13 @@ export class Personalizer {
     await this.countSamples();
   }
 
+  /** Keeps several samples at once (all or none); gives their ids. */
+  async addSamples(samples: readonly { pixels: Uint8Array; label: number }[]): Promise<number[]> {
+    const ids = await this.samples.addMany(samples);
+    await this.countSamples();
+    return ids;
+  }
+
   /** Counted, not incremented: the page says what IndexedDB holds (another tab may have added some too). */
   private async countSamples(): Promise<void> {
     const all = await this.samples.all();

@@ -38,6 +38,17 @@ export class SampleStore {
     return Number(await (await this.db).add('samples', { pixels, label, at: Date.now() } satisfies Sample));
   }
 
+  /** Keeps several samples in one transaction (all or none: a failure half way keeps none); gives their ids. */
+  async addMany(samples: readonly { pixels: Uint8Array; label: number }[]): Promise<number[]> {
+    const tx = (await this.db).transaction('samples', 'readwrite');
+    const at = Date.now();
+    const ids = await Promise.all([
+      ...samples.map(({ pixels, label }) => tx.store.add({ pixels, label, at } satisfies Sample)),
+      tx.done,
+    ]);
+    return ids.slice(0, samples.length).map(Number);
+  }
+
   async all(): Promise<Sample[]> {
     return (await this.db).getAll('samples');
   }

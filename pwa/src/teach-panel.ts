@@ -88,7 +88,8 @@ export class TeachPanel implements ReactiveController {
           html`<button class="digit" data-digit=${d} ?disabled=${!shell.status || this.learning}
             @click=${(e: Event) => shell.act(e, 'teach', () => this.teach(d))}>${d}</button>`,
       )}</div>
-      <div class="row"><button id="learn" ?disabled=${!shell.status || this.learning || !samples}
+      <div class="row"><button id="learn"
+        ?disabled=${!shell.status || this.learning || !samples || shell.running.has('folder')}
         @click=${(e: Event) => shell.act(e, 'learn', () => this.learn())}>Learn from my ${plural(
           samples,
           'sample',
