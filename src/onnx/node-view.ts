@@ -2,8 +2,7 @@ import type { onnx as OnnxNamespace } from 'onnx-proto';
 import { fmtDims, importError as err, num } from './import-error.js';
 import type { Constant } from './initializers.js';
 
-/** The opsets whose operator versions this importer reads (the default domain). */
-export const OPSETS = [7, 25] as const;
+import { OPSETS } from './opsets.js';
 
 /** Inputs each op takes (min, max) in a given opset, as the operator spec lists them over opsets 7–25. */
 function arity(op: string, opset: number): [number, number] | undefined {
