@@ -2,8 +2,8 @@
 //
 // ── Impl interface ─────────────────────────────────────────────────────────────────────────────
 //   Impl = {
-//     name: string,                 // "js" | "wasm-simd" | "wasm-relaxed" | "webgpu" | "tfjs-wasm" | "ort-web-wasm"
-//                                   // | "ort-node"
+//     name: string,                 // "js" | "wasm-simd" | "wasm-relaxed" | "wasm-relaxed-2t" (2 threads) | "webgpu"
+//                                   // | "tfjs-wasm" | "ort-web-wasm" | "ort-node"
 //     unavailable?: string,         // set instead of throwing to have the impl shown as a skipped row
 //     matmul?(M, K, N, a: Float32Array /*[M,K] row-major*/, b: Float32Array /*[K,N] row-major*/): Promise<Runner>,
 //     conv2d?(spec: { N, Cin, H, W, Cout, k, stride, pad },
@@ -47,7 +47,7 @@ export const OPS = ['matmul', 'conv2d'];
 export const TOL_FACTOR = 1e-4;
 
 /** Table/ratio order; impls not listed come after layerhive's, before the peers. */
-const ORDER = ['js', 'wasm-simd', 'wasm-relaxed', 'webgpu', 'tfjs-wasm', 'ort-web-wasm', 'ort-node'];
+const ORDER = ['js', 'wasm-simd', 'wasm-relaxed', 'wasm-relaxed-2t', 'webgpu', 'tfjs-wasm', 'ort-web-wasm', 'ort-node'];
 
 const MATMUL_SHAPES = [
   [256, 256, 256],

@@ -4,7 +4,7 @@
 // `skipped` with the reason, and is printed as a skipped row.
 
 /** Names layerhiveImpls() is expected to provide; missing ones are reported as skipped. */
-export const LAYERHIVE_NAMES = ['js', 'wasm-simd', 'wasm-relaxed'];
+export const LAYERHIVE_NAMES = ['js', 'wasm-simd', 'wasm-relaxed', 'wasm-relaxed-2t'];
 
 /** Peers, in table order. `load` resolves to one Impl. */
 export const PEERS = [

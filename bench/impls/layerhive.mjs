@@ -4,6 +4,9 @@
 import * as lh from '../../dist/index.js';
 import { useNodeWebGpu } from '../../dist/node.js';
 
+/** Thread counts of the threaded wasm rows (`wasm-relaxed-<n>t`); one thread is the `wasm-relaxed` row. */
+export const THREADS = [2];
+
 function impl(name, backend, extra = {}) {
   // WebGPU: run() waits for the queue to finish, so the time is the GPU's, not the recording's
   const settle = backend.asyncOnly ? () => backend.sync() : null;
@@ -49,6 +52,21 @@ export async function layerhiveImpls() {
     impls.push(impl('wasm-relaxed', await lh.createBackend('wasm', { simd: 'relaxed' })));
   } catch (e) {
     impls.push({ name: 'wasm-relaxed', unavailable: e instanceof Error ? e.message : String(e) });
+  }
+  // intra-op threads: the relaxed build over a shared memory, the caller and one helper thread per kernel call
+  for (const threads of THREADS) {
+    const name = `wasm-relaxed-${threads}t`;
+    try {
+      const b = await lh.createBackend('wasm', { simd: 'relaxed', threads });
+      const caps = b.capabilities();
+      if (caps.threadsInUse !== threads) {
+        b.destroy();
+        throw new Error(`${caps.threadsInUse} thread(s) in use: ${caps.threadsNote}`);
+      }
+      impls.push(impl(name, b, { dispose: () => b.destroy() }));
+    } catch (e) {
+      impls.push({ name, unavailable: e instanceof Error ? e.message : String(e) });
+    }
   }
   try {
     if (!(await useNodeWebGpu())) throw new Error('the webgpu package is not installed');

@@ -4,6 +4,11 @@ import { fail } from '../core/errors.js';
 export interface BackendOptions {
   /** wasm: which SIMD build to use. 'auto' picks relaxed SIMD when the engine validates it. */
   simd?: 'auto' | 'relaxed' | 'plain';
+  /**
+   * wasm: threads per kernel call (the caller's and N − 1 helpers over a shared memory). Default 1. Where shared
+   * memory is not available (browsers: not crossOriginIsolated) it runs in one thread and `capabilities()` says why.
+   */
+  threads?: number;
 }
 type Factory = (options: BackendOptions) => Promise<Backend>;
 

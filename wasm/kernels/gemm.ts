@@ -31,15 +31,18 @@ const MC: i32 = 120;
 /** N block: KC×NC packed B = 1 MiB at most. */
 const NC: i32 = 2048;
 
-/** Static scratch for one edge tile (6×8 f32). Static data, not an allocation. */
-const TILE: usize = memory.data(192, 16);
+/** Bytes at the start of the work area for one edge tile (6×8 f32, rounded to
+ *  64): per call, not static data, so threads sharing one memory each spill
+ *  into their own. */
+const TILE_BYTES: usize = 256;
 
 // @ts-ignore: decorator
 @inline function min(a: i32, b: i32): i32 { return a < b ? a : b; }
 
-/** Bytes of packing scratch gemm() needs for these sizes (independent of the
- *  transpose flags). The B area comes first; both areas are multiples of 64 B
- *  so a 64-byte aligned work pointer keeps both 64-byte aligned. */
+/** Bytes of scratch gemm() needs for these sizes (independent of the
+ *  transpose flags): the edge tile, then packed B, then packed A; all three
+ *  are multiples of 64 B, so a 64-byte aligned work pointer keeps each
+ *  64-byte aligned. */
 export function gemmWorkBytes(M: i32, N: i32, K: i32): usize {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
   const kc = min(K, KC);
@@ -47,14 +50,15 @@ export function gemmWorkBytes(M: i32, N: i32, K: i32): usize {
   const mc = (min(M, MC) + MR - 1) / MR * MR;
   const bBytes = (<usize>(kc * nc * 4) + 63) & ~<usize>63;
   const aBytes = <usize>(kc * mc) << 4; // pre-broadcast: 16 B per value
-  return bBytes + aBytes;
+  return TILE_BYTES + bBytes + aBytes;
 }
 
 /** 6×8 micro-kernel on packed panels.
  *  pa: kc groups of 6 broadcast vectors (one per row); pb: kc groups of 8 f32.
  *  Writes the mr×nr valid part of the tile to c (ldc in bytes), adding the old
  *  C when beta ≠ 0. */
-function kernel6x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32): void {
+function kernel6x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32,
+  tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -73,7 +77,7 @@ function kernel6x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32,
     a = load<v128>(pa, 80); c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
     pa += 96; pb += 32; k -= 1;
   }
-  storeTile(c, ldc, mr, nr, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+  storeTile(c, ldc, mr, nr, beta, tile, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
 }
 
 /** Same tile, but A read in place from six row pointers (op(A) = A, not
@@ -81,7 +85,7 @@ function kernel6x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, mr: i32,
  *  panel would be reused by too few B panels to repay the packing. Rows past
  *  M repeat a valid row pointer; their results are never stored. */
 function kernel6x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, pb: usize, kc: i32,
-  c: usize, ldc: usize, mr: i32, nr: i32, beta: i32): void {
+  c: usize, ldc: usize, mr: i32, nr: i32, beta: i32, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -100,11 +104,11 @@ function kernel6x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, 
     a = v128.load32_splat(a5); c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4; pb += 32; k -= 1;
   }
-  storeTile(c, ldc, mr, nr, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+  storeTile(c, ldc, mr, nr, beta, tile, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
 }
 
 // @ts-ignore: decorator
-@inline function storeTile(c: usize, ldc: usize, mr: i32, nr: i32, beta: i32,
+@inline function storeTile(c: usize, ldc: usize, mr: i32, nr: i32, beta: i32, tile: usize,
   c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128,
   c30: v128, c31: v128, c40: v128, c41: v128, c50: v128, c51: v128): void {
   if (mr == 6 && nr == 8) {
@@ -125,15 +129,15 @@ function kernel6x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, 
     store<v128>(c, c40, 0); store<v128>(c, c41, 16); c += ldc;
     store<v128>(c, c50, 0); store<v128>(c, c51, 16);
   } else {
-    // Edge tile: spill to the static tile, then copy the valid part.
-    store<v128>(TILE, c00, 0); store<v128>(TILE, c01, 16);
-    store<v128>(TILE, c10, 32); store<v128>(TILE, c11, 48);
-    store<v128>(TILE, c20, 64); store<v128>(TILE, c21, 80);
-    store<v128>(TILE, c30, 96); store<v128>(TILE, c31, 112);
-    store<v128>(TILE, c40, 128); store<v128>(TILE, c41, 144);
-    store<v128>(TILE, c50, 160); store<v128>(TILE, c51, 176);
+    // Edge tile: spill to the call's tile, then copy the valid part.
+    store<v128>(tile, c00, 0); store<v128>(tile, c01, 16);
+    store<v128>(tile, c10, 32); store<v128>(tile, c11, 48);
+    store<v128>(tile, c20, 64); store<v128>(tile, c21, 80);
+    store<v128>(tile, c30, 96); store<v128>(tile, c31, 112);
+    store<v128>(tile, c40, 128); store<v128>(tile, c41, 144);
+    store<v128>(tile, c50, 160); store<v128>(tile, c51, 176);
     for (let r = 0; r < mr; r++) {
-      const src = TILE + (<usize>r << 5);
+      const src = tile + (<usize>r << 5);
       const dst = c + <usize>r * ldc;
       for (let j = 0; j < nr; j++) {
         let v = load<f32>(src + (<usize>j << 2));
@@ -282,8 +286,9 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
   }
   const kcMax = min(K, KC);
   const ncMax = (min(N, NC) + 7) & ~7;
-  const pb = work;
-  const pa = work + ((<usize>(kcMax * ncMax * 4) + 63) & ~<usize>63);
+  const tile = work;
+  const pb = work + TILE_BYTES;
+  const pa = pb + ((<usize>(kcMax * ncMax * 4) + 63) & ~<usize>63);
   const ldaB = <usize>lda << 2;
   // Direct (unpacked) A pays when each A panel would meet only one or two B
   // panels (N ≤ 16): packing A then costs about as much as the multiply.
@@ -313,7 +318,7 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
               const a3 = mr > 3 ? a2 + ldaB : a0;
               const a4 = mr > 4 ? a3 + ldaB : a0;
               const a5 = mr > 5 ? a4 + ldaB : a0;
-              kernel6x8Direct(a0, a1, a2, a3, a4, a5, bp, kc, cp, ldcB, mr, nr, beta);
+              kernel6x8Direct(a0, a1, a2, a3, a4, a5, bp, kc, cp, ldcB, mr, nr, beta, tile);
               cp += ldcB * MR;
             }
           }
@@ -327,7 +332,7 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
             let bp = pb;
             let cp = c + <usize>(ic + ir) * ldcB + (<usize>jc << 2);
             for (let jr = 0; jr < nc; jr += 8) {
-              kernel6x8(ap, bp, kc, cp, ldcB, mr, min(8, nc - jr), beta);
+              kernel6x8(ap, bp, kc, cp, ldcB, mr, min(8, nc - jr), beta, tile);
               bp += panelB;
               cp += 32;
             }

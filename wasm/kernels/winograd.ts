@@ -119,10 +119,11 @@ export function winoInput(x: usize, Q: i32, H: i32, W: i32, ph: i32, pw: i32, tH
 
 /** Columns col0 … of the 16 matrices M [P × ldm] → one image's output y [P][OH][OW]: four neighbouring tiles at
  *  once (M may be read up to 3 tiles past the image: ldm leaves that slack); a group reaching past the right or
- *  bottom edge is stored output by output. */
-export function winoOutput(m: usize, P: i32, OH: i32, OW: i32, tH: i32, tW: i32, ldm: i32, col0: i32, y: usize): void {
+ *  bottom edge is stored output by output, through `spill` (64 bytes of the caller's: y00, y01, y10, y11 of the
+ *  group; per call, so that threads sharing the memory each have their own). */
+export function winoOutput(m: usize, P: i32, OH: i32, OW: i32, tH: i32, tW: i32, ldm: i32, col0: i32, y: usize,
+  spill: usize): void {
   const plane = <usize>(P * ldm) << 2, row = <usize>OW << 2;
-  const spill = memory.data(64, 16); // y00, y01, y10, y11 of a partial group
   for (let p = 0; p < P; p++) {
     const yp = y + (<usize>(p * OH * OW) << 2);
     for (let ty = 0; ty < tH; ty++) {

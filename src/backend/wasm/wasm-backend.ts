@@ -4,8 +4,15 @@ import { fail } from '../../core/errors.js';
 import { kernelExportNames, type KernelExports } from './exports.js';
 import { Heap } from './heap.js';
 import { relaxedSimdSupported, simdSupported, threadsSupported } from './features.js';
-import { relaxedWasmBase64, simdWasmBase64 } from './binaries.generated.js';
+import {
+  relaxedSharedWasmBase64,
+  relaxedWasmBase64,
+  sharedMaxPages,
+  simdSharedWasmBase64,
+  simdWasmBase64,
+} from './binaries.generated.js';
 import type { BackendOptions } from '../select.js';
+import { Team, type TeamCall } from './team.js';
 
 export interface WasmStorage extends Storage {
   ptr: number;
@@ -21,18 +28,89 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** Tensors live in one WebAssembly memory; the SIMD kernels work on them in place. */
+/** The most threads `createBackend('wasm', { threads })` accepts. */
+const MAX_THREADS = 64;
+
+/** Instantiates the kernels over `memory` and checks that the binary has every export the generated ABI lists. */
+async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<KernelExports> {
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('wasm kernel abort');
+      },
+    },
+  });
+  // the generated ABI lists every export; a binary without one of them is not the one it was generated with
+  const missing = kernelExportNames.filter((name) => typeof instance.exports[name] !== 'function');
+  if (missing.length) {
+    fail(
+      'BACKEND_UNAVAILABLE',
+      `the wasm kernels lack the exports ${missing.join(', ')}`,
+      'rebuild them with `node wasm/build.mjs` (it regenerates the binaries and their ABI together)',
+    );
+  }
+  return instance.exports as unknown as KernelExports;
+}
+
+/** A shared memory with the largest maximum the engine grants (4 GiB, else 1 GiB, else 256 MiB). */
+function sharedMemory(): WebAssembly.Memory {
+  let last: unknown;
+  for (const maximum of [sharedMaxPages, 16384, 4096]) {
+    try {
+      return new WebAssembly.Memory({ initial: 256, maximum, shared: true });
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+/** The thread count asked for: a whole number from 1 to MAX_THREADS (1 when not given). */
+function threadCount(threads: number | undefined): number {
+  const n = threads ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    fail(
+      'INVALID_ARGUMENT',
+      `threads must be a whole number from 1 to ${MAX_THREADS}, got ${threads}`,
+      'pass threads: 1 for one thread, or the number of cores to use',
+    );
+  }
+  return n;
+}
+
+/**
+ * Tensors live in one WebAssembly memory; the SIMD kernels work on them in place. With `threads: N > 1` (and shared
+ * memory available) the memory is shared with a `Team` of N − 1 helper threads and the big kernels split over them
+ * (matmul.ts, elementwise.ts); with one thread it is the plain build over an ordinary memory.
+ */
 export class WasmBackend implements CpuBackend {
   readonly name = 'wasm';
   readonly flavour: 'wasm-simd' | 'wasm-relaxed';
   readonly k: KernelExports;
   private heap: Heap;
   private scratch: ({ ptr: number; bytes: number } | null)[] = [null, null, null, null, null];
+  /** Helper h's packing scratch (h ≥ 1; the caller's is scratch slot 0). */
+  private helperScratch: ({ ptr: number; bytes: number } | null)[] = [];
+  private readonly team: Team | null;
+  private readonly threadsAsked: number;
+  /** Why fewer threads than asked were started, if so. */
+  private readonly threadsWhy: string;
 
-  private constructor(flavour: 'wasm-simd' | 'wasm-relaxed', exports: KernelExports, memory: WebAssembly.Memory) {
+  private constructor(
+    flavour: 'wasm-simd' | 'wasm-relaxed',
+    exports: KernelExports,
+    memory: WebAssembly.Memory,
+    team: Team | null = null,
+    threadsAsked = 1,
+    threadsWhy = '',
+  ) {
     this.flavour = flavour;
     this.k = exports;
     this.heap = new Heap(memory, exports.heapBase());
+    this.team = team;
+    this.threadsAsked = threadsAsked;
+    this.threadsWhy = threadsWhy;
   }
 
   static async create(options: BackendOptions = {}): Promise<WasmBackend> {
@@ -53,30 +131,66 @@ export class WasmBackend implements CpuBackend {
       );
     }
     const relaxed = want === 'relaxed' || (want === 'auto' && relaxedOk);
+    const flavour = relaxed ? 'wasm-relaxed' : 'wasm-simd';
+    const threads = threadCount(options.threads);
+    let why = '';
+    if (threads > 1 && !threadsSupported()) {
+      why = 'no shared WebAssembly memory here (in a browser the page must be crossOriginIsolated)';
+    } else if (threads > 1) {
+      // the shared build over a shared memory, and the helpers on the same compiled module
+      let team: Team | null = null;
+      try {
+        const memory = sharedMemory();
+        const module = await WebAssembly.compile(decode(relaxed ? relaxedSharedWasmBase64 : simdSharedWasmBase64));
+        const exports = await instantiate(module, memory);
+        team = await Team.start(module, memory, threads - 1);
+        return new WasmBackend(flavour, exports, memory, team, threads);
+      } catch (e) {
+        team?.stop();
+        why = `the helper threads could not start: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
     const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536 });
     const module = await WebAssembly.compile(decode(relaxed ? relaxedWasmBase64 : simdWasmBase64));
-    const instance = await WebAssembly.instantiate(module, {
-      env: {
-        memory,
-        abort: () => {
-          throw new Error('wasm kernel abort');
-        },
-      },
-    });
-    // the generated ABI lists every export; a binary without one of them is not the one it was generated with
-    const missing = kernelExportNames.filter((name) => typeof instance.exports[name] !== 'function');
-    if (missing.length) {
-      fail(
-        'BACKEND_UNAVAILABLE',
-        `the wasm kernels lack the exports ${missing.join(', ')}`,
-        'rebuild them with `node wasm/build.mjs` (it regenerates the binaries and their ABI together)',
-      );
-    }
-    return new WasmBackend(
-      relaxed ? 'wasm-relaxed' : 'wasm-simd',
-      instance.exports as unknown as KernelExports,
-      memory,
-    );
+    return new WasmBackend(flavour, await instantiate(module, memory), memory, null, threads, why);
+  }
+
+  /** Threads a kernel may split over now: the team's size, or 1 (no team, or it has failed). */
+  get threads(): number {
+    return this.team && !this.team.failure ? this.team.size : 1;
+  }
+
+  /**
+   * Runs `calls[0]` here and `calls[i]` on helper i at once (at most `threads` calls, with disjoint outputs and
+   * scratch from `partScratch`). Throws WORKER_FAILED when a helper dies or stalls; later calls see `threads` = 1.
+   */
+  runParts(calls: readonly TeamCall[]): void {
+    if (!this.team) fail('INVALID_ARGUMENT', 'this wasm backend has no helper threads', 'check threads first');
+    this.team.run(this.k, calls);
+  }
+
+  /**
+   * Scratch of at least `bytes` for thread `part` of a split kernel: the caller's (part 0) is its scratch slot
+   * `slot`; each helper has one block of its own, valid for one `runParts` (the next request may move it).
+   */
+  partScratch(part: number, bytes: number, slot: 0 | 1 | 2 | 3 | 4 = 0): number {
+    if (part === 0) return this.scratchPtr(bytes, slot);
+    const cur = this.helperScratch[part];
+    if (cur && cur.bytes >= bytes) return cur.ptr;
+    if (cur) this.heap.release(cur.ptr, cur.bytes);
+    const next = this.heap.alloc(bytes);
+    this.helperScratch[part] = next;
+    return next.ptr;
+  }
+
+  /** For tests: the team (its `misbehaveNext` and `timeoutMs`), or null in one thread. */
+  threadTeamForTests(): Team | null {
+    return this.team;
+  }
+
+  /** Ends the helper threads (the backend goes on in one thread). */
+  destroy(): void {
+    this.team?.stop('the backend was destroyed');
   }
 
   alloc(size: number, dtype: DType): Storage {
@@ -132,7 +246,15 @@ export class WasmBackend implements CpuBackend {
       relaxedSimd: this.flavour === 'wasm-relaxed',
       relaxedSimdAvailable: relaxedSimdSupported(),
       threads: threadsSupported(),
+      threadsRequested: this.threadsAsked,
+      threadsInUse: this.threads,
+      ...(this.threadsNote() ? { threadsNote: this.threadsNote() } : {}),
     };
+  }
+
+  /** Why fewer threads than asked are in use, or ''. */
+  private threadsNote(): string {
+    return this.team?.failure ? `back to one thread: ${this.team.failure}` : this.threadsWhy;
   }
 
   memory() {

@@ -4,6 +4,7 @@ import type { Conv2DAttrs, Conv2DGradAttrs } from '../../kernel-attrs.js';
 import { convOutHW } from '../../shapes.js';
 import type { WasmBackend } from '../wasm-backend.js';
 import { gemm } from './matmul.js';
+import { ranges } from '../split.js';
 import { depthwiseFilterGradWasm, depthwiseInputGradWasm, depthwiseWasm, isDepthwise } from './depthwise.js';
 
 /**
@@ -14,6 +15,11 @@ import { depthwiseFilterGradWasm, depthwiseInputGradWasm, depthwiseWasm, isDepth
  */
 const TARGET_COLUMNS = 1024;
 const MAX_COL_BYTES = 16 << 20;
+/**
+ * With threads, im2col/col2im (split over channels) and the Winograd transforms (split over images) run on every
+ * thread from this many floats written; the GEMMs split in matmul.ts.
+ */
+const SPLIT_MIN = 1 << 16;
 
 function geometry(b: WasmBackend, x: readonly number[], w: readonly number[], a: Conv2DAttrs) {
   const [N, C, H, W] = x,
@@ -29,14 +35,43 @@ function geometry(b: WasmBackend, x: readonly number[], w: readonly number[], a:
   const CKK = Cg * kh * kw,
     P = OH * OW;
   const nb = Math.max(1, Math.min(N, Math.ceil(TARGET_COLUMNS / P), Math.floor(MAX_COL_BYTES / (4 * CKK * P))));
-  const toCol = (xPtr: number, col: number, ld: number) =>
-    b.k.im2col(xPtr, Cg, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, col, ld);
-  const fromCol = (col: number, xPtr: number, ld: number) =>
-    b.k.col2im(col, Cg, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, xPtr, ld);
+  const image = C * H * W * 4;
   /** byte offsets of group g's input channels within an image and its filters within the weight */
   const inOf = (g: number) => g * Cg * H * W * 4,
     wOf = (g: number) => g * Og * CKK * 4;
-  return { N, C, H, W, O, G, Og, OH, OW, P, CKK, nb, toCol, fromCol, inOf, wOf, image: C * H * W * 4 };
+  /**
+   * im2col (col2im) of `n` images from `xPtr` (into `col`, image i at column i·P): in one thread image by image;
+   * with threads, each takes a range of the group's channels (its own planes of x, its own rows of col), image
+   * after image (`count`, `step`).
+   */
+  const plane = H * W * 4,
+    rows = kh * kw * 4,
+    taps = [H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW],
+    still = taps.map(() => 0);
+  const channels = (n: number) => (b.threads > 1 && n * P * CKK >= SPLIT_MIN ? ranges(Cg, b.threads, 1) : []);
+  const toCols = (xPtr: number, col: number, n: number, ld: number) => {
+    const parts = channels(n);
+    if (parts.length < 2) {
+      for (let i = 0; i < n; i++)
+        b.k.im2col(xPtr + i * image, Cg, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, col + i * P * 4, ld);
+      return;
+    }
+    const step = [image, 0, ...still, P * 4, 0];
+    const args = (c0: number, c1: number) => [xPtr + c0 * plane, c1 - c0, ...taps, col + c0 * rows * ld, ld];
+    b.runParts(parts.map(([c0, c1]) => ({ fn: 'im2col' as const, args: args(c0, c1), count: n, step })));
+  };
+  const fromCols = (col: number, xPtr: number, n: number, ld: number) => {
+    const parts = channels(n);
+    if (parts.length < 2) {
+      for (let i = 0; i < n; i++)
+        b.k.col2im(col + i * P * 4, Cg, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, xPtr + i * image, ld);
+      return;
+    }
+    const step = [P * 4, 0, ...still, image, 0];
+    const args = (c0: number, c1: number) => [col + c0 * rows * ld, c1 - c0, ...taps, xPtr + c0 * plane, ld];
+    b.runParts(parts.map(([c0, c1]) => ({ fn: 'col2im' as const, args: args(c0, c1), count: n, step })));
+  };
+  return { N, C, H, W, O, G, Og, OH, OW, P, CKK, nb, toCols, fromCols, inOf, wOf, image };
 }
 
 /** Copies between NCHW [n, O, P] (at `nchw`) and the GEMM layout [O, n·P] (at `wide`), one P-row at a time. */
@@ -93,20 +128,54 @@ function winograd(
     tiles = tH * tW;
   const u = b.scratchPtr(16 * P * Q * 4, 1);
   b.k.winoFilter(wPtr, O, C, +flip, u);
-  const nb = Math.max(1, Math.min(N, Math.floor(MAX_COL_BYTES / (16 * (P + Q) * tiles * 4))));
-  // 4 columns of slack after the chunk's tiles: the transforms run in groups of 4 tiles (see winograd.ts)
-  const ld = nb * tiles + 4;
+  // The transforms go in groups of 4 tiles, and an image's last group may write up to 3 columns past its tiles
+  // (winograd.ts). One thread writes the images in order, so the next image overwrites them; threads each take a
+  // range of images, so each image gets those columns of its own (a few columns more of GEMM).
+  const threaded = b.threads > 1 && N > 1 && N * Q * H * W >= SPLIT_MIN;
+  const cols = threaded ? tiles + ((4 - (tW % 4)) % 4) : tiles;
+  const nb = Math.max(1, Math.min(N, Math.floor(MAX_COL_BYTES / (16 * (P + Q) * cols * 4))));
+  // 4 columns of slack after the chunk's tiles
+  const ld = nb * cols + 4;
+  const padBytes = (2 * tH + 2) * ((2 * tW + 11) & ~3) * 4;
   const v = b.scratchPtr(16 * Q * ld * 4, 2),
-    m = b.scratchPtr(16 * P * ld * 4, 3),
-    pad2d = b.scratchPtr((2 * tH + 2) * ((2 * tW + 11) & ~3) * 4, 4);
+    m = b.scratchPtr(16 * P * ld * 4, 3);
+  // each thread's padded plane, then 64 bytes for winoOutput's partial groups
+  const work = (part: number) => b.partScratch(part, padBytes + 64, 4);
+  const image = Q * H * W * 4,
+    out = P * OH * OW * 4;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const n = Math.min(nb, N - n0),
-      T = n * tiles;
-    for (let i = 0; i < n; i++)
-      b.k.winoInput(src + (n0 + i) * Q * H * W * 4, Q, H, W, pad[0], pad[1], tH, tW, v, ld, i * tiles, pad2d);
+      T = n * cols;
+    const parts = threaded ? ranges(n, b.threads, 1) : [];
+    if (parts.length < 2) {
+      const pad2d = work(0);
+      for (let i = 0; i < n; i++)
+        b.k.winoInput(src + (n0 + i) * image, Q, H, W, pad[0], pad[1], tH, tW, v, ld, i * cols, pad2d);
+    } else {
+      b.runParts(
+        parts.map(([i0, i1], t) => ({
+          fn: 'winoInput' as const,
+          args: [src + (n0 + i0) * image, Q, H, W, pad[0], pad[1], tH, tW, v, ld, i0 * cols, work(t)],
+          count: i1 - i0,
+          step: [image, 0, 0, 0, 0, 0, 0, 0, 0, 0, cols, 0],
+        })),
+      );
+    }
     for (let xi = 0; xi < 16; xi++)
       gemm(b, false, false, P, T, Q, u + xi * P * Q * 4, Q, v + xi * Q * ld * 4, ld, m + xi * P * ld * 4, ld, false);
-    for (let i = 0; i < n; i++) b.k.winoOutput(m, P, OH, OW, tH, tW, ld, i * tiles, dst + (n0 + i) * P * OH * OW * 4);
+    if (parts.length < 2) {
+      const spill = work(0) + padBytes;
+      for (let i = 0; i < n; i++) b.k.winoOutput(m, P, OH, OW, tH, tW, ld, i * cols, dst + (n0 + i) * out, spill);
+    } else {
+      b.runParts(
+        parts.map(([i0, i1], t) => ({
+          fn: 'winoOutput' as const,
+          args: [m, P, OH, OW, tH, tW, ld, i0 * cols, dst + (n0 + i0) * out, work(t) + padBytes],
+          count: i1 - i0,
+          step: [0, 0, 0, 0, 0, 0, 0, cols, out, 0],
+        })),
+      );
+    }
   }
 }
 
@@ -131,7 +200,7 @@ export function conv2dWasm(b: WasmBackend, [x, w]: readonly Tensor[], attrs: Con
       ld = n * g.P;
     // group k's filters [Og, CKK] times its columns give rows k·Og … of the output, in either layout
     for (let k = 0; k < g.G; k++) {
-      for (let i = 0; i < n; i++) g.toCol(px + (n0 + i) * g.image + g.inOf(k), col + i * g.P * 4, ld);
+      g.toCols(px + n0 * g.image + g.inOf(k), col, n, ld);
       const dst = (n > 1 ? wide : py + n0 * g.O * g.P * 4) + k * g.Og * ld * 4;
       gemm(b, false, false, g.Og, ld, g.CKK, pw + g.wOf(k), g.CKK, col, ld, dst, ld, false);
     }
@@ -182,7 +251,7 @@ export function conv2dBackpropInputWasm(b: WasmBackend, [dy, w]: readonly Tensor
     // group k: its filters transposed times its rows of dy, into its input channels
     for (let k = 0; k < g.G; k++) {
       gemm(b, true, false, g.CKK, ld, g.Og, pw + g.wOf(k), g.CKK, src + k * g.Og * ld * 4, ld, col, ld, false);
-      for (let i = 0; i < n; i++) g.fromCol(col + i * g.P * 4, pdx + (n0 + i) * g.image + g.inOf(k), ld);
+      g.fromCols(col, pdx + n0 * g.image + g.inOf(k), n, ld);
     }
   }
   return out;
@@ -209,7 +278,7 @@ export function conv2dBackpropFilterWasm(b: WasmBackend, [x, dy]: readonly Tenso
     }
     // group k: its rows of dy times its columns transposed give its filters [Og, CKK]
     for (let k = 0; k < g.G; k++) {
-      for (let i = 0; i < n; i++) g.toCol(px + (n0 + i) * g.image + g.inOf(k), col + i * g.P * 4, ld);
+      g.toCols(px + n0 * g.image + g.inOf(k), col, n, ld);
       const dwk = pdw + g.wOf(k);
       gemm(b, false, true, g.Og, g.CKK, ld, src + k * g.Og * ld * 4, ld, col, ld, dwk, g.CKK, n0 > 0);
     }

@@ -7,6 +7,7 @@ import { unaryGradRef, unaryRef } from '../../js/kernels/unary.js';
 import { broadcastShapes, sameShape } from '../../../core/shape.js';
 import { binaryCodes, kernelExportNames } from '../exports.js';
 import type { WasmBackend } from '../wasm-backend.js';
+import { ranges } from '../split.js';
 
 /**
  * The unary maps with SIMD code are the unary ops the kernels export under the op's name (x, y, n), and their
@@ -24,12 +25,39 @@ const simdUnaryGrad = new Map<UnaryOp, UnaryGradExport>(
   unaryOps.filter((op) => exported.has(`${op}Grad`)).map((op) => [op, `${op}Grad` as UnaryGradExport]),
 );
 
+/** From this many output elements on, with threads, the maps below split into contiguous ranges, one per thread. */
+const SPLIT_MIN = 1 << 16;
+/** Ranges of elements start on 64-byte lines, so two threads never write the same cache line. */
+const LINE = 16;
+
+/**
+ * With threads and at least SPLIT_MIN elements: runs `fn` once per thread over ranges of `count` units (starts
+ * aligned to `align`), `args(start, end)` giving each range's arguments, and returns true. Otherwise returns false
+ * and the caller runs its one-thread call as before. Elementwise results do not depend on the split.
+ */
+function splitRun(
+  b: WasmBackend,
+  fn: KernelExportName,
+  elements: number,
+  count: number,
+  align: number,
+  args: (start: number, end: number) => number[],
+): boolean {
+  if (b.threads < 2 || elements < SPLIT_MIN) return false;
+  const parts = ranges(count, b.threads, align);
+  if (parts.length < 2) return false;
+  b.runParts(parts.map(([start, end]) => ({ fn, args: args(start, end) })));
+  return true;
+}
+
 export function unaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: UnaryAttrs): Tensor {
   const fn = simdUnary.get(attrs.op);
   if (!fn) return unaryRef(b, inputs, attrs);
   const [x] = inputs;
   const out = makeTensor(b, x.shape);
-  b.k[fn](b.ptr(x.storage), b.ptr(out.storage), x.size);
+  const px = b.ptr(x.storage),
+    py = b.ptr(out.storage);
+  if (!splitRun(b, fn, x.size, x.size, LINE, (s, e) => [px + 4 * s, py + 4 * s, e - s])) b.k[fn](px, py, x.size);
   return out;
 }
 
@@ -38,7 +66,11 @@ export function unaryGradWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: 
   if (!fn) return unaryGradRef(b, inputs, attrs);
   const [dy, v] = inputs;
   const out = makeTensor(b, dy.shape);
-  b.k[fn](b.ptr(dy.storage), b.ptr(v.storage), b.ptr(out.storage), dy.size);
+  const pdy = b.ptr(dy.storage),
+    pv = b.ptr(v.storage),
+    pdx = b.ptr(out.storage);
+  const range = (s: number, e: number) => [pdy + 4 * s, pv + 4 * s, pdx + 4 * s, e - s];
+  if (!splitRun(b, fn, dy.size, dy.size, LINE, range)) b.k[fn](pdy, pv, pdx, dy.size);
   return out;
 }
 
@@ -59,23 +91,46 @@ export function binaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: Bin
   const pa = b.ptr(x.storage),
     pb = b.ptr(y.storage),
     py = b.ptr(out.storage);
+  const n = out.size;
   if (!plan) {
-    b.k.scalarBinary(code, b.view(x.storage)[0], pb, py, out.size);
+    const s = b.view(x.storage)[0];
+    if (!splitRun(b, 'scalarBinary', n, n, LINE, (i, j) => [code, s, pb + 4 * i, py + 4 * i, j - i]))
+      b.k.scalarBinary(code, s, pb, py, n);
     return out;
   }
   switch (plan.kind) {
     case 'same':
-      b.k.binary(code, pa, pb, py, out.size);
+      if (!splitRun(b, 'binary', n, n, LINE, (i, j) => [code, pa + 4 * i, pb + 4 * i, py + 4 * i, j - i]))
+        b.k.binary(code, pa, pb, py, n);
       break;
-    case 'scalar':
-      b.k.binaryScalar(code, pa, b.view(y.storage)[0], py, out.size);
+    case 'scalar': {
+      const s = b.view(y.storage)[0];
+      if (!splitRun(b, 'binaryScalar', n, n, LINE, (i, j) => [code, pa + 4 * i, s, py + 4 * i, j - i]))
+        b.k.binaryScalar(code, pa, s, py, n);
       break;
-    case 'row':
-      b.k.binaryRow(code, pa, pb, py, out.size / plan.cols, plan.cols);
+    }
+    case 'row': {
+      // rows of the left operand and the output; the row vector is read by every thread
+      const { cols } = plan,
+        rows = n / cols,
+        at = (r: number) => 4 * r * cols;
+      if (!splitRun(b, 'binaryRow', n, rows, 1, (i, j) => [code, pa + at(i), pb, py + at(i), j - i, cols]))
+        b.k.binaryRow(code, pa, pb, py, rows, cols);
       break;
-    case 'mid':
-      b.k.binaryMid(code, pa, pb, py, plan.outer, plan.mid, plan.inner);
+    }
+    case 'mid': {
+      const { outer, mid, inner } = plan;
+      // split the outer blocks when there are enough; a single block splits along its channels
+      const byOuter = outer >= b.threads,
+        count = byOuter ? outer : outer === 1 ? mid : 0;
+      const range = (i: number, j: number) =>
+        byOuter
+          ? [code, pa + 4 * i * mid * inner, pb, py + 4 * i * mid * inner, j - i, mid, inner]
+          : [code, pa + 4 * i * inner, pb + 4 * i, py + 4 * i * inner, 1, j - i, inner];
+      if (!splitRun(b, 'binaryMid', count > 0 ? n : 0, count, 1, range))
+        b.k.binaryMid(code, pa, pb, py, outer, mid, inner);
       break;
+    }
   }
   return out;
 }
