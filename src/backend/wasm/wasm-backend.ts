@@ -240,16 +240,18 @@ export class WasmBackend implements CpuBackend {
     return (storage as WasmStorage).ptr;
   }
 
-  capabilities() {
-    return {
+  capabilities(): Record<string, string | number | boolean> {
+    const caps: Record<string, string | number | boolean> = {
       simd: true,
       relaxedSimd: this.flavour === 'wasm-relaxed',
       relaxedSimdAvailable: relaxedSimdSupported(),
       threads: threadsSupported(),
       threadsRequested: this.threadsAsked,
       threadsInUse: this.threads,
-      ...(this.threadsNote() ? { threadsNote: this.threadsNote() } : {}),
     };
+    const note = this.threadsNote();
+    if (note) caps.threadsNote = note;
+    return caps;
   }
 
   /** Why fewer threads than asked are in use, or ''. */
