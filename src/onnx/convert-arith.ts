@@ -13,8 +13,8 @@ type Handler = (v: NodeView, g: GraphState) => void;
 const arithmetic: Handler = (v, g) => {
   const [a, b] = v.ins;
   if (g.isConst(a) && g.isConst(b)) {
-    const ca = g.consts.get(g.resolve(a))!,
-      cb = g.consts.get(g.resolve(b))!;
+    const ca = g.constOf(a)!,
+      cb = g.constOf(b)!;
     return g.setConst(v.outs[0], foldArithmetic(v, ca, cb), v);
   }
   if (!g.isConst(a) && !g.isConst(b)) {

@@ -272,7 +272,7 @@ const clip: Handler = (v, g) => {
 
 const dropout: Handler = (v, g) => {
   // opset 12 on: training_mode is an input (default false); a constant true would drop units at inference
-  const tm = v.ins[2] ? g.consts.get(g.resolve(v.ins[2])) : undefined;
+  const tm = v.ins[2] ? g.constOf(v.ins[2]) : undefined;
   if (v.ins[2] && !tm?.data.every((t) => t === 0))
     throw err(`${v.at}: its training_mode input '${v.ins[2]}' is not a constant false`);
   if (v.outs.slice(1).some((o) => o)) throw err(`${v.at} asks for its mask output`, 'export in eval mode');
@@ -281,7 +281,7 @@ const dropout: Handler = (v, g) => {
 };
 
 const identity: Handler = (v, g) => {
-  if (g.isConst(v.ins[0])) g.setConst(v.outs[0], g.consts.get(g.resolve(v.ins[0]))!, v);
+  if (g.isConst(v.ins[0])) g.setConst(v.outs[0], g.constOf(v.ins[0])!, v);
   else {
     g.act(v, v.ins[0]);
     g.drop(v, v.ins[0], 'inference');

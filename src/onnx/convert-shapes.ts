@@ -101,25 +101,16 @@ function squeezed(v: NodeView, dims: readonly number[], axes: number[] | undefin
   return dims.filter((_, i) => !norm.includes(i));
 }
 
-const squeeze: Handler = (v, g) => {
-  const axes = axesOf(v, g);
-  if (g.isConst(v.ins[0])) {
-    const c = g.constant(v, v.ins[0], g.consts.get(g.resolve(v.ins[0]))!.int64);
-    return g.setConst(v.outs[0], { ...c, dims: squeezed(v, c.dims, axes, false) }, v);
-  }
-  const shape = g.act(v, v.ins[0]).shape;
-  reshapeTo(v, g, squeezed(v, [0, ...shape], axes, true).slice(1));
-};
-
-const unsqueeze: Handler = (v, g) => {
-  const axes = axesOf(v, g);
-  if (g.isConst(v.ins[0])) {
-    const c = g.constant(v, v.ins[0], g.consts.get(g.resolve(v.ins[0]))!.int64);
-    return g.setConst(v.outs[0], { ...c, dims: unsqueezed(v, c.dims, axes, false) }, v);
-  }
-  const shape = g.act(v, v.ins[0]).shape;
-  reshapeTo(v, g, unsqueezed(v, [0, ...shape], axes, true).slice(1));
-};
+/** Squeeze or Unsqueeze: a constant's dims change (folded); a computed value's per-sample shape, the batch kept. */
+const axesOp =
+  (dimsOf: typeof squeezed): Handler =>
+  (v, g) => {
+    const axes = axesOf(v, g);
+    const c = g.constOf(v.ins[0]);
+    if (c) return g.setConst(v.outs[0], { ...c, dims: dimsOf(v, c.dims, axes, false) }, v);
+    const shape = g.act(v, v.ins[0]).shape;
+    reshapeTo(v, g, dimsOf(v, [0, ...shape], axes, true).slice(1));
+  };
 
 /** Transpose: perm default reversed (spec); the batch must stay axis 0. */
 const transpose: Handler = (v, g) => {
@@ -184,9 +175,7 @@ const pad: Handler = (v, g) => {
 // Concat). The batch size, when the input's is symbolic, is NaN in these constants.
 
 const shapeOf: Handler = (v, g) => {
-  const dims = g.isConst(v.ins[0])
-    ? g.consts.get(g.resolve(v.ins[0]))!.dims
-    : [g.batch ?? Number.NaN, ...g.act(v, v.ins[0]).shape];
+  const dims = g.isConst(v.ins[0]) ? g.constOf(v.ins[0])!.dims : [g.batch ?? Number.NaN, ...g.act(v, v.ins[0]).shape];
   const r = dims.length;
   const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + r : i, 0), r);
   const out = dims.slice(clamp(v.int('start', 0)), clamp(v.int('end', r)));
@@ -194,7 +183,7 @@ const shapeOf: Handler = (v, g) => {
 };
 
 const gather: Handler = (v, g) => {
-  const data = g.constant(v, v.ins[0], g.consts.get(g.resolve(v.ins[0]))?.int64 ?? true);
+  const data = g.constant(v, v.ins[0], g.constOf(v.ins[0])?.int64 ?? true);
   const idx = g.constant(v, v.ins[1], true);
   if (data.dims.length !== 1 || v.int('axis', 0) !== 0)
     throw err(`${v.at} gathers from a ${data.dims.length}-D constant; layerhive folds 1-D shape gathers only`);
@@ -208,7 +197,7 @@ const gather: Handler = (v, g) => {
 };
 
 const cast: Handler = (v, g) => {
-  const c = g.consts.get(g.resolve(v.ins[0]));
+  const c = g.constOf(v.ins[0]);
   if (!c) throw err(`${v.at} casts a value computed from the input`, 'layerhive computes in float32 throughout');
   const to = v.int('to', 0);
   // TensorProto.DataType: FLOAT 1, INT64 7
@@ -219,7 +208,7 @@ const cast: Handler = (v, g) => {
 
 /** Concat of constants (1-D: shapes being assembled). */
 export function concatConstants(v: NodeView, g: GraphState): void {
-  const cs = v.ins.map((i) => g.consts.get(g.resolve(i))!);
+  const cs = v.ins.map((i) => g.constOf(i)!);
   if (cs.some((c) => c.dims.length !== 1 || c.int64 !== cs[0].int64))
     throw err(`${v.at} joins constants that are not 1-D of one type; layerhive folds shape concatenations only`);
   const data = Float32Array.from(cs.flatMap((c) => Array.from(c.data)));
@@ -250,8 +239,8 @@ export function foldArithmetic(v: NodeView, a: Constant, b: Constant): Constant 
 export const shapeOps: Record<string, Handler> = {
   Flatten: flatten,
   Reshape: reshape,
-  Squeeze: squeeze,
-  Unsqueeze: unsqueeze,
+  Squeeze: axesOp(squeezed),
+  Unsqueeze: axesOp(unsqueezed),
   Transpose: transpose,
   Pad: pad,
   Shape: shapeOf,

@@ -1,5 +1,5 @@
 import type { LayerSpec } from '../nn/layer.js';
-import { fmtDims, importError as err } from './import-error.js';
+import { importError as err } from './import-error.js';
 import type { Constant } from './initializers.js';
 import type { NodeView } from './node-view.js';
 
@@ -64,6 +64,11 @@ export class GraphState {
 
   isConst(name: string): boolean {
     return this.consts.has(this.resolve(name));
+  }
+
+  /** The constant `name` stands for, if it is one (any kind; `constant` checks the kind). */
+  constOf(name: string): Constant | undefined {
+    return this.consts.get(this.resolve(name));
   }
 
   /** A computed value read by a node; a constant or an unknown name there is an error naming the node. */
@@ -181,5 +186,3 @@ export function broadcastShapes(shapes: number[][]): number[] | null {
   }
   return out;
 }
-
-export { fmtDims };

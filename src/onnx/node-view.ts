@@ -1,7 +1,5 @@
 import type { onnx as OnnxNamespace } from 'onnx-proto';
-import { fmtDims, importError as err, num } from './import-error.js';
-import type { Constant } from './initializers.js';
-
+import { importError as err, num } from './import-error.js';
 import { OPSETS } from './opsets.js';
 
 /** Inputs each op takes (min, max) in a given opset, as the operator spec lists them over opsets 7–25. */
@@ -220,19 +218,3 @@ export function viewNode(n: OnnxNamespace.INodeProto, k: number, opset: number):
     refuse,
   };
 }
-
-/** The values of a constant input, checked for its kind (int64 only where the spec has int64: shapes, axes, pads). */
-export function constantOf(
-  v: NodeView,
-  consts: ReadonlyMap<string, Constant>,
-  input: string,
-  int64: boolean,
-): Constant {
-  const w = consts.get(input);
-  if (!w) throw err(`${v.at} reads '${input}' as a constant, but it is computed from the input`);
-  if (w.int64 !== int64)
-    throw err(`${v.at} reads '${input}' as ${int64 ? 'int64' : 'float32'}, but it is ${w.int64 ? 'int64' : 'float32'}`);
-  return w;
-}
-
-export { fmtDims };
