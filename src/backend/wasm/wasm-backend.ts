@@ -174,13 +174,7 @@ export class WasmBackend implements CpuBackend {
    * `slot`; each helper has one block of its own, valid for one `runParts` (the next request may move it).
    */
   partScratch(part: number, bytes: number, slot: 0 | 1 | 2 | 3 | 4 = 0): number {
-    if (part === 0) return this.scratchPtr(bytes, slot);
-    const cur = this.helperScratch[part];
-    if (cur && cur.bytes >= bytes) return cur.ptr;
-    if (cur) this.heap.release(cur.ptr, cur.bytes);
-    const next = this.heap.alloc(bytes);
-    this.helperScratch[part] = next;
-    return next.ptr;
+    return part === 0 ? this.scratchPtr(bytes, slot) : this.reuse(this.helperScratch, part, bytes);
   }
 
   /** For tests: the team (its `misbehaveNext` and `timeoutMs`), or null in one thread. */
@@ -223,11 +217,16 @@ export class WasmBackend implements CpuBackend {
    * (Winograd: filters, patches, products and a padded plane), so one kernel can use them all at once.
    */
   scratchPtr(bytes: number, slot: 0 | 1 | 2 | 3 | 4 = 0): number {
-    const cur = this.scratch[slot];
+    return this.reuse(this.scratch, slot, bytes);
+  }
+
+  /** Block `i` of `blocks` if it holds `bytes`, else a larger one in its place (the old one freed). */
+  private reuse(blocks: ({ ptr: number; bytes: number } | null)[], i: number, bytes: number): number {
+    const cur = blocks[i];
     if (cur && cur.bytes >= bytes) return cur.ptr;
     if (cur) this.heap.release(cur.ptr, cur.bytes);
     const next = this.heap.alloc(bytes);
-    this.scratch[slot] = next;
+    blocks[i] = next;
     return next.ptr;
   }
 
