@@ -1,7 +1,7 @@
 import type { Tensor } from '../core/tensor.js';
 import type { Cache, Layer } from '../nn/layer.js';
 import { Branches } from '../nn/layers/branches.js';
-import { add, concat, slice, sumToShape } from '../ops/index.js';
+import { add } from '../ops/index.js';
 
 /**
  * One inference pass through layers in a row, keeping each layer's input, output and cache — and, for a branches
@@ -31,8 +31,7 @@ export function traceForward(layers: readonly Layer[], x: Tensor, upTo = layers.
     t.ins.push(h);
     if (linearMerge(layer)) {
       const subs = layer.branches.map((b) => traceForward(b.layers, h));
-      const ys = subs.map((s) => s.y);
-      h = layer.spec.merge === 'concat' ? concat(ys, 1) : ys.slice(1).reduce((acc, y) => add(acc, y), ys[0]);
+      h = layer.merge(subs.map((s) => s.y));
       t.caches.push(null);
       t.branches.push(subs);
     } else {
@@ -49,8 +48,8 @@ export function traceForward(layers: readonly Layer[], x: Tensor, upTo = layers.
 
 /**
  * The VJP from `g` at the output of layer `to − 1` back to the input of layer `from`, `rule` deciding per layer (inside
- * branches too): an add merge sends `g` to every branch (summed to each branch's shape where it broadcast), a concat
- * its slice of the channel axis; the branches' input gradients add up.
+ * branches too): each branch gets its share of `g` as the layer's own VJP gives it (`branchGradient`: all of it for
+ * add, summed over the axes it broadcast; its slice for concat); the branches' input gradients add up.
  */
 export function traceBackward(
   layers: readonly Layer[],
@@ -64,14 +63,9 @@ export function traceBackward(
     const layer = layers[i];
     const subs = t.branches[i];
     if (subs && linearMerge(layer)) {
-      let at = 0,
-        dx: Tensor | null = null;
+      let dx: Tensor | null = null;
       for (const [k, b] of layer.branches.entries()) {
-        const s = subs[k];
-        const width = s.y.shape[1];
-        const gb = layer.spec.merge === 'concat' ? slice(g, 1, at, width) : sumToShape(g, s.y.shape);
-        at += width;
-        const d = traceBackward(b.layers, s, gb, rule);
+        const d = traceBackward(b.layers, subs[k], layer.branchGradient(g, k), rule);
         dx = dx ? add(dx, d) : d;
       }
       g = dx!;

@@ -67,40 +67,49 @@ export class Branches extends BaseLayer<BranchSpec> {
     });
   }
 
+  /** Branch `i`'s output [N, …] with leading 1s after the batch up to the merged rank (so the batch axes align). */
+  private align(y: Tensor, i: number): Tensor {
+    return y.rank === this.aligned[i].length + 1 ? y : y.reshape([y.shape[0], ...this.aligned[i]]);
+  }
+
+  /** The branches' outputs (in branch order) merged: joined on the first per-sample axis, added or multiplied. */
+  merge(outs: readonly Tensor[]): Tensor {
+    if (this.spec.merge === 'concat') return concat(outs, 1);
+    const op = this.spec.merge === 'add' ? add : mul;
+    return tidy(() => {
+      const ys = outs.map((y, i) => this.align(y, i));
+      return ys.slice(1).reduce((acc, t) => op(acc, t), ys[0]);
+    });
+  }
+
+  /**
+   * The gradient at branch `i`'s output from `dy` at the merged output: concat's slice of the first per-sample axis;
+   * for add, `dy`; for mul, `dy` times the other branches' `outs`; summed back over the axes branch `i` broadcast.
+   */
+  branchGradient(dy: Tensor, i: number, outs?: readonly Tensor[]): Tensor {
+    return tidy(() => {
+      if (this.spec.merge === 'concat') {
+        const at = this.branches.slice(0, i).reduce((n, b) => n + b.outputShape[0], 0);
+        return slice(dy, 1, at, this.branches[i].outputShape[0]);
+      }
+      const g =
+        this.spec.merge === 'mul' ? outs!.reduce((acc, y, j) => (j === i ? acc : mul(acc, this.align(y, j))), dy) : dy;
+      return sumToShape(g, [dy.shape[0], ...this.aligned[i]]).reshape([dy.shape[0], ...this.branches[i].outputShape]);
+    });
+  }
+
   forward(x: Tensor, ctx: ForwardContext) {
     const runs = this.branches.map((b) => b.forwardWithCache(x, ctx));
-    const caches = runs.map((r) => r.caches);
-    if (this.spec.merge === 'concat')
-      return {
-        y: concat(
-          runs.map((r) => r.y),
-          1,
-        ),
-        cache: { caches },
-      };
-    // per-sample shapes of lower rank gain leading 1s after the batch, so that the batch axes stay aligned
-    const ys = runs.map((r, i) =>
-      r.y.rank === this.aligned[i].length + 1 ? r.y : r.y.reshape([x.shape[0], ...this.aligned[i]]),
-    );
-    const op = this.spec.merge === 'add' ? add : mul;
-    const y = tidy(() => ys.slice(1).reduce((acc, t) => op(acc, t), ys[0]));
-    return { y, cache: { caches, ys: this.spec.merge === 'mul' ? ys : null } };
+    const outs = runs.map((r) => r.y);
+    return { y: this.merge(outs), cache: { caches: runs.map((r) => r.caches), outs } };
   }
 
   backward(dy: Tensor, cache: Cache): Gradients {
-    const { caches, ys } = cache as { caches: Cache[][]; ys?: Tensor[] | null };
-    let at = 0,
-      dx: Tensor | null = null;
+    const { caches, outs } = cache as { caches: Cache[][]; outs: Tensor[] };
+    let dx: Tensor | null = null;
     const grads: Record<string, Tensor> = {};
     this.branches.forEach((b, i) => {
-      const dyi = tidy(() => {
-        if (this.spec.merge === 'concat') return slice(dy, 1, at, b.outputShape[0]);
-        // mul: the product of the other branches' outputs; both: summed back over the axes this branch broadcast
-        const g = ys ? ys.reduce((acc, y, j) => (j === i ? acc : mul(acc, y)), dy) : dy;
-        return sumToShape(g, [dy.shape[0], ...this.aligned[i]]).reshape([dy.shape[0], ...b.outputShape]);
-      });
-      at += b.outputShape[0];
-      const g = b.backwardWithCache(dyi, caches[i]);
+      const g = b.backwardWithCache(this.branchGradient(dy, i, outs), caches[i]);
       for (const [k, t] of Object.entries(g.grads)) grads[`${i}.${k}`] = t;
       if (g.dx) dx = dx ? add(dx, g.dx) : g.dx;
     });
