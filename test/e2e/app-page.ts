@@ -81,11 +81,11 @@ export async function predicted(page: Page): Promise<number> {
   return Number(await page.locator('#prediction').textContent());
 }
 
-/** The labels of the samples in the app's IndexedDB, in the order they were stored. */
-export const storedLabels = (page: Page) =>
+/** The samples in the app's IndexedDB, in the order they were stored: label and pixels. */
+export const storedSamples = (page: Page) =>
   page.evaluate(
     () =>
-      new Promise<number[]>((resolve, reject) => {
+      new Promise<{ label: number; pixels: number[] }[]>((resolve, reject) => {
         const open = indexedDB.open('layerhive-app-samples');
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
@@ -94,11 +94,19 @@ export const storedLabels = (page: Page) =>
           all.onerror = () => reject(all.error);
           all.onsuccess = () => {
             db.close();
-            resolve((all.result as { label: number }[]).map((s) => s.label));
+            resolve(
+              (all.result as { label: number; pixels: Uint8Array }[]).map((s) => ({
+                label: s.label,
+                pixels: Array.from(s.pixels),
+              })),
+            );
           };
         };
       }),
   );
+
+/** The labels of the samples in the app's IndexedDB, in the order they were stored. */
+export const storedLabels = async (page: Page) => (await storedSamples(page)).map((s) => s.label);
 
 /** Draws `strokes` and teaches them as `label` with one click; waits until the page says the sample was kept. */
 export async function teach(page: Page, label: number, d = 0, strokes = FOUR): Promise<void> {

@@ -15,7 +15,7 @@ import { imageToInput } from '../../src/data/image-folder.js';
 import { mnistDataDir } from '../../src/data/idx-file.js';
 import { greyToRgba, pngOf } from '../unit/data/image-files.js';
 import { useBrowser } from './fixture.js';
-import { msg, openApp as open, serveBuiltApp, storedLabels, teach } from './app-page.js';
+import { msg, openApp as open, serveBuiltApp, storedLabels, storedSamples, teach } from './app-page.js';
 
 const env = useBrowser({ serve: serveBuiltApp });
 const openApp = () => open(env.server.url);
@@ -43,30 +43,6 @@ async function writeFolder(dir: string, files: Record<string, Uint8Array | strin
     await writeFile(join(dir, path), bytes);
   }
 }
-
-/** The samples in the app's IndexedDB, in the order stored: label and pixels. */
-const storedSamples = (page: Page) =>
-  page.evaluate(
-    () =>
-      new Promise<{ label: number; pixels: number[] }[]>((resolve, reject) => {
-        const open = indexedDB.open('layerhive-app-samples');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          const all = db.transaction('samples').objectStore('samples').getAll();
-          all.onerror = () => reject(all.error);
-          all.onsuccess = () => {
-            db.close();
-            resolve(
-              (all.result as { label: number; pixels: Uint8Array }[]).map((s) => ({
-                label: s.label,
-                pixels: Array.from(s.pixels),
-              })),
-            );
-          };
-        };
-      }),
-  );
 
 const summary = (page: Page) => page.locator('#folder-summary').textContent();
 
