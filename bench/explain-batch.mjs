@@ -26,7 +26,7 @@ const METHODS = [
 
 export async function runSuite(opts) {
   const n = opts.quick ? 8 : 32;
-  const backend = await lh.createBackend('wasm');
+  const backend = await lh.createBackend('wasm', { threads: 1 }); // beside peers and earlier figures: one thread
   const mnist = await loadMnist();
   const config = {
     rule: 'backprop',

@@ -139,7 +139,7 @@ export async function runSuite(opts) {
   }
   const doTiming = opts.part !== 'blockmnist',
     doBlock = opts.part !== 'timing';
-  const backend = await lh.createBackend('wasm');
+  const backend = await lh.createBackend('wasm', { threads: 1 }); // beside peers and earlier figures: one thread
   const mnist = await loadMnist();
   const ctx = {
     backend,

@@ -1,7 +1,7 @@
 // Console table for the kernels suite (cli-table3).
 import Table from 'cli-table3';
 
-const BASELINES = ['ort-web-wasm', 'ort-node'];
+const BASELINES = ['ort-web-wasm', 'ort-web-wasm-2t', 'ort-node'];
 
 function fmtG(x) {
   if (!Number.isFinite(x)) return '-';
@@ -30,7 +30,7 @@ export function printKernelTable(rows, skippedImpls = []) {
   const table = new Table({
     head: ['op', 'shape', 'impl', 'GFLOP/s median (min–max)', 'max_abs_err', ...BASELINES.map((b) => `vs ${b}`)],
     style: { head: [], border: [] }, // no colours: the table is pasted into reports
-    colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'right'],
+    colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'],
   });
   let last = null;
   for (const row of rows) {

@@ -3,7 +3,7 @@
 // ── Impl interface ─────────────────────────────────────────────────────────────────────────────
 //   Impl = {
 //     name: string,                 // "js" | "wasm-simd" | "wasm-relaxed" | "wasm-relaxed-2t" (2 threads) | "webgpu"
-//                                   // | "tfjs-wasm" | "ort-web-wasm" | "ort-node"
+//                                   // | "tfjs-wasm" | "ort-web-wasm" | "ort-web-wasm-2t" | "ort-node" | "ort-node-2t"
 //     unavailable?: string,         // set instead of throwing to have the impl shown as a skipped row
 //     matmul?(M, K, N, a: Float32Array /*[M,K] row-major*/, b: Float32Array /*[K,N] row-major*/): Promise<Runner>,
 //     conv2d?(spec: { N, Cin, H, W, Cout, k, stride, pad },
@@ -13,6 +13,7 @@
 //   Runner = {
 //     run(): void | Promise<void>,                       // the timed part: compute with inputs already resident
 //     output(): Float32Array | Promise<Float32Array>,    // result of the last run(): [M,N] row-major / NCHW; untimed
+//     timeCalls?(n): Promise<number>,                    // optional: seconds for n run()s, measured where they run
 //     dispose(): void,
 //   }
 //   The inputs passed to matmul()/conv2d() must not be modified. Setup (uploads, packing, layout transposes,
@@ -47,7 +48,18 @@ export const OPS = ['matmul', 'conv2d'];
 export const TOL_FACTOR = 1e-4;
 
 /** Table/ratio order; impls not listed come after layerhive's, before the peers. */
-const ORDER = ['js', 'wasm-simd', 'wasm-relaxed', 'wasm-relaxed-2t', 'webgpu', 'tfjs-wasm', 'ort-web-wasm', 'ort-node'];
+const ORDER = [
+  'js',
+  'wasm-simd',
+  'wasm-relaxed',
+  'wasm-relaxed-2t',
+  'webgpu',
+  'tfjs-wasm',
+  'ort-web-wasm',
+  'ort-web-wasm-2t',
+  'ort-node',
+  'ort-node-2t',
+];
 
 const MATMUL_SHAPES = [
   [256, 256, 256],
@@ -235,7 +247,9 @@ export async function runSuite(opts = {}) {
         } else {
           runner = await kc.make(impl);
         }
-        const m = await measure(() => runner.run(), { ...preset, priorRunS: prior });
+        // a runner that times itself (a peer in another process) leaves the round trip to it out of the figure
+        const time = runner.timeCalls ? (n) => runner.timeCalls(n) : undefined;
+        const m = await measure(() => runner.run(), { ...preset, priorRunS: prior, time });
         const out = await runner.output();
         const err = maxAbsDiff(out, oracle);
         const wrong = !(err <= tol);

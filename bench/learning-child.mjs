@@ -35,7 +35,8 @@ async function runLayerhive() {
   if (!lh.ruleNames.includes(job.rule))
     return send({ type: 'skipped', reason: `'${job.rule}' is not a rule of this build (${lh.ruleNames.join(', ')})` });
   if (job.backend === 'webgpu') await useNodeWebGpu();
-  const backend = await lh.createBackend(job.backend ?? 'wasm');
+  // one thread, as the tfjs reference has (the scaling suite measures 2 threads)
+  const backend = await lh.createBackend(job.backend ?? 'wasm', { threads: 1 });
   const caps = backend.capabilities?.() ?? {};
   const flavour =
     backend.name === 'webgpu'

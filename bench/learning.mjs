@@ -214,7 +214,7 @@ export async function runSuite(opts = {}) {
       backend:
         o.backend === 'webgpu'
           ? "layerhive createBackend('webgpu') (the webgpu package in Node; see each row's backend for the adapter)"
-          : "layerhive createBackend('wasm') (relaxed SIMD when the engine validates it)",
+          : "layerhive createBackend('wasm', { threads: 1 }) (relaxed SIMD when the engine validates it)",
       rules: Object.fromEntries(order.map((r) => [r, r === TFJS ? TFJS_SETTINGS : RULE_SETTINGS[r]])),
       peak_tensor_mb:
         'wasm-heap tensor bytes in use at most, from resetPeak() before train() to its end ' +

@@ -355,7 +355,7 @@ export async function runSuite(opts = {}) {
   ortWeb.env.wasm.numThreads = 1;
   ortWeb.env.wasm.proxy = false;
   ortWeb.env.logLevel = 'error';
-  const backend = await lh.createBackend('wasm');
+  const backend = await lh.createBackend('wasm', { threads: 1 }); // beside peers and earlier figures: one thread
   const files = readdirSync(FIXTURES)
     .filter((f) => f.endsWith('.onnx'))
     .sort();

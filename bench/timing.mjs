@@ -32,11 +32,13 @@ export function median(xs) {
  * Measure fn (one kernel call).
  * opts: repeats, minRepeats, targetSampleS, warmupS, rowBudgetS (see TIMING_PRESETS),
  *       fixedRepeats (from --repeats: sample count, still cut down for slow kernels but never below
- *       min(fixedRepeats, minRepeats)), priorRunS (a call already made, e.g. the oracle run, counted as warm-up).
+ *       min(fixedRepeats, minRepeats)), priorRunS (a call already made, e.g. the oracle run, counted as warm-up),
+ *       time (n → seconds for n calls, where the calls are timed elsewhere; default timeCalls(fn, n)).
  * Returns { median, min, max, samples, inner, repeats } in seconds per call.
  */
 export async function measure(fn, opts) {
   const { targetSampleS, warmupS, rowBudgetS } = opts;
+  const time = opts.time ?? ((n) => timeCalls(fn, n));
   // Warm-up: at least one call (two when fast), until warmupS has been spent.
   let spent = 0;
   let calls = 0;
@@ -47,7 +49,7 @@ export async function measure(fn, opts) {
     per = opts.priorRunS;
   }
   while (calls < 1 || (spent < warmupS && calls < 200) || (calls < 2 && per < targetSampleS)) {
-    const t = await timeCalls(fn, 1);
+    const t = await time(1);
     per = calls === 0 ? t : Math.min(per, t);
     spent += t;
     calls++;
@@ -56,7 +58,7 @@ export async function measure(fn, opts) {
   let inner = Math.max(1, Math.ceil(targetSampleS / Math.max(per, 1e-7)));
   if (inner > 1) {
     // Calibrate once with a real batch (single-call times overstate tiny kernels).
-    const t = (await timeCalls(fn, inner)) / inner;
+    const t = (await time(inner)) / inner;
     inner = Math.max(1, Math.ceil(targetSampleS / Math.max(t, 1e-7)));
     per = t;
   }
@@ -66,7 +68,7 @@ export async function measure(fn, opts) {
   const repeats = Math.max(floor, Math.min(wanted, affordable), 1);
 
   const samples = [];
-  for (let r = 0; r < repeats; r++) samples.push((await timeCalls(fn, inner)) / inner);
+  for (let r = 0; r < repeats; r++) samples.push((await time(inner)) / inner);
   return {
     median: median(samples),
     min: Math.min(...samples),

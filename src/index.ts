@@ -54,6 +54,7 @@ export { parallelExplainable } from './parallel/parallel-explainable.js';
 export {
   makePlan,
   measureCosts,
+  placementCosts,
   formatPlan,
   partitionContiguous,
   assignIndependent,

@@ -10,7 +10,12 @@ export const LAYERHIVE_NAMES = ['js', 'wasm-simd', 'wasm-relaxed', 'wasm-relaxed
 export const PEERS = [
   { name: 'tfjs-wasm', load: async () => (await import('../peers/tfjs-wasm.mjs')).tfjsWasmImpl() },
   { name: 'ort-web-wasm', load: async () => (await import('../peers/ort-web.mjs')).ortWebImpl() },
+  {
+    name: 'ort-web-wasm-2t',
+    load: async () => (await import('../peers/ort-web-threads.mjs')).ortWebThreadsImpl(2),
+  },
   { name: 'ort-node', load: async () => (await import('../peers/ort-node.mjs')).ortNodeImpl() },
+  { name: 'ort-node-2t', load: async () => (await import('../peers/ort-node.mjs')).ortNodeImpl(2) },
 ];
 
 /** Every impl name the bench knows about (for --impl validation and messages). */

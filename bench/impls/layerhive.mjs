@@ -46,10 +46,10 @@ function impl(name, backend, extra = {}) {
 export async function layerhiveImpls() {
   const impls = [
     impl('js', await lh.createBackend('js')),
-    impl('wasm-simd', await lh.createBackend('wasm', { simd: 'plain' })),
+    impl('wasm-simd', await lh.createBackend('wasm', { simd: 'plain', threads: 1 })),
   ];
   try {
-    impls.push(impl('wasm-relaxed', await lh.createBackend('wasm', { simd: 'relaxed' })));
+    impls.push(impl('wasm-relaxed', await lh.createBackend('wasm', { simd: 'relaxed', threads: 1 })));
   } catch (e) {
     impls.push({ name: 'wasm-relaxed', unavailable: e instanceof Error ? e.message : String(e) });
   }

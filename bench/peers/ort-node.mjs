@@ -1,4 +1,5 @@
-// Peer: onnxruntime-node 1.30, CPU execution provider, one intra-op and one inter-op thread.
+// Peer: onnxruntime-node 1.30, CPU execution provider, one inter-op thread and one (ort-node) or two (ort-node-2t)
+// intra-op threads.
 // ESM import path: 'onnxruntime-node' (CommonJS package; default import holds the API).
 // Timed run() = one session.run() on input tensors created once in setup (conv weight: a model initializer,
 // pre-packed at session creation; the CPU EP reads the
@@ -16,6 +17,9 @@ const SESSION_OPTIONS = {
   graphOptimizationLevel: 'all',
 };
 
-export async function ortNodeImpl() {
-  return ortImpl('ort-node', ort, SESSION_OPTIONS);
+export async function ortNodeImpl(threads = 1) {
+  return ortImpl(threads === 1 ? 'ort-node' : `ort-node-${threads}t`, ort, {
+    ...SESSION_OPTIONS,
+    intraOpNumThreads: threads,
+  });
 }

@@ -5,10 +5,11 @@ export interface BackendOptions {
   /** wasm: which SIMD build to use. 'auto' picks relaxed SIMD when the engine validates it. */
   simd?: 'auto' | 'relaxed' | 'plain';
   /**
-   * wasm: threads per kernel call (the caller's and N − 1 helpers over a shared memory). Default 1. Where shared
-   * memory is not available (browsers: not crossOriginIsolated) it runs in one thread and `capabilities()` says why.
+   * wasm: threads per kernel call (the caller's and N − 1 helpers over a shared memory). 'auto' (the default): one
+   * per core, at most 4. Where shared memory is not available (browsers: not crossOriginIsolated) it runs in one
+   * thread and `capabilities()` says why. Stage workers get theirs from the placement plan (one unless it says).
    */
-  threads?: number;
+  threads?: number | 'auto';
 }
 type Factory = (options: BackendOptions) => Promise<Backend>;
 

@@ -1,11 +1,9 @@
 import * as lh from '../index.js';
-import { simdSupported, relaxedSimdSupported, threadsSupported } from '../backend/wasm/features.js';
+import { hardwareThreads, relaxedSimdSupported, simdSupported, threadsSupported } from '../backend/wasm/features.js';
 import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
 
 export interface BackendReport {
   name: string;
-  /** Options it was created with, when not the defaults (the wasm backend with intra-op threads). */
-  options?: lh.BackendOptions;
   available: boolean;
   flavour?: string;
   reason?: string;
@@ -14,19 +12,10 @@ export interface BackendReport {
   kernels?: { simd: number; reference: number };
 }
 
-/** Hardware threads: Node's available parallelism, a browser's hardwareConcurrency, else 1. */
-async function cores(): Promise<number> {
-  if (typeof process !== 'undefined' && process.versions?.node) {
-    const os = await import('node:os');
-    return os.availableParallelism?.() ?? os.cpus().length;
-  }
-  return typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
-}
-
 /**
- * What this engine offers: each backend, whether it starts, and what it runs natively. Where shared memory is
- * available, the wasm backend is also started with one thread per core, so the report shows whether its helper
- * threads really start (`threadsInUse`); the default backend uses one thread.
+ * What this engine offers: each backend as `createBackend(name)` makes it, whether it starts, and what it runs
+ * natively; the wasm backend's capabilities say how many threads it uses (`threadsInUse`) and, when fewer than the
+ * cores, why (`threadsNote`).
  */
 export async function collectInfo() {
   const engine = {
@@ -34,26 +23,18 @@ export async function collectInfo() {
     wasmSimd: simdSupported(),
     wasmRelaxedSimd: relaxedSimdSupported(),
     wasmThreads: threadsSupported(),
-    cores: await cores(),
+    cores: await hardwareThreads(),
     webgpu: (await useNodeWebGpu()) ? 'the webgpu package (Dawn)' : 'the webgpu package is not installed',
   };
-  const runs: { name: string; options?: lh.BackendOptions }[] = lh
-    .registeredBackends()
-    .flatMap((name) =>
-      name === 'wasm' && engine.wasmThreads && engine.cores > 1
-        ? [{ name }, { name, options: { threads: engine.cores } }]
-        : [{ name }],
-    );
   const backends: BackendReport[] = [];
-  for (const { name, options } of runs) {
+  for (const name of lh.registeredBackends()) {
     try {
-      const b = await lh.createBackend(name, options);
+      const b = await lh.createBackend(name);
       const capabilities = b.capabilities(); // before destroy: the threads in use, not the threads left
       b.destroy?.();
       const ks = lh.listKernels(name);
       backends.push({
         name,
-        ...(options ? { options } : {}),
         available: true,
         flavour: b.flavour,
         capabilities,
@@ -64,7 +45,7 @@ export async function collectInfo() {
       });
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
-      backends.push({ name, ...(options ? { options } : {}), available: false, reason });
+      backends.push({ name, available: false, reason });
     }
   }
   return { engine, backends };

@@ -18,7 +18,7 @@ import { blockMnist } from '../explain/metrics/blockmnist.js';
 import { trainParallel, type ParallelReport } from '../parallel/train-parallel.js';
 import { nodeSpawner } from '../parallel/spawn-node.js';
 import { WorkerPool } from '../parallel/pool.js';
-import { formatPlan, makePlan, measureCosts } from '../parallel/placement.js';
+import { formatPlan, makePlan, placementCosts } from '../parallel/placement.js';
 import { useNodeWebGpu } from '../backend/webgpu/node-gpu.js';
 import { exportOnnx } from '../onnx/export.js';
 import { ruleFromOnnx } from '../onnx/import.js';
@@ -168,15 +168,10 @@ export function ruleConfig(a: ConfigArgs, trainSet: ImageDataset): RuleConfig {
 export async function runPlan(
   a: ConfigArgs & { data: string; workers: number; backend: string; json: boolean },
 ): Promise<void> {
-  const backend = await lh.createBackend(a.backend);
-  try {
-    const { train: trainSet } = await loadData(a.data, 64);
-    const config = ruleConfig(a, trainSet);
-    const plan = makePlan(config, measureCosts(config, backend), a.workers);
-    console.log(a.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
-  } finally {
-    backend.destroy?.();
-  }
+  const { train: trainSet } = await loadData(a.data, 64);
+  const config = ruleConfig(a, trainSet);
+  const plan = makePlan(config, await placementCosts(config, a.backend), a.workers);
+  console.log(a.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
 }
 
 /** What `train` holds while it runs; released on every path, errors included, so the process can end on its own. */
@@ -324,7 +319,7 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
   if (a.workers) {
     // this command starts the stage workers and closes them, whichever way training ends
     const maxBytesPerWorker = a.workerMemory === undefined ? undefined : a.workerMemory * 2 ** 20;
-    const costs = measureCosts(config, backend);
+    const costs = await placementCosts(config, a.backend);
     held.pool = new WorkerPool(
       nodeSpawner(a.workerUrl),
       makePlan(config, costs, a.workers, maxBytesPerWorker).stages.length,

@@ -1,10 +1,9 @@
 import * as Comlink from 'comlink';
-import { createBackend } from '../backend/select.js';
 import { fail } from '../core/errors.js';
 import type { RuleConfig } from '../learn/create.js';
 import { saveGroups, type LearningRule } from '../learn/rule.js';
 import { Channel } from './channel.js';
-import { measureCosts, planFor, type Plan } from './placement.js';
+import { placementCosts, planFor, type Plan } from './placement.js';
 import { WorkerPool } from './pool.js';
 import type { Spawner } from './spawn.js';
 import type { StageStats } from './stage-host.js';
@@ -14,6 +13,10 @@ export interface PipelineOptions {
   workers: number;
   spawn: Spawner;
   backend?: string;
+  /** Threads the plan may use in all (default `workers`): a stage may get 2+ intra-op threads instead of a cut. */
+  cores?: number;
+  /** 1: every stage runs one thread and the plan only cuts. Default 'auto'. */
+  stageThreads?: 'auto' | 1;
   timeoutMs?: number;
 }
 
@@ -45,9 +48,8 @@ export class PipelinedModel {
         'pipeline a model whose rule declares a chain of segments; independent groups run side by side instead',
       );
     }
-    const backend = await createBackend(o.backend ?? 'wasm');
-    const plan = planFor('pipeline', rule.name, measureCosts(config, backend), o.workers);
-    backend.destroy?.();
+    const costs = await placementCosts(config, o.backend ?? 'wasm', o.stageThreads);
+    const plan = planFor('pipeline', rule.name, costs, o.workers, Infinity, o.cores);
     const pool = new WorkerPool(o.spawn, plan.stages.length, { timeoutMs: o.timeoutMs });
     try {
       // each stage holds consecutive segments: group k of the rule is segment k
@@ -60,7 +62,9 @@ export class PipelinedModel {
       await Promise.all(
         plan.stages.map(async (st, i) => {
           const name = st.groups.join(', ');
-          await pool.call(i, name, (s) => s.init({ rule: config, backend: o.backend, label: `stage ${i} (${name})` }));
+          await pool.call(i, name, (s) =>
+            s.init({ rule: config, backend: o.backend, threads: st.threads, label: `stage ${i} (${name})` }),
+          );
           const states = await saveGroups(rule, st.groups);
           await pool.call(i, name, (s) => s.loadGroups(states));
           const prev = links[i].port2,

@@ -1,4 +1,5 @@
 import type { Backend } from '../backend/backend.js';
+import { createBackend } from '../backend/select.js';
 import { tidy } from '../core/scope.js';
 import { fail } from '../core/errors.js';
 import { createRule, parallelismOf, type RuleConfig } from '../learn/create.js';
@@ -10,13 +11,18 @@ export interface GroupCost {
   name: string;
   ms: number;
   bytes: number;
+  /** Milliseconds per batch on a wasm backend with 2 intra-op threads, where that was measured. */
+  ms2?: number;
 }
 
 export interface StagePlan {
   worker: number;
   groups: string[];
+  /** Predicted milliseconds per batch with `threads` threads. */
   ms: number;
   bytes: number;
+  /** Intra-op threads of this stage's backend (wasm; 1 elsewhere). */
+  threads: number;
 }
 
 /**
@@ -27,8 +33,10 @@ export interface Plan {
   mode: 'independent' | 'pipeline';
   rule: string;
   stages: StagePlan[];
-  /** Total cost ÷ the slowest stage: the speed-up the plan allows if nothing else limits it. */
+  /** Total cost in one thread ÷ the slowest stage: the speed-up the plan allows if nothing else limits it. */
   bound: number;
+  /** Threads the plan may use in all (stages × their threads); by default as many as workers. */
+  cores: number;
 }
 
 /**
@@ -106,9 +114,48 @@ function groupBytes(params: number, c: RuleConfig): number {
 
 /**
  * Times each group once on `batch` images (after one warm-up) on a throwaway copy of the rule: an independent
- * group's training step, a segment's forward for the pipelines.
+ * group's training step, a segment's forward for the pipelines. With `threaded` (a wasm backend with 2 threads),
+ * each group is timed there too (`ms2`), so placement can weigh threads against a pipeline cut.
  */
-export function measureCosts(c: RuleConfig, backend: Backend, batch = 32): GroupCost[] {
+export function measureCosts(c: RuleConfig, backend: Backend, batch = 32, threaded?: Backend): GroupCost[] {
+  const one = timeGroups(c, backend, batch);
+  if (!threaded) return one;
+  const two = timeGroups(c, threaded, batch);
+  return one.map((g, i) => ({ ...g, ms2: two[i].ms }));
+}
+
+/**
+ * Group costs as placement wants them for stages on `backendName`: measured on fresh backends of one thread and,
+ * for wasm where shared memory is available and `stageThreads` is not 1, of two (each destroyed after).
+ */
+export async function placementCosts(
+  c: RuleConfig,
+  backendName: string,
+  stageThreads: 'auto' | 1 = 'auto',
+): Promise<GroupCost[]> {
+  const one = await createBackend(backendName, { threads: 1 });
+  let two: Backend | null = null;
+  try {
+    if (backendName === 'wasm' && stageThreads !== 1) {
+      two = await createBackend('wasm', { threads: 2 });
+      if (two.capabilities().threadsInUse !== 2) {
+        two.destroy?.();
+        two = null;
+      }
+    }
+    return measureCosts(c, one, 32, two ?? undefined);
+  } finally {
+    one.destroy?.();
+    two?.destroy?.();
+  }
+}
+
+/** The costs as one-thread stages see them when `stageThreads` is 1 (the 2-thread times dropped). */
+export function oneThreadIf(stageThreads: 'auto' | 1 | undefined, costs: readonly GroupCost[]): GroupCost[] {
+  return stageThreads === 1 ? costs.map(({ ms2: _, ...g }) => g) : [...costs];
+}
+
+function timeGroups(c: RuleConfig, backend: Backend, batch: number): GroupCost[] {
   const rule = createRule({ ...c }, backend);
   try {
     const rng = new Rng(1);
@@ -150,51 +197,101 @@ export function measureCosts(c: RuleConfig, backend: Backend, batch = 32): Group
   }
 }
 
-/** The plan for `workers` workers from measured costs; the rule's declared parallelism decides the mode. */
-export function makePlan(c: RuleConfig, costs: readonly GroupCost[], workers: number, maxBytes = Infinity): Plan {
+/**
+ * The plan for `workers` workers from measured costs; the rule's declared parallelism decides the mode. `cores`
+ * (default: `workers`) is how many threads the plan may use in all.
+ */
+export function makePlan(
+  c: RuleConfig,
+  costs: readonly GroupCost[],
+  workers: number,
+  maxBytes = Infinity,
+  cores = workers,
+): Plan {
   const kind =
     parallelismOf(c) ??
     fail('INVALID_ARGUMENT', `${c.rule} declares no parallelism to place`, 'train it in one thread');
-  return planFor(kind === 'independent' ? 'independent' : 'pipeline', c.rule, costs, workers, maxBytes);
+  return planFor(kind === 'independent' ? 'independent' : 'pipeline', c.rule, costs, workers, maxBytes, cores);
 }
 
-/** The plan of `mode` for `workers` workers from measured costs. */
+/**
+ * A stage's predicted milliseconds with `t` threads: its one-thread time over the speed-up its groups showed with
+ * two (measured), each thread past the second assumed to add what the second did; one thread where not measured.
+ */
+function stageMs(ms: number, ms2: number | undefined, t: number): number {
+  if (t <= 1 || ms2 === undefined || !(ms2 > 0)) return ms;
+  return ms / (1 + Math.max(0, ms / ms2 - 1) * (t - 1));
+}
+
+/**
+ * The plan of `mode` from measured costs: for each number of stages from `workers` down to one, the best cut
+ * (independent groups: longest first; a pipeline: contiguous runs), then the threads left of `cores` go one at a
+ * time to the stage predicted slowest. The plan with the fastest slowest stage wins; on a tie, more stages (threads
+ * add a round trip per kernel, a cut only a message per batch).
+ */
 export function planFor(
   mode: Plan['mode'],
   rule: string,
   costs: readonly GroupCost[],
   workers: number,
   maxBytes = Infinity,
+  cores = workers,
 ): Plan {
   const total = costs.reduce((s, g) => s + g.ms, 0);
-  const stage = (idx: number[], worker: number): StagePlan => ({
-    worker,
-    groups: idx.map((i) => costs[i].name),
-    ms: idx.reduce((s, i) => s + costs[i].ms, 0),
-    bytes: idx.reduce((s, i) => s + costs[i].bytes, 0),
-  });
-  const independent = mode === 'independent';
-  const stages = independent
-    ? assignIndependent(costs, workers, maxBytes).map(stage)
-    : partitionContiguous(costs, workers, maxBytes).map(([a, b], w) =>
-        stage(
-          Array.from({ length: b - a }, (_, k) => a + k),
-          w,
-        ),
+  const threaded = costs.every((g) => g.ms2 !== undefined);
+  const most = Math.max(1, Math.min(workers, cores, costs.length));
+  let best: StagePlan[] | null = null,
+    refusal: unknown = null;
+  for (let parts = most; parts >= 1; parts--) {
+    let groups: number[][];
+    try {
+      groups =
+        mode === 'independent'
+          ? assignIndependent(costs, parts, maxBytes)
+          : partitionContiguous(costs, parts, maxBytes).map(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k));
+    } catch (e) {
+      refusal ??= e; // fewer stages than this do not fit either
+      break;
+    }
+    const stages = groups.map((idx, worker) => {
+      const sum = (f: (g: GroupCost) => number) => idx.reduce((s, i) => s + f(costs[i]), 0);
+      return {
+        worker,
+        groups: idx.map((i) => costs[i].name),
+        one: sum((g) => g.ms),
+        two: threaded ? sum((g) => g.ms2 ?? 0) : undefined,
+        bytes: sum((g) => g.bytes),
+        threads: 1,
+      };
+    });
+    for (let left = cores - stages.length; left > 0 && threaded; left--) {
+      const at = stages.reduce(
+        (m, st, i) =>
+          stageMs(st.one, st.two, st.threads) > stageMs(stages[m].one, stages[m].two, stages[m].threads) ? i : m,
+        0,
       );
-  return {
-    mode,
-    rule,
-    stages,
-    bound: total / Math.max(...stages.map((s) => s.ms)),
-  };
+      stages[at].threads++;
+    }
+    const plan = stages.map((st) => ({
+      worker: st.worker,
+      groups: st.groups,
+      ms: stageMs(st.one, st.two, st.threads),
+      bytes: st.bytes,
+      threads: st.threads,
+    }));
+    const slowest = (p: StagePlan[]) => Math.max(...p.map((st) => st.ms));
+    if (!best || slowest(plan) < slowest(best)) best = plan;
+  }
+  if (!best) throw refusal;
+  return { mode, rule, stages: best, bound: total / Math.max(...best.map((s) => s.ms)), cores };
 }
 
 export function formatPlan(p: Plan): string {
   const rows = p.stages.map(
     (s) =>
       `  worker ${s.worker}: ${s.groups.join(', ')}  ` +
-      `(${s.ms.toFixed(2)} ms/batch, ${(s.bytes / 2 ** 20).toFixed(2)} MiB)`,
+      `(${s.threads > 1 ? `${s.threads} threads, ` : ''}${s.ms.toFixed(2)} ms/batch, ` +
+      `${(s.bytes / 2 ** 20).toFixed(2)} MiB)`,
   );
   return [
     `${p.rule}: ${p.mode} over ${p.stages.length} worker(s); ` +

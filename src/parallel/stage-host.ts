@@ -24,6 +24,11 @@ export type { PipelineRequest } from './programs/pipeline-request.js';
 export interface StageInit {
   rule: RuleConfig;
   backend?: string;
+  /**
+   * Intra-op threads of a wasm backend (default 1: a stage shares the cores with the other stages; the placement
+   * plan gives a stage more where that is faster than another cut).
+   */
+  threads?: number;
   /** Names the stage in errors ('stage 1: block3, block4'). */
   label: string;
   /**
@@ -35,6 +40,8 @@ export interface StageInit {
 
 export interface StageStats {
   backend: string;
+  /** Intra-op threads its backend uses now (1 off wasm, or once a helper failed). */
+  threads: number;
   /** Payload bytes this stage sent to other stages. */
   bytesSent: number;
   /** The most tensor memory this stage's backend held at once. */
@@ -77,7 +84,7 @@ export class StageHost {
     this.built?.rule.dispose();
     this.built?.backend.destroy?.(); // a WebGPU device is not left behind
     this.built = null;
-    const backend = await createBackend(c.backend ?? 'wasm');
+    const backend = await createBackend(c.backend ?? 'wasm', { threads: c.threads ?? 1 });
     const rule = createRule(c.rule, backend);
     this.built = { config: c.rule, rule, backend };
     backend.resetPeak();
@@ -184,8 +191,10 @@ export class StageHost {
 
   stats(): StageStats {
     const b = this.context().backend;
+    const threads = b.capabilities().threadsInUse;
     return {
       backend: b.flavour,
+      threads: typeof threads === 'number' ? threads : 1,
       bytesSent: this.bytesSentBefore + (this.prev?.bytesSent ?? 0) + (this.next?.bytesSent ?? 0),
       peakTensorBytes: b.memory().peakBytesInUse,
       waitMs: this.waitMsBefore + (this.prev?.waitMs ?? 0) + (this.next?.waitMs ?? 0),

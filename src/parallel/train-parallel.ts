@@ -9,7 +9,7 @@ import type { GroupState } from '../learn/group-state.js';
 import { lrAt } from '../learn/optim/index.js';
 import { saveGroups, type LearningRule } from '../learn/rule.js';
 import { evaluate, type EpochReport, type TrainOptions } from '../learn/trainer.js';
-import { makePlan, measureCosts, type GroupCost, type Plan } from './placement.js';
+import { makePlan, oneThreadIf, placementCosts, type GroupCost, type Plan } from './placement.js';
 import { WorkerPool } from './pool.js';
 import type { Spawner } from './spawn.js';
 import type { StageStats } from './stage-host.js';
@@ -20,6 +20,13 @@ export interface ParallelOptions {
   spawn?: Spawner;
   /** The backend every stage uses (default 'wasm'). */
   backend?: string;
+  /**
+   * Threads the plan may use in all (default `workers`): on wasm, placement weighs a stage of 2+ intra-op threads
+   * against another pipeline cut, from the groups' costs measured with 1 and 2 threads.
+   */
+  cores?: number;
+  /** 1: every stage runs one thread and the plan only cuts (ignores `cores` past the workers). Default 'auto'. */
+  stageThreads?: 'auto' | 1;
   /** Steps between syncs of the coordinator's copy (the restart point after a fault); default 50. */
   syncEvery?: number;
   /** Backprop: micro-batches per batch in the GPipe schedule (default 4). */
@@ -35,7 +42,7 @@ export interface ParallelOptions {
    * once, so later runs make no requests. It needs at least as many workers as the plan has stages.
    */
   pool?: WorkerPool;
-  /** Group costs from an earlier `measureCosts(config, backend)`: placement then measures nothing on this thread. */
+  /** Group costs from an earlier `placementCosts(config, backend)`: placement then measures nothing here. */
   costs?: GroupCost[];
   /**
    * Start from these group states (a resumed checkpoint) instead of the config's initial weights; pass the cursor too.
@@ -114,7 +121,8 @@ export async function trainParallel(
     if (declared.kind === 'independent' && declared.shared && o.workers > 1)
       fail('INVALID_ARGUMENT', declared.shared.why, declared.shared.hint);
     for (const [g, st] of Object.entries(o.initial ?? {})) rule.loadGroup(g, st);
-    plan = makePlan(config, o.costs ?? measureCosts(config, backend), o.workers, o.maxBytesPerWorker);
+    const costs = o.costs ?? (await placementCosts(config, o.backend ?? 'wasm', o.stageThreads));
+    plan = makePlan(config, oneThreadIf(o.stageThreads, costs), o.workers, o.maxBytesPerWorker, o.cores);
     if (o.pool && o.pool.size < plan.stages.length)
       throw new LayerhiveError(
         'INVALID_ARGUMENT',
@@ -157,6 +165,7 @@ export async function trainParallel(
           s.init({
             rule: config,
             backend: stageBackend[i],
+            threads: st.threads,
             label: `stage ${i} (${label(i)})`,
             modules: o.ruleModules,
           }),

@@ -24,3 +24,12 @@ export function threadsSupported(): boolean {
     return false;
   }
 }
+
+/** Hardware threads: Node's available parallelism, a browser's hardwareConcurrency, else 1. */
+export async function hardwareThreads(): Promise<number> {
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    const os = await import('node:os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+}

@@ -39,8 +39,11 @@ interface Helper {
 }
 
 const START_TIMEOUT_MS = 20_000;
-/** A helper that has not answered this long after the caller finished its own (equal) share is taken for dead. */
-const ANSWER_TIMEOUT_MS = 5_000;
+/**
+ * A helper that has not answered this long after the caller finished its own (equal) share is taken for dead: long
+ * enough that a live helper a loaded machine has descheduled is not, and a dead one costs this wait once.
+ */
+const ANSWER_TIMEOUT_MS = 15_000;
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const now = () => performance.now();

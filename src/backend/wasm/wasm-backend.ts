@@ -3,7 +3,7 @@ import { bytesPerElement, type DType, type TypedArray } from '../../core/dtype.j
 import { fail } from '../../core/errors.js';
 import { kernelExportNames, type KernelExports } from './exports.js';
 import { Heap } from './heap.js';
-import { relaxedSimdSupported, simdSupported, threadsSupported } from './features.js';
+import { hardwareThreads, relaxedSimdSupported, simdSupported, threadsSupported } from './features.js';
 import {
   relaxedSharedWasmBase64,
   relaxedWasmBase64,
@@ -66,18 +66,27 @@ function sharedMemory(): WebAssembly.Memory {
   throw last;
 }
 
-/** The thread count asked for: a whole number from 1 to MAX_THREADS (1 when not given). */
-function threadCount(threads: number | undefined): number {
-  const n = threads ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+/**
+ * 'auto' stops here: the parts of a split kernel are equal and fixed, so a call waits for its slowest thread, and a
+ * phone's cores past its big ones (4 at most today) would slow every call down; onnxruntime-web caps at 4 too.
+ */
+const AUTO_MAX_THREADS = 4;
+
+/** The thread count asked for: a whole number from 1 to MAX_THREADS, or 'auto' (the default): one per core. */
+async function threadCount(threads: number | 'auto' | undefined): Promise<number> {
+  if (threads === undefined || threads === 'auto') return Math.min(AUTO_MAX_THREADS, await hardwareThreads());
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     fail(
       'INVALID_ARGUMENT',
-      `threads must be a whole number from 1 to ${MAX_THREADS}, got ${threads}`,
-      'pass threads: 1 for one thread, or the number of cores to use',
+      `threads must be 'auto' or a whole number from 1 to ${MAX_THREADS}, got ${threads}`,
+      "pass threads: 1 for one thread, the number of cores to use, or 'auto'",
     );
   }
-  return n;
+  return threads;
 }
+
+/** A team nobody stopped ends with its backend: helper threads must not outlive what they work for. */
+const orphans = new FinalizationRegistry<Team>((team) => team.stop('its backend was garbage-collected'));
 
 /**
  * Tensors live in one WebAssembly memory; the SIMD kernels work on them in place. With `threads: N > 1` (and shared
@@ -132,7 +141,7 @@ export class WasmBackend implements CpuBackend {
     }
     const relaxed = want === 'relaxed' || (want === 'auto' && relaxedOk);
     const flavour = relaxed ? 'wasm-relaxed' : 'wasm-simd';
-    const threads = threadCount(options.threads);
+    const threads = await threadCount(options.threads);
     let why = '';
     if (threads > 1 && !threadsSupported()) {
       why = 'no shared WebAssembly memory here (in a browser the page must be crossOriginIsolated)';
@@ -144,7 +153,9 @@ export class WasmBackend implements CpuBackend {
         const module = await WebAssembly.compile(decode(relaxed ? relaxedSharedWasmBase64 : simdSharedWasmBase64));
         const exports = await instantiate(module, memory);
         team = await Team.start(module, memory, threads - 1);
-        return new WasmBackend(flavour, exports, memory, team, threads);
+        const backend = new WasmBackend(flavour, exports, memory, team, threads);
+        orphans.register(backend, team, backend);
+        return backend;
       } catch (e) {
         team?.stop();
         why = `the helper threads could not start: ${e instanceof Error ? e.message : String(e)}`;
@@ -184,6 +195,7 @@ export class WasmBackend implements CpuBackend {
 
   /** Ends the helper threads (the backend goes on in one thread). */
   destroy(): void {
+    orphans.unregister(this);
     this.team?.stop('the backend was destroyed');
   }
 

@@ -4,6 +4,7 @@
  * js oracle on odd shapes, bit-identical to one thread (fixed partitions), and what a user sees when a helper dies or
  * stalls: a typed WORKER_FAILED, no hang, and one thread from then on.
  */
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as lh from '../../../src/index.js';
 import { LayerhiveError } from '../../../src/index.js';
@@ -248,12 +249,21 @@ describe('threads: what a user sees', { tags: ['behaviour'] }, () => {
     expect(one.capabilities()).toMatchObject({ threadsRequested: 1, threadsInUse: 1 });
     expect(one.capabilities().threadsNote).toBeUndefined();
     expect(three.capabilities()).toMatchObject({ threads: true, threadsRequested: 3, threadsInUse: 3 });
-    const plainDefault = (await lh.createBackend('wasm')) as WasmBackend;
-    expect(plainDefault.capabilities().threadsInUse).toBe(1);
   });
 
-  it('a thread count that is not a whole number from 1 to 64 is a typed INVALID_ARGUMENT', async () => {
-    for (const threads of [0, 1.5, -2, 65])
+  it("the default is 'auto': one thread per core, at most 4, with the results of one thread", async () => {
+    const cores = Math.min(4, availableParallelism());
+    for (const b of [await lh.createBackend('wasm'), await lh.createBackend('wasm', { threads: 'auto' })]) {
+      const w = b as WasmBackend;
+      expect(w.capabilities()).toMatchObject({ threadsRequested: cores, threadsInUse: cores });
+      expect(matmulOn(w)).toEqual(expected);
+      w.destroy();
+      expect(w.capabilities().threadsInUse).toBe(1); // destroyed: its helpers are gone, it goes on in one thread
+    }
+  });
+
+  it("a thread count that is not 'auto' or a whole number from 1 to 64 is a typed INVALID_ARGUMENT", async () => {
+    for (const threads of [0, 1.5, -2, 65, 'all' as 'auto'])
       await expect(lh.createBackend('wasm', { threads })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 

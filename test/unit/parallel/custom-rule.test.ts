@@ -27,7 +27,7 @@ const ruleModules = [new URL('./toy-rule.register.mjs', import.meta.url).href];
 const mnist = await loadMnist();
 const trainSet = subset(mnist.train, 0, 2000);
 const testSet = subset(mnist.test, 0, 200);
-const opts = { epochs: 1, batchSize: 32, seed: 5, lr: 5e-3 };
+const opts = { epochs: 1, batchSize: 32, seed: 5, lr: 5e-3, stageThreads: 1 as const };
 const config: RuleConfig = {
   rule: 'toy-local',
   model: 'mlp',

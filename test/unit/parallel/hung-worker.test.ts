@@ -18,7 +18,7 @@ const mnist = await loadMnist();
 const trainSet = subset(mnist.train, 0, 128);
 const testSet = subset(mnist.test, 0, 32);
 // 4 steps of 32 in chunks of 2: chunks 0 and 1
-const opts = { epochs: 1, batchSize: 32, seed: 7, lr: 2e-3, syncEvery: 2, workers: 2 };
+const opts = { epochs: 1, batchSize: 32, seed: 7, lr: 2e-3, syncEvery: 2, workers: 2, stageThreads: 1 as const };
 const noprop: RuleConfig = {
   rule: 'noprop-dt',
   model: 'mlp',

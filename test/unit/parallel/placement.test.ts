@@ -66,4 +66,54 @@ describe('placement', () => {
       ['g2', 'g3', 'g4'],
     ]);
   });
+
+  describe('threads against a cut (costs measured with 1 and 2 threads)', () => {
+    const c: RuleConfig = {
+      rule: 'tpsgd',
+      model: 'mlp',
+      inputShape: [1, 28, 28],
+      classes: 10,
+      seed: 0,
+      optimizer: { type: 'adam', lr: 1e-3 },
+    };
+    const threaded = (ms: number[], ms2: number[]): GroupCost[] =>
+      ms.map((m, i) => ({ name: `g${i}`, ms: m, bytes: 1, ms2: ms2[i] }));
+
+    it('a segment that threads well and dominates: one stage of 2 threads beats the best cut', () => {
+      // best cut [g0 | g1 g2] is slowest at 8; g0..g2 on 2 threads: 10 / (10 / 5.5) = 5.5
+      const plan = makePlan(c, threaded([8, 1, 1], [4, 0.75, 0.75]), 2);
+      expect(plan.stages).toEqual([{ worker: 0, groups: ['g0', 'g1', 'g2'], ms: 5.5, bytes: 3, threads: 2 }]);
+      expect(plan.bound).toBeCloseTo(10 / 5.5, 12);
+      expect(plan.cores).toBe(2);
+    });
+
+    it('segments that barely thread: the cut, one thread a stage', () => {
+      const plan = makePlan(c, threaded([5, 5], [4.5, 4.5]), 2);
+      expect(plan.stages.map((s) => [s.groups, s.threads, s.ms])).toEqual([
+        [['g0'], 1, 5],
+        [['g1'], 1, 5],
+      ]);
+    });
+
+    it('cores beyond the stages go to the slowest stage, each thread adding what the second did', () => {
+      // 2 stages [g0 | g1] and 2 spare threads: g0 (8 ms, 2 threads 5 ms: ×1.6) takes both → 8 / 2.2 ≈ 3.64
+      const plan = makePlan(c, threaded([8, 3], [5, 2]), 2, Infinity, 4);
+      expect(plan.stages.map((s) => s.threads)).toEqual([3, 1]);
+      expect(plan.stages[0].ms).toBeCloseTo(8 / 2.2, 12);
+      expect(plan.stages[1].ms).toBe(3);
+    });
+
+    it('without 2-thread costs every stage has one thread and the cut uses every worker, as before', () => {
+      const plan = makePlan(c, costs([8, 1, 1]), 2, Infinity, 4);
+      expect(plan.stages.map((s) => [s.groups.length, s.threads])).toEqual([
+        [1, 1],
+        [2, 1],
+      ]);
+    });
+
+    it('a memory cap that one stage cannot hold keeps the cut', () => {
+      const plan = makePlan(c, threaded([8, 1, 1], [4, 0.75, 0.75]), 2, 2);
+      expect(plan.stages.map((s) => s.groups)).toEqual([['g0'], ['g1', 'g2']]);
+    });
+  });
 });

@@ -27,7 +27,15 @@ const spawn = nodeSpawner(new URL('../../../dist/stage.worker.js', import.meta.u
 const mnist = await loadMnist();
 const trainSet = subset(mnist.train, 0, 320);
 const testSet = subset(mnist.test, 0, 200);
-const opts = { epochs: 1, batchSize: 32, seed: 5, lr: 2e-3, schedule: { type: 'cosine' as const, totalSteps: 10 } };
+// stageThreads 1: these check what crossing workers does, so the plan must cut, never take threads instead
+const opts = {
+  epochs: 1,
+  batchSize: 32,
+  seed: 5,
+  lr: 2e-3,
+  schedule: { type: 'cosine' as const, totalSteps: 10 },
+  stageThreads: 1 as const,
+};
 const base = {
   inputShape: [1, 28, 28],
   classes: 10,
@@ -80,6 +88,39 @@ describe('parallel training', () => {
       expect(report.syncBytes).toBeGreaterThan(0);
       rule.dispose();
     }
+  });
+
+  it('a plan that gives a stage 2 threads instead of a cut runs it on a 2-thread backend, bit for bit as one thread', {
+    tags: ['invariant'],
+    timeout: 120_000,
+  }, async () => {
+    const ref = await reference(noprop);
+    // costs under which one stage of 2 threads (31 ms / (31 / 17)) beats the best cut over 2 workers (20 ms)
+    const costs = ['block1', 'block2', 'block3', 'head'].map((name, i) => ({
+      name,
+      ms: i < 3 ? 10 : 1,
+      ms2: i < 3 ? 5.5 : 0.5,
+      bytes: 1,
+    }));
+    const { rule, report } = await trainParallel(noprop, trainSet, testSet, {
+      ...opts,
+      stageThreads: 'auto',
+      costs,
+      workers: 2,
+      spawn,
+      syncEvery: 4,
+    });
+    expect(report.plan.stages.map((s) => [s.groups.length, s.threads])).toEqual([[4, 2]]);
+    expect(report.workers.map((w) => w.threads)).toEqual([2]);
+    expectSameWeights(weights(rule), ref.w);
+    expect(report.epochs[0].testAccuracy).toBe(ref.accuracy);
+    rule.dispose();
+    // and with stageThreads 1 the same costs give the cut, one thread a stage
+    const cut = await trainParallel(noprop, trainSet, testSet, { ...opts, costs, workers: 2, spawn, syncEvery: 4 });
+    expect(cut.report.plan.stages.map((s) => s.threads)).toEqual([1, 1]);
+    expect(cut.report.workers.map((w) => w.threads)).toEqual([1, 1]);
+    expectSameWeights(weights(cut.rule), ref.w);
+    cut.rule.dispose();
   });
 
   it('tpSGD as a forward pipeline matches the one-thread run with 2 and 3 workers; ' +
@@ -242,7 +283,7 @@ describe('parallel training', () => {
     const x = lh.normalizePixels(testSet.images.subarray(0, 100 * 784));
     const expected = tidy(() => rule.predict(lh.tensor(x, [100, 1, 28, 28], 'float32', wasmRelaxed)).dataSync());
     for (const workers of [1, 2, 3]) {
-      const m = await PipelinedModel.create(backprop, rule, { workers, spawn });
+      const m = await PipelinedModel.create(backprop, rule, { workers, spawn, stageThreads: 1 });
       try {
         const out = await m.predict(x, [100, 1, 28, 28], 16);
         expect(out.shape).toEqual([100, 10]);
