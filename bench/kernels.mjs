@@ -8,6 +8,7 @@
 //     matmul?(M, K, N, a: Float32Array /*[M,K] row-major*/, b: Float32Array /*[K,N] row-major*/): Promise<Runner>,
 //     conv2d?(spec: { N, Cin, H, W, Cout, k, stride, pad },
 //             x: Float32Array /*NCHW*/, w: Float32Array /*[Cout,Cin,k,k]*/): Promise<Runner>,  // no bias
+//     model?(onnx: Uint8Array, x: Float32Array, shape: number[]): Promise<Runner>,  // a whole model's forward
 //     dispose?(): void | Promise<void>,
 //   }
 //   Runner = {
@@ -42,7 +43,7 @@ import { printKernelTable } from './kernels-table.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 export const RESULTS_FILE = join(here, 'results', 'kernels.json');
 
-export const OPS = ['matmul', 'conv2d'];
+export const OPS = ['matmul', 'conv2d', 'cnn'];
 
 /** Error tolerance: max_abs_err <= TOL_FACTOR · √K · max|oracle| (K = reduction length). */
 export const TOL_FACTOR = 1e-4;
@@ -83,6 +84,34 @@ function convOut(s) {
   };
 }
 
+/**
+ * The CNN forward at batch 64: layerhive's MNIST CNN (conv 3×3 32 → tanh → maxpool → conv 3×3 64 → tanh → maxpool →
+ * dense 128 → tanh → dense 10; src/learn/models.ts) with seeded weights, exported to ONNX so every impl runs the same
+ * file. FLOPs: the multiply-adds of its convolutions and dense layers, ×2.
+ */
+const CNN_BATCH = 64;
+const CNN_FLOPS_PER_SAMPLE = 2 * (28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 3136 * 128 + 128 * 10);
+let cnnOnnx = null;
+async function cnnModel() {
+  if (cnnOnnx) return cnnOnnx;
+  const lh = await import('../dist/index.js');
+  const backend = await lh.createBackend('js');
+  const rule = lh.createRule(
+    {
+      rule: 'backprop',
+      model: 'cnn',
+      inputShape: [1, 28, 28],
+      classes: 10,
+      seed: 11,
+      optimizer: { type: 'sgd', lr: 0.1 },
+    },
+    backend,
+  );
+  cnnOnnx = await lh.exportOnnx(rule, { input: 'normalized' }); // the network alone: every impl computes the same
+  rule.dispose();
+  return cnnOnnx;
+}
+
 /** Every case of the suite: { op, shape (label), flops, K (reduction length), outLen, make(impl), reference() }. */
 export function kernelCases({ quick = false, op = null } = {}) {
   const cases = [];
@@ -121,6 +150,22 @@ export function kernelCases({ quick = false, op = null } = {}) {
         reference: () => referenceConv2d(spec, x, w),
       });
     }
+  }
+  if (!op || op === 'cnn') {
+    const shape = [CNN_BATCH, 1, 28, 28];
+    const x = uniformArray(CNN_BATCH * 784, seedFrom('cnn:x'));
+    cases.push({
+      op: 'cnn',
+      shape: `mnist-cnn b${CNN_BATCH}`,
+      flops: CNN_BATCH * CNN_FLOPS_PER_SAMPLE,
+      K: 32 * 9,
+      outLen: CNN_BATCH * 10,
+      has: (impl) => typeof impl.model === 'function',
+      make: async (impl) => impl.model(await cnnModel(), x, shape),
+      reference: () => {
+        throw new Error('the cnn case has no reference of its own: the js impl is its oracle');
+      },
+    });
   }
   return cases;
 }

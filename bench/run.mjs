@@ -41,6 +41,10 @@ const SUITES = {
     load: () => import('./learning.mjs'),
     summary: 'MNIST training per learning rule (accuracy, s/epoch, peak memory) vs backprop in tfjs-wasm',
   },
+  microkernel: {
+    load: () => import('./microkernel.mjs'),
+    summary: 'relaxed-SIMD GEMM micro-kernel shapes (6×8, 4×8, 4×16, …): GFLOP/s and fraction of an FMA ceiling',
+  },
 };
 
 function positiveInt(value) {

@@ -10,7 +10,7 @@ export const THREADS = [2];
 function impl(name, backend, extra = {}) {
   // WebGPU: run() waits for the queue to finish, so the time is the GPU's, not the recording's
   const settle = backend.asyncOnly ? () => backend.sync() : null;
-  const runner = (compute, inputs) => {
+  const runner = (compute, inputs, release = () => {}) => {
     let out = null;
     return {
       run() {
@@ -24,6 +24,7 @@ function impl(name, backend, extra = {}) {
       dispose() {
         out?.dispose();
         lh.dispose(inputs);
+        release();
       },
     };
   };
@@ -34,6 +35,15 @@ function impl(name, backend, extra = {}) {
       const ta = lh.tensor(a, [M, K], 'float32', backend),
         tb = lh.tensor(b, [K, N], 'float32', backend);
       return runner(() => lh.matmul(ta, tb), [ta, tb]);
+    },
+    async model(onnx, x, shape) {
+      const { model } = await lh.loadOnnx(onnx, backend);
+      const tx = lh.tensor(x, shape, 'float32', backend);
+      return runner(
+        () => model.predict(tx),
+        [tx],
+        () => model.dispose(),
+      );
     },
     async conv2d({ N, Cin, H, W, Cout, k, stride, pad }, x, w) {
       const tx = lh.tensor(x, [N, Cin, H, W], 'float32', backend),

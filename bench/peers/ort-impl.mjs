@@ -2,7 +2,7 @@
 // run through an InferenceSession of the given runtime and session options.
 import { matmulModel, conv2dModel } from '../onnx-models.mjs';
 
-async function makeRunner(ort, sessionOptions, model, feeds) {
+async function makeRunner(ort, sessionOptions, model, feeds, output = 'Y') {
   const session = await ort.InferenceSession.create(model, sessionOptions);
   let last = null;
   return {
@@ -11,7 +11,7 @@ async function makeRunner(ort, sessionOptions, model, feeds) {
     },
     async output() {
       if (!last) last = await session.run(feeds);
-      return new Float32Array(last.Y.data);
+      return new Float32Array(last[output].data);
     },
     dispose() {
       last = null;
@@ -28,6 +28,13 @@ export function ortImpl(name, ort, sessionOptions) {
         A: new ort.Tensor('float32', a, [M, K]),
         B: new ort.Tensor('float32', b, [K, N]),
       });
+    },
+    async model(onnx, x, shape) {
+      const session = await ort.InferenceSession.create(onnx, sessionOptions);
+      const [input] = session.inputNames,
+        [output] = session.outputNames;
+      session.release?.();
+      return makeRunner(ort, sessionOptions, onnx, { [input]: new ort.Tensor('float32', x, shape) }, output);
     },
     async conv2d(spec, x, w) {
       // The weight is an initializer (pre-packed by ORT at session creation, as in a real model).

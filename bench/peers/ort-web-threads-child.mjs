@@ -22,8 +22,14 @@ async function answer(m) {
     case 'ready':
       return true;
     case 'matmul':
-    case 'conv2d': {
-      const r = m.kind === 'matmul' ? await impl.matmul(m.M, m.K, m.N, m.a, m.b) : await impl.conv2d(m.spec, m.x, m.w);
+    case 'conv2d':
+    case 'model': {
+      const r =
+        m.kind === 'matmul'
+          ? await impl.matmul(m.M, m.K, m.N, m.a, m.b)
+          : m.kind === 'conv2d'
+            ? await impl.conv2d(m.spec, m.x, m.w)
+            : await impl.model(m.onnx, m.x, m.shape);
       sessions.set(next, r);
       return next++;
     }

@@ -46,6 +46,7 @@ export async function ortWebThreadsImpl(threads = 2) {
     name: `ort-web-wasm-${threads}t`,
     matmul: (M, K, N, a, b) => runner({ kind: 'matmul', M, K, N, a, b }),
     conv2d: (spec, x, w) => runner({ kind: 'conv2d', spec, x, w }),
+    model: (onnx, x, shape) => runner({ kind: 'model', onnx, x, shape }),
     dispose: () => {
       child.kill();
     },

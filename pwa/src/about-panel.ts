@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { modeInfo, type LearnFigures } from './learn-modes.js';
-import type { Status } from './personalizer.js';
+import type { PageThreads, Status } from './personalizer.js';
 
 const bytes = (b: number) =>
   b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${b.toFixed(0)} B`;
@@ -27,13 +27,27 @@ function lastLearn(f: LearnFigures) {
     }</p>`;
 }
 
+/** One line on the threads each kernel call of this page (its predictions) runs on, or why it runs on one. */
+function pageThreads(t: PageThreads): string {
+  const cores = `${t.cores} ${t.cores === 1 ? 'core' : 'cores'}`;
+  const shared = t.isolated ? 'crossOriginIsolated' : 'shared memory';
+  if (t.inUse > 1) return `Threads: ${t.inUse} per kernel call on this page (${shared}, ${cores})`;
+  return t.note ? `Threads: one \u2014 ${t.note}` : `Threads: one per kernel call on this page (${cores})`;
+}
+
+const threadCount = (n: number | undefined) => (n === undefined ? '' : ` (${n} ${n === 1 ? 'thread' : 'threads'})`);
+
 /** The About tab: which backend each worker runs, where the layers run, and what moved in the last Learn. */
 export function aboutPanel(status: Status | null) {
   const mode = status ? modeInfo(status.mode) : null;
   return html`
     <p>${status?.source ?? 'loading…'}</p>
+    ${status ? html`<p class="threads">${pageThreads(status.threads)}</p>` : nothing}
     <p>Workers: ${status?.backends.map(
-      (b, i) => html`<span class="backend">worker ${i}: ${b}</span>${i + 1 < status.backends.length ? ', ' : ''}`,
+      (b, i) =>
+        html`<span class="backend">worker ${i}: ${b}</span><span class="worker-threads">${threadCount(
+          status.workerThreads[i],
+        )}</span>${i + 1 < status.backends.length ? ', ' : ''}`,
     )}</p>
     <p>Where the layers run:</p><pre class="plan">${status?.plan ?? ''}</pre>
     ${

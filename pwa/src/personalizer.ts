@@ -25,10 +25,23 @@ export interface LearnPoint {
   /** Share of the run done, 0…1. */
   done: number;
 }
+/** The intra-op threads of this page's wasm backend (predictions run on it), as its capabilities() say. */
+export interface PageThreads {
+  inUse: number;
+  /** Why fewer threads than asked are in use; '' when as many as asked. */
+  note: string;
+  /** The device's cores as the browser reports them (navigator.hardwareConcurrency). */
+  cores: number;
+  /** Whether the page is crossOriginIsolated (what shared WebAssembly memory, so threads, needs in a browser). */
+  isolated: boolean;
+}
 export interface Status {
   source: string;
   version: number | null;
   backends: string[];
+  /** Each worker's intra-op threads, beside `backends` (as started, or as the last Learn ran them). */
+  workerThreads: number[];
+  threads: PageThreads;
   plan: string;
   samples: number;
   /** How many of the samples are kept aside to test on (never learned from): see `heldOut`. */
@@ -98,7 +111,8 @@ export class Personalizer {
    */
   async start(base: URL): Promise<Status> {
     this.base = base;
-    this.backend = await lh.createBackend('wasm');
+    // one backend for the page's life (Forget me starts again on it): each holds helper threads ('auto')
+    this.backend ??= await lh.createBackend('wasm');
     const [images, labels] = await Promise.all(
       ['replay-images.bin', 'replay-labels.bin'].map(
         async (f) => new Uint8Array(await (await fetch(new URL(f, base))).arrayBuffer()),
@@ -110,6 +124,8 @@ export class Personalizer {
       source: '',
       version: null,
       backends: [],
+      workerThreads: [],
+      threads: this.pageThreads(),
       plan: '',
       samples: 0,
       heldOut: 0,
@@ -121,12 +137,14 @@ export class Personalizer {
     await this.use(this.status.mode);
     const inits = await Promise.all(
       Array.from({ length: this.workers }, (_, i) =>
-        this.pool.call(i, 'start', (s) =>
-          s.init({ rule: this.config, backend: this.workerBackend, label: `worker ${i}` }),
-        ),
+        this.pool.call(i, 'start', async (s) => {
+          const { backend } = await s.init({ rule: this.config, backend: this.workerBackend, label: `worker ${i}` });
+          return { backend, threads: (await s.stats()).threads };
+        }),
       ),
     );
     this.status.backends = inits.map((r) => r.backend);
+    this.status.workerThreads = inits.map((r) => r.threads);
     await this.countSamples();
     return this.status;
   }
@@ -139,7 +157,7 @@ export class Personalizer {
     storeMode(mode);
     if (modeInfo(mode).family === familyOf(this.config)) {
       this.config = learnConfig(mode, this.config);
-      this.setPlan(mode);
+      await this.setPlan(mode);
     } else {
       await this.use(mode);
       await this.resetExplainer();
@@ -179,21 +197,45 @@ export class Personalizer {
     this.rule = rule;
     this.config = config;
     this.status.source = source;
-    this.setPlan(mode);
+    await this.setPlan(mode);
   }
 
-  /** The mode in use, and where its layers or blocks would run (costs measured once per mode, here, not per Learn). */
-  private setPlan(mode: LearnMode): void {
+  /**
+   * The mode in use, and where its layers or blocks would run: the plan Learn uses, from the same costs (measured
+   * once per mode, here, not per Learn).
+   */
+  private async setPlan(mode: LearnMode): Promise<void> {
     this.mode = mode;
+    const config = this.config;
     let costs = this.costsOf.get(mode);
     if (!costs) {
-      costs = lh.measureCosts(this.config, this.backend);
+      costs = await this.stageCosts(config);
       this.costsOf.set(mode, costs);
     }
     this.costs = costs;
     this.status.mode = mode;
-    this.status.gradients = familyOf(this.config) === 'cnn';
-    this.status.plan = lh.formatPlan(lh.makePlan(this.config, costs, this.workers));
+    this.status.gradients = familyOf(config) === 'cnn';
+    this.status.plan = lh.formatPlan(lh.makePlan(config, costs, this.workers));
+  }
+
+  /**
+   * Group costs as the stage workers run them: one thread each (`stageThreads: 1` in Learn — a Learn mode is a way
+   * of spreading the model over the workers, which already hold the cores), on a fresh wasm backend, since this
+   * page's own runs more threads and its times would not match theirs.
+   */
+  private stageCosts(config: RuleConfig): Promise<lh.GroupCost[]> {
+    return lh.placementCosts(config, 'wasm', 1);
+  }
+
+  /** What this page's backend says of its threads now (a helper that failed sends it back to one thread). */
+  private pageThreads(): PageThreads {
+    const caps = this.backend.capabilities();
+    return {
+      inUse: Number(caps.threadsInUse ?? 1),
+      note: String(caps.threadsNote ?? ''),
+      cores: navigator.hardwareConcurrency || 1,
+      isolated: globalThis.crossOriginIsolated === true,
+    };
   }
 
   /** Class probabilities for one 28×28 drawing (one forward pass here: about a millisecond). */
@@ -306,6 +348,7 @@ export class Personalizer {
       workers: this.workers,
       pool: this.pool,
       backend: this.workerBackend,
+      stageThreads: 1,
       initial,
       costs: this.costs,
       epochs,
@@ -326,6 +369,8 @@ export class Personalizer {
     for (const [g, st] of Object.entries(await lh.saveGroups(rule))) this.rule.loadGroup(g, st);
     rule.dispose();
     this.status.backends = report.workers.map((w) => w.backend);
+    this.status.workerThreads = report.workers.map((w) => w.threads);
+    this.status.threads = this.pageThreads();
     await this.resetExplainer();
     const after = await this.accuracy(kept);
     const ratio = (s: Score) => s.correct / s.total;
@@ -528,7 +573,7 @@ export class Personalizer {
     this.config = config;
     storeMode(mode);
     this.costsOf.clear(); // the CNN modes now train these layers
-    this.setPlan(mode);
+    await this.setPlan(mode);
     await Promise.all(
       Array.from({ length: this.workers }, (_, i) =>
         this.pool.call(i, 'import', (s) => s.init({ rule: config, backend: this.workerBackend, label: `worker ${i}` })),

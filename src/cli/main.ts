@@ -167,12 +167,21 @@ program
     50,
   )
   .option('--micro-batches <n>', 'with --workers, backprop: micro-batches per batch (GPipe)', int('--micro-batches'), 4)
+  .addOption(
+    new Option(
+      '--stage-threads <auto|1>',
+      'with --workers: auto lets placement give a stage 2+ threads instead of a cut; 1 keeps one thread a stage',
+    )
+      .choices(['auto', '1'])
+      .default('auto'),
+  )
   .option('--no-progress', 'no progress bar')
   .action(async (o) =>
     runTrain({
       ...o,
       quantize: !!o.quantize,
       workers: o.workers === true ? defaultWorkers(availableParallelism()) : o.workers,
+      stageThreads: o.stageThreads === '1' ? 1 : 'auto',
       workerUrl,
     }),
   );
@@ -308,11 +317,20 @@ program
   .option('--workers <n>', 'workers', int('--workers'), 2)
   .option('--blocks <n>', 'noprop-dt: number of blocks T', int('--blocks'), 10)
   .option('--data <mnist|dir>', 'data (for its input shape and classes)', 'mnist')
+  .addOption(
+    new Option(
+      '--stage-threads <auto|1>',
+      'with --workers: auto lets placement give a stage 2+ threads instead of a cut; 1 keeps one thread a stage',
+    )
+      .choices(['auto', '1'])
+      .default('auto'),
+  )
   .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
   .option('--json', 'print JSON')
   .action(async (o) =>
     runPlan({
       ...o,
+      stageThreads: o.stageThreads === '1' ? 1 : 'auto',
       seed: 0,
       optimizer: 'adamw',
       lr: 1e-3,

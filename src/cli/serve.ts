@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
 
 /** The app's Content-Security-Policy: nothing may be fetched from, or sent to, another origin. */
 export const CSP =
-  "default-src 'self'; connect-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; " +
+  "default-src 'self'; connect-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; " +
   "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; " +
   "form-action 'none'";
 

@@ -128,6 +128,8 @@ export interface TrainArgs {
   /** Train over this many stage workers (dist/stage.worker.js at `workerUrl`); in this thread when absent. */
   workers?: number;
   workerMemory?: number;
+  /** 1: every stage one thread (only cuts); 'auto' (default): placement may give a stage 2+ threads, not a cut. */
+  stageThreads?: 'auto' | 1;
   syncEvery: number;
   microBatches: number;
   workerUrl: URL;
@@ -166,11 +168,11 @@ export function ruleConfig(a: ConfigArgs, trainSet: ImageDataset): RuleConfig {
 
 /** `layerhive plan`: measure each group once and print where it would run on `workers` workers. */
 export async function runPlan(
-  a: ConfigArgs & { data: string; workers: number; backend: string; json: boolean },
+  a: ConfigArgs & { data: string; workers: number; backend: string; json: boolean; stageThreads: 'auto' | 1 },
 ): Promise<void> {
   const { train: trainSet } = await loadData(a.data, 64);
   const config = ruleConfig(a, trainSet);
-  const plan = makePlan(config, await placementCosts(config, a.backend), a.workers);
+  const plan = makePlan(config, await placementCosts(config, a.backend, a.stageThreads), a.workers);
   console.log(a.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
 }
 
@@ -319,7 +321,7 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
   if (a.workers) {
     // this command starts the stage workers and closes them, whichever way training ends
     const maxBytesPerWorker = a.workerMemory === undefined ? undefined : a.workerMemory * 2 ** 20;
-    const costs = await placementCosts(config, a.backend);
+    const costs = await placementCosts(config, a.backend, a.stageThreads);
     held.pool = new WorkerPool(
       nodeSpawner(a.workerUrl),
       makePlan(config, costs, a.workers, maxBytesPerWorker).stages.length,
@@ -329,6 +331,7 @@ async function trainWith(a: TrainArgs, backend: lh.Backend, held: Held, t0: numb
       initial: resumed?.groups ?? (initial ? await saveGroups(initial) : undefined),
       workers: a.workers,
       backend: a.backend,
+      stageThreads: a.stageThreads,
       pool: held.pool,
       costs,
       syncEvery: a.syncEvery,

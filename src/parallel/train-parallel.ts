@@ -109,7 +109,8 @@ export async function trainParallel(
       'trainParallel needs a spawn function or a pool',
       'pass spawn: nodeSpawner(url) / webSpawner(url), or a WorkerPool',
     );
-  const backend: Backend = await createBackend(o.backend ?? 'wasm');
+  // the coordinator's copy runs one thread: the stage workers hold the cores, and it only evaluates between epochs
+  const backend: Backend = await createBackend(o.backend ?? 'wasm', { threads: 1 });
   const rule = createRule(config, backend);
   let plan: Plan;
   let fresh: BatchIterator;

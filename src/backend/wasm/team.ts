@@ -288,7 +288,8 @@ async function spawn(
     w.onmessage = null;
     answer(e.data);
   };
-  w.onerror = (e) => end(`error: ${e.message}`);
+  // a worker the page's CSP refuses errs without a message
+  w.onerror = (e) => end(`error: ${e.message ?? 'the worker could not start (a CSP without blob: in worker-src?)'}`);
   w.postMessage(init);
   return {
     helper: {

@@ -417,12 +417,19 @@ describe('layerhive checkpoints / plan', { tags: ['behaviour'] }, () => {
   });
 
   it('plan prints a balanced placement for each kind of rule', () => {
-    expect(run('plan', '--rule', 'noprop-dt', '--blocks', '4', '--workers', '2')).toMatch(
+    const cut = ['--stage-threads', '1'];
+    expect(run('plan', '--rule', 'noprop-dt', '--blocks', '4', '--workers', '2', ...cut)).toMatch(
       /noprop-dt: independent over 2 worker\(s\)[\s\S]*worker 0: [\s\S]*worker 1: /,
     );
-    const plan = JSON.parse(run('plan', '--rule', 'tpsgd', '--workers', '3', '--json'));
+    const plan = JSON.parse(run('plan', '--rule', 'tpsgd', '--workers', '3', '--json', ...cut));
     expect(plan).toMatchObject({ mode: 'pipeline', rule: 'tpsgd' });
     expect(plan.stages.map((s: { groups: string[] }) => s.groups)).toEqual([['segment0'], ['segment1'], ['segment2']]);
+    expect(plan.stages.map((s: { threads: number }) => s.threads)).toEqual([1, 1, 1]);
+    // by default placement may give a stage threads instead of a cut: every group placed once, 2 threads in all
+    const auto = JSON.parse(run('plan', '--rule', 'tpsgd', '--workers', '2', '--json'));
+    expect(auto.stages.flatMap((s: { groups: string[] }) => s.groups)).toEqual(['segment0', 'segment1', 'segment2']);
+    expect(auto.stages.reduce((n: number, s: { threads: number }) => n + s.threads, 0)).toBe(2);
+    expect(auto.cores).toBe(2);
   });
 });
 
@@ -441,7 +448,7 @@ describe('every command ends on its own', { tags: ['behaviour'] }, () => {
         // collectInfo opens (and must close) a WebGPU device where an adapter exists
         { args: ['info'], code: 0, out: /webgpu/ },
         {
-          args: ['plan', '--rule', 'noprop-dt', '--blocks', '3', '--workers', '2'],
+          args: ['plan', '--rule', 'noprop-dt', '--blocks', '3', '--workers', '2', '--stage-threads', '1'],
           code: 0,
           out: /independent over 2 worker\(s\)/,
         },
