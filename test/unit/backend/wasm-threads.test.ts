@@ -187,6 +187,80 @@ cases.push(
     run: (on) => lh.sub(on([1, 77, 41, 43]), on([77, 1, 1])),
   },
 );
+// pooling over ranges of planes, row reductions and softmax over ranges of rows, from 64 Ki elements read
+const planes = [3, 37, 31, 29]; // 99 789 elements, odd sizes
+for (const [kind, p] of [
+  ['max', { kernel: 2 }], // the 2×2 SIMD path
+  ['max', { kernel: 3, stride: 2, pad: 1 }],
+  ['avg', { kernel: 3, stride: 2, pad: [1, 0, 2, 1] as [number, number, number, number], countPad: true }],
+] as const) {
+  const fwd = kind === 'max' ? lh.maxPool2d : lh.avgPool2d,
+    grad = kind === 'max' ? lh.maxPool2dGrad : lh.avgPool2dGrad;
+  const fn = kind === 'max' ? 'maxPool' : 'avgPool';
+  cases.push(
+    {
+      name: `${fn} ${JSON.stringify(p)} on ${planes}`,
+      rtol: 1e-6,
+      atol: 1e-6,
+      splits: true,
+      also: [fn],
+      run: (on) => fwd(on(planes), p),
+    },
+    {
+      name: `${fn}Grad ${JSON.stringify(p)} on ${planes}`,
+      rtol: 1e-5,
+      atol: 1e-6,
+      splits: true,
+      also: [`${fn}Grad`],
+      run: (on) => {
+        const x = on(planes);
+        return grad(on([...fwd(x, p).shape]), x, p);
+      },
+    },
+  );
+}
+const rows = [1031, 67]; // 69 077 elements
+cases.push(
+  {
+    name: `maxPool on [1, 2, 31, 29] (below the split size)`,
+    rtol: 0,
+    atol: 0,
+    splits: false,
+    run: (on) => lh.maxPool2d(on([1, 2, 31, 29]), { kernel: 2 }),
+  },
+  {
+    name: `sum of rows ${rows}`,
+    rtol: 1e-6,
+    atol: 1e-5,
+    splits: true,
+    also: ['sumRows'],
+    run: (on) => lh.sum(on(rows), [1]),
+  },
+  {
+    name: `max of rows ${rows}`,
+    rtol: 0,
+    atol: 0,
+    splits: true,
+    also: ['maxRows'],
+    run: (on) => lh.max(on(rows), [1]),
+  },
+  {
+    name: `softmax ${rows}`,
+    rtol: 1e-5,
+    atol: 1e-7,
+    splits: true,
+    also: ['softmaxRows'],
+    run: (on) => lh.softmax(on(rows, -8, 8)),
+  },
+  {
+    name: `logSoftmax ${rows}`,
+    rtol: 1e-5,
+    atol: 1e-6,
+    splits: true,
+    also: ['logSoftmaxRows'],
+    run: (on) => lh.logSoftmax(on(rows, -8, 8)),
+  },
+);
 const seeds = new Map(cases.map((c, i) => [c, 7000 + i]));
 
 describe.each(threadCounts.map((n) => [n]))(

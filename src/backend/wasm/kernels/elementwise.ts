@@ -7,7 +7,7 @@ import { unaryGradRef, unaryRef } from '../../js/kernels/unary.js';
 import { broadcastShapes, sameShape } from '../../../core/shape.js';
 import { binaryCodes, kernelExportNames } from '../exports.js';
 import type { WasmBackend } from '../wasm-backend.js';
-import { ranges } from '../split.js';
+import { LINE, splitRun } from './split-run.js';
 
 /**
  * The unary maps with SIMD code are the unary ops the kernels export under the op's name (x, y, n), and their
@@ -24,31 +24,6 @@ const simdUnary = new Map<UnaryOp, UnaryExport>(
 const simdUnaryGrad = new Map<UnaryOp, UnaryGradExport>(
   unaryOps.filter((op) => exported.has(`${op}Grad`)).map((op) => [op, `${op}Grad` as UnaryGradExport]),
 );
-
-/** From this many output elements on, with threads, the maps below split into contiguous ranges, one per thread. */
-const SPLIT_MIN = 1 << 16;
-/** Ranges of elements start on 64-byte lines, so two threads never write the same cache line. */
-const LINE = 16;
-
-/**
- * With threads and at least SPLIT_MIN elements: runs `fn` once per thread over ranges of `count` units (starts
- * aligned to `align`), `args(start, end)` giving each range's arguments, and returns true. Otherwise returns false
- * and the caller runs its one-thread call as before. Elementwise results do not depend on the split.
- */
-function splitRun(
-  b: WasmBackend,
-  fn: KernelExportName,
-  elements: number,
-  count: number,
-  align: number,
-  args: (start: number, end: number) => number[],
-): boolean {
-  if (b.threads < 2 || elements < SPLIT_MIN) return false;
-  const parts = ranges(count, b.threads, align);
-  if (parts.length < 2) return false;
-  b.runParts(parts.map(([start, end]) => ({ fn, args: args(start, end) })));
-  return true;
-}
 
 export function unaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: UnaryAttrs): Tensor {
   const fn = simdUnary.get(attrs.op);

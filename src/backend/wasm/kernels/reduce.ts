@@ -6,6 +6,24 @@ import { maxRef, momentsRef, sumRef } from '../../js/kernels/reduce.js';
 import { binaryCodes } from '../exports.js';
 import { logSoftmaxRef, softmaxRef } from '../../js/kernels/softmax.js';
 import type { WasmBackend } from '../wasm-backend.js';
+import { LINE, splitRun } from './split-run.js';
+
+/**
+ * A row kernel (x, y, rows, cols) over `rows` rows of `cols` values, writing `yCols` values a row; with threads and
+ * a large x, each thread takes a range of rows (one value a row: ranges on 64-byte lines of y).
+ */
+function rowsRun(
+  b: WasmBackend,
+  fn: 'sumRows' | 'maxRows' | 'softmaxRows' | 'logSoftmaxRows',
+  x: number,
+  y: number,
+  rows: number,
+  cols: number,
+  yCols: number,
+): void {
+  const call = (r0: number, r1: number) => [x + 4 * r0 * cols, y + 4 * r0 * yCols, r1 - r0, cols];
+  if (!splitRun(b, fn, rows * cols, rows, yCols === 1 ? LINE : 1, call)) b.k[fn](x, y, rows, cols);
+}
 
 /** Split x at the reduced axes when they form one block at the end (rows) or at the start (cols). */
 function split(shape: readonly number[], axes: readonly number[]) {
@@ -45,7 +63,7 @@ export function sumWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: Reduce
     block = keptBlock(x.shape, attrs.axes);
   if (s.span === 0 || (!s.trailing && !s.leading && !block)) return sumRef(b, inputs, attrs);
   const out = makeTensor(b, reducedShape(x.shape, attrs.axes, attrs.keepDims));
-  if (s.trailing) b.k.sumRows(b.ptr(x.storage), b.ptr(out.storage), s.rest, s.span);
+  if (s.trailing) rowsRun(b, 'sumRows', b.ptr(x.storage), b.ptr(out.storage), s.rest, s.span, 1);
   else if (s.leading) b.k.sumCols(b.ptr(x.storage), b.ptr(out.storage), s.span, s.rest);
   else sumOuterInner(b, b.ptr(x.storage), b.ptr(out.storage), block!.outer, block!.mid, block!.inner);
   return out;
@@ -82,7 +100,7 @@ export function maxWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: Reduce
   const s = split(x.shape, attrs.axes);
   if (s.span === 0 || !s.trailing) return maxRef(b, inputs, attrs);
   const out = makeTensor(b, reducedShape(x.shape, attrs.axes, attrs.keepDims));
-  b.k.maxRows(b.ptr(x.storage), b.ptr(out.storage), s.rest, s.span);
+  rowsRun(b, 'maxRows', b.ptr(x.storage), b.ptr(out.storage), s.rest, s.span, 1);
   return out;
 }
 
@@ -93,7 +111,7 @@ function rowsOp(name: 'softmaxRows' | 'logSoftmaxRows') {
     const cols = x.shape[x.rank - 1] ?? 1;
     if (x.rank === 0 || cols === 0) return fallback(b, inputs);
     const out = makeTensor(b, x.shape);
-    b.k[name](b.ptr(x.storage), b.ptr(out.storage), x.size / cols, cols);
+    rowsRun(b, name, b.ptr(x.storage), b.ptr(out.storage), x.size / cols, cols, cols);
     return out;
   };
 }
