@@ -3,7 +3,7 @@ import { makeTensor } from '../../engine.js';
 import type { Conv2DAttrs, Conv2DGradAttrs } from '../../kernel-attrs.js';
 import { convOutHW } from '../../shapes.js';
 import type { WasmBackend } from '../wasm-backend.js';
-import { gemm } from './matmul.js';
+import { GEMM_SPLIT_MIN, gemm } from './matmul.js';
 import { ranges } from '../split.js';
 import { depthwiseFilterGradWasm, depthwiseInputGradWasm, depthwiseWasm, isDepthwise } from './depthwise.js';
 
@@ -161,8 +161,26 @@ function winograd(
         })),
       );
     }
-    for (let xi = 0; xi < 16; xi++)
-      gemm(b, false, false, P, T, Q, u + xi * P * Q * 4, Q, v + xi * Q * ld * 4, ld, m + xi * P * ld * 4, ld, false);
+    // 16 independent products M_ξ = U_ξ·V_ξ: with threads each takes a range of them whole (one round trip, and
+    // each product computed as one thread computes it), not each product split over every thread (16 round trips,
+    // and each small product packed again per thread: slower than one thread for 64×32 channels)
+    const products = b.threads > 1 && 16 * P * T * Q >= GEMM_SPLIT_MIN ? ranges(16, b.threads, 1) : [];
+    if (products.length < 2) {
+      for (let xi = 0; xi < 16; xi++)
+        gemm(b, false, false, P, T, Q, u + xi * P * Q * 4, Q, v + xi * Q * ld * 4, ld, m + xi * P * ld * 4, ld, false);
+    } else {
+      const bytes = b.k.gemmWorkBytes(P, T, Q);
+      b.runParts(
+        products.map(([x0, x1], t) => ({
+          fn: 'gemm' as const,
+          args: [0, 0, P, T, Q, u + x0 * P * Q * 4, Q, v + x0 * Q * ld * 4, ld, m + x0 * P * ld * 4, ld, 0].concat(
+            b.partScratch(t, bytes),
+          ),
+          count: x1 - x0,
+          step: [0, 0, 0, 0, 0, P * Q * 4, 0, Q * ld * 4, 0, P * ld * 4, 0, 0, 0],
+        })),
+      );
+    }
     if (parts.length < 2) {
       const spill = work(0) + padBytes;
       for (let i = 0; i < n; i++) b.k.winoOutput(m, P, OH, OW, tH, tW, ld, i * cols, dst + (n0 + i) * out, spill);

@@ -9,7 +9,7 @@ import { gemmSplit } from '../split.js';
  * back to back, and after the helper has slept), and 128×512×10 (655 K, ~0.2 ms at the narrow-N speed) still ran
  * slower on 2 threads than on one.
  */
-const GEMM_SPLIT_MIN = 1 << 20;
+export const GEMM_SPLIT_MIN = 1 << 20;
 
 /**
  * C = op(A)·op(B) into `c` through the packed SIMD GEMM; pointers are byte offsets. With threads, large products
