@@ -18,6 +18,15 @@ import { int, positive } from './option-parsers.js';
 /** The built stage worker beside this bundle (this file is dist/cli.js). */
 const workerUrl = new URL('./stage.worker.js', import.meta.url);
 
+/** `--stage-threads` of train and plan: whether placement may give a stage 2+ threads instead of a cut. */
+const stageThreadsOption = () =>
+  new Option(
+    '--stage-threads <auto|1>',
+    'with --workers: auto lets placement give a stage 2+ threads instead of a cut; 1 keeps one thread a stage',
+  )
+    .choices(['auto', '1'])
+    .default('auto');
+
 const program = new Command();
 program
   .name('layerhive')
@@ -167,14 +176,7 @@ program
     50,
   )
   .option('--micro-batches <n>', 'with --workers, backprop: micro-batches per batch (GPipe)', int('--micro-batches'), 4)
-  .addOption(
-    new Option(
-      '--stage-threads <auto|1>',
-      'with --workers: auto lets placement give a stage 2+ threads instead of a cut; 1 keeps one thread a stage',
-    )
-      .choices(['auto', '1'])
-      .default('auto'),
-  )
+  .addOption(stageThreadsOption())
   .option('--no-progress', 'no progress bar')
   .action(async (o) =>
     runTrain({
@@ -317,14 +319,7 @@ program
   .option('--workers <n>', 'workers', int('--workers'), 2)
   .option('--blocks <n>', 'noprop-dt: number of blocks T', int('--blocks'), 10)
   .option('--data <mnist|dir>', 'data (for its input shape and classes)', 'mnist')
-  .addOption(
-    new Option(
-      '--stage-threads <auto|1>',
-      'with --workers: auto lets placement give a stage 2+ threads instead of a cut; 1 keeps one thread a stage',
-    )
-      .choices(['auto', '1'])
-      .default('auto'),
-  )
+  .addOption(stageThreadsOption())
   .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
   .option('--json', 'print JSON')
   .action(async (o) =>

@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { serveApp } from '../../src/cli/serve.js';
 import { launch } from './chromium.js';
 
@@ -126,3 +126,22 @@ export const padPixels = (page: Page) =>
     const d = pad?.digit();
     return d ? Array.from(d) : null;
   });
+
+/**
+ * Puts `page` on the app at `url`, served by its installed service worker, with the browser offline: installs the
+ * worker online first when this profile has none yet (so a test that needs the offline app does not need an earlier
+ * test). The service worker's responses must keep COOP/COEP for the page to stay crossOriginIsolated.
+ */
+export async function openOffline(page: Page, context: BrowserContext, url: string): Promise<void> {
+  await context.setOffline(false);
+  await page.goto(url);
+  await ready(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
+    await page.reload();
+    await ready(page);
+  }
+  await context.setOffline(true);
+  await page.reload(); // now served by the service worker
+  await ready(page);
+}

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { useBrowser } from './fixture.js';
-import { FOUR, draw, msg, predicted, ready, serveBuiltApp, teach } from './app-page.js';
+import { FOUR, draw, msg, openOffline, predicted, ready, serveBuiltApp, teach } from './app-page.js';
 
 const requests: string[] = [];
 const env = useBrowser({
@@ -120,18 +120,8 @@ describe.sequential('the app uses threads', () => {
 
   it('reloads offline from its service worker still crossOriginIsolated and threaded, and reads a digit', async () => {
     const page = await env.browser.context.newPage();
-    await env.browser.context.setOffline(false);
-    await page.goto(env.server.url);
-    await ready(page);
-    await page.evaluate(() => navigator.serviceWorker.ready);
-    if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
-      await page.reload();
-      await ready(page);
-    }
-    await env.browser.context.setOffline(true);
     try {
-      await page.reload(); // now served by the service worker: its responses must keep COOP/COEP
-      await ready(page);
+      await openOffline(page, env.browser.context, env.server.url);
       expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
       const line = expectThreaded(await pageThreads(page));
       expect(await about(page)).toMatch(line);

@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { serveApp } from '../../src/cli/serve.js';
 import { launch } from './chromium.js';
 import { adapterFlavour, useBrowser } from './fixture.js';
+import { openOffline } from './app-page.js';
 
 const shots = fileURLToPath(new URL('../../.tmp/screenshots/', import.meta.url));
 const app = fileURLToPath(new URL('../../dist/pwa/', import.meta.url));
@@ -70,24 +71,6 @@ async function probabilities(page: Page): Promise<number[]> {
   const bars = await page.locator('.bar span:last-child').allTextContents();
   return bars.map((t) => Number.parseFloat(t) / 100);
 }
-/**
- * Puts `page` on the app, served by its installed service worker, with the browser offline: installs the worker
- * online first when this profile has none yet (so a test that needs the offline app does not need an earlier test).
- */
-async function openOffline(page: Page): Promise<void> {
-  await env.browser.context.setOffline(false);
-  await page.goto(env.server.url);
-  await ready(page);
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
-    await page.reload();
-    await ready(page);
-  }
-  await env.browser.context.setOffline(true);
-  await page.reload(); // now served by the service worker
-  await ready(page);
-}
-
 // The tests run in this order (sequential, as vitest runs a file anyway). Most set up what they need; two build on
 // the model taught in LEARN and saved as version 1 in the shared browser profile (the restart test checks that this
 // very model survives; My model learns on top of it and rolls back to it): they start with needsTaught(), which fails
@@ -122,7 +105,8 @@ describe.sequential('the app in Chromium', () => {
 
   it(LEARN, async () => {
     const page = await env.browser.context.newPage();
-    await openOffline(page); // after the test above, the worker is installed already and this only reloads offline
+    // after the test above, the worker is installed already and this only reloads offline
+    await openOffline(page, env.browser.context, env.server.url);
     await draw(page);
     before = await probabilities(page);
     const read = before.indexOf(Math.max(...before));
