@@ -32,7 +32,9 @@ import { madd } from "./simd";
   p = madd(p, r, splat(1.6666665459e-1));
   p = madd(p, r, splat(5.0000001201e-1));
   p = madd(p, f32x4.mul(r, r), f32x4.add(r, splat(1.0)));
-  const ni = i32x4.trunc_sat_f32x4_s(n);
+  // n is a whole number in [-151, 128]: adding 1.5·2^23 puts it in the low mantissa bits, so the integer is the
+  // difference of two bit patterns — exact, and two instructions where trunc_sat is a long sequence on x64
+  const ni = i32x4.sub(f32x4.add(n, splat(12582912.0)), splat(12582912.0));
   const n1 = i32x4.shr_s(ni, 1);
   const n2 = i32x4.sub(ni, n1);
   const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
