@@ -50,6 +50,7 @@ const parallel = await trainParallel(config, subset(trainSet, 0, 128), subset(te
   seed: 1,
   lr: 2e-3,
   workers: 2,
+  stageThreads: 1, // two workers, one thread each (placement may otherwise take one worker of 2 threads)
   spawn: nodeSpawner(stageWorkerUrl),
 });
 console.log(

@@ -36,6 +36,7 @@ window.run = async () => {
       seed: 1,
       lr: 2e-3,
       workers: 2,
+      stageThreads: 1, // two Web Workers, one thread each (placement may otherwise take one worker of 2 threads)
       spawn: lh.webSpawner(stageWorkerUrl),
     });
     return {
