@@ -221,7 +221,8 @@ export class Team {
   }
 }
 
-function invoke(k: KernelExports, call: TeamCall): void {
+/** Runs `call` in this thread: its export `count` times, `step` added to the arguments after each. */
+export function invoke(k: KernelExports, call: TeamCall): void {
   const f = k[call.fn] as (...args: number[]) => unknown,
     args = [...call.args];
   for (let r = call.count ?? 1; r > 0; r--) {

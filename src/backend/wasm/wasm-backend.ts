@@ -12,7 +12,7 @@ import {
   simdWasmBase64,
 } from './binaries.generated.js';
 import type { BackendOptions } from '../select.js';
-import { Team, type TeamCall } from './team.js';
+import { invoke, Team, type TeamCall } from './team.js';
 
 export interface WasmStorage extends Storage {
   ptr: number;
@@ -173,11 +173,13 @@ export class WasmBackend implements CpuBackend {
 
   /**
    * Runs `calls[0]` here and `calls[i]` on helper i at once (at most `threads` calls, with disjoint outputs and
-   * scratch from `partScratch`). Throws WORKER_FAILED when a helper dies or stalls; later calls see `threads` = 1.
+   * scratch from `partScratch`); a single call runs here alone, so a kernel that does not split states its one-thread
+   * call the same way. Throws WORKER_FAILED when a helper dies or stalls; later calls see `threads` = 1.
    */
   runParts(calls: readonly TeamCall[]): void {
-    if (!this.team) fail('INVALID_ARGUMENT', 'this wasm backend has no helper threads', 'check threads first');
-    this.team.run(this.k, calls);
+    if (calls.length === 1) invoke(this.k, calls[0]);
+    else if (!this.team) fail('INVALID_ARGUMENT', 'this wasm backend has no helper threads', 'check threads first');
+    else this.team.run(this.k, calls);
   }
 
   /**

@@ -40,36 +40,25 @@ function geometry(b: WasmBackend, x: readonly number[], w: readonly number[], a:
   const inOf = (g: number) => g * Cg * H * W * 4,
     wOf = (g: number) => g * Og * CKK * 4;
   /**
-   * im2col (col2im) of `n` images from `xPtr` (into `col`, image i at column i·P): in one thread image by image;
-   * with threads, each takes a range of the group's channels (its own planes of x, its own rows of col), image
-   * after image (`count`, `step`).
+   * im2col (col2im) of `n` images from `xPtr` (into `col`, image i at column i·P), image after image (`count`,
+   * `step`): in one thread all channels; with threads, each takes a range of the group's channels (its own planes
+   * of x, its own rows of col).
    */
   const plane = H * W * 4,
     rows = kh * kw * 4,
     taps = [H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW],
     still = taps.map(() => 0);
-  const channels = (n: number) => (b.threads > 1 && n * P * CKK >= SPLIT_MIN ? ranges(Cg, b.threads, 1) : []);
+  const channels = (n: number) =>
+    b.threads > 1 && n * P * CKK >= SPLIT_MIN ? ranges(Cg, b.threads, 1) : [[0, Cg] as [number, number]];
   const toCols = (xPtr: number, col: number, n: number, ld: number) => {
-    const parts = channels(n);
-    if (parts.length < 2) {
-      for (let i = 0; i < n; i++)
-        b.k.im2col(xPtr + i * image, Cg, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, col + i * P * 4, ld);
-      return;
-    }
     const step = [image, 0, ...still, P * 4, 0];
     const args = (c0: number, c1: number) => [xPtr + c0 * plane, c1 - c0, ...taps, col + c0 * rows * ld, ld];
-    b.runParts(parts.map(([c0, c1]) => ({ fn: 'im2col' as const, args: args(c0, c1), count: n, step })));
+    b.runParts(channels(n).map(([c0, c1]) => ({ fn: 'im2col' as const, args: args(c0, c1), count: n, step })));
   };
   const fromCols = (col: number, xPtr: number, n: number, ld: number) => {
-    const parts = channels(n);
-    if (parts.length < 2) {
-      for (let i = 0; i < n; i++)
-        b.k.col2im(col + i * P * 4, Cg, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, xPtr + i * image, ld);
-      return;
-    }
     const step = [P * 4, 0, ...still, image, 0];
     const args = (c0: number, c1: number) => [col + c0 * rows * ld, c1 - c0, ...taps, xPtr + c0 * plane, ld];
-    b.runParts(parts.map(([c0, c1]) => ({ fn: 'col2im' as const, args: args(c0, c1), count: n, step })));
+    b.runParts(channels(n).map(([c0, c1]) => ({ fn: 'col2im' as const, args: args(c0, c1), count: n, step })));
   };
   return { N, C, H, W, O, G, Og, OH, OW, P, CKK, nb, toCols, fromCols, inOf, wOf, image };
 }
@@ -146,54 +135,39 @@ function winograd(
   for (let n0 = 0; n0 < N; n0 += nb) {
     const n = Math.min(nb, N - n0),
       T = n * cols;
-    const parts = threaded ? ranges(n, b.threads, 1) : [];
-    if (parts.length < 2) {
-      const pad2d = work(0);
-      for (let i = 0; i < n; i++)
-        b.k.winoInput(src + (n0 + i) * image, Q, H, W, pad[0], pad[1], tH, tW, v, ld, i * cols, pad2d);
-    } else {
-      b.runParts(
-        parts.map(([i0, i1], t) => ({
-          fn: 'winoInput' as const,
-          args: [src + (n0 + i0) * image, Q, H, W, pad[0], pad[1], tH, tW, v, ld, i0 * cols, work(t)],
-          count: i1 - i0,
-          step: [image, 0, 0, 0, 0, 0, 0, 0, 0, 0, cols, 0],
-        })),
-      );
-    }
+    // with threads, a range of images each (and its own padded plane and spill); else all of them here
+    const parts = threaded ? ranges(n, b.threads, 1) : [[0, n] as [number, number]];
+    b.runParts(
+      parts.map(([i0, i1], t) => ({
+        fn: 'winoInput' as const,
+        args: [src + (n0 + i0) * image, Q, H, W, pad[0], pad[1], tH, tW, v, ld, i0 * cols, work(t)],
+        count: i1 - i0,
+        step: [image, 0, 0, 0, 0, 0, 0, 0, 0, 0, cols, 0],
+      })),
+    );
     // 16 independent products M_ξ = U_ξ·V_ξ: with threads each takes a range of them whole (one round trip, and
     // each product computed as one thread computes it), not each product split over every thread (16 round trips,
     // and each small product packed again per thread: slower than one thread for 64×32 channels)
-    const products = b.threads > 1 && 16 * P * T * Q >= GEMM_SPLIT_MIN ? ranges(16, b.threads, 1) : [];
-    if (products.length < 2) {
-      for (let xi = 0; xi < 16; xi++)
-        gemm(b, false, false, P, T, Q, u + xi * P * Q * 4, Q, v + xi * Q * ld * 4, ld, m + xi * P * ld * 4, ld, false);
-    } else {
-      const bytes = b.k.gemmWorkBytes(P, T, Q);
-      b.runParts(
-        products.map(([x0, x1], t) => ({
-          fn: 'gemm' as const,
-          args: [0, 0, P, T, Q, u + x0 * P * Q * 4, Q, v + x0 * Q * ld * 4, ld, m + x0 * P * ld * 4, ld, 0].concat(
-            b.partScratch(t, bytes),
-          ),
-          count: x1 - x0,
-          step: [0, 0, 0, 0, 0, P * Q * 4, 0, Q * ld * 4, 0, P * ld * 4, 0, 0, 0],
-        })),
-      );
-    }
-    if (parts.length < 2) {
-      const spill = work(0) + padBytes;
-      for (let i = 0; i < n; i++) b.k.winoOutput(m, P, OH, OW, tH, tW, ld, i * cols, dst + (n0 + i) * out, spill);
-    } else {
-      b.runParts(
-        parts.map(([i0, i1], t) => ({
-          fn: 'winoOutput' as const,
-          args: [m, P, OH, OW, tH, tW, ld, i0 * cols, dst + (n0 + i0) * out, work(t) + padBytes],
-          count: i1 - i0,
-          step: [0, 0, 0, 0, 0, 0, 0, cols, out, 0],
-        })),
-      );
-    }
+    const products = b.threads > 1 && 16 * P * T * Q >= GEMM_SPLIT_MIN ? ranges(16, b.threads, 1) : [[0, 16]];
+    const bytes = b.k.gemmWorkBytes(P, T, Q);
+    b.runParts(
+      products.map(([x0, x1], t) => ({
+        fn: 'gemm' as const,
+        args: [0, 0, P, T, Q, u + x0 * P * Q * 4, Q, v + x0 * Q * ld * 4, ld, m + x0 * P * ld * 4, ld, 0].concat(
+          b.partScratch(t, bytes),
+        ),
+        count: x1 - x0,
+        step: [0, 0, 0, 0, 0, P * Q * 4, 0, Q * ld * 4, 0, P * ld * 4, 0, 0, 0],
+      })),
+    );
+    b.runParts(
+      parts.map(([i0, i1], t) => ({
+        fn: 'winoOutput' as const,
+        args: [m, P, OH, OW, tH, tW, ld, i0 * cols, dst + (n0 + i0) * out, work(t) + padBytes],
+        count: i1 - i0,
+        step: [0, 0, 0, 0, 0, 0, 0, cols, out, 0],
+      })),
+    );
   }
 }
 

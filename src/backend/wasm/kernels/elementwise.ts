@@ -32,7 +32,7 @@ export function unaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: Unar
   const out = makeTensor(b, x.shape);
   const px = b.ptr(x.storage),
     py = b.ptr(out.storage);
-  if (!splitRun(b, fn, x.size, x.size, LINE, (s, e) => [px + 4 * s, py + 4 * s, e - s])) b.k[fn](px, py, x.size);
+  splitRun(b, fn, x.size, x.size, LINE, (s, e) => [px + 4 * s, py + 4 * s, e - s]);
   return out;
 }
 
@@ -45,7 +45,7 @@ export function unaryGradWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: 
     pv = b.ptr(v.storage),
     pdx = b.ptr(out.storage);
   const range = (s: number, e: number) => [pdy + 4 * s, pv + 4 * s, pdx + 4 * s, e - s];
-  if (!splitRun(b, fn, dy.size, dy.size, LINE, range)) b.k[fn](pdy, pv, pdx, dy.size);
+  splitRun(b, fn, dy.size, dy.size, LINE, range);
   return out;
 }
 
@@ -69,19 +69,16 @@ export function binaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: Bin
   const n = out.size;
   if (!plan) {
     const s = b.view(x.storage)[0];
-    if (!splitRun(b, 'scalarBinary', n, n, LINE, (i, j) => [code, s, pb + 4 * i, py + 4 * i, j - i]))
-      b.k.scalarBinary(code, s, pb, py, n);
+    splitRun(b, 'scalarBinary', n, n, LINE, (i, j) => [code, s, pb + 4 * i, py + 4 * i, j - i]);
     return out;
   }
   switch (plan.kind) {
     case 'same':
-      if (!splitRun(b, 'binary', n, n, LINE, (i, j) => [code, pa + 4 * i, pb + 4 * i, py + 4 * i, j - i]))
-        b.k.binary(code, pa, pb, py, n);
+      splitRun(b, 'binary', n, n, LINE, (i, j) => [code, pa + 4 * i, pb + 4 * i, py + 4 * i, j - i]);
       break;
     case 'scalar': {
       const s = b.view(y.storage)[0];
-      if (!splitRun(b, 'binaryScalar', n, n, LINE, (i, j) => [code, pa + 4 * i, s, py + 4 * i, j - i]))
-        b.k.binaryScalar(code, pa, s, py, n);
+      splitRun(b, 'binaryScalar', n, n, LINE, (i, j) => [code, pa + 4 * i, s, py + 4 * i, j - i]);
       break;
     }
     case 'row': {
@@ -89,21 +86,19 @@ export function binaryWasm(b: WasmBackend, inputs: readonly Tensor[], attrs: Bin
       const { cols } = plan,
         rows = n / cols,
         at = (r: number) => 4 * r * cols;
-      if (!splitRun(b, 'binaryRow', n, rows, 1, (i, j) => [code, pa + at(i), pb, py + at(i), j - i, cols]))
-        b.k.binaryRow(code, pa, pb, py, rows, cols);
+      splitRun(b, 'binaryRow', n, rows, 1, (i, j) => [code, pa + at(i), pb, py + at(i), j - i, cols]);
       break;
     }
     case 'mid': {
       const { outer, mid, inner } = plan;
-      // split the outer blocks when there are enough; a single block splits along its channels
-      const byOuter = outer >= b.threads,
-        count = byOuter ? outer : outer === 1 ? mid : 0;
+      // split the outer blocks when there are enough; a single block splits along its channels; else one thread
+      const byOuter = outer !== 1,
+        splits = outer === 1 || outer >= b.threads;
       const range = (i: number, j: number) =>
         byOuter
           ? [code, pa + 4 * i * mid * inner, pb, py + 4 * i * mid * inner, j - i, mid, inner]
           : [code, pa + 4 * i * inner, pb + 4 * i, py + 4 * i * inner, 1, j - i, inner];
-      if (!splitRun(b, 'binaryMid', count > 0 ? n : 0, count, 1, range))
-        b.k.binaryMid(code, pa, pb, py, outer, mid, inner);
+      splitRun(b, 'binaryMid', splits ? n : 0, byOuter ? outer : mid, 1, range);
       break;
     }
   }

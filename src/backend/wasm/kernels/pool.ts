@@ -23,87 +23,60 @@ function pooledShape(g: Geometry, shape: readonly number[]): number[] {
 
 /**
  * Runs a pooling export over planes [0, planes): with threads and a large input, each thread takes a range of planes
- * (each plane is pooled, or its gradient formed, by one thread as one thread does it). `ptrs(p)` are the export's
- * data pointers moved to plane p; `tail` its arguments after the geometry.
+ * (each plane is pooled, or its gradient formed, by one thread as one thread does it). `data` are the export's
+ * pointers, the last one written after the geometry, each with the plane it steps by: the input's ('x', H·W) or the
+ * pooled output's ('y', OH·OW); `tail` the arguments after them.
  */
 function overPlanes(
   b: WasmBackend,
   fn: 'maxPool' | 'maxPoolGrad' | 'avgPool' | 'avgPoolGrad',
   g: Geometry,
-  ptrs: (plane: number) => number[],
-  out: (plane: number) => number,
+  data: readonly (readonly [ptr: number, plane: 'x' | 'y'])[],
   tail: readonly number[] = [],
 ): void {
-  const [planes, H, W] = g;
-  const call = (p0: number, p1: number) => [...ptrs(p0), p1 - p0, ...g.slice(1), out(p0), ...tail];
-  if (!splitRun(b, fn, planes * H * W, planes, 1, call)) (b.k[fn] as (...a: number[]) => void)(...call(0, planes));
+  const [planes, H, W, , , , , , , OH, OW] = g,
+    bytes = { x: 4 * H * W, y: 4 * OH * OW };
+  const at = (p: number) => data.map(([ptr, plane]) => ptr + p * bytes[plane]);
+  const call = (p0: number, p1: number) => {
+    const ptrs = at(p0);
+    return [...ptrs.slice(0, -1), p1 - p0, ...g.slice(1), ptrs[ptrs.length - 1], ...tail];
+  };
+  splitRun(b, fn, planes * H * W, planes, 1, call);
 }
 
 export function maxPoolWasm(b: WasmBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = args(x.shape, a),
     out = makeTensor(b, pooledShape(g, x.shape));
-  const [, H, W, , , , , , , OH, OW] = g,
-    px = b.ptr(x.storage),
-    py = b.ptr(out.storage);
-  overPlanes(
-    b,
-    'maxPool',
-    g,
-    (p) => [px + 4 * p * H * W],
-    (p) => py + 4 * p * OH * OW,
-  );
+  overPlanes(b, 'maxPool', g, [
+    [b.ptr(x.storage), 'x'],
+    [b.ptr(out.storage), 'y'],
+  ]);
   return out;
 }
 
 export function maxPoolGradWasm(b: WasmBackend, [dy, x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = args(x.shape, a),
     out = makeTensor(b, x.shape);
-  const [, H, W, , , , , , , OH, OW] = g,
-    pdy = b.ptr(dy.storage),
-    px = b.ptr(x.storage),
-    pdx = b.ptr(out.storage);
-  overPlanes(
-    b,
-    'maxPoolGrad',
-    g,
-    (p) => [pdy + 4 * p * OH * OW, px + 4 * p * H * W],
-    (p) => pdx + 4 * p * H * W,
-  );
+  overPlanes(b, 'maxPoolGrad', g, [
+    [b.ptr(dy.storage), 'y'],
+    [b.ptr(x.storage), 'x'],
+    [b.ptr(out.storage), 'x'],
+  ]);
   return out;
 }
 
 export function avgPoolWasm(b: WasmBackend, [x]: readonly Tensor[], a: PoolAttrs): Tensor {
   const g = args(x.shape, a),
     out = makeTensor(b, pooledShape(g, x.shape));
-  const [, H, W, , , , , , , OH, OW] = g,
-    px = b.ptr(x.storage),
-    py = b.ptr(out.storage);
-  const counted = poolCounted(x.shape[2], x.shape[3], a);
-  overPlanes(
-    b,
-    'avgPool',
-    g,
-    (p) => [px + 4 * p * H * W],
-    (p) => py + 4 * p * OH * OW,
-    counted,
-  );
+  const data = [[b.ptr(x.storage), 'x'] as const, [b.ptr(out.storage), 'y'] as const];
+  overPlanes(b, 'avgPool', g, data, poolCounted(x.shape[2], x.shape[3], a));
   return out;
 }
 
 export function avgPoolGradWasm(b: WasmBackend, [dy]: readonly Tensor[], a: PoolGradAttrs): Tensor {
   const g = args(a.shape, a),
     out = makeTensor(b, a.shape);
-  const [, H, W, , , , , , , OH, OW] = g,
-    pdy = b.ptr(dy.storage),
-    pdx = b.ptr(out.storage);
-  const counted = poolCounted(a.shape[2], a.shape[3], a);
-  overPlanes(
-    b,
-    'avgPoolGrad',
-    g,
-    (p) => [pdy + 4 * p * OH * OW],
-    (p) => pdx + 4 * p * H * W,
-    counted,
-  );
+  const data = [[b.ptr(dy.storage), 'y'] as const, [b.ptr(out.storage), 'x'] as const];
+  overPlanes(b, 'avgPoolGrad', g, data, poolCounted(a.shape[2], a.shape[3], a));
   return out;
 }

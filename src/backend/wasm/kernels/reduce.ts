@@ -22,7 +22,7 @@ function rowsRun(
   yCols: number,
 ): void {
   const call = (r0: number, r1: number) => [x + 4 * r0 * cols, y + 4 * r0 * yCols, r1 - r0, cols];
-  if (!splitRun(b, fn, rows * cols, rows, yCols === 1 ? LINE : 1, call)) b.k[fn](x, y, rows, cols);
+  splitRun(b, fn, rows * cols, rows, yCols === 1 ? LINE : 1, call);
 }
 
 /** Split x at the reduced axes when they form one block at the end (rows) or at the start (cols). */

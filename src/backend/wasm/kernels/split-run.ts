@@ -11,10 +11,9 @@ export const SPLIT_MIN = 1 << 16;
 export const LINE = 16;
 
 /**
- * With threads and at least SPLIT_MIN elements: runs `fn` once per thread over ranges of `count` units (starts
- * aligned to `align`), `args(start, end)` giving each range's arguments, and returns true. Otherwise returns false
- * and the caller runs its one-thread call as before. Every unit is computed by one thread as one thread computes
- * it, so the result does not depend on the split.
+ * Runs `fn` over `count` units, `args(start, end)` giving a range's arguments: with threads and at least SPLIT_MIN
+ * elements, one range per thread (starts aligned to `align`), else the whole range in this thread. Every unit is
+ * computed by one thread as one thread computes it, so the result does not depend on the split.
  */
 export function splitRun(
   b: WasmBackend,
@@ -23,10 +22,9 @@ export function splitRun(
   count: number,
   align: number,
   args: (start: number, end: number) => number[],
-): boolean {
-  if (b.threads < 2 || elements < SPLIT_MIN) return false;
-  const parts = ranges(count, b.threads, align);
-  if (parts.length < 2) return false;
-  b.runParts(parts.map(([start, end]) => ({ fn, args: args(start, end) })));
-  return true;
+): void {
+  const parts = b.threads > 1 && elements >= SPLIT_MIN ? ranges(count, b.threads, align) : [];
+  // the one-thread call directly: these maps run many times a step, most of them small
+  if (parts.length < 2) (b.k[fn] as (...a: number[]) => void)(...args(0, count));
+  else b.runParts(parts.map(([start, end]) => ({ fn, args: args(start, end) })));
 }
