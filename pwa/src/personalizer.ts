@@ -428,6 +428,55 @@ export class Personalizer {
   }
 
   /**
+   * Forget these samples but keep the model: the network in use unlearns them with SalUn (src/learn/unlearn: the
+   * weights most salient to their loss relearn them with random labels, beside your other samples and the shipped
+   * digits), a new version is saved, and the samples are deleted. The new version carries no more of them than a
+   * model never taught them (approximately: retraining without them is the exact way, which Delete + Learn takes);
+   * older versions still do until they are deleted. Returns the accuracy on them before and after.
+   */
+  async unlearnSamples(ids: readonly number[]): Promise<{ before: Score; after: Score; version: number }> {
+    const gone = new Set(ids);
+    const all = await this.samples.all();
+    const aside = heldOut(all);
+    const forgotten = all.filter((s) => gone.has(s.id!));
+    if (!forgotten.length) throw new Error('select the samples to forget first');
+    const kept = all.filter((s, i) => !gone.has(s.id!) && !aside.has(i));
+    const before = (await this.accuracy(forgotten)).mine;
+    await this.resetExplainer();
+    const own = kept.length ? this.dataset(kept, Math.max(1, Math.round(this.replay.count / kept.length))) : null;
+    const retain = own ? lh.concatDatasets(own, this.replay) : this.replay;
+    const out = await lh.unlearn(this.rule, {
+      config: this.config,
+      forget: this.dataset(forgotten, 1),
+      retain,
+      method: 'salun',
+      epochs: 2,
+      batchSize: 16,
+      seed: Date.now() % 100000,
+    });
+    try {
+      for (const [g, st] of Object.entries(await lh.saveGroups(out.rule))) this.rule.loadGroup(g, st);
+    } finally {
+      lh.releaseRule(out.rule);
+    }
+    await this.samples.delete(ids);
+    await this.countSamples();
+    await this.resetExplainer();
+    const after = (await this.accuracy(forgotten)).mine;
+    const meta = {
+      samples: kept.length,
+      mode: this.mode,
+      family: familyOf(this.config),
+      rule: this.config.rule,
+      unlearned: forgotten.length,
+    };
+    const v = await this.store.save(NAME, await lh.captureCheckpoint(this.rule, this.config, { meta }), { keep: 5 });
+    this.status.version = v.version;
+    this.status.source = `your model (version ${v.version})`;
+    return { before, after, version: v.version };
+  }
+
+  /**
    * Deletes these samples; true when a saved version may have learned from them (it was saved after one of them was
    * taught — any version, of either network: the other network's newest is what its mode goes back to). Then the next
    * Learn of each network starts again from the model they were never taught to (the shipped one, or the newest

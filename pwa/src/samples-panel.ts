@@ -24,7 +24,8 @@ function thumbnail(pixels: Uint8Array): string {
 
 /**
  * My samples, under the Teach tab: each taught drawing with its label and date, newest first; delete one or several
- * (the next Learn then starts from the model they were never taught), or undo the last one.
+ * (the next Learn then starts from the model they were never taught), forget some but keep the model (SalUn: a new
+ * version without them), or undo the last one.
  */
 export class SamplesPanel implements ReactiveController {
   static styles = css`
@@ -88,11 +89,29 @@ export class SamplesPanel implements ReactiveController {
     await this.reload();
   }
 
+  /**
+   * Forgets the samples `ids` but keeps the model (SalUn on the network in use; see Personalizer.unlearnSamples):
+   * a new version without them, and the accuracy on them before and after.
+   */
+  async unlearn(ids: number[]): Promise<void> {
+    const { shell } = this;
+    if (!ids.length) return;
+    shell.message = `forgetting ${ids.length === 1 ? 'the sample' : `${ids.length} samples`}…`;
+    const r = await shell.model.unlearnSamples(ids);
+    for (const id of ids) this.selected.delete(id);
+    const pct = (s: { correct: number; total: number }) => `${Math.round((100 * s.correct) / s.total)}%`;
+    shell.message =
+      `forgot ${ids.length === 1 ? 'the sample' : `${ids.length} samples`}: version ${r.version} gets ` +
+      `${pct(r.after)} of them right (was ${pct(r.before)}); your other samples stay`;
+    await shell.modelChanged();
+    await this.reload();
+  }
+
   render() {
     const { shell } = this;
     if (!this.list.length) return nothing;
     const sel = [...this.selected];
-    const busy = shell.learning || shell.running.has('delete');
+    const busy = shell.learning || shell.running.has('delete') || shell.running.has('unlearn');
     return html`
       <h2 class="sub">My samples</h2>
       <div class="row">
@@ -103,6 +122,11 @@ export class SamplesPanel implements ReactiveController {
         <button id="delete-samples" ?disabled=${busy || !sel.length}
           @click=${(e: Event) => shell.act(e, 'delete', () => this.delete(sel))}>Delete ${sel.length || ''} selected
         </button>
+        <button id="forget-samples" ?disabled=${busy || !sel.length}
+          title="the model unlearns them (SalUn) and keeps what your other samples taught it"
+          @click=${(e: Event) => shell.act(e, 'unlearn', () => this.unlearn(sel))}>Forget these samples ${
+            sel.length || ''
+          }</button>
       </div>
       <ul class="samples" aria-label="my samples">${this.list.map((s) => {
         const id = s.id!;

@@ -89,7 +89,9 @@ export class TeachPanel implements ReactiveController {
             @click=${(e: Event) => shell.act(e, 'teach', () => this.teach(d))}>${d}</button>`,
       )}</div>
       <div class="row"><button id="learn"
-        ?disabled=${!shell.status || this.learning || !samples || shell.running.has('folder')}
+        ?disabled=${
+          !shell.status || this.learning || !samples || shell.running.has('folder') || shell.running.has('unlearn')
+        }
         @click=${(e: Event) => shell.act(e, 'learn', () => this.learn())}>Learn from my ${plural(
           samples,
           'sample',

@@ -129,6 +129,15 @@ export type OptimizerStepAttrs =
       step: number;
     };
 
+/**
+ * The same updates with the state held block-wise in 8 bits (Dettmers et al., "8-bit Optimizers via Block-wise
+ * Quantization"): per state, a code table (256 sorted map values, then 255 decision thresholds), the codes packed
+ * four to an int32 word (byte i is element i's code, little-endian), and one f32 absmax per block of `blockSize`.
+ * inputs: param, grad, then per state (sgd: velocity; adam: m, v) its table, codes and absmax. A block is
+ * dequantised, updated in f32 and requantised with its new absmax in one pass; nothing is returned.
+ */
+export type OptimizerStep8bitAttrs = OptimizerStepAttrs & { blockSize: number };
+
 interface AttrsByKernel {
   MatMul: MatMulAttrs;
   Conv2D: Conv2DAttrs;
@@ -162,6 +171,7 @@ interface AttrsByKernel {
   RandomNormal: RandomNormalAttrs;
   Fill: FillAttrs;
   OptimizerStep: OptimizerStepAttrs;
+  OptimizerStep8bit: OptimizerStep8bitAttrs;
 }
 
 /** The attributes of each kernel: a kernel name without an entry above does not compile. */

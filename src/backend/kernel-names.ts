@@ -32,6 +32,7 @@ export const kernelNames = [
   'RandomNormal',
   'Fill',
   'OptimizerStep',
+  'OptimizerStep8bit',
 ] as const;
 export type KernelName = (typeof kernelNames)[number];
 

@@ -10,6 +10,7 @@ import { runCheckpoints } from './checkpoints.js';
 import { serveApp } from './serve.js';
 import { runExplain, runExplainEval } from './explain.js';
 import { federateCommand } from './federate.js';
+import { unlearnCommand } from './unlearn.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
 import { embeddingKinds } from '../learn/noprop/embedding.js';
@@ -112,7 +113,11 @@ program
   .option('--batch <n>', 'batch size', int('--batch'), 32)
   .option('--lr <x>', 'learning rate', positive('--lr'), 1e-3)
   .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 0)
-  .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']).default('adamw'))
+  .addOption(
+    new Option('--optimizer <name>', 'optimizer (…8bit: its state block-wise in 8 bits while training)')
+      .choices(['sgd', 'adam', 'adamw', 'sgd8bit', 'adam8bit', 'adamw8bit'])
+      .default('adamw'),
+  )
   .addOption(
     new Option('--schedule <name>', 'learning-rate schedule over the run')
       .choices(['constant', 'cosine'])
@@ -337,6 +342,7 @@ program
   );
 
 federateCommand(program, workerUrl);
+unlearnCommand(program);
 
 program
   .command('eval')

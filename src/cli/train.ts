@@ -117,7 +117,7 @@ export interface TrainArgs {
   channels?: 1 | 3;
   skipBadImages?: boolean;
   backend: string;
-  optimizer: 'sgd' | 'adam' | 'adamw';
+  optimizer: 'sgd' | 'adam' | 'adamw' | 'sgd8bit' | 'adam8bit' | 'adamw8bit';
   progress: boolean;
   schedule: 'constant' | 'cosine';
   localLoss: 'l2' | 'l1';
@@ -154,7 +154,13 @@ export function ruleConfig(a: ConfigArgs, trainSet: ImageDataset): RuleConfig {
     classes: trainSet.classes,
     seed: a.seed,
     streams: 'named', // a new config: every random draw from a stream named for what it is (RuleConfig.streams)
-    optimizer: { type: a.optimizer, lr: a.lr, ...(a.optimizer === 'adamw' ? { weightDecay: 1e-3 } : {}) },
+    optimizer: {
+      type: a.optimizer,
+      lr: a.lr,
+      ...(a.optimizer === 'adamw' || a.optimizer === 'adamw8bit' ? { weightDecay: 1e-3 } : {}),
+      // the 8-bit SGD quantises the momentum, so it has one (plain sgd here has none)
+      ...(a.optimizer === 'sgd8bit' ? { momentum: 0.9 } : {}),
+    },
     tpsgd: { loss: a.localLoss },
     noprop: {
       T: a.blocks,

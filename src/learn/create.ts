@@ -77,7 +77,8 @@ export function createRule(c: RuleConfig, backend: Backend): LearningRule {
   const common = {
     inputShape: c.inputShape,
     classes: c.classes,
-    block: c.model,
+    // NoProp's blocks are mlp and cnn: its constructor refuses a recurrent model name with a typed error
+    block: c.model as 'mlp' | 'cnn',
     seed: c.seed,
     streams: named ? ('named' as const) : ('legacy' as const),
   };

@@ -39,7 +39,8 @@ export async function saveGroupState(
     rngState = rng ? rng.getState() : null;
   return {
     tensors: await plainTensors(tensors),
-    optimizer: { steps, slots: await plainTensors(optimizer.stateTensors()) },
+    // an 8-bit optimizer's packed codes are not float32 values: it reads them out itself
+    optimizer: { steps, slots: await (optimizer.readSlots?.() ?? plainTensors(optimizer.stateTensors())) },
     rng: rngState,
   };
 }

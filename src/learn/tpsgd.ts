@@ -3,7 +3,7 @@ import type { Backend } from '../backend/backend.js';
 import { dispose, keep, tidy } from '../core/scope.js';
 import { Rng } from '../core/rng.js';
 import { add, div, gather, tensor, zeros } from '../ops/index.js';
-import { crossEntropyLoss, l1Loss, l2Loss } from './losses.js';
+import { crossEntropyLoss, l1Loss, l2Loss, type LossAndGrad } from './losses.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from './optim/index.js';
 import type { LearningRule, ParamGroup, StepResult } from './rule.js';
@@ -20,6 +20,7 @@ import {
 import type { ForwardPipeline } from './parallelism.js';
 import { loadGroupState, saveGroupState, type GroupState } from './group-state.js';
 import { fail } from '../core/errors.js';
+import { recurrentLayerIn, trainRecurrentSegment, type RecurrentTargets } from './tpsgd-recurrent.js';
 
 export type LocalLoss = 'l2' | 'l1' | 'drtp';
 export type ProjectionKind = 'uniform' | 'rademacher' | 'normal';
@@ -54,6 +55,8 @@ export interface TpSgdOptions {
    * with no trained parameter only passes batches on (default 0; `checkFrozen` says which counts are allowed).
    */
   frozenLayers?: number;
+  /** A recurrent layer's segment: which steps' states get the target, how much (tpsgd-recurrent.ts; default 'ramp'). */
+  recurrentTargets?: RecurrentTargets;
 }
 
 interface LocalSegment extends Segment {
@@ -67,6 +70,8 @@ interface LocalSegment extends Segment {
   lrScale: number;
   /** The first trained layer (after the frozen ones); `to` when the segment has no trained parameter. */
   trainFrom: number;
+  /** The hidden segment's recurrent layer, trained step by step (tpsgd-recurrent.ts); -1 when it has none. */
+  recurrent: number;
 }
 
 function projectionValues(kind: ProjectionKind, n: number, s: number, rng: Rng): Float32Array {
@@ -90,6 +95,7 @@ export class TpSgd implements LearningRule {
   readonly segments: LocalSegment[] = [];
   readonly frozenLayers: number;
   private loss: LocalLoss;
+  private recurrentTargets: RecurrentTargets;
 
   constructor(
     readonly model: Sequential,
@@ -100,6 +106,14 @@ export class TpSgd implements LearningRule {
     this.backend = model.backend;
     this.loss = opts.loss ?? 'l2';
     this.frozenLayers = opts.frozenLayers ?? 0;
+    this.recurrentTargets = opts.recurrentTargets ?? 'ramp';
+    const k = this.recurrentTargets;
+    if (typeof k === 'object' && !(Number.isInteger(k.lastSteps) && k.lastSteps >= 1))
+      fail(
+        'INVALID_ARGUMENT',
+        `recurrentTargets.lastSteps must be a whole number ≥ 1, got ${k.lastSteps}`,
+        'use 1 or more',
+      );
     checkFrozen(model, this.frozenLayers);
     const prng = opts.projectionRng ?? Rng.stream(0, 'tpsgd/projection');
     const kind = opts.projection ?? 'uniform',
@@ -110,7 +124,12 @@ export class TpSgd implements LearningRule {
       let at = to;
       if (!last && opts.targetAt === 'preactivation')
         while (at - 1 > from && model.layers[at - 1].params.size === 0) at--;
-      const out = model.layers[at - 1].outputShape.reduce((p, d) => p * d, 1);
+      const recurrent = last ? -1 : recurrentLayerIn(model, from, to);
+      // a recurrent layer's target is per step: one state's width, whether it outputs the last state or all of them
+      const out =
+        recurrent >= 0
+          ? (model.layers[recurrent].outputShape.at(-1) ?? 0)
+          : model.layers[at - 1].outputShape.reduce((p, d) => p * d, 1);
       const optimizer = makeOptimizer();
       const lrScale = last ? (opts.outputLrScale ?? 1) : (opts.hiddenLrScale ?? 1);
       optimizer.lr *= lrScale;
@@ -122,6 +141,7 @@ export class TpSgd implements LearningRule {
         optimizer,
         lrScale,
         trainFrom: trainedFrom(model, { name, from, to }, this.frozenLayers),
+        recurrent,
         projection: last
           ? null
           : keep(
@@ -160,6 +180,7 @@ export class TpSgd implements LearningRule {
             loss: null,
           }
         : tidy(() => {
+            if (seg.projection && seg.recurrent >= 0) return this.trainRecurrent(seg, seg.projection, h, y);
             const ctx = { training: true, rng: this.rng };
             const at = seg.projection ? seg.at : seg.to;
             const { y: o, caches } = frozenForward(this.model, h, this.rng, seg.from, at, this.frozenLayers);
@@ -169,11 +190,7 @@ export class TpSgd implements LearningRule {
               loss = ce.loss;
               dy = ce.grad;
             } else {
-              const target = gather(seg.projection, y).reshape(o.shape);
-              const local = (this.loss === 'l1' ? l1Loss : l2Loss)(o, target);
-              loss = local.loss;
-              // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
-              dy = this.loss === 'drtp' ? div(target, -o.shape[0]) : local.grad;
+              ({ loss, grad: dy } = this.objective(o, gather(seg.projection, y).reshape(o.shape)));
             }
             const trained = seg.trainFrom;
             const { grads } = this.model.backwardWithCache(dy, caches.slice(trained - seg.from), trained, at, false);
@@ -191,6 +208,27 @@ export class TpSgd implements LearningRule {
     const loss = losses.length ? losses.reduce((a, b) => add(a, b)) : zeros([], 'float32', this.backend);
     dispose(losses.filter((l) => l !== loss));
     return { out, loss };
+  }
+
+  /** A hidden segment around a recurrent layer: local targets at its steps, no gradient through time. */
+  private trainRecurrent(seg: LocalSegment, projection: Tensor, h: Tensor, y: Tensor): { next: Tensor; loss: Tensor } {
+    const objective = (o: Tensor, target: Tensor) => this.objective(o, target);
+    const r = trainRecurrentSegment(this.model, seg, h, y, {
+      projection,
+      objective,
+      rng: this.rng,
+      frozenLayers: this.frozenLayers,
+      targets: this.recurrentTargets,
+    });
+    seg.optimizer.step(paramsInRange(this.model, seg.trainFrom, seg.to), r.grads);
+    return { next: r.next, loss: r.loss };
+  }
+
+  /** A hidden segment's local loss against its target, and the gradient to push its output by. */
+  private objective(o: Tensor, target: Tensor): LossAndGrad {
+    const local = (this.loss === 'l1' ? l1Loss : l2Loss)(o, target);
+    // DRTP's modulatory signal is the projected label itself: push along −P·y*, with no fixed point
+    return { loss: local.loss, grad: this.loss === 'drtp' ? div(target, -o.shape[0]) : local.grad };
   }
 
   private segmentParams(seg: Segment): Map<string, Tensor> {

@@ -13,6 +13,8 @@ import { Clip, HardSigmoid, HardSwish, LeakyRelu } from './layers/pointwise.js';
 import { Pad } from './layers/pad.js';
 import { LayerNorm } from './layers/layernorm.js';
 import { Reshape, Transpose } from './layers/layout.js';
+import { Rnn } from './layers/rnn.js';
+import { Gru } from './layers/gru.js';
 
 type Builder<S extends LayerSpec = LayerSpec> = (spec: S, inputShape: readonly number[], ctx: BuildContext) => Layer;
 type Builders = { [T in LayerSpec['type']]: Builder<LayerSpec & { type: T }> };
@@ -40,6 +42,8 @@ const builders: Builders = {
   batchnorm: (s, i, c) => new BatchNorm(s, i, c),
   dropout: (s, i) => new Dropout(s, i),
   embedding: (s, i, c) => new Embedding(s, i, c),
+  rnn: (s, i, c) => new Rnn(s, i, c),
+  gru: (s, i, c) => new Gru(s, i, c),
   branches: (s, i, c) => new Branches(s, i, c, buildLayer),
 };
 

@@ -71,6 +71,12 @@ type LayerKind =
   | { type: 'dropout'; rate: number }
   | { type: 'embedding'; vocab: number; dim: number }
   /**
+   * A recurrent layer over a sequence [steps, features] per sample (put a reshape before it for an image: [1, 28, 28]
+   * → [28, 28], rows as steps): Elman's h_t = tanh(x_t·W + h_{t−1}·U + b), or a GRU with PyTorch's equations (gates
+   * r, z, n). The output is the last state [units], or with `returnSequence` every state [steps, units].
+   */
+  | { type: 'rnn' | 'gru'; units: number; returnSequence?: boolean }
+  /**
    * The input through each branch, merged: 'concat' along the first per-sample axis (the others equal); 'add' and
    * 'mul' broadcast NumPy-style over the per-sample shapes ([C, H, W] with [C, 1, 1]: squeeze-excitation).
    */

@@ -12,11 +12,15 @@ import type { ModelContract } from './contract.js';
 import { contractProps } from './metadata.js';
 import { LAYERHIVE_VERSION } from './version.js';
 import { convPads } from '../ops/conv-pads.js';
+import { recurrentNodes } from './export-recurrent.js';
+import type { RecurrentLayer } from '../nn/layers/recurrent.js';
 
 type Onnx = typeof OnnxNamespace;
 type Node = InstanceType<Onnx['NodeProto']>;
 type Init = InstanceType<Onnx['TensorProto']>;
 type Attr = InstanceType<Onnx['AttributeProto']>;
+/** Values computed when the file is written: a parameter re-laid out (recurrent layers' gate blocks). */
+type LazyValues = () => Promise<Float32Array>;
 const pair = (v: number | [number, number] | undefined, d: [number, number]): [number, number] =>
   v === undefined ? d : typeof v === 'number' ? [v, v] : v;
 
@@ -53,11 +57,11 @@ export interface ExportOptions {
  */
 class GraphBuilder {
   readonly nodes: Node[] = [];
-  private readonly pending: { name: string; dims: number[]; values: Tensor | Float32Array }[] = [];
+  private readonly pending: { name: string; dims: number[]; values: Tensor | Float32Array | LazyValues }[] = [];
   private readonly int64s: Init[] = [];
   constructor(readonly onnx: Onnx) {}
 
-  init(name: string, t: Tensor | Float32Array, dims?: number[]): string {
+  init(name: string, t: Tensor | Float32Array | LazyValues, dims?: number[]): string {
     this.pending.push({ name, dims: dims ?? [...(t as Tensor).shape], values: t });
     return name;
   }
@@ -83,7 +87,13 @@ class GraphBuilder {
           name,
           dataType: this.onnx.TensorProto.DataType.FLOAT,
           dims,
-          floatData: Array.from(values instanceof Float32Array ? values : ((await values.data()) as Float32Array)),
+          floatData: Array.from(
+            values instanceof Float32Array
+              ? values
+              : typeof values === 'function'
+                ? await values()
+                : ((await values.data()) as Float32Array),
+          ),
         }),
       ),
     );
@@ -255,6 +265,10 @@ class GraphBuilder {
         }
         case 'dropout':
           this.node('Identity', [h], out);
+          break;
+        case 'rnn':
+        case 'gru':
+          recurrentNodes(this, layer as RecurrentLayer, h, out, n);
           break;
         case 'branches': {
           const ys: string[] = [],

@@ -8,8 +8,11 @@ import { sha256 } from './sha256.js';
 
 export const FORMAT = 'layerhive-checkpoint';
 
-/** How one tensor is stored: raw little-endian f32 or a block-quantised code (see quantize.ts). */
-export type Encoding = 'f32' | Quantized;
+/**
+ * How one tensor is stored: raw little-endian f32, a block-quantised code (see quantize.ts), or 'u8', one byte per
+ * value for values that are whole numbers 0…255 (an 8-bit optimizer's codes, `…/slot.codes`: kept exact).
+ */
+export type Encoding = 'f32' | 'u8' | Quantized;
 
 /** One stored tensor: `key` is `param/<group>/<name>`, `slot/<group>/<param>/<slot>` or `buffer//<name>`. */
 export interface RecordEntry {
@@ -47,6 +50,9 @@ export interface QuantizeOptions {
 const MIN_QUANTIZED = 1024;
 
 function encodingOf(kind: 'param' | 'slot' | 'buffer', key: string, n: number, q: QuantizeOptions): Encoding {
+  // 8-bit optimizer state is already quantised: its codes are stored exactly, its block maxima in f32
+  if (kind === 'slot' && key.endsWith('.codes')) return 'u8';
+  if (kind === 'slot' && key.endsWith('.absmax')) return 'f32';
   if (n < MIN_QUANTIZED) return 'f32';
   if (kind === 'param' && q.weights) return 'q8';
   if (kind === 'slot' && q.optimizer) return key.endsWith('/v') ? 'q8sqrt' : 'q8';
@@ -54,6 +60,7 @@ function encodingOf(kind: 'param' | 'slot' | 'buffer', key: string, n: number, q
 }
 
 function encodeValues(data: Float32Array, e: Encoding): Uint8Array {
+  if (e === 'u8') return Uint8Array.from(data);
   return e === 'f32'
     ? new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
     : quantize(data, e);
@@ -121,7 +128,7 @@ export function splitRecords(m: Manifest, data: Uint8Array): Map<string, Uint8Ar
 /** Bytes a record must have for its shape and encoding. */
 export function expectedBytes(e: RecordEntry): number {
   const n = size(e.shape);
-  return e.encoding === 'f32' ? 4 * n : quantizedBytes(n);
+  return e.encoding === 'f32' ? 4 * n : e.encoding === 'u8' ? n : quantizedBytes(n);
 }
 
 /**
@@ -158,7 +165,9 @@ export async function decodeCheckpoint(
     const data =
       e.encoding === 'f32'
         ? new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
-        : dequantize(bytes, n, e.encoding);
+        : e.encoding === 'u8'
+          ? Float32Array.from(bytes)
+          : dequantize(bytes, n, e.encoding);
     const t = { shape: e.shape, data };
     const [kind, group, ...rest] = e.key.split('/');
     const name = rest.join('/');

@@ -73,7 +73,8 @@ const infoOf = (name: string, m: Manifest): VersionInfo => ({
   version: m.version,
   createdAt: m.createdAt,
   bytes: m.bytes,
-  quantized: m.records.some((r) => r.encoding !== 'f32'),
+  // 'u8' (an 8-bit optimizer's codes) is exact: only the lossy codes make a version quantised
+  quantized: m.records.some((r) => r.encoding === 'q8' || r.encoding === 'q8sqrt'),
   meta: m.meta,
   ...(m.rolledBackFrom !== undefined ? { rolledBackFrom: m.rolledBackFrom } : {}),
 });

@@ -15,6 +15,7 @@ export { sumRows, maxRows, sumCols } from "./reduce";
 export { softmaxRows, logSoftmaxRows } from "./softmax";
 export { maxPool, maxPoolGrad, avgPool, avgPoolGrad } from "./pool";
 export { adamStep, sgdStep } from "./optim";
+export { adam8bitStep, sgd8bitStep } from "./optim8";
 
 /** End of this module's static data; the JS allocator must start above it. */
 export function heapBase(): usize {

@@ -11,6 +11,7 @@ import { gatherRef, scatterAddRef } from './gather.js';
 import { transposeRef, concatRef, sliceRef, copyRef, assignRef, castRef, fillRef } from './layout.js';
 import { randomUniformRef, randomNormalRef, dropoutMaskRef } from './random.js';
 import { optimizerStepRef } from './optimizer.js';
+import { optimizerStep8bitRef } from './optimizer8bit.js';
 
 /** The reference kernels; they run on any backend whose memory the CPU can view. */
 export const referenceKernels: KernelTable<CpuBackend> = {
@@ -46,6 +47,7 @@ export const referenceKernels: KernelTable<CpuBackend> = {
   RandomNormal: randomNormalRef,
   Fill: fillRef,
   OptimizerStep: optimizerStepRef,
+  OptimizerStep8bit: optimizerStep8bitRef,
 };
 
 export function registerReferenceKernels(backendName: string, note: string): void {

@@ -6,6 +6,7 @@ import { conv2dWasm, conv2dBackpropInputWasm, conv2dBackpropFilterWasm } from '.
 import { binaryWasm, unaryGradWasm, unaryWasm } from './elementwise.js';
 import { logSoftmaxWasm, maxWasm, momentsWasm, softmaxWasm, sumWasm } from './reduce.js';
 import { optimizerStepWasm } from './optimizer.js';
+import { optimizerStep8bitWasm } from './optimizer8bit.js';
 import { avgPoolGradWasm, avgPoolWasm, maxPoolGradWasm, maxPoolWasm } from './pool.js';
 
 /** Kernels with SIMD code; every other kernel runs the reference implementation on the wasm heap. */
@@ -27,6 +28,7 @@ const simdKernels: Partial<KernelTable<WasmBackend>> = {
   Softmax: softmaxWasm,
   LogSoftmax: logSoftmaxWasm,
   OptimizerStep: optimizerStepWasm,
+  OptimizerStep8bit: optimizerStep8bitWasm,
 };
 
 export function registerWasmKernels(): void {

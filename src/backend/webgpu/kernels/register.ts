@@ -7,6 +7,7 @@ import { crossEntropyGpu, crossEntropyGradGpu, logSoftmaxGpu, softmaxGpu } from 
 import { assignGpu, castGpu, concatGpu, copyGpu, fillGpu, sliceGpu, transposeGpu } from './layout.js';
 import { gatherGpu, scatterAddGpu } from './gather.js';
 import { optimizerStepGpu } from './optimizer.js';
+import { optimizerStep8bitGpu } from './optimizer8bit.js';
 import { dropoutMaskGpu, randomNormalGpu, randomUniformGpu } from './random.js';
 import {
   avgPoolGpu,
@@ -52,6 +53,7 @@ export const webgpuKernels: KernelTable<WebGpuBackend> = {
   RandomNormal: randomNormalGpu,
   Fill: fillGpu,
   OptimizerStep: optimizerStepGpu,
+  OptimizerStep8bit: optimizerStep8bitGpu,
 };
 
 export function registerWebGpuKernels(): void {
