@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
 import * as lh from '../index.js';
@@ -32,6 +33,8 @@ export interface UnlearnArgs {
   data?: string;
   backend: string;
   json: boolean;
+  /** A progress bar on stderr while the method runs (default on; never with --json). */
+  progress?: boolean;
 }
 
 /** What `layerhive train` stores as `meta.run`: the parts that say which samples the model learned, and how. */
@@ -103,6 +106,18 @@ export async function runUnlearn(a: UnlearnArgs): Promise<UnlearnReport> {
   const backend = await lh.createBackend(a.backend);
   const rule = restoreRule(ck, backend);
   let unlearned: lh.LearningRule | null = null;
+  const bar =
+    a.progress !== false && !a.json
+      ? new cliProgress.SingleBar(
+          { format: `${a.method} epoch {epoch} {bar} {percentage}% | {value}/{total} batches`, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+  const onStep = (p: { epoch: number; batch: number; batches: number }) => {
+    if (!bar) return;
+    if (!bar.isActive || p.batch === 1) bar.start(p.batches, 0, { epoch: p.epoch + 1 });
+    bar.update(p.batch, { epoch: p.epoch + 1 });
+  };
   try {
     const sets = { forget: split.forget, retain: split.retain, test };
     const before = await unlearningMetrics(rule, sets);
@@ -114,6 +129,7 @@ export async function runUnlearn(a: UnlearnArgs): Promise<UnlearnReport> {
       schedule: run.schedule,
     };
     const r = await unlearn(rule, {
+      onStep,
       config: ck.config,
       forget: split.forget,
       retain: split.retain,
@@ -125,6 +141,7 @@ export async function runUnlearn(a: UnlearnArgs): Promise<UnlearnReport> {
       seed: a.seed,
       retrain,
     });
+    bar?.stop();
     unlearned = r.rule;
     const after = await unlearningMetrics(unlearned, sets);
     const target = a.out ? FsCheckpointStore.at(a.out) : { store, name };
@@ -155,6 +172,7 @@ export async function runUnlearn(a: UnlearnArgs): Promise<UnlearnReport> {
     print(report, a.json);
     return report;
   } finally {
+    bar?.stop(); // its redraw timer would keep the process alive
     if (unlearned) release(unlearned);
     release(rule);
     backend.destroy?.();
@@ -208,6 +226,7 @@ export function unlearnCommand(program: Command): void {
     .option('--data <mnist|dir>', 'the training data, when the checkpoint does not name it')
     .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'js']).default('wasm'))
     .option('--json', 'print JSON')
+    .option('--no-progress', 'no progress bar')
     .action(async (o) => {
       await runUnlearn({ ...o, json: !!o.json });
     });
