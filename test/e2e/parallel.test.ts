@@ -18,7 +18,9 @@ const config: RuleConfig = {
   optimizer: { type: 'adamw', lr: 2e-3, weightDecay: 1e-3 },
   noprop: { T: 3 },
 };
-const options = { epochs: 1, batchSize: 32, seed: 9, lr: 2e-3, syncEvery: 4 };
+// one-thread stages: the test is about two workers, and on a loaded machine placement may prefer one worker of two
+// threads (ParallelOptions.stageThreads 'auto')
+const options = { epochs: 1, batchSize: 32, seed: 9, lr: 2e-3, syncEvery: 4, stageThreads: 1 as const };
 const trainCount = 256,
   testCount = 200;
 
