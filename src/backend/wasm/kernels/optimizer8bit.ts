@@ -1,6 +1,7 @@
 import type { Tensor } from '../../../core/tensor.js';
 import type { OptimizerStep8bitAttrs } from '../../kernel-attrs.js';
 import type { WasmBackend } from '../wasm-backend.js';
+import { adamScalars } from './optimizer.js';
 
 /** The fused 8-bit optimiser updates in SIMD, in place on the parameter and its packed state (see the js reference). */
 export function optimizerStep8bitWasm(b: WasmBackend, inputs: readonly Tensor[], a: OptimizerStep8bitAttrs): Tensor[] {
@@ -21,28 +22,7 @@ function step(b: WasmBackend, a: OptimizerStep8bitAttrs, ptr: (k: number) => num
     b.k.sgd8bitStep(ptr(0), ptr(1), ptr(2), ptr(3), ptr(4), scratch, n, a.blockSize, a.lr, a.momentum, a.weightDecay);
     return;
   }
-  const c1 = 1 - a.beta1 ** a.step,
-    c2 = 1 - a.beta2 ** a.step;
-  const l2 = a.decoupled ? 0 : a.weightDecay,
-    keep = a.decoupled ? 1 - a.lr * a.weightDecay : 1;
-  b.k.adam8bitStep(
-    ptr(0),
-    ptr(1),
-    ptr(2),
-    ptr(3),
-    ptr(4),
-    ptr(5),
-    ptr(6),
-    ptr(7),
-    scratch,
-    n,
-    a.blockSize,
-    a.beta1,
-    a.beta2,
-    l2,
-    keep,
-    a.lr / c1,
-    c2,
-    a.epsilon,
-  );
+  // p, g, then each state's table, codes and block maxima (as the js reference reads them)
+  const [p, g, table1, codes1, max1, table2, codes2, max2] = [0, 1, 2, 3, 4, 5, 6, 7].map(ptr);
+  b.k.adam8bitStep(p, g, table1, codes1, max1, table2, codes2, max2, scratch, n, a.blockSize, ...adamScalars(a));
 }
