@@ -1,6 +1,7 @@
 // Starts Flower's own processes on loopback for the tests and the demo: a SuperLink (`flower-superlink --insecure`,
 // whose HTTP port carries the Fleet API) and a run of federated/app (`flwr run`), all from .venv-flower, with a
-// private FLWR_HOME so nothing touches ~/.flwr. `stop()` ends every process that carries that FLWR_HOME, by pid.
+// private FLWR_HOME so nothing touches ~/.flwr. `stop()` ends every process that carries that FLWR_HOME, by pid;
+// `restart()` kills the SuperLink and starts a new one on the same port (the fault tests' SuperLink restart).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -50,27 +51,32 @@ export async function startFlower({ log = () => {} } = {}) {
     `[superlink]\ndefault = "local"\n\n[superlink.local]\naddress = "127.0.0.1:${port}"\ninsecure = true\n`,
   );
   const spawned = [];
+  let output = '';
+  let superlink;
   // the ServerApp runs in this venv's Python, which has its dependencies: without the flag, Flower 1.42 makes a fresh
   // environment per run with `uv sync` from PyPI (network, and certificates a bare environment may lack)
-  const superlink = spawn(
-    join(venv, 'bin/flower-superlink'),
-    ['--insecure', '--host', '127.0.0.1', '--port', String(port), '--disable-runtime-dependency-installation'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  spawned.push(superlink);
-  let output = '';
-  const collect = (d) => {
-    output += d;
-    log(String(d));
+  const startSuperlink = async () => {
+    superlink = spawn(
+      join(venv, 'bin/flower-superlink'),
+      ['--insecure', '--host', '127.0.0.1', '--port', String(port), '--disable-runtime-dependency-installation'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    spawned.push(superlink);
+    const from = output.length;
+    const collect = (d) => {
+      output += d;
+      log(String(d));
+    };
+    superlink.stdout.on('data', collect);
+    superlink.stderr.on('data', collect);
+    const t0 = Date.now();
+    while (!/Uvicorn running on/.test(output.slice(from))) {
+      if (superlink.exitCode !== null || Date.now() - t0 > 60_000)
+        throw new Error(`flower-superlink did not start:\n${output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   };
-  superlink.stdout.on('data', collect);
-  superlink.stderr.on('data', collect);
-  const t0 = Date.now();
-  while (!/Uvicorn running on/.test(output)) {
-    if (superlink.exitCode !== null || Date.now() - t0 > 60_000)
-      throw new Error(`flower-superlink did not start:\n${output.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await startSuperlink();
   const server = `http://127.0.0.1:${port}`;
   return {
     server,
@@ -84,6 +90,33 @@ export async function startFlower({ log = () => {} } = {}) {
         encoding: 'utf8',
         timeout: 120_000,
       });
+    },
+    /** The ServerApp's log of a run so far (`flwr log RUN_ID --show`): the strategy's lines, failures among them. */
+    runLog(runId) {
+      return execFileSync(join(venv, 'bin/flwr'), ['log', String(runId), 'local', '--show'], {
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    },
+    /**
+     * Kills the SuperLink and every process of its runs (as a crash would: nothing is deactivated or saved; its state
+     * is in memory, so every node and run is forgotten), waits `downMs`, then starts a new one on the same port and
+     * FLWR_HOME, so that `run` and the nodes' address stay valid.
+     */
+    async restart({ downMs = 0 } = {}) {
+      const old = superlink;
+      for (const pid of pidsWithHome(home)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }
+      if (old.exitCode === null && old.signalCode === null) {
+        old.kill('SIGKILL');
+        await new Promise((r) => old.once('exit', r));
+      }
+      await new Promise((r) => setTimeout(r, downMs));
+      await startSuperlink();
     },
     stop() {
       for (const p of spawned) if (p.exitCode === null) p.kill('SIGTERM');

@@ -18,6 +18,9 @@ import { defaultWorkers } from '../parallel/pool.js';
 import { ruleNames } from '../learn/rule.js';
 import { modelNames } from '../learn/models.js';
 import { SuperNode } from '../federated/supernode.js';
+import { FederatedError } from '../federated/errors.js';
+import { FsCheckpointStore } from '../store/fs-store.js';
+import { captureCheckpoint } from '../store/checkpoint.js';
 import type { ClientAppHandler } from '../federated/supernode.js';
 import { loadData, ruleConfig } from './train.js';
 import { int, positive } from './option-parsers.js';
@@ -64,6 +67,17 @@ export function federateCommand(program: Command, workerUrl: URL): void {
       int('--workers'),
     )
     .option('--write-initial <dir>', "write the model's initial arrays (the ServerApp's init-dir) and exit")
+    .option(
+      '--out <dir>',
+      'save the trained model as a checkpoint version here after each train round (meta: federated server, run, round)',
+    )
+    .option('--keep <n>', 'with --out: keep the newest N versions (default: all)', int('--keep'))
+    .option(
+      '--heartbeat <s>',
+      'seconds between the heartbeats this node promises (Flower: 10 to 1800); a silent node counts as gone after 2',
+      int('--heartbeat'),
+      30,
+    )
     .action(async (o) => {
       const stop = new AbortController();
       const leave = () => stop.abort();
@@ -110,6 +124,12 @@ export interface FederateArgs {
   writeInitial?: string;
   /** Ms between empty pulls (default 1000). */
   pollMs?: number;
+  /** Save the trained model here (a checkpoint folder, `layerhive train --out`'s format) after every train round. */
+  out?: string;
+  /** With `out`: keep only the newest N versions. */
+  keep?: number;
+  /** Seconds between heartbeats (Flower: 10 to 1800; default 30). */
+  heartbeat?: number;
 }
 
 /** `--shard i/n` as numbers; a typed error for anything else. */
@@ -146,11 +166,13 @@ const sum = (t: Traffic[], k: 'sent' | 'received') => t.reduce((a, x) => a + x[k
  */
 export async function runFederate(
   a: FederateArgs,
-  o: { signal?: AbortSignal; log?: (line: string) => void } = {},
+  o: { signal?: AbortSignal; log?: (line: string) => void; onFault?: (e: Error) => void } = {},
 ): Promise<void> {
   const log = o.log ?? console.log;
   const server = parseServer(a.server);
   const { index, count } = parseShard(a.shard);
+  if (a.heartbeat !== undefined && !(a.heartbeat >= 10 && a.heartbeat <= 1800))
+    fail('INVALID_ARGUMENT', `--heartbeat ${a.heartbeat} is outside Flower's 10 to 1800 s`, 'pass e.g. --heartbeat 30');
   if (a.nonIid !== undefined && !(a.nonIid > 0))
     fail('INVALID_ARGUMENT', `--non-iid ${a.nonIid} is not a positive number`, 'pass a Dirichlet α such as 0.3');
   const backend = await lh.createBackend(a.backend);
@@ -214,12 +236,16 @@ export async function runFederate(
     }
     // the metrics of the last reply, for the round's line
     let last: { round?: number; loss?: number; accuracy?: number } = {};
+    const target = a.out ? FsCheckpointStore.at(a.out) : null;
     const handler: ClientAppHandler = async (m) => {
       const cfg = m.content.get('config');
       // Flower's strategies put the round in the config ('server-round'); the group id is often empty
       const round = configNumber(cfg?.kind === 'config' ? cfg.values : undefined, 'server-round', Number(m.groupId));
       last = { round };
+      const kind = m.messageType.split('.')[0];
+      if (kind === 'train') log(`round ${round || '?'} train: training on ${trainSet.count} images…`);
       const reply = await app.handler(m);
+      if (kind === 'train' && target) await saveVersion(target, round, m.runId);
       const metrics = reply.get('metrics');
       if (metrics?.kind === 'metrics')
         last = {
@@ -229,9 +255,22 @@ export async function runFederate(
         };
       return reply;
     };
+    // a version per train round: the weights this device sent back (the global model after its local training)
+    const saveVersion = async (t: { store: FsCheckpointStore; name: string }, round: number, run: bigint) => {
+      const meta = { federated: { server, run: String(run), round, node: String(node.id) } };
+      try {
+        const v = await t.store.save(t.name, await captureCheckpoint(app.rule, config, { meta }), { keep: a.keep });
+        log(`checkpoint ${a.out} version ${v.version} (run ${run}, round ${round})`);
+      } catch (e) {
+        // the round's reply does not depend on the local copy: a full disk must not fail the federation's round
+        log(`checkpoint ${a.out} not saved: ${(e as Error).message}`);
+      }
+    };
     const node = new SuperNode({
       server,
       pollMs: a.pollMs,
+      heartbeatInterval: a.heartbeat,
+      onConnect: (id) => log(`node ${id} registered and active; waiting for rounds`),
       onRound: (r) => {
         const kind = r.message.messageType.split('.')[0];
         const metrics = r.error
@@ -247,7 +286,10 @@ export async function runFederate(
             `received ${kb(sum(r.traffic, 'received'))} · ${r.seconds.toFixed(1)} s`,
         );
       },
-      onFault: (e) => log(`(${e.message}; retrying)`),
+      onFault: (e) => {
+        log(`(${e.message}; ${e instanceof FederatedError && e.fault === 'unreachable' ? 'retrying' : 'going on'})`);
+        o.onFault?.(e);
+      },
     });
     log(
       `federating ${config.rule} (${config.model}${a.hidden ? `, ${a.hidden} hidden` : ''}) with ${server}: ` +
@@ -255,7 +297,6 @@ export async function runFederate(
         `${trainSet.count} training and ${testSet.count} test images (Ctrl-C leaves the federation)`,
     );
     await node.connect(o.signal);
-    log(`node ${node.id} registered and active; waiting for rounds`);
     await node.run(handler, o.signal);
     log(`node ${node.id} deactivated and unregistered`);
   } finally {

@@ -77,7 +77,7 @@ export class FleetClient {
       await res.body?.cancel();
       throw new FederatedError('oversized', `Fleet ${rpc}: a ${length}-byte answer`, `the limit is ${limit} bytes`);
     }
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await readLimited(res, limit, rpc);
     this.traffic.push({ rpc, sent: body.length, received: bytes.length });
     if (!res.ok) {
       const text = new TextDecoder().decode(bytes.subarray(0, 2000));
@@ -88,12 +88,6 @@ export class FleetClient {
         res.status,
       );
     }
-    if (bytes.length > limit)
-      throw new FederatedError(
-        'oversized',
-        `Fleet ${rpc}: a ${bytes.length}-byte answer`,
-        `the limit is ${limit} bytes`,
-      );
     try {
       return fromBinary(output, bytes);
     } catch (e) {
@@ -104,4 +98,46 @@ export class FleetClient {
       );
     }
   }
+}
+
+/**
+ * The body, read chunk by chunk and given up (the stream cancelled) once it passes `limit`: an answer without a
+ * Content-Length, or with a false one, cannot make the client buffer more than the limit.
+ */
+async function readLimited(res: Response, limit: number, rpc: string): Promise<Uint8Array> {
+  const oversized = (n: number) =>
+    new FederatedError('oversized', `Fleet ${rpc}: an answer of more than ${n} bytes`, `the limit is ${limit} bytes`);
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.length;
+      if (n > limit) {
+        await reader.cancel();
+        throw oversized(limit);
+      }
+      parts.push(value);
+    }
+  } catch (e) {
+    if (e instanceof FederatedError) throw e;
+    throw new FederatedError(
+      'unreachable',
+      `Fleet ${rpc}: the answer broke off (${(e as Error).message})`,
+      'check that flower-superlink is running',
+    );
+  } finally {
+    reader.releaseLock();
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -61,8 +61,9 @@ export async function ruleArrays(rule: LearningRule): Promise<Map<string, Flower
 }
 
 /**
- * Loads global arrays into the rule: every tensor of every group must come, float32, with its shape; anything else
- * is a 'shape' error raised before the rule is touched. Optimizer state and random streams stay the device's own.
+ * Loads global arrays into the rule: every tensor of every group must come, float32 (or float64, rounded), with
+ * its shape; anything else is a 'shape' error raised before the rule is touched. Optimizer state and random streams
+ * stay the device's own.
  */
 export async function loadRuleArrays(rule: LearningRule, arrays: ReadonlyMap<string, FlowerArray>): Promise<void> {
   const states = await saveGroups(rule);
@@ -76,13 +77,16 @@ export async function loadRuleArrays(rule: LearningRule, arrays: ReadonlyMap<str
       const a = arrays.get(name);
       if (!a) throw new FederatedError('shape', `the server sent no array '${name}'`, 'start the run from this model');
       const npy = decodeNpy(a.data);
-      if (npy.dtype !== 'float32' || npy.shape.join(',') !== t.shape.join(','))
+      const float = npy.dtype === 'float32' || npy.dtype === 'float64';
+      if (!float || npy.shape.join(',') !== t.shape.join(','))
         throw new FederatedError(
           'shape',
           `array '${name}' is ${npy.dtype} [${npy.shape}], the model needs float32 [${t.shape}]`,
           'start the run from this model configuration',
         );
-      tensors[k] = { shape: t.shape, data: npy.data as Float32Array };
+      // float64 is rounded to float32: Flower's FedAdam returns float64 arrays under NumPy 2 (its float64 scalars)
+      const data = npy.dtype === 'float32' ? (npy.data as Float32Array) : Float32Array.from(npy.data as Float64Array);
+      tensors[k] = { shape: t.shape, data };
     }
     next[g] = { ...s, tensors };
   }

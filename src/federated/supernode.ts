@@ -43,7 +43,7 @@ export interface IncomingMessage {
   messageId: string;
   /** 'train', 'evaluate' or 'query' (possibly with an action: 'train.custom'). */
   messageType: string;
-  /** The round, as Flower's strategies set it. */
+  /** Flower's group id (1.42's strategies leave it empty: the round is the config's 'server-round'). */
   groupId: string;
   content: RecordDict;
 }
@@ -58,9 +58,18 @@ export interface SuperNodeOptions extends Omit<FleetClientOptions, 'signer'> {
   pollMs?: number;
   /** Backoff on an unreachable SuperLink: first wait and cap, ms (default 500 and 20 000). */
   backoffMs?: [first: number, cap: number];
-  /** Called after each reply is pushed, with the round's traffic. */
+  /**
+   * Called after each reply is pushed, with the round's traffic; `error` when the reply was Flower's error (the
+   * handler threw, or the message could not be taken in).
+   */
   onRound?: (r: { message: IncomingMessage; traffic: Traffic[]; seconds: number; error?: Error }) => void;
-  /** Called on a fault the node survives (unreachable SuperLink, malformed message). */
+  /** Called each time the node is registered and active: at the start, and again after the SuperLink forgot it. */
+  onConnect?: (nodeId: bigint) => void;
+  /**
+   * Called on a fault the node survives: an unreachable SuperLink (retried with backoff), a SuperLink that forgot
+   * the node (it connects again), a message it could not take in ('malformed', 'oversized', 'refused': answered
+   * with Flower's error).
+   */
   onFault?: (e: Error) => void;
 }
 
@@ -76,6 +85,21 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     const t = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
+
+/** Flower's `ErrorCode` values (flwr/common/constant.py) that a layerhive node sends in an error reply. */
+export const ErrorCode = {
+  /** The message could not be taken in (malformed, oversized, objects gone): Flower has no closer code. */
+  UNKNOWN: 0n,
+  /** The ClientApp (here: the handler) threw, as Flower's own SuperNode reports it. */
+  CLIENT_APP_RAISED_EXCEPTION: 2n,
+} as const;
+
+/** The SuperLink does not know this node (it restarted, or dropped the node): connect again as a new one. */
+const forgotten = (e: unknown) =>
+  e instanceof FederatedError && e.fault === 'http' && [401, 403, 404].includes(e.status ?? 0);
+
+/** An error reply's reason: the fault's name first, so that the ServerApp's log says what kind of failure it was. */
+const reasonOf = (e: Error) => (e instanceof FederatedError ? `${e.fault}: ${e.message}` : e.message);
 
 const retryable = (e: unknown) =>
   e instanceof FederatedError &&
@@ -155,6 +179,13 @@ export class SuperNode {
       },
       (interval * 1000) / 3,
     );
+    this.o.onConnect?.(r.nodeId);
+  }
+
+  /** Drops an identity the SuperLink no longer knows: no heartbeats for it, and no goodbye on close. */
+  private forget(): void {
+    clearInterval(this.heartbeat);
+    this.client = undefined;
   }
 
   /** Pulls, handles and replies until `signal` aborts. */
@@ -164,13 +195,13 @@ export class SuperNode {
       while (!signal?.aborted) {
         let handled = false;
         try {
-          handled = await this.step(app, signal);
+          handled = await this.step(app, signal); // connects first when the node has no identity
         } catch (e) {
           if (signal?.aborted) break;
           this.o.onFault?.(e as Error);
-          if (e instanceof FederatedError && e.fault === 'http' && [401, 403, 404].includes(e.status ?? 0)) {
-            await this.connect(signal); // the SuperLink forgot this node (restarted): a new identity
-          }
+          // the SuperLink forgot this node (it restarted): the next turn registers a new identity; a connection that
+          // fails in turn is one more fault, not the end of the node
+          if (forgotten(e)) this.forget();
         }
         if (!handled) await sleep(this.o.pollMs ?? 1000, signal);
       }
@@ -194,29 +225,51 @@ export class SuperNode {
     const t0 = performance.now();
     client.traffic.length = 0;
     const meta = message.metadata;
-    const objects = new Map<string, Uint8Array>();
-    for (const id of postOrder(tree)) objects.set(id, await this.pullObject(client, meta.runId, id, signal));
     const incoming: IncomingMessage = {
       runId: meta.runId,
       messageId: meta.messageId,
       messageType: meta.messageType,
       groupId: meta.groupId,
-      content: inflateContent(tree.objectId, objects),
+      content: new Map(),
     };
-    await client.call(
-      'confirm-message-received',
-      ConfirmMessageReceivedRequestSchema,
-      { node, runId: meta.runId, messageObjectId: meta.messageId },
-      ConfirmMessageReceivedResponseSchema,
-    );
     let content: RecordDict | null = null;
     let error: Error | undefined;
+    let code: bigint = ErrorCode.CLIENT_APP_RAISED_EXCEPTION;
     try {
-      content = await app(incoming);
+      const objects = new Map<string, Uint8Array>();
+      for (const id of postOrder(tree)) objects.set(id, await this.pullObject(client, meta.runId, id, signal));
+      incoming.content = inflateContent(tree.objectId, objects);
     } catch (e) {
+      // a message the node cannot take in (bad bytes, too large, objects gone) still gets an answer: Flower's error,
+      // so that the ServerApp counts a failure now instead of waiting for its timeout (Flower's own SuperNode drops
+      // such a message silently). A SuperLink that forgot this node cannot take a reply: that goes up to `run`.
+      if (signal?.aborted || forgotten(e)) throw e;
       error = e as Error;
+      code = ErrorCode.UNKNOWN;
+      this.o.onFault?.(error);
     }
-    await this.reply(client, meta, content, error, signal);
+    // only a message taken in whole is confirmed: confirming lets the SuperLink delete the message's objects, and
+    // after a failed pull the ServerApp may still be pushing them (the message's own object last): Flower 1.42's
+    // ServerApp then fails on an object "not pre-registered" and the run ends. Flower's SuperNode does the same;
+    // the objects go when the run ends.
+    if (!error) {
+      await this.retry(
+        () =>
+          client.call(
+            'confirm-message-received',
+            ConfirmMessageReceivedRequestSchema,
+            { node, runId: meta.runId, messageObjectId: meta.messageId },
+            ConfirmMessageReceivedResponseSchema,
+          ),
+        signal,
+      );
+      try {
+        content = await app(incoming);
+      } catch (e) {
+        error = e as Error;
+      }
+    }
+    await this.reply(client, meta, content, error && { code, reason: reasonOf(error) }, signal);
     this.o.onRound?.({
       message: incoming,
       traffic: [...client.traffic],
@@ -258,7 +311,7 @@ export class SuperNode {
     client: FleetClient,
     ins: Metadata,
     content: RecordDict | null,
-    error: Error | undefined,
+    failure: { code: bigint; reason: string } | undefined,
     signal?: AbortSignal,
   ): Promise<void> {
     const now = Date.now() / 1000;
@@ -275,8 +328,6 @@ export class SuperNode {
       ...(ins.srcTaskId !== undefined ? { dstTaskId: ins.srcTaskId } : {}),
     });
     const node = { nodeId: this.nodeId };
-    // an error reply (the handler threw) carries Flower's Error (code 0, the reason) and no content
-    const failure = error ? { code: 0n, reason: error.message } : undefined;
     const deflated = await deflateMessage(metadata, content ?? new Map(), failure);
     const proto: Message = create(
       MessageSchema,

@@ -76,6 +76,7 @@ def main(grid: Grid, context: Context) -> None:
         grid=grid,
         initial_arrays=load_arrays(Path(str(cfg["init-dir"]))),
         num_rounds=int(cfg["num-server-rounds"]),
+        timeout=float(cfg["timeout"]),
         train_config=ConfigRecord(
             {"local-epochs": int(cfg["local-epochs"]), "lr": float(cfg["lr"]), "batch-size": int(cfg["batch-size"])}
         ),
