@@ -1,6 +1,7 @@
 import { css, html, nothing, type ReactiveController } from 'lit';
 import * as lh from '../../src/index.js';
 import type { VersionInfo } from '../../src/index.js';
+import { FederationPanel } from './federation-panel.js';
 import { isMode, modeInfo } from './learn-modes.js';
 import { ImportRefused } from './personalizer.js';
 import type { Shell } from './shell.js';
@@ -23,24 +24,33 @@ export function importProblem(file: string, e: unknown): string {
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 const percent = (a: unknown) => (a === undefined ? '' : `${(100 * Number(a)).toFixed(0)}%`);
-/** How a version was made: the Learn mode that saved it, or an import. */
-const how = (v: VersionInfo) => (isMode(v.meta.mode) ? modeInfo(v.meta.mode).name : v.meta.imported ? 'imported' : '');
+/** How a version was made: a federation's round, the Learn mode that saved it, or an import. */
+const how = (v: VersionInfo) => {
+  const fed = v.meta.federated as { round?: number } | undefined;
+  if (fed) return `federated (round ${fed.round})`;
+  return isMode(v.meta.mode) ? modeInfo(v.meta.mode).name : v.meta.imported ? 'imported' : '';
+};
 
-/** The My model tab: saved versions and roll back, storage, export and import as ONNX, forget me. */
+/** The My model tab: saved versions and roll back, storage, export and import as ONNX, a federation, forget me. */
 export class ModelPanel implements ReactiveController {
-  static styles = css`
+  static styles = [
+    css`
     .import .error { color: var(--bad); margin: 4px 0 0; }
     .import details { font-size: 12px; color: var(--muted); }
-  `;
+  `,
+    FederationPanel.styles,
+  ];
   versions: VersionInfo[] = [];
   quota: { usage: number; quota: number } | null = null;
   /** Why the last import was refused, shown by the import control. */
   importError = '';
   /** The library's own words for the last refused import (for someone who wants them, under "details"). */
   private importDetail = '';
+  private federation: FederationPanel;
 
   constructor(private shell: Shell) {
     shell.addController(this);
+    this.federation = new FederationPanel(shell);
   }
 
   hostUpdate(): void {}
@@ -49,6 +59,7 @@ export class ModelPanel implements ReactiveController {
   async refresh(): Promise<void> {
     this.versions = await this.shell.model.versions();
     this.quota = await lh.storageEstimate();
+    await this.federation.refresh();
     this.shell.requestUpdate();
   }
 
@@ -60,6 +71,7 @@ export class ModelPanel implements ReactiveController {
 
   private async forget(): Promise<void> {
     if (!confirm('Delete all your samples and every saved version of your model?')) return;
+    await this.federation.stop();
     await this.shell.model.forget(this.shell.base);
     this.shell.clearPad();
     await this.shell.modelChanged();
@@ -127,6 +139,7 @@ export class ModelPanel implements ReactiveController {
         <p id="import-error" class="error" role="alert">${this.importError}</p>
         ${this.importDetail ? html`<details><summary>details</summary>${this.importDetail}</details>` : nothing}
       </div>
+      ${this.federation.render()}
       <div class="row"><button id="forget" ?disabled=${shell.running.has('forget')}
         @click=${(e: Event) => shell.act(e, 'forget', () => this.forget())}>Forget me (delete my data and model)
       </button></div>`;

@@ -452,7 +452,8 @@ export class Personalizer {
       method: 'salun',
       epochs: 2,
       batchSize: 16,
-      seed: Date.now() % 100000,
+      // from the samples forgotten, not the clock: forgetting the same samples again gives the same version
+      seed: [...gone].sort((a, b) => a - b).reduce((h, id) => (h * 31 + id) % 1_000_003, 7),
     });
     try {
       for (const [g, st] of Object.entries(await lh.saveGroups(out.rule))) this.rule.loadGroup(g, st);
@@ -567,6 +568,57 @@ export class Personalizer {
   private async resetExplainer(): Promise<void> {
     await this.explainer?.close();
     this.explainer = null;
+  }
+
+  /** A federation's local round (federation.ts): `rule` trained over this page's workers as Learn trains, in place. */
+  async trainOnWorkers(
+    rule: LearningRule,
+    config: RuleConfig,
+    train: lh.ImageDataset,
+    test: lh.ImageDataset,
+    o: lh.TrainOptions,
+  ): Promise<{ epochs: lh.EpochReport[] }> {
+    await this.resetExplainer(); // the workers are set up for training
+    const same = JSON.stringify(config) === JSON.stringify(this.config); // else the costs are another network's
+    const { rule: trained, report } = await lh.trainParallel(config, train, test, {
+      ...o,
+      workers: this.workers,
+      pool: this.pool,
+      backend: this.workerBackend,
+      stageThreads: 1,
+      initial: await lh.saveGroups(rule),
+      ...(same ? { costs: this.costs } : {}),
+    });
+    try {
+      for (const [g, st] of Object.entries(await lh.saveGroups(trained))) rule.loadGroup(g, st);
+    } finally {
+      trained.dispose();
+    }
+    return { epochs: report.epochs };
+  }
+
+  /**
+   * A federation's global model saved as a version of its own (`meta.federated` says whence), never over another:
+   * only `replaces` (the same run's previous round) is deleted. It becomes the model in use unless the person chose
+   * another since the last round (the version in use is not the one it replaces).
+   */
+  async saveFederated(
+    rule: LearningRule,
+    config: RuleConfig,
+    meta: { federated: { round: number }; mode: LearnMode } & Record<string, unknown>,
+    o: { replaces?: number },
+  ): Promise<number> {
+    const full = { ...meta, family: familyOf(config), rule: config.rule };
+    const v = await this.store.save(NAME, await lh.captureCheckpoint(rule, config, { meta: full }));
+    const take = o.replaces === undefined || this.status.version === o.replaces;
+    if (o.replaces !== undefined) await this.store.delete(NAME, o.replaces).catch(() => undefined);
+    if (take) {
+      storeMode(meta.mode);
+      await this.use(meta.mode, v.version);
+      await this.resetExplainer();
+      this.status.source = `the federation's model (round ${meta.federated.round}, version ${v.version})`;
+    }
+    return v.version;
   }
 
   versions(): Promise<lh.VersionInfo[]> {

@@ -201,9 +201,11 @@ program
   .option('--port <n>', 'port (0: any free one)', (v) => Number.parseInt(v, 10), 8080)
   .option('--host <name>', 'interface to listen on', '127.0.0.1')
   .option('--dir <dir>', 'the built app', fileURLToPath(new URL('./pwa/', import.meta.url)))
-  .action(async (o: { port: number; host: string; dir: string }) => {
+  .option('--flower <url>', "offer a federation: pass /flower/* to this Flower SuperLink's Fleet API (REST)")
+  .action(async (o: { port: number; host: string; dir: string; flower?: string }) => {
     const { url } = await serveApp(o.dir, o);
     console.log(`layerhive app at ${url} (Ctrl-C stops it)`);
+    if (o.flower) console.log(`federation: ${url}flower/ passes to the Flower SuperLink at ${o.flower}`);
   });
 
 program

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fail } from '../core/errors.js';
+import { flowerProxy } from './flower-proxy.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -25,10 +26,11 @@ export const CSP =
 /**
  * Serves a built app folder on `host` with the headers it needs: cross-origin isolation (COOP/COEP/CORP, so
  * SharedArrayBuffer works) and the CSP above; no caching headers beyond revalidation (the service worker caches).
+ * With `flower` (a SuperLink's Fleet API address), `/flower/*` passes through to it (flower-proxy.ts); without, 404.
  */
 export async function serveApp(
   dir: string,
-  o: { host: string; port: number },
+  o: { host: string; port: number; flower?: string },
 ): Promise<{ server: Server; url: string }> {
   const rootDir = resolve(dir);
   if (!(await stat(join(rootDir, 'index.html')).catch(() => null)))
@@ -37,6 +39,7 @@ export async function serveApp(
       `${rootDir} has no index.html`,
       'build the app first (npm run build in a clone of layerhive; the npm package does not ship it), or pass --dir',
     );
+  const proxy = o.flower ? flowerProxy({ upstream: o.flower }) : undefined;
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     const file = resolve(rootDir, `.${path.endsWith('/') ? `${path}index.html` : path}`);
@@ -48,6 +51,11 @@ export async function serveApp(
       'Cache-Control': 'no-cache',
       'X-Content-Type-Options': 'nosniff',
     };
+    if (/^\/flower(\/|$)/.test(path)) {
+      if (!proxy) res.writeHead(404, headers).end('this server offers no federation (serve --flower URL)');
+      else await proxy(req, res, headers);
+      return;
+    }
     if (file !== rootDir && !file.startsWith(rootDir + sep)) {
       res.writeHead(403, headers).end();
       return;

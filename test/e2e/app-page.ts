@@ -145,3 +145,51 @@ export async function openOffline(page: Page, context: BrowserContext, url: stri
   await page.reload(); // now served by the service worker
   await ready(page);
 }
+
+/**
+ * Stores `count` samples (28×28 pixels each, from `images` and `labels`) in the app's IndexedDB through the app's own
+ * sample store, as a folder import does, and lets the page count them (Learn's button then offers them).
+ */
+export async function putSamples(page: Page, images: Uint8Array, labels: Uint8Array): Promise<void> {
+  await page.evaluate(
+    async ({ pixels, labels }) => {
+      const bytes = Uint8Array.from(atob(pixels), (c) => c.charCodeAt(0));
+      const app = document.querySelector('lh-app') as Element & {
+        model: { addSamples(s: { pixels: Uint8Array; label: number }[]): Promise<number[]> };
+        modelChanged(): Promise<void>;
+      };
+      await app.model.addSamples(labels.map((label, i) => ({ pixels: bytes.slice(i * 784, (i + 1) * 784), label })));
+      await app.modelChanged();
+    },
+    { pixels: Buffer.from(images).toString('base64'), labels: Array.from(labels) },
+  );
+}
+
+/** The saved versions of the app's model (its IndexedDB), each with a digest of its weights: name → [sum, sum |w|]. */
+export const savedVersions = (page: Page) =>
+  page.evaluate(async () => {
+    type Loaded = { groups: Record<string, { tensors: Record<string, { data: Float32Array }> }> };
+    const app = document.querySelector('lh-app') as Element & {
+      model: {
+        versions(): Promise<{ version: number; createdAt: string; bytes: number; meta: Record<string, unknown> }[]>;
+        store: { load(name: string, o: { version: number }): Promise<Loaded> };
+      };
+    };
+    const out = [];
+    for (const v of await app.model.versions()) {
+      const ck = await app.model.store.load('my-digits', { version: v.version });
+      const digest: Record<string, [number, number]> = {};
+      for (const [g, s] of Object.entries(ck.groups))
+        for (const [k, t] of Object.entries(s.tensors)) {
+          let sum = 0,
+            abs = 0;
+          for (const x of t.data) {
+            sum += x;
+            abs += Math.abs(x);
+          }
+          digest[`${g}/${k}`] = [sum, abs];
+        }
+      out.push({ ...v, digest });
+    }
+    return out;
+  });
