@@ -49,6 +49,10 @@ const SUITES = {
     load: () => import('./optimizer-state.mjs'),
     summary: '32-bit vs 8-bit Adam on MNIST (backprop MLP, NoProp-DT MLP, CNN): state bytes, step ms, accuracy',
   },
+  federated: {
+    load: () => import('./federated.mjs'),
+    summary: 'Flower 1.42 FedAvg vs FedProx, N layerhive clients on non-IID MNIST: accuracy, bytes, s per round',
+  },
   microkernel: {
     load: () => import('./microkernel.mjs'),
     summary: 'relaxed-SIMD GEMM micro-kernel shapes (6×8, 4×8, 4×16, …): GFLOP/s and fraction of an FMA ceiling',
@@ -81,15 +85,30 @@ const program = new Command()
   )
   .option('--op <op>', 'only this op (kernels: matmul | conv2d)')
   .option('--repeats <n>', 'timed samples per row (slow rows may get fewer)', positiveInt)
-  .option('--epochs <n>', 'learning: epochs (default 3; --quick 1)', positiveInt)
+  .option(
+    '--epochs <n>',
+    'learning: epochs (default 3; --quick 1); federated: local epochs per round (2; --quick 1)',
+    positiveInt,
+  )
   .option('--rules <names>', 'learning: comma-separated rules, e.g. backprop,tpsgd,tfjs (tfjs = the reference)')
   .option('--model <name>', 'learning: mlp | cnn | rnn | gru (NoProp: the block kind; default mlp)')
   .option('--dataset <name>', 'learning: mnist (default) | fashion-mnist')
   .option('--setup <name>', "learning: 'paper' = tpSGD's paper's rows, backprop and tpSGD (bench/learning-paper.mjs)")
   .option('--batch <n>', 'learning: batch size (default 64)', positiveInt)
-  .option('--limit <n>', 'learning: first N training images (default 60000; --quick 4000)', positiveInt)
+  .option(
+    '--limit <n>',
+    'learning: first N training images (default 60000; --quick 4000); federated: images dealt out (6000; --quick 3000)',
+    positiveInt,
+  )
   .option('--part <name>', 'explain: timing | blockmnist (default both)')
   .option('--workers <list>', 'scaling: worker counts, e.g. 1,2,3 (default)')
+  .option('--clients <n>', 'federated: layerhive clients (default 3)', positiveInt)
+  .option('--rounds <n>', 'federated: Flower rounds per strategy (default 5; --quick 2)', positiveInt)
+  .option('--alpha <x>', 'federated: Dirichlet α of the non-IID shards (default 0.3)')
+  .option('--mu <x>', "federated: FedProx's proximal μ (default 0.1)")
+  .option('--fedadam', 'federated: FedAdam as well, after FedAvg and FedProx')
+  .option('--hidden <n>', 'federated: hidden units of the 784-N-10 tanh MLP (default 64)', positiveInt)
+  .option('--rule <name>', "federated: the clients' learning rule, backprop (default) | tpsgd")
   .option('--out <file>', 'where to write the JSON results (default bench/results/<suite>.json)')
   .addHelpText('after', `\nSuites:\n${suiteList}\n`)
   .showHelpAfterError();

@@ -92,3 +92,14 @@ export { readContract } from './onnx/read-contract.js';
 export { CONTRACT_KEYS, type ModelContract } from './onnx/contract.js';
 export { importOnnx, loadOnnx, ruleFromOnnx, type ImportedModel, type ImportOptions } from './onnx/import.js';
 export * from './store/index.js';
+// Federated learning: a Flower SuperNode (its Fleet API over HTTP) and the ClientApp contract over a learning rule
+export {
+  SuperNode,
+  type SuperNodeOptions,
+  type ClientAppHandler,
+  type IncomingMessage,
+} from './federated/supernode.js';
+export { ruleClientApp, ruleArrays, loadRuleArrays, type RuleClientOptions } from './federated/rule-client.js';
+export { shard } from './federated/shards.js';
+export { FederatedError, type FederatedFault } from './federated/errors.js';
+export type { Traffic } from './federated/fleet-client.js';
