@@ -8,7 +8,7 @@
  * global model beats every client's local-only model on a global test set, the page asks only its own origin, its
  * personalised version is untouched and the federation's model is a version of its own.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -184,7 +184,7 @@ describe('the app in a Flower federation', () => {
     const out = join(work, 'out');
     flower.run({ 'init-dir': work, 'out-dir': out, 'num-server-rounds': ROUNDS, 'min-nodes': NODES + 1, ...settings });
     const t1 = Date.now();
-    while (!(await exists(join(out, 'summary.json')))) {
+    while (!existsSync(join(out, 'summary.json'))) {
       if (Date.now() - t1 > 240_000) throw new Error(`no result after 240 s:\n${flower.superlinkLog().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -354,14 +354,5 @@ async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs:
     if (ok(v)) return v;
     if (Date.now() - t0 > timeoutMs) throw new Error(`gave up after ${timeoutMs} ms: ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    readFileSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -4,7 +4,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalFlower, writeArrays } from '../../../federated/local-flower.mjs';
+import type { Backend } from '../../../src/backend/backend.js';
+import { MNIST_NORMALIZATION } from '../../../src/data/batches.js';
+import { type ImageDataset, subset } from '../../../src/data/dataset.js';
 import type { FlowerArray } from '../../../src/federated/records.js';
+import { ruleClientApp } from '../../../src/federated/rule-client.js';
 import type { RuleConfig } from '../../../src/learn/create.js';
 
 /** What `layerhive federate --hidden 32 --seed 7 --lr 0.05` builds; the fault tests' in-process nodes build it too. */
@@ -21,6 +25,21 @@ export const faultConfig = (hidden = 32): RuleConfig => ({
 
 /** Small rounds: one local epoch on a few hundred images, so that a fault, not training, sets the test's time. */
 export const quickRounds = { 'local-epochs': 1, lr: 0.05, 'batch-size': 32 };
+
+/** Client i's ClientApp in this process: MNIST training images [400·i, 400·i + 400) and test images from 200·i. */
+export const shardApp = (
+  config: RuleConfig,
+  backend: Backend,
+  mnist: { train: ImageDataset; test: ImageDataset },
+  i: number,
+) =>
+  ruleClientApp({
+    config,
+    backend,
+    trainSet: subset(mnist.train, i * 400, 400),
+    testSet: subset(mnist.test, i * 200, 200),
+    normalization: MNIST_NORMALIZATION,
+  });
 
 export const workDir = () => mkdtempSync(join(tmpdir(), 'layerhive-fl-faults-'));
 

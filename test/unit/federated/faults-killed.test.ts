@@ -10,12 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalFlower, startFlower } from '../../../federated/local-flower.mjs';
 import { createBackend } from '../../../src/index.js';
 import { loadMnist } from '../../../src/data/idx-file.js';
-import { subset } from '../../../src/data/dataset.js';
-import { MNIST_NORMALIZATION } from '../../../src/data/batches.js';
 import { createRule } from '../../../src/learn/create.js';
-import { ruleArrays, ruleClientApp } from '../../../src/federated/rule-client.js';
+import { ruleArrays } from '../../../src/federated/rule-client.js';
 import { SuperNode } from '../../../src/federated/supernode.js';
-import { faultConfig, replyCounts, startRun, type Summary, until, waitForSummary, workDir } from './faults-common.js';
+import {
+  faultConfig,
+  shardApp,
+  replyCounts,
+  startRun,
+  type Summary,
+  until,
+  waitForSummary,
+  workDir,
+} from './faults-common.js';
 
 const cli = fileURLToPath(new URL('../../../bin/layerhive.js', import.meta.url));
 const ROUNDS = 3;
@@ -77,13 +84,7 @@ describe('a client killed mid-round in a real Flower 1.42 federation', () => {
     });
 
     const nodes = [0, 1].map((i) => {
-      const app = ruleClientApp({
-        config,
-        backend,
-        trainSet: subset(mnist.train, i * 400, 400),
-        testSet: subset(mnist.test, i * 200, 200),
-        normalization: MNIST_NORMALIZATION,
-      });
+      const app = shardApp(config, backend, mnist, i);
       const node = new SuperNode({
         server: flower!.server,
         pollMs: 300,

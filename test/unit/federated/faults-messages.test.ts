@@ -13,15 +13,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalFlower, startFlower } from '../../../federated/local-flower.mjs';
 import { createBackend } from '../../../src/index.js';
 import { loadMnist } from '../../../src/data/idx-file.js';
-import { subset } from '../../../src/data/dataset.js';
-import { MNIST_NORMALIZATION } from '../../../src/data/batches.js';
 import { createRule } from '../../../src/learn/create.js';
 import { FederatedError } from '../../../src/federated/errors.js';
 import { PullMessagesResponseSchema } from '../../../src/federated/generated/flwr/proto/fleet_pb.generated.js';
 import { PullObjectResponseSchema } from '../../../src/federated/generated/flwr/proto/message_pb.generated.js';
-import { ruleArrays, ruleClientApp } from '../../../src/federated/rule-client.js';
+import { ruleArrays } from '../../../src/federated/rule-client.js';
 import { SuperNode } from '../../../src/federated/supernode.js';
-import { faultConfig, replyCounts, startRun, type Summary, waitForSummary, workDir } from './faults-common.js';
+import {
+  faultConfig,
+  shardApp,
+  replyCounts,
+  startRun,
+  type Summary,
+  waitForSummary,
+  workDir,
+} from './faults-common.js';
 
 const LIMIT = 1 << 20; // the spoilt node's maxResponseBytes: 10 × the largest honest answer (a 100 kB array chunk)
 type Spoil = 'hash' | 'protobuf' | 'endless' | 'lost';
@@ -90,13 +96,7 @@ describe('malformed and oversized messages from a real Flower 1.42 SuperLink', (
     const work = workDir();
     const config = faultConfig(32);
     const nodes = [0, 1].map((i) => {
-      const app = ruleClientApp({
-        config,
-        backend,
-        trainSet: subset(mnist.train, i * 400, 400),
-        testSet: subset(mnist.test, i * 200, 200),
-        normalization: MNIST_NORMALIZATION,
-      });
+      const app = shardApp(config, backend, mnist, i);
       const node = new SuperNode({
         server: flower!.server,
         pollMs: 300,

@@ -3,7 +3,7 @@
 // layerhive SuperNodes (src/federated) on non-IID MNIST shards. Checks the federated model against each client's
 // local-only model on the global test set, and that a client pushes nothing but arrays and metrics.
 import { fromBinary } from '@bufbuild/protobuf';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,7 +95,7 @@ describe('a Flower 1.42 federation of layerhive clients', () => {
     const out = join(work, 'out');
     flower.run({ 'init-dir': work, 'out-dir': out, 'num-server-rounds': ROUNDS, 'min-nodes': CLIENTS, ...settings });
     const t0 = Date.now();
-    while (!(await exists(join(out, 'summary.json')))) {
+    while (!existsSync(join(out, 'summary.json'))) {
       if (Date.now() - t0 > 150_000) throw new Error(`no result after 150 s:\n${flower.superlinkLog().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -171,12 +171,3 @@ describe('a Flower 1.42 federation of layerhive clients', () => {
     }
   });
 });
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    readFileSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
