@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import * as lh from '../index.js';
 import { fail } from '../core/errors.js';
 import { subset } from '../data/dataset.js';
@@ -20,7 +21,8 @@ import { modelNames } from '../learn/models.js';
 import { SuperNode } from '../federated/supernode.js';
 import { FederatedError } from '../federated/errors.js';
 import { FsCheckpointStore } from '../store/fs-store.js';
-import { captureCheckpoint } from '../store/checkpoint.js';
+import { captureCheckpoint, type Checkpoint, copyWeights } from '../store/checkpoint.js';
+import { fetchCheckpoint } from '../store/url-checkpoint.js';
 import type { ClientAppHandler } from '../federated/supernode.js';
 import { loadData, ruleConfig } from './train.js';
 import { int, positive } from './option-parsers.js';
@@ -65,6 +67,12 @@ export function federateCommand(program: Command, workerUrl: URL): void {
       '--workers [n]',
       'train each round over N stage workers (without N: one per core, at most 8)',
       int('--workers'),
+    )
+    .option(
+      '--init <checkpoint>',
+      "start from this checkpoint's network, rule and weights instead of --rule/--model/--hidden/--optimizer: a " +
+        '`train --out` folder (its newest version) or a version folder (manifest.json, records.bin) such as the ' +
+        "app's dist/pwa/base, so that Node clients and the app federate one network",
     )
     .option('--write-initial <dir>', "write the model's initial arrays (the ServerApp's init-dir) and exit")
     .option(
@@ -120,6 +128,8 @@ export interface FederateArgs {
   backend: string;
   workers?: number;
   workerUrl: URL;
+  /** Start from this checkpoint's network, rule and weights (a `train --out` folder or one version's folder). */
+  init?: string;
   /** Write the model's initial arrays (the ServerApp's init-dir) to this folder and exit. */
   writeInitial?: string;
   /** Ms between empty pulls (default 1000). */
@@ -157,6 +167,23 @@ export function parseServer(s: string): string {
   return u.href.replace(/\/+$/, '');
 }
 
+/**
+ * `--init`: one version's folder (manifest.json and records.bin, as the app ships `base/`) read as its files, else a
+ * `layerhive train --out` folder's newest version. Checked as any stored checkpoint is; a typed error otherwise.
+ */
+async function readCheckpoint(path: string): Promise<Checkpoint> {
+  if (!existsSync(join(path, 'manifest.json'))) {
+    const { store, name } = FsCheckpointStore.at(path);
+    return store.load(name);
+  }
+  const file = async (url: string) =>
+    readFile(url).then(
+      (b) => new Response(new Uint8Array(b)),
+      () => new Response(null, { status: 404 }),
+    );
+  return fetchCheckpoint(resolve(path), file as unknown as typeof fetch);
+}
+
 const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 const sum = (t: Traffic[], k: 'sent' | 'received') => t.reduce((a, x) => a + x[k], 0);
 
@@ -191,6 +218,8 @@ export async function runFederate(
         { type: 'dense', units: data.train.classes },
       ];
     if (a.optimizer === 'sgd') config.optimizer = { type: 'sgd', lr: a.lr, momentum: 0.9 };
+    const start = a.init ? await readCheckpoint(a.init) : undefined;
+    if (start) Object.assign(config, structuredClone(start.config));
     const normalization = a.data === 'mnist' ? MNIST_NORMALIZATION : undefined;
     const trainSet = shard(data.train, index, count, a.nonIid, a.seed + 11);
     const per = Math.min(a.testImages, Math.floor(data.test.count / count));
@@ -223,6 +252,7 @@ export async function runFederate(
       trainerAppliesProximal: !a.workers,
     });
     rule = app.rule;
+    if (start) copyWeights(start, rule);
     if (a.writeInitial) {
       mkdirSync(a.writeInitial, { recursive: true });
       const names: string[] = [];

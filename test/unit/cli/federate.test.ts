@@ -1,11 +1,17 @@
 // `layerhive federate` from source: its option checks (typed errors before anything starts), `--write-initial`, and
 // one round against a real Flower 1.42 SuperLink with two clients run by runFederate (the command's function).
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFlower, type LocalFlower } from '../../../federated/local-flower.mjs';
 import { type FederateArgs, parseServer, parseShard, runFederate } from '../../../src/cli/federate.js';
+import { assign, createBackend, mul } from '../../../src/index.js';
+import { createRule, type RuleConfig } from '../../../src/learn/create.js';
+import { saveGroups } from '../../../src/learn/rule.js';
+import { decodeNpy } from '../../../src/federated/npy.js';
+import { captureCheckpoint } from '../../../src/store/checkpoint.js';
+import { FsCheckpointStore } from '../../../src/store/fs-store.js';
 
 const base: FederateArgs = {
   server: 'http://127.0.0.1:9',
@@ -65,6 +71,41 @@ describe('layerhive federate: options', { tags: ['behaviour'] }, () => {
     expect(names.length).toBe(4); // two dense layers: weights and biases
     for (let i = 0; i < names.length; i++) expect(existsSync(join(dir, `${i}.npy`))).toBe(true);
     expect(lines.join('\n')).toContain('wrote 4 initial arrays');
+  }, 60_000);
+
+  it("--init starts from a checkpoint's network and weights: a train --out folder or a version's folder", async () => {
+    const backend = await createBackend('js');
+    // a network other than the options' (16 hidden units, not 32), with weights no seed would give
+    const config: RuleConfig = {
+      rule: 'backprop',
+      model: 'mlp',
+      layers: [{ type: 'flatten' }, { type: 'dense', units: 16 }, { type: 'tanh' }, { type: 'dense', units: 10 }],
+      inputShape: [1, 28, 28],
+      classes: 10,
+      optimizer: { type: 'adam', lr: 0.001 },
+      seed: 99,
+    };
+    const rule = createRule(config, backend);
+    for (const [, t] of rule.params()) assign(t, mul(t, 1.5));
+    const runs = mkdtempSync(join(tmpdir(), 'layerhive-init-ck-'));
+    const { store, name } = FsCheckpointStore.at(join(runs, 'start'));
+    await store.save(name, await captureCheckpoint(rule, config));
+    const want = new Map<string, Float32Array>();
+    for (const [g, st] of Object.entries(await saveGroups(rule)))
+      for (const [k, t] of Object.entries(st.tensors)) want.set(`${g}/${k}`, Float32Array.from(t.data));
+    rule.dispose();
+    const version = readdirSync(join(runs, 'start')).find((d) => /^v\d+$/.test(d))!;
+    for (const init of [join(runs, 'start'), join(runs, 'start', version)]) {
+      const dir = mkdtempSync(join(tmpdir(), 'layerhive-init-'));
+      await runFederate({ ...base, init, writeInitial: dir }, { log: () => {} });
+      const { names } = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { names: string[] };
+      expect([...names].sort()).toEqual([...want.keys()].sort());
+      for (const [i, n] of names.entries()) {
+        const npy = decodeNpy(new Uint8Array(readFileSync(join(dir, `${i}.npy`))));
+        expect(npy.data).toEqual(want.get(n));
+      }
+    }
+    await expect(runFederate({ ...base, init: join(runs, 'none') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   }, 60_000);
 });
 
